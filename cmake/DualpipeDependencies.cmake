@@ -1,0 +1,42 @@
+# Finds the project's dependencies (all from the distribution or the PyTorch wheel; none vendored).
+
+find_package(Threads REQUIRED)
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(yaml-cpp REQUIRED)
+find_package(ZLIB REQUIRED)
+# simdjson is not packaged on every machine (not on the GPU image): README.md says how to bring it.
+find_package(simdjson REQUIRED)
+
+if(DUALPIPE_BUILD_APPS)
+  find_package(CLI11 REQUIRED)
+endif()
+if(DUALPIPE_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
+if(DUALPIPE_BUILD_BENCHMARKS)
+  find_package(benchmark QUIET)
+endif()
+
+# LibTorch: ON requires it, AUTO uses it when found, OFF never looks.
+string(TOUPPER "${DUALPIPE_WITH_TORCH}" _dualpipe_torch_mode)
+set(DUALPIPE_HAVE_TORCH OFF)
+if(_dualpipe_torch_mode STREQUAL "ON")
+  find_package(Torch REQUIRED)
+  set(DUALPIPE_HAVE_TORCH ON)
+elseif(_dualpipe_torch_mode STREQUAL "AUTO")
+  find_package(Torch QUIET)
+  if(Torch_FOUND OR TORCH_FOUND)
+    set(DUALPIPE_HAVE_TORCH ON)
+  endif()
+endif()
+if(DUALPIPE_HAVE_TORCH)
+  # Which c10d backends this LibTorch has: Gloo on CPU builds, NCCL on CUDA builds.
+  set(DUALPIPE_TORCH_HAS_CUDA OFF)
+  if(TORCH_CUDA_LIBRARIES OR CUDA_FOUND OR CUDAToolkit_FOUND)
+    set(DUALPIPE_TORCH_HAS_CUDA ON)
+  endif()
+  message(STATUS "dualpipe: LibTorch ${Torch_VERSION} found (CUDA: ${DUALPIPE_TORCH_HAS_CUDA}); building the runtime")
+else()
+  message(STATUS "dualpipe: LibTorch not used; the runtime is not built")
+endif()

@@ -1,0 +1,22 @@
+// LaunchEnvironment: where this process sits in a torchrun-style launch.
+#pragma once
+
+#include <string>
+
+namespace dualpipe::runtime {
+
+// The variables torchrun (and compatible launchers) set for each process.
+struct LaunchEnvironment {
+  int rank = 0;                        // RANK: global rank
+  int world_size = 1;                  // WORLD_SIZE
+  int local_rank = 0;                  // LOCAL_RANK: index on this node (picks the GPU)
+  std::string master_addr = "127.0.0.1";  // MASTER_ADDR
+  int master_port = 29500;             // MASTER_PORT
+};
+
+// Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT. Missing variables take the
+// single-process defaults above; malformed ones (non-numbers, rank outside the world) throw
+// std::invalid_argument naming the variable.
+LaunchEnvironment read_launch_environment();
+
+}  // namespace dualpipe::runtime

@@ -1,0 +1,30 @@
+// Kernel classification: tells communication kernels from compute kernels by name.
+#pragma once
+
+#include <regex>
+#include <string>
+
+namespace dualpipe::trace {
+
+// What a GPU kernel (or GPU activity) is for.
+enum class KernelKind { Compute, Communication, Memcpy, Memset };
+
+// Default communication pattern: NCCL kernels (old "ncclKernel_*" / "ncclDevKernel_*" and new
+// "ncclDevKernel..." names) and DeepEP-style all-to-all kernels (dispatch/combine).
+inline constexpr const char* kDefaultCommunicationRegex =
+    R"(nccl|deep_ep|dispatch|combine|all_?to_?all|alltoall|AllGather|ReduceScatter|AllReduce|SendRecv)";
+
+// Classifies kernels by a user-supplied regular expression (ECMAScript, case-insensitive).
+class KernelClassifier {
+ public:
+  // Throws std::invalid_argument with the regex error when `communication_regex` is malformed.
+  explicit KernelClassifier(const std::string& communication_regex = kDefaultCommunicationRegex);
+
+  // `category` is the Chrome-trace "cat" of the event ("kernel", "gpu_memcpy", "gpu_memset").
+  KernelKind classify(const std::string& name, const std::string& category = "kernel") const;
+
+ private:
+  std::regex communication_;
+};
+
+}  // namespace dualpipe::trace

@@ -1,0 +1,39 @@
+#include "dualpipe/runtime/launch_environment.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace dualpipe::runtime {
+namespace {
+
+int read_int(const char* name, int fallback, int min_value) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (*end != '\0' || value < min_value || value > 1'000'000'000L) {
+    throw std::invalid_argument(std::string("environment variable ") + name + "='" + text +
+                                "' is not an integer >= " + std::to_string(min_value));
+  }
+  return static_cast<int>(value);
+}
+
+}  // namespace
+
+LaunchEnvironment read_launch_environment() {
+  LaunchEnvironment env;
+  env.rank = read_int("RANK", 0, 0);
+  env.world_size = read_int("WORLD_SIZE", 1, 1);
+  env.local_rank = read_int("LOCAL_RANK", env.rank, 0);
+  env.master_port = read_int("MASTER_PORT", 29500, 1);
+  if (const char* addr = std::getenv("MASTER_ADDR"); addr != nullptr && *addr != '\0') {
+    env.master_addr = addr;
+  }
+  if (env.rank >= env.world_size) {
+    throw std::invalid_argument("RANK=" + std::to_string(env.rank) + " is not below WORLD_SIZE=" +
+                                std::to_string(env.world_size));
+  }
+  return env;
+}
+
+}  // namespace dualpipe::runtime

@@ -1,0 +1,24 @@
+#include "dualpipe/render/svg_document.h"
+
+#include <gtest/gtest.h>
+
+namespace dualpipe::render {
+namespace {
+
+TEST(XmlEscape, EscapesMarkupCharacters) {
+  EXPECT_EQ(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+}
+
+TEST(SvgDocument, WrapsElementsInOneSvgRoot) {
+  SvgDocument svg(100, 50);
+  svg.rect(1, 2, 3, 4, "#f00", "none", "F <1>");
+  svg.text(5, 6, "x&y");
+  const std::string text = svg.str();
+  EXPECT_EQ(text.rfind("<svg ", 0), 0u);
+  EXPECT_NE(text.find("<title>F &lt;1&gt;</title>"), std::string::npos);
+  EXPECT_NE(text.find(">x&amp;y</text>"), std::string::npos);
+  EXPECT_EQ(text.substr(text.size() - 7), "</svg>\n");
+}
+
+}  // namespace
+}  // namespace dualpipe::render
