@@ -33,7 +33,7 @@ endif()
 if(DUALPIPE_HAVE_TORCH)
   # Which c10d backends this LibTorch has: Gloo on CPU builds, NCCL on CUDA builds.
   set(DUALPIPE_TORCH_HAS_CUDA OFF)
-  if(TORCH_CUDA_LIBRARIES OR CUDA_FOUND OR CUDAToolkit_FOUND)
+  if(TORCH_CUDA_LIBRARIES OR CAFFE2_USE_CUDA OR CUDAToolkit_FOUND)
     set(DUALPIPE_TORCH_HAS_CUDA ON)
   endif()
   message(STATUS "dualpipe: LibTorch ${Torch_VERSION} found (CUDA: ${DUALPIPE_TORCH_HAS_CUDA}); building the runtime")

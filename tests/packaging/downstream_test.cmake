@@ -1,6 +1,7 @@
 # cmake -P script: install BUILD_DIR into WORK_DIR/prefix, configure + build SOURCE_DIR against it,
 # run the result. Any failing step fails the test.
 file(REMOVE_RECURSE ${WORK_DIR})
+string(REPLACE "|" ";" PREFIX_PATH "${PREFIX_PATH}")
 
 function(run_step)
   execute_process(COMMAND ${ARGV} RESULT_VARIABLE result)
