@@ -1,0 +1,72 @@
+// PipelineStage: one model chunk the pipeline executor runs, and its overlapped forward/backward hook.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <functional>
+#include <vector>
+
+namespace dualpipe::runtime {
+
+// The tensors a stage takes or returns (a stage may have several inputs and outputs).
+using TensorList = std::vector<torch::Tensor>;
+
+// Loss of one micro-batch on a last stage: criterion(stage outputs, labels) -> scalar tensor.
+using Criterion = std::function<torch::Tensor(const TensorList& outputs, const TensorList& labels)>;
+
+class PipelineStage;
+
+// The forward half of a step: one micro-batch's `inputs` through a stage and, on a last stage that
+// computes a loss, the criterion against `labels`.
+struct ForwardPass {
+  TensorList inputs;
+  const Criterion* criterion = nullptr;  // non-null only on a last stage that computes a loss
+  TensorList labels;                     // the micro-batch's labels (with criterion only)
+};
+
+// What a forward produced: the stage outputs, and the scalar loss when a criterion was given.
+struct ForwardResult {
+  TensorList outputs;
+  torch::Tensor loss;  // undefined without criterion
+};
+
+// The backward half of a step: backpropagates through the graph an earlier forward of `stage`
+// recorded, either from `loss` (a last stage with a criterion) or from `outputs` and their
+// gradients `output_grads` (same shapes, same order). Gradients accumulate into the parameters'
+// and the stage inputs' .grad.
+struct BackwardPass {
+  PipelineStage* stage = nullptr;
+  torch::Tensor loss;        // defined: backward from the loss, outputs/output_grads are empty
+  TensorList outputs;        // otherwise the forward's outputs
+  TensorList output_grads;   // and the gradients received for them
+};
+
+// Base class of the modules a pipeline runs. Subclass it, register parameters and submodules as
+// for any torch::nn::Module, and implement forward(). A stage with a cheaper way to run one
+// micro-batch's forward together with another one's backward (e.g. hiding MoE all-to-all behind
+// compute) overrides overlapped_forward_backward().
+class PipelineStage : public torch::nn::Module {
+ public:
+  // Runs one micro-batch through the stage. Must not return views of its inputs (the executor
+  // frees sent activations).
+  virtual TensorList forward(const TensorList& inputs) = 0;
+
+  // Runs `forward_pass` through this stage and `backward_pass` (another micro-batch, on
+  // backward_pass.stage, which may be this stage or another local one) as one unit, and returns
+  // the forward's result. The executor calls it for FB actions only when both stages have the
+  // same dynamic type, so an override may static_cast backward_pass.stage to its own type. The
+  // backward half must have the same effect as run_backward(backward_pass). Default: forward, then
+  // backward.
+  virtual ForwardResult overlapped_forward_backward(const ForwardPass& forward_pass,
+                                                    const BackwardPass& backward_pass);
+};
+
+// Runs `pass` through `stage`: forward, then the criterion when one is given.
+ForwardResult run_forward(PipelineStage& stage, const ForwardPass& pass);
+
+// Runs the backward `pass` describes; entries of pass.outputs whose gradient is undefined are
+// skipped. Frees the autograd graph it ran.
+void run_backward(const BackwardPass& pass);
+
+}  // namespace dualpipe::runtime

@@ -1,0 +1,96 @@
+#include "dualpipe/runtime/deferrable_linear.h"
+
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/nn/init.h>
+
+#include <cmath>
+
+namespace dualpipe::runtime {
+namespace {
+
+// Carries the module's store through the autograd context (ctx->saved_data holds IValues).
+struct StoreCapsule : torch::CustomClassHolder {
+  explicit StoreCapsule(std::shared_ptr<WeightGradStore> s) : store(std::move(s)) {}
+  std::shared_ptr<WeightGradStore> store;
+};
+
+// Adds `gradient` to `parameter`'s .grad, creating it when undefined.
+void accumulate_grad(torch::Tensor parameter, const torch::Tensor& gradient) {
+  torch::Tensor& grad = parameter.mutable_grad();
+  if (grad.defined()) {
+    grad.add_(gradient);
+  } else {
+    grad = gradient.clone();
+  }
+}
+
+// Linear whose weight and bias gradients bypass autograd's accumulation so they can be deferred.
+struct DeferrableLinearFunction : torch::autograd::Function<DeferrableLinearFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
+                               const torch::Tensor& weight, const torch::Tensor& bias,
+                               const std::shared_ptr<WeightGradStore>& store) {
+    ctx->save_for_backward({input, weight, bias});
+    if (store) ctx->saved_data["store"] = c10::IValue::make_capsule(c10::make_intrusive<StoreCapsule>(store));
+    return torch::linear(input, weight, bias);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor input = saved[0];
+    const torch::Tensor weight = saved[1];
+    const torch::Tensor bias = saved[2];
+    const torch::Tensor grad_output = grad_outputs[0];
+    auto weight_gradients = [input, weight, bias, grad_output] {
+      const torch::Tensor grad_2d = grad_output.reshape({-1, grad_output.size(-1)});
+      accumulate_grad(weight, grad_2d.t().mm(input.reshape({-1, input.size(-1)})));
+      if (bias.defined()) accumulate_grad(bias, grad_2d.sum(0));
+    };
+    auto entry = ctx->saved_data.find("store");
+    if (entry != ctx->saved_data.end()) {
+      auto capsule = c10::static_intrusive_pointer_cast<StoreCapsule>(entry->second.toCapsule());
+      capsule->store->run_or_defer(std::move(weight_gradients));
+    } else {
+      weight_gradients();
+    }
+    torch::Tensor grad_input;
+    if (input.requires_grad()) grad_input = grad_output.matmul(weight);
+    return {grad_input, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+DeferrableLinearImpl::DeferrableLinearImpl(const torch::nn::LinearOptions& options_)
+    : options(options_) {
+  reset();
+}
+
+void DeferrableLinearImpl::reset() {
+  weight = register_parameter("weight", torch::empty({options.out_features(), options.in_features()}));
+  if (options.bias()) {
+    bias = register_parameter("bias", torch::empty(options.out_features()));
+  } else {
+    bias = register_parameter("bias", {}, /*requires_grad=*/false);
+  }
+  reset_parameters();
+}
+
+void DeferrableLinearImpl::reset_parameters() {
+  // The same initialisation as torch::nn::Linear.
+  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5));
+  if (bias.defined()) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(options.in_features()));
+    torch::nn::init::uniform_(bias, -bound, bound);
+  }
+}
+
+torch::Tensor DeferrableLinearImpl::forward(const torch::Tensor& input) {
+  return DeferrableLinearFunction::apply(input, weight, bias, store_);
+}
+
+void DeferrableLinearImpl::set_weight_grad_store(std::shared_ptr<WeightGradStore> store) {
+  store_ = std::move(store);
+}
+
+}  // namespace dualpipe::runtime

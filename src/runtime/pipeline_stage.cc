@@ -1,0 +1,37 @@
+#include "dualpipe/runtime/pipeline_stage.h"
+
+#include <torch/csrc/autograd/autograd.h>
+
+namespace dualpipe::runtime {
+
+ForwardResult PipelineStage::overlapped_forward_backward(const ForwardPass& forward_pass,
+                                                         const BackwardPass& backward_pass) {
+  ForwardResult result = run_forward(*this, forward_pass);
+  run_backward(backward_pass);
+  return result;
+}
+
+ForwardResult run_forward(PipelineStage& stage, const ForwardPass& pass) {
+  ForwardResult result;
+  result.outputs = stage.forward(pass.inputs);
+  if (pass.criterion != nullptr) result.loss = (*pass.criterion)(result.outputs, pass.labels);
+  return result;
+}
+
+void run_backward(const BackwardPass& pass) {
+  if (pass.loss.defined()) {
+    torch::autograd::backward({pass.loss});
+    return;
+  }
+  TensorList roots;
+  TensorList grads;
+  for (std::size_t i = 0; i < pass.outputs.size() && i < pass.output_grads.size(); ++i) {
+    if (pass.output_grads[i].defined() && pass.outputs[i].requires_grad()) {
+      roots.push_back(pass.outputs[i]);
+      grads.push_back(pass.output_grads[i]);
+    }
+  }
+  if (!roots.empty()) torch::autograd::backward(roots, grads);
+}
+
+}  // namespace dualpipe::runtime
