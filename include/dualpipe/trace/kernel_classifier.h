@@ -9,10 +9,12 @@ namespace dualpipe::trace {
 // What a GPU kernel (or GPU activity) is for.
 enum class KernelKind { Compute, Communication, Memcpy, Memset };
 
-// Default communication pattern: NCCL kernels (old "ncclKernel_*" / "ncclDevKernel_*" and new
-// "ncclDevKernel..." names) and DeepEP-style all-to-all kernels (dispatch/combine).
+// Default communication pattern: NCCL kernels (old "ncclKernel_*" and new "ncclDevKernel_*"
+// names), DeepEP all-to-all kernels (public "deep_ep::" and DeepSeek's internal "dpsk::ep::"
+// namespaces, including their notify/layout kernels) and generic all-to-all / collective names.
+// Plain words such as "dispatch" are left out: they also name compute kernels.
 inline constexpr const char* kDefaultCommunicationRegex =
-    R"(nccl|deep_ep|dispatch|combine|all_?to_?all|alltoall|AllGather|ReduceScatter|AllReduce|SendRecv)";
+    R"(nccl|deep_?ep::|dpsk::ep::|all_?to_?all|AllGather|ReduceScatter|AllReduce|SendRecv)";
 
 // Classifies kernels by a user-supplied regular expression (ECMAScript, case-insensitive).
 class KernelClassifier {

@@ -1,0 +1,27 @@
+// Summary reports: the per-rank figures of `trace-view --summary`, as text for people or JSON for
+// programs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dualpipe/trace/statistics.h"
+#include "dualpipe/trace/timeline.h"
+
+namespace dualpipe::trace {
+
+// Both reports cover `timelines` inside `window`, with times in ms since `origin` (absolute ns).
+// JSON: {"time_origin_us", "window_ms", "traces": [{"file", "rank", "gpu_span_ms",
+// "gpu_busy_ms", "gpu_idle_ms", "compute_ms", "comm_ms", "memcpy_memset_ms", "overlap_pct",
+// "exposed_comm_ms", "streams": [{"name", "kernels", "busy_ms", "comm_ms"}], "annotations":
+// [{"name", "kind", "cpu_start_ms", "cpu_end_ms", "gpu_start_ms", "gpu_end_ms", "kernels",
+// "gpu_busy_ms"}], "schedule": [{"action", "start_ms", "duration_ms"}]}]}. Times in ms since the
+// origin; an annotation that launched no GPU work has null GPU fields.
+std::string summary_json(const std::vector<RankTimeline>& timelines, TimeNs origin,
+                         const TimeWindow& window);
+
+// The same figures as a short human-readable report.
+std::string summary_text(const std::vector<RankTimeline>& timelines, TimeNs origin,
+                         const TimeWindow& window);
+
+}  // namespace dualpipe::trace

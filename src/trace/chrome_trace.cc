@@ -1,0 +1,492 @@
+#include "dualpipe/trace/chrome_trace.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <deque>
+#include <string_view>
+#include <unordered_map>
+
+#include "dualpipe/trace/json_text.h"
+#include "dualpipe/trace/trace_error.h"
+
+namespace dualpipe::trace {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+static_assert(TraceText::kPadding >= simdjson::SIMDJSON_PADDING,
+              "TraceText must pad as much as simdjson reads past the end");
+
+// The content of a JSON string as it appears in the input (escapes not decoded yet).
+struct RawString {
+  std::string_view content;
+  bool present = false;
+  bool escaped = false;
+};
+
+// What an event is, as far as its "ph" and "cat" tell.
+enum class EventRole { Unknown, Ignored, GpuActivity, Launch, Annotation, Metadata };
+
+// The fields of one event that any role needs, collected in whatever order they come.
+struct EventFields {
+  RawString ph;
+  RawString cat;
+  RawString name;
+  TrackId pid = 0;
+  TrackId tid = 0;
+  TimeNs ts = 0;
+  TimeNs dur = 0;
+  bool has_ts = false;
+  std::int64_t correlation = -1;
+  RawString arg_name;    // args.name (metadata events)
+  RawString arg_labels;  // args.labels (process_labels metadata)
+};
+
+bool equals(const RawString& s, std::string_view text) { return s.present && s.content == text; }
+
+std::string_view trim_right(std::string_view token) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
+                            token.back() == '\t')) {
+    token.remove_suffix(1);
+  }
+  return token;
+}
+
+// Microseconds as written ("123", "123.456", "-5", "1.5e3") to nanoseconds; nullopt when the
+// text is not a number or out of range.
+std::optional<TimeNs> parse_microseconds(std::string_view text) {
+  const bool negative = !text.empty() && text[0] == '-';
+  std::size_t pos = negative ? 1 : 0;
+  const std::size_t digits_begin = pos;
+  std::uint64_t whole = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+    whole = whole * 10 + static_cast<std::uint64_t>(text[pos] - '0');
+    ++pos;
+  }
+  const std::size_t whole_digits = pos - digits_begin;
+  if (whole_digits == 0) return std::nullopt;
+  std::uint64_t fraction_ns = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    const std::size_t fraction_begin = pos;
+    std::uint64_t scale = 100;
+    bool round_up = false;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      const std::uint64_t digit = static_cast<std::uint64_t>(text[pos] - '0');
+      if (pos - fraction_begin < 3) {
+        fraction_ns += digit * scale;
+        scale /= 10;
+      } else if (pos - fraction_begin == 3) {
+        round_up = digit >= 5;
+      }
+      ++pos;
+    }
+    if (pos == fraction_begin) return std::nullopt;
+    if (round_up) ++fraction_ns;
+  }
+  if (pos < text.size() && (text[pos] == 'e' || text[pos] == 'E')) {
+    // Rare exponent form: go through double (enough precision for such inputs).
+    const std::string copy(text);
+    char* end = nullptr;
+    const double value = std::strtod(copy.c_str(), &end);
+    if (end != copy.c_str() + copy.size() || !std::isfinite(value) || std::fabs(value) > 9e15) {
+      return std::nullopt;
+    }
+    return static_cast<TimeNs>(std::llround(value * 1000.0));
+  }
+  if (pos != text.size() || whole_digits > 15) return std::nullopt;  // > 31 years in us
+  const auto ns = static_cast<TimeNs>(whole * 1000 + fraction_ns);
+  return negative ? -ns : ns;
+}
+
+// Reads one trace with simdjson On-Demand, keeping only what timelines need.
+class Reader {
+ public:
+  Reader(const TraceText& text, const std::string& source, ProfileTrace& out)
+      : text_(text), source_(source), out_(out) {}
+
+  void read() {
+    simdjson::error_code error =
+        parser_.iterate(text_.data(), text_.size(), text_.size() + TraceText::kPadding).get(doc_);
+    if (error) fail_stage1(error);
+    od::json_type root_type;
+    if ((error = doc_.type().get(root_type))) fail_current(error, "a JSON object or array");
+    if (root_type == od::json_type::array) {
+      od::array events;
+      if ((error = doc_.get_array().get(events))) fail_current(error, "an array of events");
+      read_events(events, 0);
+    } else if (root_type == od::json_type::object) {
+      read_root_object();
+    } else {
+      fail(0, "not a Chrome trace: expected a JSON object with \"traceEvents\" or an array of "
+              "events");
+    }
+    const char* trailing = nullptr;
+    if (!doc_.current_location().get(trailing)) {
+      fail_at(trailing, "unexpected content after the JSON document");
+    }
+    if (out_.gpu_activities.empty()) {
+      fail(events_offset_, "no GPU kernels, memcpys or memsets in this trace (expected \"X\" "
+                           "events of category kernel, gpu_memcpy or gpu_memset)");
+    }
+    finish();
+  }
+
+ private:
+  [[noreturn]] void fail(std::size_t offset, const std::string& problem) const {
+    throw TraceFormatError(source_, offset, problem);
+  }
+  [[noreturn]] void fail_at(const char* where, const std::string& problem) const {
+    fail(offset_of(where), problem);
+  }
+  std::size_t offset_of(const char* where) const {
+    if (where < text_.data() || where > text_.data() + text_.size()) return text_.size();
+    return static_cast<std::size_t>(where - text_.data());
+  }
+  std::size_t current_offset() {
+    const char* where = nullptr;
+    if (doc_.current_location().get(where)) return text_.size();
+    return offset_of(where);
+  }
+  // A simdjson error met while reading `expected`.
+  [[noreturn]] void fail_current(simdjson::error_code error, const std::string& expected) {
+    std::size_t offset = current_offset();
+    std::string problem;
+    switch (error) {
+      case simdjson::INCORRECT_TYPE: problem = "wrong type: expected " + expected; break;
+      case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
+      case simdjson::EMPTY:
+        offset = text_.size();
+        problem = "unexpected end of input (truncated JSON?) while reading " + expected;
+        break;
+      default:
+        problem = std::string("not valid JSON while reading ") + expected + " (" +
+                  simdjson::error_message(error) + ")";
+    }
+    fail(offset, problem);
+  }
+  // Errors found while indexing the whole text, before any value is read.
+  [[noreturn]] void fail_stage1(simdjson::error_code error) const {
+    if (error == simdjson::UTF8_ERROR) {
+      fail(first_invalid_utf8(), "not valid UTF-8");
+    }
+    if (error == simdjson::UNCLOSED_STRING) {
+      fail(last_opening_quote(), "unterminated string (truncated JSON?)");
+    }
+    if (error == simdjson::EMPTY) fail(0, "empty input: expected a Chrome trace (JSON)");
+    fail(0, std::string("not valid JSON (") + simdjson::error_message(error) + ")");
+  }
+  std::size_t first_invalid_utf8() const;
+  std::size_t last_opening_quote() const;
+
+  template <typename T>
+  T get(simdjson::simdjson_result<T>&& result, const char* expected) {
+    T value;
+    if (const simdjson::error_code error = std::move(result).get(value)) {
+      fail_current(error, expected);
+    }
+    return value;
+  }
+
+  void read_root_object() {
+    od::object root = get(doc_.get_object(), "a JSON object");
+    bool found_events = false;
+    for (auto field_result : root) {
+      od::field field = get(std::move(field_result), "a field of the top-level object");
+      const od::raw_json_string key = field.key();
+      if (key.unsafe_is_equal("traceEvents")) {
+        const std::size_t offset = current_offset();
+        od::array events = get(field.value().get_array(), "an array for \"traceEvents\"");
+        read_events(events, offset);
+        found_events = true;
+      } else if (key.unsafe_is_equal("distributedInfo")) {
+        read_distributed_info(field.value());
+      }
+    }
+    if (!found_events) {
+      fail(0, "not a Chrome trace: the top-level object has no \"traceEvents\" array");
+    }
+  }
+
+  void read_distributed_info(od::value& value) {
+    od::object info = get(value.get_object(), "an object for \"distributedInfo\"");
+    for (auto field_result : info) {
+      od::field field = get(std::move(field_result), "a field of \"distributedInfo\"");
+      if (field.key().unsafe_is_equal("rank")) {
+        const std::int64_t rank = get(field.value().get_int64(), "an integer for \"rank\"");
+        if (rank < 0 || rank > 1'000'000) fail(current_offset(), "rank out of range");
+        out_.rank = static_cast<int>(rank);
+      }
+    }
+  }
+
+  void read_events(od::array& events, std::size_t offset) {
+    events_offset_ = offset;
+    for (auto element : events) {
+      od::value value = get(std::move(element), "an event");
+      const std::size_t event_offset = current_offset();
+      od::object event = get(value.get_object(), "an event object");
+      read_event(event, event_offset);
+    }
+  }
+
+  static EventRole role_of(const EventFields& f) {
+    if (!f.ph.present) return EventRole::Unknown;
+    if (equals(f.ph, "M")) return EventRole::Metadata;
+    if (!equals(f.ph, "X")) return EventRole::Ignored;
+    if (!f.cat.present) return EventRole::Unknown;
+    const std::string_view cat = f.cat.content;
+    if (cat == "kernel" || cat == "gpu_memcpy" || cat == "gpu_memset" || cat == "Kernel" ||
+        cat == "Memcpy" || cat == "Memset") {
+      return EventRole::GpuActivity;
+    }
+    if (cat == "cuda_runtime" || cat == "cuda_driver" || cat == "Runtime") return EventRole::Launch;
+    if (cat == "user_annotation") return EventRole::Annotation;
+    return EventRole::Ignored;
+  }
+
+  void read_event(od::object& event, std::size_t event_offset) {
+    EventFields f;
+    for (auto field_result : event) {
+      od::field field = get(std::move(field_result), "a field of an event");
+      const od::raw_json_string key = field.key();
+      od::value& value = field.value();
+      const char first = *key.raw();
+      if (first == 'p') {
+        if (key.unsafe_is_equal("ph")) {
+          f.ph = string_of(value, "\"ph\"");
+          if (role_of(f) == EventRole::Ignored) return;
+        } else if (key.unsafe_is_equal("pid")) {
+          f.pid = track_id_of(value, "\"pid\"");
+        }
+      } else if (first == 'c' && key.unsafe_is_equal("cat")) {
+        f.cat = string_of(value, "\"cat\"");
+        if (role_of(f) == EventRole::Ignored) return;
+      } else if (first == 'n' && key.unsafe_is_equal("name")) {
+        f.name = string_of(value, "\"name\"");
+      } else if (first == 't') {
+        if (key.unsafe_is_equal("ts")) {
+          f.ts = time_of(value, "\"ts\"");
+          f.has_ts = true;
+        } else if (key.unsafe_is_equal("tid")) {
+          f.tid = track_id_of(value, "\"tid\"");
+        }
+      } else if (first == 'd' && key.unsafe_is_equal("dur")) {
+        f.dur = time_of(value, "\"dur\"");
+      } else if (first == 'a' && key.unsafe_is_equal("args")) {
+        read_args(value, f);
+      }
+    }
+    keep(f, event_offset);
+  }
+
+  void read_args(od::value& value, EventFields& f) {
+    od::object args = get(value.get_object(), "an object for \"args\"");
+    for (auto field_result : args) {
+      od::field field = get(std::move(field_result), "a field of \"args\"");
+      const od::raw_json_string key = field.key();
+      if (key.unsafe_is_equal("correlation")) {
+        const std::string_view token = token_of(field.value());
+        std::int64_t correlation = 0;
+        const auto [end, error] =
+            std::from_chars(token.data(), token.data() + token.size(), correlation);
+        if (error != std::errc() || end != token.data() + token.size()) {
+          fail_at(token.data(), "wrong type: expected an integer for \"correlation\"");
+        }
+        f.correlation = correlation;
+      } else if (key.unsafe_is_equal("name")) {
+        f.arg_name = string_of(field.value(), "args \"name\"");
+      } else if (key.unsafe_is_equal("labels")) {
+        f.arg_labels = string_of(field.value(), "args \"labels\"");
+      }
+    }
+  }
+
+  std::string_view token_of(od::value& value) {
+    return trim_right(value.raw_json_token());
+  }
+
+  RawString string_of(od::value& value, const char* what) {
+    return string_token(token_of(value), what);
+  }
+
+  RawString string_token(std::string_view token, const char* what) const {
+    if (token.size() < 2 || token.front() != '"' || token.back() != '"') {
+      fail_at(token.data(), std::string("wrong type: expected a string for ") + what);
+    }
+    RawString s;
+    s.content = token.substr(1, token.size() - 2);
+    s.present = true;
+    s.escaped = s.content.find('\\') != std::string_view::npos;
+    return s;
+  }
+
+  TimeNs time_of(od::value& value, const char* what) {
+    const std::string_view token = token_of(value);
+    const std::optional<TimeNs> time = parse_microseconds(token);
+    if (!time) {
+      fail_at(token.data(), std::string("wrong type: expected a number of microseconds for ") +
+                                what);
+    }
+    return *time;
+  }
+
+  TrackId track_id_of(od::value& value, const char* what) {
+    const std::string_view token = token_of(value);
+    if (!token.empty() && token.front() == '"') {
+      const std::string text = decode(string_token(token, what), token.data());
+      TrackId id = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+      if (error == std::errc() && end == text.data() + text.size() && !text.empty()) return id;
+      return text_id(text);
+    }
+    TrackId id = 0;
+    const auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), id);
+    if (error != std::errc() || end != token.data() + token.size()) {
+      fail_at(token.data(), std::string("wrong type: expected an integer or a string for ") +
+                                what);
+    }
+    return id;
+  }
+
+  TrackId text_id(const std::string& text) {
+    const auto [it, inserted] = text_ids_.emplace(text, -static_cast<TrackId>(text_ids_.size()) - 1);
+    if (inserted) out_.text_ids.push_back(text);
+    return it->second;
+  }
+
+  std::string decode(const RawString& s, const char* where) const {
+    if (!s.escaped) return std::string(s.content);
+    std::size_t bad = 0;
+    std::optional<std::string> text = json_unescape(s.content, bad);
+    if (!text) fail(offset_of(where) + 1 + bad, "invalid escape sequence in a string");
+    return *std::move(text);
+  }
+
+  std::uint32_t name_id(const RawString& s) {
+    std::string_view key = s.content;
+    if (s.escaped) key = decoded_.emplace_back(decode(s, s.content.data() - 1));
+    const auto [it, inserted] =
+        name_ids_.emplace(key, static_cast<std::uint32_t>(out_.names.size()));
+    if (inserted) out_.names.emplace_back(key);
+    return it->second;
+  }
+
+  void require_ts(const EventFields& f, std::size_t event_offset) const {
+    if (!f.has_ts) fail(event_offset, "event has no \"ts\" (expected a start time)");
+    if (f.dur < 0) fail(event_offset, "event has a negative \"dur\"");
+  }
+
+  void keep(const EventFields& f, std::size_t event_offset) {
+    switch (role_of(f)) {
+      case EventRole::GpuActivity: {
+        require_ts(f, event_offset);
+        GpuActivity activity;
+        activity.start = f.ts;
+        activity.duration = f.dur;
+        activity.device = f.pid;
+        activity.stream = f.tid;
+        activity.correlation = f.correlation;
+        activity.name = name_id(f.name);
+        const std::string_view cat = f.cat.content;
+        activity.category = cat == "gpu_memcpy" || cat == "Memcpy"   ? ActivityCategory::Memcpy
+                            : cat == "gpu_memset" || cat == "Memset" ? ActivityCategory::Memset
+                                                                      : ActivityCategory::Kernel;
+        out_.gpu_activities.push_back(activity);
+        break;
+      }
+      case EventRole::Launch:
+        if (f.correlation < 0) break;
+        require_ts(f, event_offset);
+        out_.launches.push_back(RuntimeLaunch{f.ts, f.pid, f.tid, f.correlation});
+        break;
+      case EventRole::Annotation:
+        require_ts(f, event_offset);
+        out_.annotations.push_back(CpuAnnotation{f.ts, f.dur, f.pid, f.tid, name_id(f.name)});
+        break;
+      case EventRole::Metadata: keep_metadata(f); break;
+      default: break;
+    }
+  }
+
+  void keep_metadata(const EventFields& f) {
+    if (equals(f.name, "process_labels") && f.arg_labels.present) {
+      out_.process_labels[f.pid] = decode(f.arg_labels, f.arg_labels.content.data() - 1);
+    } else if (equals(f.name, "process_name") && f.arg_name.present) {
+      out_.process_labels.emplace(f.pid, decode(f.arg_name, f.arg_name.content.data() - 1));
+    } else if (equals(f.name, "thread_name") && f.arg_name.present) {
+      out_.thread_names[{f.pid, f.tid}] = decode(f.arg_name, f.arg_name.content.data() - 1);
+    }
+  }
+
+  void finish() {
+    const auto by_start = [](const auto& a, const auto& b) { return a.start < b.start; };
+    std::stable_sort(out_.gpu_activities.begin(), out_.gpu_activities.end(), by_start);
+    std::stable_sort(out_.launches.begin(), out_.launches.end(), by_start);
+    std::stable_sort(out_.annotations.begin(), out_.annotations.end(), by_start);
+  }
+
+  const TraceText& text_;
+  const std::string& source_;
+  ProfileTrace& out_;
+  od::parser parser_;
+  od::document doc_;
+  std::size_t events_offset_ = 0;
+  std::unordered_map<std::string_view, std::uint32_t> name_ids_;  // views into text_ / decoded_
+  std::deque<std::string> decoded_;                                // names that had escapes
+  std::unordered_map<std::string, TrackId> text_ids_;
+};
+
+std::size_t Reader::first_invalid_utf8() const {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
+  const std::size_t size = text_.size();
+  std::size_t i = 0;
+  while (i < size) {
+    const unsigned char lead = bytes[i];
+    std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
+                                      : (lead >> 3) == 0x1E   ? 4 : 0;
+    if (length == 0 || i + length > size) return i;
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((bytes[i + k] & 0xC0) != 0x80) return i;
+    }
+    i += length;
+  }
+  return size;
+}
+
+std::size_t Reader::last_opening_quote() const {
+  bool in_string = false;
+  std::size_t opened = 0;
+  for (std::size_t i = 0; i < text_.size(); ++i) {
+    const char c = text_.data()[i];
+    if (in_string && c == '\\') {
+      ++i;
+    } else if (c == '"') {
+      in_string = !in_string;
+      if (in_string) opened = i;
+    }
+  }
+  return opened;
+}
+
+}  // namespace
+
+std::string ProfileTrace::id_text(TrackId id) const {
+  if (id < 0 && static_cast<std::size_t>(-id) <= text_ids.size()) {
+    return text_ids[static_cast<std::size_t>(-id - 1)];
+  }
+  return std::to_string(id);
+}
+
+ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source) {
+  ProfileTrace trace;
+  trace.source = source;
+  Reader(text, source, trace).read();
+  return trace;
+}
+
+}  // namespace dualpipe::trace

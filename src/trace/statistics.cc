@@ -1,0 +1,83 @@
+#include "dualpipe/trace/statistics.h"
+
+namespace dualpipe::trace {
+namespace {
+
+IntervalSet clipped_union(std::vector<Interval> intervals, const TimeWindow& window) {
+  IntervalSet set = union_of(std::move(intervals));
+  return window ? clip(set, *window) : set;
+}
+
+template <typename Predicate>
+std::vector<Interval> kernels_where(const RankTimeline& timeline, Predicate keep) {
+  std::vector<Interval> intervals;
+  for (const StreamTimeline& stream : timeline.streams) {
+    for (const TimelineKernel& kernel : stream.kernels) {
+      if (keep(kernel)) intervals.push_back({kernel.start, kernel.end});
+    }
+  }
+  return intervals;
+}
+
+StreamStatistics stream_statistics(const StreamTimeline& stream, const TimeWindow& window) {
+  StreamStatistics stats;
+  stats.label = stream.label;
+  std::vector<Interval> all;
+  std::vector<Interval> communication;
+  for (const TimelineKernel& kernel : stream.kernels) {
+    if (window && (kernel.end <= window->start || kernel.start >= window->end)) continue;
+    ++stats.kernels;
+    all.push_back({kernel.start, kernel.end});
+    if (kernel.kind == KernelKind::Communication) communication.push_back(all.back());
+  }
+  stats.busy_ms = to_ms(total_length(clipped_union(std::move(all), window)));
+  stats.communication_ms = to_ms(total_length(clipped_union(std::move(communication), window)));
+  return stats;
+}
+
+}  // namespace
+
+OverlapIntervals overlap_intervals(const RankTimeline& timeline, const TimeWindow& window) {
+  OverlapIntervals result;
+  result.compute = clipped_union(
+      kernels_where(timeline, [](const TimelineKernel& k) { return k.kind == KernelKind::Compute; }),
+      window);
+  result.communication = clipped_union(
+      kernels_where(timeline,
+                    [](const TimelineKernel& k) { return k.kind == KernelKind::Communication; }),
+      window);
+  result.hidden = intersection(result.communication, result.compute);
+  result.exposed = difference(result.communication, result.compute);
+  return result;
+}
+
+RankStatistics compute_statistics(const RankTimeline& timeline, const TimeWindow& window) {
+  RankStatistics stats;
+  stats.source = timeline.source;
+  stats.rank = timeline.rank;
+  const IntervalSet busy =
+      clipped_union(kernels_where(timeline, [](const TimelineKernel&) { return true; }), window);
+  if (!busy.empty()) {
+    stats.gpu_span_ms = to_ms(busy.back().end - busy.front().start);
+    stats.gpu_busy_ms = to_ms(total_length(busy));
+    stats.gpu_idle_ms = stats.gpu_span_ms - stats.gpu_busy_ms;
+  }
+  const OverlapIntervals overlap = overlap_intervals(timeline, window);
+  stats.compute_ms = to_ms(total_length(overlap.compute));
+  stats.comm_ms = to_ms(total_length(overlap.communication));
+  stats.overlap_ms = to_ms(total_length(overlap.hidden));
+  stats.exposed_comm_ms = to_ms(total_length(overlap.exposed));
+  stats.overlap_pct = stats.comm_ms > 0 ? 100.0 * stats.overlap_ms / stats.comm_ms : 0.0;
+  stats.memcpy_memset_ms = to_ms(total_length(clipped_union(
+      kernels_where(timeline,
+                    [](const TimelineKernel& k) {
+                      return k.kind == KernelKind::Memcpy || k.kind == KernelKind::Memset;
+                    }),
+      window)));
+  for (const StreamTimeline& stream : timeline.streams) {
+    stats.streams.push_back(stream_statistics(stream, window));
+  }
+  return stats;
+}
+
+}  // namespace dualpipe::trace

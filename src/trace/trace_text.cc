@@ -1,0 +1,124 @@
+#include "dualpipe/trace/trace_text.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+#include "dualpipe/trace/trace_error.h"
+
+namespace dualpipe::trace {
+namespace {
+
+bool is_gzip(std::string_view bytes) {
+  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+         static_cast<unsigned char>(bytes[1]) == 0x8b;
+}
+
+// Closes a FILE* when it goes out of scope.
+struct FileCloser {
+  void operator()(std::FILE* file) const { std::fclose(file); }
+};
+
+}  // namespace
+
+void TraceText::reserve(std::size_t capacity) {
+  if (capacity <= capacity_ && bytes_) return;
+  std::unique_ptr<char[]> grown(new char[capacity + kPadding]);
+  if (size_ > 0) std::memcpy(grown.get(), bytes_.get(), size_);
+  bytes_ = std::move(grown);
+  capacity_ = capacity;
+}
+
+void TraceText::resize(std::size_t size) {
+  reserve(size);
+  size_ = size;
+  std::memset(bytes_.get() + size_, 0, capacity_ - size_ + kPadding);
+}
+
+TraceText TraceText::copy_of(std::string_view bytes) {
+  TraceText text;
+  text.resize(bytes.size());
+  if (!bytes.empty()) std::memcpy(text.bytes_.get(), bytes.data(), bytes.size());
+  return text;
+}
+
+TraceText TraceText::decode(std::string_view bytes, const std::string& source) {
+  if (!is_gzip(bytes)) return copy_of(bytes);
+  z_stream stream{};
+  // 15 window bits + 32: accept gzip (and zlib) headers; concatenated members are read in turn.
+  if (inflateInit2(&stream, 15 + 32) != Z_OK) {
+    throw TraceFormatError(source, 0, "cannot initialise gzip decompression");
+  }
+  TraceText text;
+  text.reserve(std::max<std::size_t>(bytes.size() * 4, 1 << 16));
+  std::size_t consumed = 0;
+  std::size_t produced = 0;
+  int status = Z_OK;
+  while (consumed < bytes.size()) {
+    if (produced == text.capacity_) text.reserve(text.capacity_ * 2);
+    const std::size_t in_chunk =
+        std::min<std::size_t>(bytes.size() - consumed, std::numeric_limits<uInt>::max());
+    const std::size_t out_chunk =
+        std::min<std::size_t>(text.capacity_ - produced, std::numeric_limits<uInt>::max());
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data() + consumed));
+    stream.avail_in = static_cast<uInt>(in_chunk);
+    stream.next_out = reinterpret_cast<Bytef*>(text.bytes_.get() + produced);
+    stream.avail_out = static_cast<uInt>(out_chunk);
+    status = inflate(&stream, Z_NO_FLUSH);
+    consumed += in_chunk - stream.avail_in;
+    produced += out_chunk - stream.avail_out;
+    if (status == Z_STREAM_END) {
+      // Another gzip member may follow (files written by concatenation).
+      if (consumed < bytes.size() && is_gzip(bytes.substr(consumed))) {
+        inflateReset(&stream);
+        status = Z_OK;
+        continue;
+      }
+      break;
+    }
+    if (status != Z_OK && status != Z_BUF_ERROR) break;
+    if (status == Z_BUF_ERROR && stream.avail_in == 0 && consumed == bytes.size()) break;
+  }
+  const std::string message = stream.msg ? stream.msg : "";
+  inflateEnd(&stream);
+  if (status != Z_STREAM_END) {
+    const std::string problem = status == Z_OK || status == Z_BUF_ERROR
+                                    ? "truncated gzip data (compressed input ends early)"
+                                    : "corrupt gzip data" + (message.empty() ? "" : ": " + message);
+    throw TraceFormatError(source, consumed, problem + " (offset in the compressed file)");
+  }
+  text.resize(produced);
+  return text;
+}
+
+TraceText TraceText::load_file(const std::string& path) {
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) throw TraceFormatError(path, 0, std::string("cannot open: ") + std::strerror(errno));
+  TraceText raw;
+  std::size_t size = 0;
+  if (std::fseek(file.get(), 0, SEEK_END) == 0) {
+    const long end = std::ftell(file.get());
+    // One byte more than the file so that the read reaching end of file needs no growth.
+    if (end >= 0) raw.reserve(static_cast<std::size_t>(end) + 1);
+    std::fseek(file.get(), 0, SEEK_SET);
+  }
+  // Read until end of file (the size above is only a hint: pipes and /proc files have none).
+  for (;;) {
+    if (size == raw.capacity_) raw.reserve(std::max<std::size_t>(raw.capacity_ * 2, 1 << 16));
+    const std::size_t got = std::fread(raw.bytes_.get() + size, 1, raw.capacity_ - size, file.get());
+    size += got;
+    if (got == 0) break;
+  }
+  if (std::ferror(file.get())) {
+    throw TraceFormatError(path, size, std::string("read error: ") + std::strerror(errno));
+  }
+  raw.resize(size);
+  if (!is_gzip(raw.view())) return raw;
+  return decode(raw.view(), path);
+}
+
+}  // namespace dualpipe::trace
