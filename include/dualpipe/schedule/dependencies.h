@@ -45,8 +45,9 @@ std::optional<WorkItem> input_of(const Schedule& schedule, const WorkItem& item)
 std::vector<WorkItem> work_of(const Action& action);
 
 // Where each piece of work of a schedule sits. Built once in O(actions); lookups are O(1).
-// Work on chunks outside the schedule's stage/micro-batch/direction ranges is ignored; when the
-// same work appears more than once, the first occurrence (lowest rank, then position) is kept.
+// Work on chunks outside the schedule's stage/micro-batch/direction ranges, or on a rank that does
+// not hold the chunk's stage, is ignored; when the same work appears more than once, the first
+// occurrence (lowest position) is kept.
 class WorkIndex {
  public:
   explicit WorkIndex(const Schedule& schedule);
