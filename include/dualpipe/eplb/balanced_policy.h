@@ -1,0 +1,25 @@
+// The `balanced` policy (the default): placements close to the lower bound, one copy per GPU at most.
+#pragma once
+
+#include <vector>
+
+#include "dualpipe/eplb/load_matrix.h"
+#include "dualpipe/eplb/placement.h"
+#include "dualpipe/eplb/plan_parameters.h"
+
+namespace dualpipe::eplb {
+
+// Plans every layer: copy counts that minimise the largest load per copy (at most one copy per GPU),
+// copies packed heaviest first onto the lightest GPU that lacks that expert, then local search (swaps
+// between GPUs, moving a copy from one expert to another) until no change lowers the heaviest GPU.
+// When groups stay on nodes (keeps_groups_on_nodes) groups are first spread over nodes (equal counts,
+// balanced load) and each node is planned on its own GPUs. Each layer is also compared with the
+// deepseek plan refined the same way, so no layer's largest GPU load exceeds the deepseek policy's.
+// No GPU holds two copies of one expert. Throws std::invalid_argument on invalid loads or parameters,
+// or when a node has fewer experts than a GPU has slots (duplicates would be unavoidable).
+Placement plan_balanced(const LoadMatrix& loads, const PlanParameters& parameters);
+
+// plan_balanced for one layer: returns phy2log [replicas] (parameters assumed valid).
+std::vector<int> plan_balanced_layer(const std::vector<float>& loads, const PlanParameters& parameters);
+
+}  // namespace dualpipe::eplb

@@ -1,0 +1,70 @@
+// GpuAssignment: the copies of some experts laid out on the slots of some GPUs, and the local search
+// (swaps, extra copies, dropped copies) that the balanced policy and re-planning use. Internal header.
+#pragma once
+
+#include <vector>
+
+namespace dualpipe::eplb::detail {
+
+// Experts 0..n-1 with `loads` on `num_gpus` GPUs of `slots.size() / num_gpus` slots each; slot s holds
+// expert slots[s] and lies on GPU s / slots_per_gpu. Every expert must hold at least one slot.
+class GpuAssignment {
+ public:
+  GpuAssignment(std::vector<double> loads, int num_gpus, std::vector<int> slots);
+
+  const std::vector<int>& slots() const { return slots_; }
+  // The largest GPU load (each copy carries its expert's load / copies).
+  double max_load() const;
+
+  // Applies the single change (swap two copies, give an expert on the heaviest GPU one more copy in
+  // another expert's slot, or replace one of its copies by another expert) that lowers the heaviest
+  // GPU's load the most without lifting any other GPU to the old maximum, and without putting two
+  // copies of an expert on one GPU. Returns false when no change does that.
+  bool improve_once();
+
+  // improve_once() until it returns false or `max_steps` changes were made. Returns the steps made.
+  int refine(int max_steps);
+
+  // Swaps or replaces copies until no GPU holds two copies of one expert, choosing each change to keep
+  // the affected GPUs lightest. Returns false if some duplicate could not be removed.
+  bool remove_duplicates();
+
+ private:
+  struct Change {
+    enum Kind { kNone, kSwap, kReplace } kind = kNone;
+    int slot_a = -1;  // kSwap: the two slots; kReplace: slot_a gets expert `expert`
+    int slot_b = -1;
+    int expert = -1;
+    double value = 0.0;  // largest load among the GPUs the change touches, after it
+  };
+
+  double per_copy(int expert) const { return loads_[expert] / copies_[expert]; }
+  int gpu_of(int slot) const { return slot / slots_per_gpu_; }
+  bool gpu_holds(int gpu, int expert) const;
+  int heaviest_gpu() const;
+  // Largest load among touched GPUs if slot `slot` switched to `expert` (counts change).
+  double value_of_replace(int slot, int expert);
+  void consider_swaps(int gpu, double limit, Change& best) const;
+  void consider_replacements(int gpu, double limit, Change& best);
+  void apply(const Change& change);
+  void recompute_loads();
+
+  std::vector<double> loads_;
+  int num_gpus_;
+  int slots_per_gpu_;
+  std::vector<int> slots_;
+  std::vector<int> copies_;
+  std::vector<std::vector<int>> slots_of_;  // [expert]: the slots holding it
+  std::vector<double> gpu_load_;
+  // Scratch space of value_of_replace, cleared after each use.
+  std::vector<double> scratch_delta_;  // [gpu]
+  std::vector<char> scratch_touched_;  // [gpu]
+  std::vector<int> touched_;
+};
+
+// Puts copies on GPUs heaviest first, each into the lightest GPU with a free slot that does not hold
+// that expert yet. `copies[e]` >= 1 copies of expert e; returns slots of `num_gpus` GPUs.
+std::vector<int> pack_copies_without_duplicates(const std::vector<double>& loads,
+                                                const std::vector<int>& copies, int num_gpus);
+
+}  // namespace dualpipe::eplb::detail

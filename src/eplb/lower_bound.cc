@@ -1,0 +1,99 @@
+#include "dualpipe/eplb/lower_bound.h"
+
+#include <algorithm>
+#include <numeric>
+#include <queue>
+#include <utility>
+
+namespace dualpipe::eplb {
+namespace {
+
+// max(m*(R), slot bound) for S slots per GPU and at most max_copies copies per expert (see header).
+double slot_bound(const std::vector<float>& loads, int num_replicas, int slots_per_gpu,
+                  int max_copies) {
+  const std::vector<double> m_star = min_max_load_per_copy(loads, num_replicas, max_copies);
+  const int num_experts = static_cast<int>(loads.size());
+  const double top = m_star.back();
+  if (slots_per_gpu == 1) return top;
+  const double lightest = *std::min_element(loads.begin(), loads.end());
+  const int most_copies = std::min(max_copies, num_replicas - num_experts + 1);
+  double bound = top * (1.0 + static_cast<double>(slots_per_gpu - 1) / most_copies);
+  if (lightest < top) {
+    for (int c = 1; c <= most_copies; ++c) {
+      bound = std::min(bound, m_star[num_replicas - c + 1 - num_experts] +
+                                  (slots_per_gpu - 1) * static_cast<double>(lightest) / c);
+    }
+  }
+  return std::max(top, bound);
+}
+
+// A lower bound on the heaviest node's load over all spreads of the (ascending) group loads with
+// `per_node` groups per node: exact for two groups per node (pairing the heaviest with the lightest
+// is optimal), else the heaviest group plus the lightest groups that fill its node.
+double least_heaviest_node(const std::vector<double>& ascending_groups, int per_node) {
+  const std::size_t n = ascending_groups.size();
+  double bound = ascending_groups.back();
+  if (per_node == 2) {
+    for (std::size_t i = 0; i < n / 2; ++i) {
+      bound = std::max(bound, ascending_groups[i] + ascending_groups[n - 1 - i]);
+    }
+    return bound;
+  }
+  for (int i = 0; i + 1 < per_node; ++i) bound += ascending_groups[i];
+  return bound;
+}
+
+}  // namespace
+
+std::vector<double> min_max_load_per_copy(const std::vector<float>& loads, int num_replicas,
+                                          int max_copies) {
+  // Greedy: each extra copy goes to the expert with the largest load per copy, optimal at every step.
+  std::vector<int> copies(loads.size(), 1);
+  std::priority_queue<std::pair<double, int>> queue;
+  double capped_max = 0.0;  // largest load per copy among experts that reached max_copies
+  for (std::size_t e = 0; e < loads.size(); ++e) {
+    if (max_copies > 1) {
+      queue.emplace(loads[e], static_cast<int>(e));
+    } else {
+      capped_max = std::max(capped_max, static_cast<double>(loads[e]));
+    }
+  }
+  std::vector<double> result;
+  auto current_max = [&] { return std::max(capped_max, queue.empty() ? 0.0 : queue.top().first); };
+  result.push_back(current_max());
+  for (int extra = static_cast<int>(loads.size()); extra < num_replicas; ++extra) {
+    if (!queue.empty()) {
+      const int e = queue.top().second;
+      queue.pop();
+      const double per_copy = static_cast<double>(loads[e]) / ++copies[e];
+      if (copies[e] < max_copies) {
+        queue.emplace(per_copy, e);
+      } else {
+        capped_max = std::max(capped_max, per_copy);
+      }
+    }
+    result.push_back(current_max());
+  }
+  return result;
+}
+
+LayerLowerBound layer_lower_bound(const std::vector<float>& loads, const PlanParameters& p) {
+  const double total = std::accumulate(loads.begin(), loads.end(), 0.0);
+  const int slots_per_gpu = p.replicas_per_gpu();
+  LayerLowerBound bound;
+  bound.basic = std::max(total / p.gpus, min_max_load_per_copy(loads, p.replicas, p.gpus).back());
+  bound.global = std::max(bound.basic, slot_bound(loads, p.replicas, slots_per_gpu, p.gpus));
+  if (!keeps_groups_on_nodes(p)) return bound;
+
+  const std::size_t group_size = loads.size() / static_cast<std::size_t>(p.groups);
+  std::vector<double> groups(static_cast<std::size_t>(p.groups), 0.0);
+  for (std::size_t e = 0; e < loads.size(); ++e) groups[e / group_size] += loads[e];
+  std::sort(groups.begin(), groups.end());
+  const double heaviest_node = std::max(total / p.nodes, least_heaviest_node(groups, p.groups / p.nodes));
+  bound.hierarchical =
+      std::max({bound.global, heaviest_node / p.gpus_per_node(),
+                slot_bound(loads, p.replicas, slots_per_gpu, p.gpus_per_node())});
+  return bound;
+}
+
+}  // namespace dualpipe::eplb
