@@ -1,0 +1,86 @@
+// Timeline layout: what the timeline drawings (SVG, HTML, Perfetto) show — lanes of bars in
+// milliseconds — computed once from the measured timelines so that every format agrees.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dualpipe/trace/statistics.h"
+#include "dualpipe/trace/timeline.h"
+
+namespace dualpipe::render {
+
+// What a bar is; it decides the colour.
+enum class BarKind {
+  Compute,         // compute kernel
+  Communication,   // communication kernel
+  Memory,          // memcpy or memset
+  Phase,           // DeepSeek-style phase annotation ("attn(F)") in GPU time
+  PipelineAction,  // toolkit pipeline action annotation in GPU time
+  Annotation,      // any other annotation in GPU time
+  HiddenComm,      // communication running under compute
+  ExposedComm,     // communication with no compute beside it
+};
+
+// What a lane holds.
+enum class LaneKind { Phases, PipelineActions, Annotations, Stream, Overlap };
+
+// One bar: [start_ms, end_ms) since the layout's origin, a kind and a label.
+struct TimelineBar {
+  double start_ms = 0.0;
+  double end_ms = 0.0;
+  BarKind kind = BarKind::Compute;
+  std::uint32_t label = 0;  // index into TimelineLayout::labels
+};
+
+// One horizontal lane of one rank.
+struct TimelineLane {
+  std::string title;  // e.g. "rank 0 · stream 7" or "rank 0 · phases (F)"
+  int rank = 0;
+  LaneKind kind = LaneKind::Stream;
+  std::vector<TimelineBar> bars;  // sorted by start
+};
+
+// Per-rank figures printed beside the drawing.
+struct RankCaption {
+  int rank = 0;
+  std::string source;
+  double comm_ms = 0.0;
+  double overlap_pct = 0.0;
+  double exposed_comm_ms = 0.0;
+};
+
+// Everything to draw: the time range, the lanes (rank by rank: phases, pipeline actions, other
+// annotations by nesting depth, streams, then the communication overlap lane) and their labels.
+struct TimelineLayout {
+  double start_ms = 0.0;
+  double end_ms = 0.0;
+  double origin_us = 0.0;  // absolute trace time of 0 ms, in microseconds
+  std::vector<std::string> labels;
+  std::vector<TimelineLane> lanes;
+  std::vector<RankCaption> captions;
+};
+
+// Lays out `timelines` inside `window` (everything when unset), times in ms since `origin`.
+// Annotations appear in GPU time (those that launched no GPU work are left out); bars are clipped
+// to the window.
+TimelineLayout layout_timelines(const std::vector<trace::RankTimeline>& timelines,
+                                trace::TimeNs origin, const trace::TimeWindow& window);
+
+// Short name of a bar kind ("compute", "communication", ...), used in legends and exports.
+const char* bar_kind_name(BarKind kind);
+
+// One legend entry: what a colour means.
+struct LegendEntry {
+  std::string text;
+  std::string colour;
+};
+
+// The legend every timeline drawing shows.
+std::vector<LegendEntry> timeline_legend();
+
+// Fill colour of a bar: by kind, and for phases by phase name (attn, dispatch, mlp, combine).
+std::string bar_colour(BarKind kind, const std::string& label);
+
+}  // namespace dualpipe::render

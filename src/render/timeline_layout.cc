@@ -1,0 +1,213 @@
+#include "dualpipe/render/timeline_layout.h"
+
+#include <algorithm>
+#include <map>
+
+namespace dualpipe::render {
+namespace {
+
+using trace::AnnotationKind;
+using trace::AnnotationWindow;
+using trace::RankTimeline;
+using trace::TimeNs;
+
+constexpr int kMaxAnnotationDepth = 4;  // deeper annotations share the last lane
+
+// Builds the layout rank by rank; keeps the label table and the window in one place.
+class LayoutBuilder {
+ public:
+  LayoutBuilder(TimeNs origin, const trace::TimeWindow& window, bool several_ranks)
+      : origin_(origin), window_(window), several_ranks_(several_ranks) {}
+
+  void add_rank(const RankTimeline& timeline) {
+    rank_ = timeline.rank;
+    add_annotation_lanes(timeline);
+    for (const trace::StreamTimeline& stream : timeline.streams) add_stream_lane(timeline, stream);
+    add_overlap_lane(timeline);
+    const trace::RankStatistics stats = trace::compute_statistics(timeline, window_);
+    layout_.captions.push_back(
+        {timeline.rank, timeline.source, stats.comm_ms, stats.overlap_pct, stats.exposed_comm_ms});
+  }
+
+  TimelineLayout finish(TimeNs end) {
+    layout_.origin_us = static_cast<double>(origin_) / 1e3;
+    layout_.start_ms = window_ ? ms(window_->start) : 0.0;
+    layout_.end_ms = window_ ? ms(window_->end) : ms(end);
+    return std::move(layout_);
+  }
+
+ private:
+  double ms(TimeNs t) const { return trace::to_ms(t - origin_); }
+
+  std::uint32_t label(const std::string& text) {
+    const auto [it, inserted] =
+        label_ids_.emplace(text, static_cast<std::uint32_t>(layout_.labels.size()));
+    if (inserted) layout_.labels.push_back(text);
+    return it->second;
+  }
+
+  TimelineLane& lane(const std::string& title, LaneKind kind) {
+    const std::string full = several_ranks_ ? "rank " + std::to_string(rank_) + " · " + title : title;
+    for (TimelineLane& existing : pending_) {
+      if (existing.title == full) return existing;
+    }
+    pending_.push_back({full, rank_, kind, {}});
+    return pending_.back();
+  }
+
+  // Adds [start, end) clipped to the window; zero-length bars inside the window are kept.
+  void add_bar(TimelineLane& lane, TimeNs start, TimeNs end, BarKind kind, std::uint32_t name) {
+    if (window_) {
+      if (end < window_->start || start > window_->end) return;
+      start = std::max(start, window_->start);
+      end = std::min(end, window_->end);
+    }
+    lane.bars.push_back({ms(start), ms(end), kind, name});
+  }
+
+  void add_annotation_lanes(const RankTimeline& timeline) {
+    pending_.clear();
+    for (const AnnotationWindow& a : timeline.annotations) {
+      if (!a.on_gpu()) continue;
+      if (a.kind == AnnotationKind::Phase) {
+        // "attn(F)": one lane per pass, so F and B chunks running together sit one above the other.
+        const std::string pass = a.name.substr(a.name.size() - 2, 1);
+        add_bar(lane("phases (" + pass + ")", LaneKind::Phases), a.gpu_start, a.gpu_end,
+                BarKind::Phase, label(a.name));
+      } else if (a.kind == AnnotationKind::PipelineAction) {
+        const bool communication = schedule::is_communication(a.action->op);
+        add_bar(lane(communication ? "pipeline communication" : "pipeline actions",
+                     LaneKind::PipelineActions),
+                a.gpu_start, a.gpu_end, BarKind::PipelineAction, label(a.name));
+      } else {
+        const int depth = std::min(a.depth, kMaxAnnotationDepth - 1);
+        add_bar(lane(depth == 0 ? "annotations" : "annotations (" + std::to_string(depth + 1) + ")",
+                     LaneKind::Annotations),
+                a.gpu_start, a.gpu_end, BarKind::Annotation, label(a.name));
+      }
+    }
+    // Phase lanes in pass order F, B, W; then pipeline lanes; then annotation depths.
+    std::stable_sort(pending_.begin(), pending_.end(), [](const TimelineLane& a, const TimelineLane& b) {
+      return lane_order(a) < lane_order(b);
+    });
+    for (TimelineLane& pending : pending_) {
+      if (pending.bars.empty()) continue;
+      sort_bars(pending);
+      layout_.lanes.push_back(std::move(pending));
+    }
+    pending_.clear();
+  }
+
+  static int lane_order(const TimelineLane& lane) {
+    if (lane.kind != LaneKind::Phases) return static_cast<int>(lane.kind) * 10;
+    const char pass = lane.title[lane.title.size() - 2];
+    return pass == 'F' ? 0 : pass == 'B' ? 1 : 2;
+  }
+
+  static void sort_bars(TimelineLane& lane) {
+    std::stable_sort(lane.bars.begin(), lane.bars.end(),
+                     [](const TimelineBar& a, const TimelineBar& b) { return a.start_ms < b.start_ms; });
+  }
+
+  void add_stream_lane(const RankTimeline& timeline, const trace::StreamTimeline& stream) {
+    TimelineLane& added = lane(stream.label, LaneKind::Stream);
+    for (const trace::TimelineKernel& kernel : stream.kernels) {
+      const BarKind kind = kernel.kind == trace::KernelKind::Compute         ? BarKind::Compute
+                           : kernel.kind == trace::KernelKind::Communication ? BarKind::Communication
+                                                                              : BarKind::Memory;
+      add_bar(added, kernel.start, kernel.end, kind, label(timeline.kernel_names[kernel.name]));
+    }
+    layout_.lanes.push_back(std::move(added));
+    pending_.clear();
+  }
+
+  void add_overlap_lane(const RankTimeline& timeline) {
+    const trace::OverlapIntervals overlap = trace::overlap_intervals(timeline, window_);
+    TimelineLane& added = lane("communication overlap", LaneKind::Overlap);
+    const std::uint32_t hidden = label("communication under compute");
+    const std::uint32_t exposed = label("exposed communication");
+    for (const trace::Interval& i : overlap.hidden) {
+      add_bar(added, i.start, i.end, BarKind::HiddenComm, hidden);
+    }
+    for (const trace::Interval& i : overlap.exposed) {
+      add_bar(added, i.start, i.end, BarKind::ExposedComm, exposed);
+    }
+    sort_bars(added);
+    if (!added.bars.empty()) layout_.lanes.push_back(std::move(added));
+    pending_.clear();
+  }
+
+  TimeNs origin_;
+  trace::TimeWindow window_;
+  bool several_ranks_;
+  int rank_ = 0;
+  TimelineLayout layout_;
+  std::vector<TimelineLane> pending_;  // lanes of the rank being built
+  std::map<std::string, std::uint32_t> label_ids_;
+};
+
+}  // namespace
+
+TimelineLayout layout_timelines(const std::vector<RankTimeline>& timelines, TimeNs origin,
+                                const trace::TimeWindow& window) {
+  LayoutBuilder builder(origin, window, timelines.size() > 1);
+  TimeNs end = origin;
+  for (const RankTimeline& timeline : timelines) {
+    builder.add_rank(timeline);
+    end = std::max(end, timeline.gpu_end());
+  }
+  return builder.finish(end);
+}
+
+const char* bar_kind_name(BarKind kind) {
+  switch (kind) {
+    case BarKind::Compute: return "compute";
+    case BarKind::Communication: return "communication";
+    case BarKind::Memory: return "memcpy/memset";
+    case BarKind::Phase: return "phase";
+    case BarKind::PipelineAction: return "pipeline action";
+    case BarKind::Annotation: return "annotation";
+    case BarKind::HiddenComm: return "communication under compute";
+    case BarKind::ExposedComm: return "exposed communication";
+  }
+  return "other";
+}
+
+std::vector<LegendEntry> timeline_legend() {
+  return {{"compute kernel", bar_colour(BarKind::Compute, "")},
+          {"communication kernel", bar_colour(BarKind::Communication, "")},
+          {"memcpy / memset", bar_colour(BarKind::Memory, "")},
+          {"communication under compute", bar_colour(BarKind::HiddenComm, "")},
+          {"exposed communication (also shaded)", bar_colour(BarKind::ExposedComm, "")},
+          {"attn / mlp phase", bar_colour(BarKind::Phase, "attn")},
+          {"dispatch / combine phase", bar_colour(BarKind::Phase, "dispatch")}};
+}
+
+std::string bar_colour(BarKind kind, const std::string& label) {
+  switch (kind) {
+    case BarKind::Compute: return "#4e79a7";
+    case BarKind::Communication: return "#f28e2b";
+    case BarKind::Memory: return "#bab0ac";
+    case BarKind::Annotation: return "#d9d9d9";
+    case BarKind::HiddenComm: return "#59a14f";
+    case BarKind::ExposedComm: return "#e15759";
+    case BarKind::Phase:
+      if (label.rfind("attn", 0) == 0) return "#9ecae1";
+      if (label.rfind("mlp", 0) == 0) return "#6b9fd1";
+      if (label.rfind("dispatch", 0) == 0) return "#fdb863";
+      if (label.rfind("combine", 0) == 0) return "#f1883a";
+      return "#c7c7c7";
+    case BarKind::PipelineAction: {
+      const std::size_t colon = label.find(':');
+      const std::string op = label.substr(colon + 1, label.find(' ') - colon - 1);
+      if (op == "F") return "#f4a261";
+      if (op == "B" || op == "I") return "#8ab17d";
+      if (op == "W") return "#6c9bd2";
+      if (op == "FB") return "#c39bd3";
+      return "#a0a0a0";
+    }
+  }
+  return "#c7c7c7";
+}
+
+}  // namespace dualpipe::render
