@@ -47,6 +47,20 @@ void SvgDocument::text(double x, double y, const std::string& content, double fo
         << xml_escape(content) << "</text>\n";
 }
 
+void SvgDocument::begin_group(const std::vector<std::pair<std::string, std::string>>& attributes) {
+  body_ << "<g";
+  for (const auto& [name, value] : attributes) {
+    body_ << " " << name << "=\"" << xml_escape(value) << "\"";
+  }
+  body_ << ">\n";
+}
+
+void SvgDocument::end_group() { body_ << "</g>\n"; }
+
+void SvgDocument::title(const std::string& content) {
+  body_ << "<title>" << xml_escape(content) << "</title>\n";
+}
+
 void SvgDocument::raw(const std::string& markup) { body_ << markup; }
 
 std::string SvgDocument::str() const {

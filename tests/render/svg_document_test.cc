@@ -20,5 +20,15 @@ TEST(SvgDocument, WrapsElementsInOneSvgRoot) {
   EXPECT_EQ(text.substr(text.size() - 7), "</svg>\n");
 }
 
+TEST(SvgDocument, WritesGroupsWithEscapedAttributesAndTitles) {
+  SvgDocument svg(10, 10);
+  svg.begin_group({{"class", "cell"}, {"data-tip", "a<b"}});
+  svg.title("F & B");
+  svg.end_group();
+  const std::string text = svg.str();
+  EXPECT_NE(text.find("<g class=\"cell\" data-tip=\"a&lt;b\">\n<title>F &amp; B</title>\n</g>"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace dualpipe::render

@@ -3,6 +3,8 @@
 
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace dualpipe::render {
 
@@ -21,6 +23,11 @@ class SvgDocument {
   // `anchor` is an SVG text-anchor: "start", "middle" or "end".
   void text(double x, double y, const std::string& content, double font_px = 11.0,
             const std::string& anchor = "start", const std::string& fill = "#000");
+  // Opens a <g> group with the given attributes (values are escaped); close it with end_group().
+  void begin_group(const std::vector<std::pair<std::string, std::string>>& attributes = {});
+  void end_group();
+  // A <title> (hover text in SVG viewers) for the enclosing element; put it first in a group.
+  void title(const std::string& content);
   // Appends raw, already well-formed SVG markup.
   void raw(const std::string& markup);
 
