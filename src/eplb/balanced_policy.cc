@@ -140,7 +140,9 @@ double max_gpu_load(const std::vector<int>& phy2log, const std::vector<float>& l
   return *std::max_element(per_gpu.begin(), per_gpu.end());
 }
 
-void require_room_for_distinct_copies(int num_experts, const PlanParameters& p) {
+}  // namespace
+
+void check_balanced_feasible(int num_experts, const PlanParameters& p) {
   const int experts_per_node = num_experts / num_node_partitions(p);
   if (experts_per_node < p.replicas_per_gpu()) {
     throw std::invalid_argument(
@@ -149,8 +151,6 @@ void require_room_for_distinct_copies(int num_experts, const PlanParameters& p) 
         std::to_string(p.replicas_per_gpu()) + "); use --policy deepseek or more GPUs");
   }
 }
-
-}  // namespace
 
 std::vector<int> plan_balanced_layer(const std::vector<float>& loads, const PlanParameters& p) {
   const int partitions = num_node_partitions(p);
@@ -174,7 +174,7 @@ Placement plan_balanced(const LoadMatrix& loads, const PlanParameters& parameter
   validate_loads(loads);
   const int num_experts = static_cast<int>(loads.cols());
   validate_parameters(parameters, num_experts);
-  require_room_for_distinct_copies(num_experts, parameters);
+  check_balanced_feasible(num_experts, parameters);
   std::vector<std::vector<int>> phy2log;
   for (int layer = 0; layer < loads.rows(); ++layer) {
     phy2log.push_back(plan_balanced_layer(layer_loads(loads, layer), parameters));

@@ -19,6 +19,10 @@ namespace dualpipe::eplb {
 // or when a node has fewer experts than a GPU has slots (duplicates would be unavoidable).
 Placement plan_balanced(const LoadMatrix& loads, const PlanParameters& parameters);
 
+// Throws std::invalid_argument when a node (or, without nodes, the layer) has fewer experts than a GPU
+// has slots, so that the balanced policy could not avoid two copies of an expert on one GPU.
+void check_balanced_feasible(int num_experts, const PlanParameters& parameters);
+
 // plan_balanced for one layer: returns phy2log [replicas] (parameters assumed valid).
 std::vector<int> plan_balanced_layer(const std::vector<float>& loads, const PlanParameters& parameters);
 

@@ -1,0 +1,109 @@
+#include "dualpipe/eplb/csv_loads.h"
+
+#include <charconv>
+#include <vector>
+
+#include "dualpipe/eplb/parse_error.h"
+#include "nested_rows.h"
+
+namespace dualpipe::eplb {
+namespace {
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+std::string where(std::size_t line, std::size_t column) {
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// Parses one comma-separated line of numbers.
+std::vector<float> parse_row(std::string_view line, std::size_t line_number) {
+  std::vector<float> row;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = line.find(',', start);
+    if (end == std::string_view::npos) end = line.size();
+    std::size_t first = start, last = end;
+    while (first < last && is_blank(line[first])) ++first;
+    while (last > first && is_blank(line[last - 1])) --last;
+    const std::string field(line.substr(first, last - first));
+    const std::string position = where(line_number, first + 1);
+    if (field.empty()) throw ParseError(position + ": expected a number, found an empty field");
+    double value = 0.0;
+    const auto result = std::from_chars(field.data(), field.data() + field.size(), value);
+    if (result.ec == std::errc::result_out_of_range) {
+      throw ParseError(position + ": '" + field + "' is out of range; expected a load within float32");
+    }
+    if (result.ec != std::errc() || result.ptr != field.data() + field.size()) {
+      const std::string shown = field.size() > 20 ? field.substr(0, 20) + "..." : field;
+      throw ParseError(position + ": expected a number, found '" + shown + "'");
+    }
+    row.push_back(checked_load(value, position));
+    if (end == line.size()) return row;
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+LoadSeries parse_csv_loads(std::string_view text) {
+  LoadSeries series;
+  std::vector<std::vector<float>> rows;
+  std::size_t first_row_line = 0, step_line = 0;
+  auto finish_step = [&]() {
+    if (rows.empty()) return;
+    if (!series.empty() && static_cast<Eigen::Index>(rows.size()) != series[0].rows()) {
+      throw ParseError(where(step_line, 1) + ": step " + std::to_string(series.size() + 1) + " has " +
+                       std::to_string(rows.size()) + " layers; expected " +
+                       std::to_string(series[0].rows()) + " like step 1");
+    }
+    series.push_back(detail::matrix_from_rows(rows));
+    rows.clear();
+  };
+  std::size_t line_number = 0, position = 0;
+  while (position <= text.size()) {
+    std::size_t end = text.find('\n', position);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(position, end - position);
+    ++line_number;
+    std::size_t first = 0;
+    while (first < line.size() && is_blank(line[first])) ++first;
+    if (first == line.size()) {
+      finish_step();
+    } else if (line[first] != '#') {
+      std::vector<float> row = parse_row(line, line_number);
+      if (first_row_line == 0) first_row_line = line_number;
+      if (rows.empty()) step_line = line_number;
+      const std::size_t expected = !rows.empty() ? rows[0].size()
+                                   : !series.empty() ? static_cast<std::size_t>(series[0].cols())
+                                                     : row.size();
+      if (row.size() != expected) {
+        throw ParseError(where(line_number, 1) + ": " + std::to_string(row.size()) +
+                         " values; expected " + std::to_string(expected) + " like line " +
+                         std::to_string(first_row_line));
+      }
+      rows.push_back(std::move(row));
+    }
+    if (end == text.size()) break;
+    position = end + 1;
+  }
+  finish_step();
+  if (series.empty()) throw ParseError("line 1, column 1: no loads found; expected rows of numbers");
+  return series;
+}
+
+std::string format_csv_loads(const LoadSeries& series) {
+  std::string text;
+  for (std::size_t step = 0; step < series.size(); ++step) {
+    if (step > 0) text += '\n';
+    for (Eigen::Index l = 0; l < series[step].rows(); ++l) {
+      for (Eigen::Index e = 0; e < series[step].cols(); ++e) {
+        if (e > 0) text += ',';
+        text += format_number(series[step](l, e));
+      }
+      text += '\n';
+    }
+  }
+  return text;
+}
+
+}  // namespace dualpipe::eplb
