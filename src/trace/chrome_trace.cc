@@ -98,7 +98,8 @@ std::optional<TimeNs> parse_microseconds(std::string_view text) {
     }
     return static_cast<TimeNs>(std::llround(value * 1000.0));
   }
-  if (pos != text.size() || whole_digits > 15) return std::nullopt;  // > 31 years in us
+  constexpr std::uint64_t kMaxMicroseconds = 9'000'000'000'000'000;  // int64 ns limit
+  if (pos != text.size() || whole_digits > 16 || whole > kMaxMicroseconds) return std::nullopt;
   const auto ns = static_cast<TimeNs>(whole * 1000 + fraction_ns);
   return negative ? -ns : ns;
 }
@@ -160,8 +161,10 @@ class Reader {
       case simdjson::INCORRECT_TYPE: problem = "wrong type: expected " + expected; break;
       case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
       case simdjson::EMPTY:
-        offset = text_.size();
-        problem = "unexpected end of input (truncated JSON?) while reading " + expected;
+      case simdjson::TAPE_ERROR:
+        fail_if_unbalanced();
+        problem = std::string("not valid JSON while reading ") + expected + " (" +
+                  simdjson::error_message(error) + ")";
         break;
       default:
         problem = std::string("not valid JSON while reading ") + expected + " (" +
@@ -182,6 +185,7 @@ class Reader {
   }
   std::size_t first_invalid_utf8() const;
   std::size_t last_opening_quote() const;
+  void fail_if_unbalanced() const;
 
   template <typename T>
   T get(simdjson::simdjson_result<T>&& result, const char* expected) {
@@ -456,6 +460,33 @@ std::size_t Reader::first_invalid_utf8() const {
     i += length;
   }
   return size;
+}
+
+// Explains brackets and braces that do not pair up: a document cut short, a closing one too many,
+// or content after the document's end. Returns when they pair up.
+void Reader::fail_if_unbalanced() const {
+  int depth = 0;
+  bool in_string = false;
+  bool closed = false;  // the top-level value has ended
+  for (std::size_t i = 0; i < text_.size(); ++i) {
+    const char c = text_.data()[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    if (closed) fail(i, "unexpected content after the JSON document");
+    if (c == '"') in_string = true;
+    if (c == '{' || c == '[') ++depth;
+    if (c == '}' || c == ']') {
+      if (--depth < 0) fail(i, "unmatched closing bracket");
+      closed = depth == 0;
+    }
+  }
+  if (depth > 0 || in_string) {
+    fail(text_.size(), "unexpected end of input: the JSON is truncated (unclosed { or [)");
+  }
 }
 
 std::size_t Reader::last_opening_quote() const {

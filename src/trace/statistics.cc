@@ -1,5 +1,7 @@
 #include "dualpipe/trace/statistics.h"
 
+#include <algorithm>
+
 namespace dualpipe::trace {
 namespace {
 
@@ -17,6 +19,24 @@ std::vector<Interval> kernels_where(const RankTimeline& timeline, Predicate keep
     }
   }
   return intervals;
+}
+
+// First start to last end of the activities (zero-length ones too), clipped to the window.
+std::optional<Interval> activity_span(const RankTimeline& timeline, const TimeWindow& window) {
+  std::optional<Interval> span;
+  for (const StreamTimeline& stream : timeline.streams) {
+    for (const TimelineKernel& kernel : stream.kernels) {
+      if (window && (kernel.end < window->start || kernel.start > window->end)) continue;
+      if (!span) span = Interval{kernel.start, kernel.end};
+      span->start = std::min(span->start, kernel.start);
+      span->end = std::max(span->end, kernel.end);
+    }
+  }
+  if (span && window) {
+    span->start = std::max(span->start, window->start);
+    span->end = std::min(span->end, window->end);
+  }
+  return span;
 }
 
 StreamStatistics stream_statistics(const StreamTimeline& stream, const TimeWindow& window) {
@@ -57,8 +77,9 @@ RankStatistics compute_statistics(const RankTimeline& timeline, const TimeWindow
   stats.rank = timeline.rank;
   const IntervalSet busy =
       clipped_union(kernels_where(timeline, [](const TimelineKernel&) { return true; }), window);
-  if (!busy.empty()) {
-    stats.gpu_span_ms = to_ms(busy.back().end - busy.front().start);
+  const std::optional<Interval> span = activity_span(timeline, window);
+  if (span) {
+    stats.gpu_span_ms = to_ms(span->length());
     stats.gpu_busy_ms = to_ms(total_length(busy));
     stats.gpu_idle_ms = stats.gpu_span_ms - stats.gpu_busy_ms;
   }

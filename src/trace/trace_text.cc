@@ -59,6 +59,7 @@ TraceText TraceText::decode(std::string_view bytes, const std::string& source) {
   std::size_t produced = 0;
   int status = Z_OK;
   while (consumed < bytes.size()) {
+    text.size_ = produced;  // what reserve() keeps when it grows the buffer
     if (produced == text.capacity_) text.reserve(text.capacity_ * 2);
     const std::size_t in_chunk =
         std::min<std::size_t>(bytes.size() - consumed, std::numeric_limits<uInt>::max());
@@ -108,6 +109,7 @@ TraceText TraceText::load_file(const std::string& path) {
   }
   // Read until end of file (the size above is only a hint: pipes and /proc files have none).
   for (;;) {
+    raw.size_ = size;  // what reserve() keeps when it grows the buffer
     if (size == raw.capacity_) raw.reserve(std::max<std::size_t>(raw.capacity_ * 2, 1 << 16));
     const std::size_t got = std::fread(raw.bytes_.get() + size, 1, raw.capacity_ - size, file.get());
     size += got;

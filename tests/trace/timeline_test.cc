@@ -1,0 +1,128 @@
+#include "dualpipe/trace/timeline.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "trace_test_data.h"
+
+namespace dualpipe::trace {
+namespace {
+
+using testing::parse_file;
+
+const AnnotationWindow& find(const RankTimeline& timeline, const std::string& name) {
+  for (const AnnotationWindow& a : timeline.annotations) {
+    if (a.name == name) return a;
+  }
+  throw std::runtime_error("no annotation " + name);
+}
+
+TEST(BuildTimeline, PutsKernelsOnTheirStreamsWithTheirKinds) {
+  const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
+  ASSERT_EQ(timeline.streams.size(), 2u);
+  EXPECT_EQ(timeline.streams[0].label, "stream 7");
+  EXPECT_EQ(timeline.streams[1].label, "stream 13");
+  ASSERT_EQ(timeline.streams[0].kernels.size(), 3u);
+  EXPECT_EQ(timeline.streams[0].kernels[0].kind, KernelKind::Compute);
+  EXPECT_EQ(timeline.streams[0].kernels[2].kind, KernelKind::Memcpy);
+  EXPECT_EQ(timeline.streams[1].kernels[0].kind, KernelKind::Communication);
+  EXPECT_EQ(timeline.gpu_start(), 1'000'000);
+  EXPECT_EQ(timeline.gpu_end(), 1'310'000);
+}
+
+TEST(BuildTimeline, MapsAnAnnotationToTheKernelsLaunchedInsideIt) {
+  const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
+  const AnnotationWindow& attn = find(timeline, "attn(F)");
+  EXPECT_EQ(attn.kind, AnnotationKind::Phase);
+  EXPECT_EQ(attn.kernels, 1);
+  EXPECT_EQ(attn.gpu_start, 1'000'000);
+  EXPECT_EQ(attn.gpu_end, 1'100'000);
+  EXPECT_EQ(attn.depth, 1);
+}
+
+TEST(BuildTimeline, JoinsLaunchesFromAnyThreadOfTheProcess) {
+  // dispatch(F) is on thread 100; its NCCL kernel was launched by thread 101.
+  const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
+  const AnnotationWindow& dispatch = find(timeline, "dispatch(F)");
+  EXPECT_EQ(dispatch.kernels, 1);
+  EXPECT_EQ(dispatch.gpu_start, 1'050'000);
+  EXPECT_EQ(dispatch.gpu_end, 1'200'000);
+  EXPECT_EQ(dispatch.gpu_busy, 150'000);
+}
+
+TEST(BuildTimeline, OuterAnnotationCoversEveryKernelItLaunched) {
+  const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
+  const AnnotationWindow& step = find(timeline, "ProfilerStep#1");
+  EXPECT_EQ(step.kind, AnnotationKind::Other);
+  EXPECT_EQ(step.depth, 0);
+  EXPECT_EQ(step.kernels, 4);  // the cudaEventQuery's correlation matches no kernel
+  EXPECT_EQ(step.gpu_start, 1'000'000);
+  EXPECT_EQ(step.gpu_end, 1'310'000);
+  EXPECT_EQ(step.gpu_busy, 260'000);
+}
+
+TEST(BuildTimeline, AnnotationWithoutGpuWorkStaysOnTheCpu) {
+  const RankTimeline timeline = build_timeline(
+      testing::parse(R"({"traceEvents": [
+        {"ph": "X", "cat": "user_annotation", "name": "idle", "pid": 1, "tid": 1, "ts": 1, "dur": 2},
+        {"ph": "X", "cat": "kernel", "name": "k", "pid": 0, "tid": 7, "ts": 10, "dur": 2}]})"),
+      0, KernelClassifier());
+  EXPECT_FALSE(timeline.annotations[0].on_gpu());
+}
+
+TEST(BuildTimeline, RecognisesToolkitPipelineAnnotations) {
+  const RankTimeline timeline = build_timeline(
+      testing::parse(R"({"traceEvents": [
+        {"ph": "X", "cat": "user_annotation", "name": "dualpipe:F s1 m3 d0", "pid": 1, "tid": 1, "ts": 1, "dur": 2},
+        {"ph": "X", "cat": "kernel", "name": "k", "pid": 0, "tid": 7, "ts": 10, "dur": 2}]})"),
+      0, KernelClassifier());
+  ASSERT_TRUE(timeline.annotations[0].action.has_value());
+  EXPECT_EQ(timeline.annotations[0].kind, AnnotationKind::PipelineAction);
+  EXPECT_EQ(timeline.annotations[0].action->chunk.microbatch, 3);
+}
+
+TEST(BuildTimeline, CommunicationRegexDecidesTheKinds) {
+  const RankTimeline timeline =
+      build_timeline(parse_file("two_streams.json"), 0, KernelClassifier("gemm"));
+  EXPECT_EQ(timeline.streams[0].kernels[0].kind, KernelKind::Communication);
+  EXPECT_EQ(timeline.streams[1].kernels[0].kind, KernelKind::Compute);
+}
+
+TEST(BuildTimelines, OrdersRanksByDistributedInfo) {
+  std::vector<ProfileTrace> traces;
+  traces.push_back(parse_file("rank1.json"));
+  traces.push_back(parse_file("rank0.json"));
+  const std::vector<RankTimeline> timelines = build_timelines(std::move(traces), KernelClassifier());
+  ASSERT_EQ(timelines.size(), 2u);
+  EXPECT_EQ(timelines[0].rank, 0);
+  EXPECT_NE(timelines[0].source.find("rank0.json"), std::string::npos);
+  EXPECT_EQ(timelines[1].rank, 1);
+}
+
+TEST(BuildTimelines, FallsBackToFileOrderWithoutDistributedInfo) {
+  std::vector<ProfileTrace> traces;
+  traces.push_back(parse_file("float_timestamps.json"));
+  traces.push_back(parse_file("float_timestamps.json"));
+  const std::vector<RankTimeline> timelines = build_timelines(std::move(traces), KernelClassifier());
+  EXPECT_EQ(timelines[0].rank, 0);
+  EXPECT_EQ(timelines[1].rank, 1);
+}
+
+TEST(BuildTimelines, TwoTracesOfOneRankAreAnError) {
+  std::vector<ProfileTrace> traces;
+  traces.push_back(parse_file("rank0.json"));
+  traces.push_back(parse_file("rank0.json"));
+  EXPECT_THROW(build_timelines(std::move(traces), KernelClassifier()), std::invalid_argument);
+}
+
+TEST(EarliestGpuStart, IsTheFirstKernelOverAllRanks) {
+  std::vector<ProfileTrace> traces;
+  traces.push_back(parse_file("two_streams.json"));
+  traces.push_back(parse_file("float_timestamps.json"));
+  traces[1].rank = 1;
+  EXPECT_EQ(earliest_gpu_start(build_timelines(std::move(traces), KernelClassifier())), 1'000'000);
+}
+
+}  // namespace
+}  // namespace dualpipe::trace
