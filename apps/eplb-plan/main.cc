@@ -1,0 +1,260 @@
+// eplb-plan: plans expert replicas on GPUs from expert load logs (docs/eplb.md).
+//   eplb-plan LOADS --replicas R --groups G --nodes N --gpus P [--policy balanced|deepseek] ...
+//   eplb-plan replay LOADS ... --interval K
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "dualpipe/eplb/aggregation.h"
+#include "dualpipe/eplb/load_reader.h"
+#include "dualpipe/eplb/migration.h"
+#include "dualpipe/eplb/parse_error.h"
+#include "dualpipe/eplb/plan_formats.h"
+#include "dualpipe/eplb/policy.h"
+#include "dualpipe/eplb/replay.h"
+#include "dualpipe/eplb/statistics.h"
+#include "load_chart.h"
+#include "plan_report.h"
+#include "staged_outputs.h"
+#ifdef DUALPIPE_EPLB_PLAN_WITH_TORCH
+#include "sglang_dump.h"
+#endif
+
+namespace eplb = dualpipe::eplb;
+using dualpipe::apps::StagedOutputs;
+
+namespace {
+
+// A user error tied to a file: printed as "FILE: message".
+struct FileError : std::runtime_error {
+  FileError(const std::string& path, const std::string& message) : std::runtime_error(path + ": " + message) {}
+};
+
+// Flags shared by planning and replay.
+struct CommonOptions {
+  std::string loads_path;
+  eplb::PlanParameters parameters;
+  std::string policy = "balanced";
+  std::string aggregate = "sum";
+  int max_moves = -1;
+  double min_gain = 0.0;
+};
+
+struct PlanOptions {
+  std::string previous_path;
+  std::string format = "json";
+  std::string output = "-";
+  std::string report;
+  std::string svg_path;
+  int first_layer = 0;
+};
+
+struct ReplayOptions {
+  int interval = 0;
+  std::string report = "text";
+  std::string output = "-";
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError(path, "cannot open (missing file or no permission)");
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw FileError(path, "cannot read");
+  return content;
+}
+
+eplb::LoadSeries read_loads(const std::string& path) {
+  const std::string content = read_file(path);
+#ifdef DUALPIPE_EPLB_PLAN_WITH_TORCH
+  if (dualpipe::apps::is_torch_file(path, content)) return dualpipe::apps::read_sglang_dump(path, content);
+#endif
+  try {
+    return eplb::parse_loads(content, path);
+  } catch (const eplb::ParseError& error) {
+    throw FileError(path, error.what());
+  }
+}
+
+eplb::Placement read_previous(const std::string& path, int num_experts) {
+  const std::string content = read_file(path);
+  try {
+    return eplb::placement_from_phy2log(eplb::parse_plan_phy2log(content), num_experts);
+  } catch (const eplb::ParseError& error) {
+    throw FileError(path, error.what());
+  } catch (const std::invalid_argument& error) {
+    throw FileError(path, error.what());
+  }
+}
+
+std::optional<eplb::MigrationOptions> migration_options(const CommonOptions& common) {
+  if (common.max_moves < 0 && common.min_gain == 0.0) return std::nullopt;
+  if (common.min_gain < 0.0 || common.min_gain >= 1.0) {
+    throw std::invalid_argument("--min-gain must be in [0, 1) (got " + std::to_string(common.min_gain) + ")");
+  }
+  eplb::MigrationOptions options;
+  if (common.max_moves >= 0) options.max_moves = common.max_moves;
+  options.min_gain = common.min_gain;
+  return options;
+}
+
+// Per-GPU loads summed over layers.
+std::vector<double> summed_gpu_loads(const eplb::Placement& placement, const eplb::LoadMatrix& loads, int gpus) {
+  std::vector<double> total(static_cast<std::size_t>(gpus), 0.0);
+  for (int layer = 0; layer < placement.num_layers(); ++layer) {
+    const auto per_gpu = eplb::gpu_loads(placement.phy2log[layer], eplb::layer_loads(loads, layer), gpus);
+    for (int g = 0; g < gpus; ++g) total[g] += per_gpu[g];
+  }
+  return total;
+}
+
+int run_plan(const CommonOptions& common, const PlanOptions& options) {
+  const eplb::Policy policy = eplb::parse_policy(common.policy);
+  const eplb::PlanFormat format = eplb::parse_plan_format(options.format);
+  const eplb::Aggregation aggregation = eplb::parse_aggregation(common.aggregate);
+  if (!options.report.empty() && options.report != "text" && options.report != "json") {
+    throw std::invalid_argument("--report '" + options.report + "': expected text or json");
+  }
+  const auto migration = migration_options(common);
+  if (migration && options.previous_path.empty()) {
+    throw std::invalid_argument("--max-moves and --min-gain need --previous PLAN");
+  }
+  const eplb::LoadMatrix loads = eplb::aggregate(read_loads(common.loads_path), aggregation);
+  const eplb::PlanParameters& p = common.parameters;
+  eplb::validate_parameters(p, static_cast<int>(loads.cols()));
+
+  eplb::PlanDocument document;
+  document.parameters = p;
+  document.policy = eplb::to_string(policy);
+  document.first_layer = options.first_layer;
+  eplb::Placement before;
+  std::string before_name = "trivial placement";
+  if (!options.previous_path.empty()) {
+    before = read_previous(options.previous_path, static_cast<int>(loads.cols()));
+    before_name = "previous plan";
+    eplb::Replan replan = eplb::replan(loads, p, policy, before, migration.value_or(eplb::MigrationOptions{}));
+    document.placement = std::move(replan.placement);
+    document.replicas_moved = replan.replicas_moved;
+  } else {
+    document.placement = eplb::plan(loads, p, policy);
+    before = eplb::trivial_placement(static_cast<int>(loads.rows()), static_cast<int>(loads.cols()), p.replicas);
+  }
+  document.statistics = eplb::placement_statistics(document.placement, loads, p);
+
+  StagedOutputs outputs;
+  outputs.add(options.output, eplb::format_plan(document, format));
+  if (!options.report.empty()) {
+    dualpipe::apps::PlanReportInput report{document.policy, p, document.statistics,
+                                           eplb::placement_statistics(before, loads, p), before_name,
+                                           document.replicas_moved};
+    const std::string text = options.report == "json" ? dualpipe::apps::plan_report_json(report)
+                                                      : dualpipe::apps::plan_report_text(report);
+    if (options.output == "-") {
+      std::cerr << text;
+    } else {
+      outputs.add("-", text);
+    }
+  }
+  if (!options.svg_path.empty()) {
+    outputs.add(options.svg_path,
+                dualpipe::apps::gpu_load_chart(summed_gpu_loads(before, loads, p.gpus),
+                                               summed_gpu_loads(document.placement, loads, p.gpus), before_name));
+  }
+  outputs.commit();
+  return 0;
+}
+
+int run_replay(const CommonOptions& common, const ReplayOptions& options) {
+  if (options.report != "text" && options.report != "json") {
+    throw std::invalid_argument("--report '" + options.report + "': expected text or json");
+  }
+  eplb::ReplayOptions replay;
+  replay.interval = options.interval;
+  replay.aggregation = eplb::parse_aggregation(common.aggregate);
+  replay.policy = eplb::parse_policy(common.policy);
+  replay.migration = migration_options(common);
+  const eplb::LoadSeries series = read_loads(common.loads_path);
+  eplb::validate_parameters(common.parameters, static_cast<int>(series[0].cols()));
+  if (options.interval < 1) throw std::invalid_argument("--interval must be at least 1");
+  if (static_cast<int>(series.size()) <= options.interval) {
+    throw FileError(common.loads_path, std::to_string(series.size()) + " steps; replay with --interval " +
+                                           std::to_string(options.interval) + " needs more than " +
+                                           std::to_string(options.interval));
+  }
+  const auto windows = eplb::replay(series, common.parameters, replay);
+  StagedOutputs outputs;
+  outputs.add(options.output, options.report == "json" ? dualpipe::apps::replay_report_json(windows)
+                                                       : dualpipe::apps::replay_report_text(windows));
+  outputs.commit();
+  return 0;
+}
+
+void add_common_options(CLI::App& app, CommonOptions& common) {
+  app.add_option("LOADS", common.loads_path,
+                 "expert loads: .csv, .json, .yaml, .npy"
+#ifdef DUALPIPE_EPLB_PLAN_WITH_TORCH
+                 " or SGLang .pt dump"
+#endif
+  );
+  app.add_option("--replicas", common.parameters.replicas, "physical expert slots per layer")->required();
+  app.add_option("--groups", common.parameters.groups, "expert groups")->required();
+  app.add_option("--nodes", common.parameters.nodes, "nodes")->required();
+  app.add_option("--gpus", common.parameters.gpus, "GPUs")->required();
+  app.add_option("--policy", common.policy, "balanced (default) or deepseek");
+  app.add_option("--aggregate", common.aggregate, "sum (default), mean, window:K or ema:ALPHA");
+  app.add_option("--max-moves", common.max_moves, "most replicas moved from the previous plan");
+  app.add_option("--min-gain", common.min_gain,
+                 "least relative drop of a layer's max GPU load worth moving replicas for (e.g. 0.02)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"eplb-plan: plan expert replicas on GPUs from expert load logs"};
+  CommonOptions plan_common, replay_common;
+  PlanOptions plan_options;
+  ReplayOptions replay_options;
+  add_common_options(app, plan_common);
+  app.add_option("--previous", plan_options.previous_path, "plan to re-plan from (any output format)");
+  app.add_option("--format", plan_options.format, "json (default), yaml, csv, sglang or trtllm");
+  app.add_option("-o,--output", plan_options.output, "plan file (default: standard output)");
+  app.add_option("--report", plan_options.report, "print a report: text or json");
+  app.add_option("--svg", plan_options.svg_path, "draw per-GPU load before/after as SVG");
+  app.add_option("--first-layer", plan_options.first_layer, "layer number of the first row (trtllm keys)");
+  CLI::App* replay = app.add_subcommand("replay", "replay a policy over a load time series");
+  add_common_options(*replay, replay_common);
+  replay->add_option("--interval", replay_options.interval, "re-plan every K steps")->required();
+  replay->add_option("--report", replay_options.report, "text (default) or json");
+  replay->add_option("-o,--output", replay_options.output, "report file (default: standard output)");
+  app.require_subcommand(0, 1);
+  try {
+    // Options of the plan command are required only when it runs: parse leniently, then check.
+    for (CLI::App* command : {&app, replay}) {
+      for (const char* name : {"--replicas", "--groups", "--nodes", "--gpus"}) {
+        command->get_option(name)->required(false);
+      }
+    }
+    app.parse(argc, argv);
+    const bool replaying = replay->parsed();
+    CLI::App& command = replaying ? *replay : app;
+    const CommonOptions& common = replaying ? replay_common : plan_common;
+    if (common.loads_path.empty()) throw CLI::RequiredError("LOADS");
+    for (const char* name : {"--replicas", "--groups", "--nodes", "--gpus"}) {
+      if (command.get_option(name)->count() == 0) throw CLI::RequiredError(name);
+    }
+    return replaying ? run_replay(common, replay_options) : run_plan(common, plan_options);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) return app.exit(error);
+    std::cerr << "eplb-plan: " << error.what() << "\n";
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "eplb-plan: " << error.what() << "\n";
+    return 2;
+  }
+}
