@@ -76,7 +76,7 @@ std::vector<TimedMessage> ordered_messages(const Schedule& compute, const Nomina
   for (int rank = 0; rank < compute.num_ranks; ++rank) {
     const std::vector<Action>& program = compute.programs[rank];
     for (int position = 0; position < static_cast<int>(program.size()); ++position) {
-      const std::vector<WorkItem> items = work_of(program[position]);
+      const WorkItems items = work_of(program[position]);
       for (int half = 0; half < static_cast<int>(items.size()); ++half) {
         const WorkItem& item = items[half];
         if (item.work == Work::weight) continue;
@@ -105,8 +105,10 @@ Schedule with_communication(const Schedule& schedule) {
   const NominalTimes times = nominal_times(compute, index);
 
   // Each rank's messages, in the global order, with the time they are ready.
+  const std::vector<TimedMessage> messages = ordered_messages(compute, times);
   std::vector<std::vector<std::pair<std::int64_t, Action>>> rank_messages(compute.num_ranks);
-  for (const TimedMessage& timed : ordered_messages(compute, times)) {
+  for (auto& list : rank_messages) list.reserve(2 * messages.size() / compute.num_ranks + 16);
+  for (const TimedMessage& timed : messages) {
     const std::int64_t ready = std::get<0>(timed.key);
     const int sender = compute.rank_of(timed.message.producer);
     const int receiver = compute.rank_of(detail::consumer_of(timed.message));
@@ -115,7 +117,6 @@ Schedule with_communication(const Schedule& schedule) {
   }
 
   // Merge: a message goes before the first compute action that starts at or after it is ready.
-  Schedule result = compute;
   for (int rank = 0; rank < compute.num_ranks; ++rank) {
     const std::vector<Action>& program = compute.programs[rank];
     const auto& messages = rank_messages[rank];
@@ -132,9 +133,9 @@ Schedule with_communication(const Schedule& schedule) {
     for (; next_message < messages.size(); ++next_message) {
       merged.push_back(messages[next_message].second);
     }
-    result.programs[rank] = std::move(merged);
+    compute.programs[rank] = std::move(merged);
   }
-  return result;
+  return compute;
 }
 
 Schedule without_communication(const Schedule& schedule) {

@@ -19,20 +19,27 @@ std::optional<WorkItem> input_of(const Schedule& schedule, const WorkItem& item)
   return std::nullopt;
 }
 
-std::vector<WorkItem> work_of(const Action& action) {
+WorkItems work_of(const Action& action) {
+  WorkItems items;
   switch (action.op) {
     case Op::F:
-      return {{Work::forward, action.chunk}};
+      items.push_back({Work::forward, action.chunk});
+      break;
     case Op::B:
     case Op::I:
-      return {{Work::backward, action.chunk}};
+      items.push_back({Work::backward, action.chunk});
+      break;
     case Op::W:
-      return {{Work::weight, action.chunk}};
+      items.push_back({Work::weight, action.chunk});
+      break;
     case Op::FB:
-      return {{Work::forward, action.chunk}, {Work::backward, action.backward}};
+      items.push_back({Work::forward, action.chunk});
+      items.push_back({Work::backward, action.backward});
+      break;
     default:
-      return {};
+      break;
   }
+  return items;
 }
 
 WorkIndex::WorkIndex(const Schedule& schedule)

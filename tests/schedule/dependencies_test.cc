@@ -27,7 +27,7 @@ TEST(InputOf, WeightNeedsTheBackwardOfItsChunk) {
 }
 
 TEST(WorkOf, SplitsAnOverlappedPairIntoItsTwoHalves) {
-  const std::vector<WorkItem> pair = work_of(Action::overlapped({1, 3, 0}, {2, 0, 1}));
+  const WorkItems pair = work_of(Action::overlapped({1, 3, 0}, {2, 0, 1}));
   ASSERT_EQ(pair.size(), 2u);
   EXPECT_EQ(pair[0], (WorkItem{Work::forward, {1, 3, 0}}));
   EXPECT_EQ(pair[1], (WorkItem{Work::backward, {2, 0, 1}}));

@@ -2,6 +2,8 @@
 // must finish before another may start, and where each piece of work sits in a schedule.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <optional>
 #include <vector>
 
@@ -40,9 +42,24 @@ struct ActionRef {
 // forward of stage 0.
 std::optional<WorkItem> input_of(const Schedule& schedule, const WorkItem& item);
 
+// The work items of one action: at most two, iterable like a vector (no allocation).
+class WorkItems {
+ public:
+  void push_back(const WorkItem& item) { items_[size_++] = item; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const WorkItem& operator[](std::size_t i) const { return items_[i]; }
+  const WorkItem* begin() const { return items_.data(); }
+  const WorkItem* end() const { return items_.data() + size_; }
+
+ private:
+  std::array<WorkItem, 2> items_{};
+  std::size_t size_ = 0;
+};
+
 // The work items one compute action performs (one for F/B/I/W, two for FB; a B yields only
 // `backward` — its weight part is done with it). Empty for communication actions.
-std::vector<WorkItem> work_of(const Action& action);
+WorkItems work_of(const Action& action);
 
 // Where each piece of work of a schedule sits. Built once in O(actions); lookups are O(1).
 // Work on chunks outside the schedule's stage/micro-batch/direction ranges, or on a rank that does
