@@ -28,6 +28,18 @@ TEST(Replicate, CopiesSumToReplicasAndEachExpertHasOne) {
   for (int c : copies) EXPECT_GE(c, 1);
 }
 
+TEST(Replicate, NeverGivesAnExpertMoreCopiesThanTheCap) {
+  EXPECT_EQ(replicate({10.0f, 1.0f}, 5, 3), (std::vector<int>{3, 2}));
+  EXPECT_THROW(replicate({10.0f, 1.0f}, 5, 2), std::invalid_argument);
+}
+
+TEST(ReplicateInOrder, NumbersExtraCopiesInTheOrderTheyWereMade) {
+  const Replication r = replicate_in_order({4.0f, 10.0f}, 5);
+  EXPECT_EQ(r.phy2log, (std::vector<int>{0, 1, 1, 1, 0}));
+  EXPECT_EQ(r.rank, (std::vector<int>{0, 0, 1, 2, 1}));
+  EXPECT_EQ(r.count, (std::vector<int>{2, 3}));
+}
+
 TEST(Replicate, RejectsFewerReplicasThanExperts) {
   EXPECT_THROW(replicate({1.0f, 2.0f, 3.0f}, 2), std::invalid_argument);
 }

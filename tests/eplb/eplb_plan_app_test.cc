@@ -1,0 +1,158 @@
+// Runs the built eplb-plan binary: outputs, formats, and the one-line errors (exit code 2, no output
+// file) for every kind of bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "dualpipe/eplb/plan_formats.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class EplbPlanApp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("eplb_plan_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  std::string write(const std::string& name, const std::string& content) const {
+    std::ofstream(path(name), std::ios::binary) << content;
+    return path(name);
+  }
+
+  static std::string read(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+  }
+
+  Run run(const std::string& arguments) const {
+    const std::string command = std::string(EPLB_PLAN_BINARY) + " " + arguments + " >" + path("stdout") +
+                                " 2>" + path("stderr");
+    const int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read(path("stdout")), read(path("stderr"))};
+  }
+
+  // Runs with the README parameters into out.json and expects a one-line error mentioning `needle`,
+  // exit code 2, and no output file.
+  void expect_rejected(const std::string& loads_file, const std::string& needle,
+                       const std::string& parameters = "--replicas 16 --groups 4 --nodes 2 --gpus 8") {
+    const Run r = run(loads_file + " " + parameters + " -o " + path("out.json") + " --svg " + path("out.svg"));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(path("out.json")));
+    EXPECT_FALSE(fs::exists(path("out.svg")));
+  }
+
+  fs::path dir_;
+};
+
+const char* const kReadmeCsv =
+    "90,132,40,61,104,165,39,4,73,56,183,86\n20,107,104,64,19,197,187,157,172,86,16,27\n";
+const char* const kReadmeParameters = "--replicas 16 --groups 4 --nodes 2 --gpus 8";
+
+TEST_F(EplbPlanApp, ReproducesTheReadmeExampleWithTheDeepseekPolicy) {
+  const std::string loads = write("loads.csv", kReadmeCsv);
+  const Run r = run(loads + " " + kReadmeParameters + " --policy deepseek --format sglang");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(dualpipe::eplb::parse_plan_phy2log(r.out),
+            (std::vector<std::vector<int>>{{5, 6, 5, 7, 8, 4, 3, 4, 10, 9, 10, 2, 0, 1, 11, 1},
+                                           {7, 10, 6, 8, 6, 11, 8, 9, 2, 4, 5, 1, 5, 0, 3, 1}}));
+}
+
+TEST_F(EplbPlanApp, WritesEveryFormatAReportAndAnSvg) {
+  const std::string loads = write("loads.csv", kReadmeCsv);
+  for (const std::string format : {"json", "yaml", "csv", "sglang", "trtllm"}) {
+    const std::string out = path("plan." + format);
+    const Run r = run(loads + " " + kReadmeParameters + " --format " + format + " -o " + out +
+                      " --report json --svg " + path("plan.svg"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(dualpipe::eplb::parse_plan_phy2log(read(out)).size(), 2u) << format;
+    EXPECT_NE(r.out.find("\"balancedness_after\""), std::string::npos);
+    EXPECT_EQ(read(path("plan.svg")).rfind("<svg", 0), 0u);
+  }
+}
+
+TEST_F(EplbPlanApp, ReplansFromAPreviousPlanWithinTheMoveCap) {
+  const std::string loads = write("loads.csv", kReadmeCsv);
+  const std::string shifted = write("shifted.csv",
+                                    "9,132,40,61,104,16,39,4,73,56,183,186\n200,107,104,64,19,19,187,157,17,86,16,27\n");
+  ASSERT_EQ(run(loads + " " + kReadmeParameters + " -o " + path("old.json")).exit_code, 0);
+  const Run r = run(shifted + " " + kReadmeParameters + " --previous " + path("old.json") +
+                    " --max-moves 3 -o " + path("new.json") + " --report text");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("replicas moved: "), std::string::npos) << r.out;
+  const auto old_plan = dualpipe::eplb::parse_plan_phy2log(read(path("old.json")));
+  const auto new_plan = dualpipe::eplb::parse_plan_phy2log(read(path("new.json")));
+  int moved = 0;
+  for (std::size_t l = 0; l < old_plan.size(); ++l) {
+    for (std::size_t s = 0; s < old_plan[l].size(); ++s) moved += old_plan[l][s] != new_plan[l][s];
+  }
+  EXPECT_LE(moved, 3);
+}
+
+TEST_F(EplbPlanApp, ReplaysATimeSeries) {
+  std::string csv;
+  for (int step = 0; step < 6; ++step) csv += std::string(kReadmeCsv) + "\n";
+  const std::string loads = write("series.csv", csv);
+  const Run r = run("replay " + loads + " " + kReadmeParameters + " --interval 2 --report json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"windows\": 2"), std::string::npos) << r.out;
+}
+
+TEST_F(EplbPlanApp, RejectsEveryKindOfBadLoadFileWithOneLineNamingIt) {
+  expect_rejected(write("empty.csv", ""), "empty.csv: line 1, column 1: no loads found");
+  expect_rejected(write("ragged.csv", "1,2,3\n4,5\n"), "ragged.csv: line 2, column 1: 2 values; expected 3");
+  expect_rejected(write("nan.csv", "1,nan\n"), "nan.csv: line 1, column 3: NaN");
+  expect_rejected(write("inf.csv", "1,inf\n"), "inf.csv: line 1, column 3: infinity");
+  expect_rejected(write("negative.csv", "1,-2\n"), "negative.csv: line 1, column 3: negative load");
+  expect_rejected(write("huge.csv", "1,1e39\n"), "huge.csv: line 1, column 3: load exceeds the float32 range");
+  expect_rejected(write("overflow.csv", "1,1e999\n"), "overflow.csv: line 1, column 3: '1e999' is out of range");
+  expect_rejected(write("text.csv", "hello world\n"), "text.csv: line 1, column 1: expected a number");
+  expect_rejected(write("garbage.bin", std::string("\x7f\x45\x4c\x46\x02\x01\x00\xff\xfe", 9)), "garbage.bin: ");
+  expect_rejected(write("truncated.json", "{\"loads\": [[1, 2], [3"), "truncated.json: invalid JSON");
+  expect_rejected(write("types.json", "[[1, true]]"), "types.json: $[0][1]: expected a number, found a boolean");
+  expect_rejected(write("types.yaml", "loads:\n  - [1, {a: 1}]\n"), "types.yaml: line 2, column 9: expected a number");
+  expect_rejected(write("bad.npy", std::string("\x93NUMPY\x01\x00\x10\x00{'descr': '<f4'", 25)), "bad.npy: ");
+  expect_rejected(path("missing.csv"), "missing.csv: cannot open");
+}
+
+TEST_F(EplbPlanApp, RejectsImpossibleParametersNamingThem) {
+  const std::string loads = write("loads.csv", kReadmeCsv);
+  expect_rejected(loads, "--replicas (15) must be a multiple of --gpus (8)", "--replicas 15 --groups 4 --nodes 2 --gpus 8");
+  expect_rejected(loads, "--groups (5) must divide the 12 experts", "--replicas 16 --groups 5 --nodes 1 --gpus 8");
+  expect_rejected(loads, "--gpus (8) must be a multiple of --nodes (3)", "--replicas 16 --groups 4 --nodes 3 --gpus 8");
+  expect_rejected(loads, "--replicas (8) must be at least the number of experts (12)", "--replicas 8 --groups 4 --nodes 2 --gpus 8");
+  expect_rejected(loads, "--replicas must be positive", "--replicas 0 --groups 4 --nodes 2 --gpus 8");
+  expect_rejected(loads, "--groups must be positive", "--replicas 16 --groups 0 --nodes 2 --gpus 8");
+  expect_rejected(loads, "--nodes must be positive", "--replicas 16 --groups 4 --nodes 0 --gpus 8");
+  expect_rejected(loads, "--gpus must be positive", "--replicas 16 --groups 4 --nodes 2 --gpus 0");
+  expect_rejected(loads, "--replicas", "--groups 4 --nodes 2 --gpus 8");
+  expect_rejected(loads, "--policy 'fast': expected balanced or deepseek", std::string(kReadmeParameters) + " --policy fast");
+  expect_rejected(loads, "--format 'xml'", std::string(kReadmeParameters) + " --format xml");
+  expect_rejected(loads, "--aggregate 'window:0'", std::string(kReadmeParameters) + " --aggregate window:0");
+  expect_rejected(loads, "--max-moves and --min-gain need --previous", std::string(kReadmeParameters) + " --max-moves 3");
+  expect_rejected(loads, "prev.json: cannot open", std::string(kReadmeParameters) + " --previous " + path("prev.json"));
+}
+
+}  // namespace

@@ -1,0 +1,56 @@
+#include "dualpipe/eplb/json_loads.h"
+
+#include <gtest/gtest.h>
+
+#include "dualpipe/eplb/parse_error.h"
+#include "load_formats_test_util.h"
+
+namespace dualpipe::eplb {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_json_loads(text);
+  } catch (const ParseError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(ParseJsonLoads, ReadsANestedArray) {
+  const LoadSeries series = parse_json_loads("[[1, 2], [3, 4.5]]");
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0](1, 1), 4.5f);
+}
+
+TEST(ParseJsonLoads, ReadsAnObjectWithLoadsOrLogicalCount) {
+  EXPECT_EQ(parse_json_loads("{\"loads\": [[1, 2]]}")[0](0, 1), 2.0f);
+  EXPECT_EQ(parse_json_loads("{\"logical_count\": [[[1, 2]], [[3, 4]]]}").size(), 2u);
+}
+
+TEST(ParseJsonLoads, RoundTripsATimeSeriesThroughItsWriter) {
+  const LoadSeries series = testing::two_step_series();
+  const LoadSeries back = parse_json_loads(format_json_loads(series));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0], series[0]);
+  EXPECT_EQ(back[1], series[1]);
+}
+
+TEST(ParseJsonLoads, NamesThePathOfWrongTypesAndValues) {
+  EXPECT_EQ(error_of("[[1, \"x\"]]"), "$[0][1]: expected a number, found a string");
+  EXPECT_EQ(error_of("{\"loads\": [[1], [2, 3]]}"), "loads[1]: 2 loads; expected 1");
+  EXPECT_EQ(error_of("[[1, -2]]"), "$[0][1]: negative load; expected a number >= 0");
+  EXPECT_NE(error_of("[[1e39]]").find("float32"), std::string::npos);
+  EXPECT_EQ(error_of("{\"x\": 1}"), "$: expected an array or an object with a \"loads\" array");
+  EXPECT_EQ(error_of("[]"), "$: expected an array of layer rows or of steps, found an empty array");
+  EXPECT_NE(error_of("[[[1]], [[1], [2]]]").find("$[1]: 2 layers; expected 1"), std::string::npos);
+}
+
+TEST(ParseJsonLoads, ReportsTruncatedAndMalformedJson) {
+  EXPECT_NE(error_of("[[1, 2], [3").find("invalid JSON"), std::string::npos);
+  EXPECT_NE(error_of("not json").find("invalid JSON"), std::string::npos);
+  EXPECT_NE(error_of("[[1e999]]").find("invalid JSON"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dualpipe::eplb

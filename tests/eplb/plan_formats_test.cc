@@ -1,0 +1,79 @@
+#include "dualpipe/eplb/plan_formats.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <yaml-cpp/yaml.h>
+
+#include <stdexcept>
+
+#include "dualpipe/eplb/deepseek_policy.h"
+#include "dualpipe/eplb/parse_error.h"
+
+namespace dualpipe::eplb {
+namespace {
+
+PlanDocument readme_document() {
+  LoadMatrix loads(2, 12);
+  loads << 90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86,  //
+      20, 107, 104, 64, 19, 197, 187, 157, 172, 86, 16, 27;
+  PlanDocument d;
+  d.parameters = {16, 4, 2, 8};
+  d.policy = "deepseek";
+  d.placement = plan_deepseek(loads, d.parameters);
+  d.statistics = placement_statistics(d.placement, loads, d.parameters);
+  return d;
+}
+
+TEST(FormatPlan, EveryFormatReadsBackToTheSamePhy2log) {
+  const PlanDocument d = readme_document();
+  for (const std::string name : {"json", "yaml", "csv", "sglang", "trtllm"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(parse_plan_phy2log(format_plan(d, parse_plan_format(name))), d.placement.phy2log);
+  }
+}
+
+TEST(FormatPlan, JsonCarriesTheReferenceOutputsParametersAndStatistics) {
+  const PlanDocument d = readme_document();
+  simdjson::dom::parser parser;
+  const std::string text = format_plan(d, PlanFormat::kJson);
+  simdjson::dom::element root = parser.parse(text);
+  EXPECT_EQ(std::string_view(root["policy"]), "deepseek");
+  EXPECT_EQ(int64_t(root["gpus"]), 8);
+  EXPECT_EQ(int64_t(root["log2phy"].at(0).at(5).at(1)), d.placement.log2phy[0][5][1]);
+  EXPECT_EQ(int64_t(root["logcnt"].at(1).at(8)), d.placement.logcnt[1][8]);
+  EXPECT_EQ(root["layers"].get_array().size(), 2u);
+  EXPECT_DOUBLE_EQ(double(root["layers"].at(1)["max_gpu_load"]), d.statistics[1].max_gpu_load);
+}
+
+TEST(FormatPlan, SglangHoldsOnlyThePhysicalToLogicalMap) {
+  simdjson::dom::parser parser;
+  const std::string text = format_plan(readme_document(), PlanFormat::kSglang);
+  simdjson::dom::object root = parser.parse(text).get_object();
+  EXPECT_EQ(root.size(), 1u);
+}
+
+TEST(FormatPlan, TrtllmKeysLayersFromTheFirstLayerNumber) {
+  PlanDocument d = readme_document();
+  d.first_layer = 3;
+  const YAML::Node root = YAML::Load(format_plan(d, PlanFormat::kTrtllm));
+  EXPECT_EQ(root["num_slots"].as<int>(), 16);
+  EXPECT_EQ(root["layer_updates_per_iter"].as<int>(), 0);
+  EXPECT_EQ(root["initial_global_assignments"][4].as<std::vector<int>>(), d.placement.phy2log[1]);
+}
+
+TEST(ParsePlanPhy2log, NamesThePositionOfBadIds) {
+  EXPECT_THROW(parse_plan_phy2log(""), ParseError);
+  EXPECT_THROW(parse_plan_phy2log("{\"phy2log\": [[0, \"a\"]]}"), ParseError);
+  EXPECT_THROW(parse_plan_phy2log("{\"phy2log\": [[0, 1.5]]}"), ParseError);
+  EXPECT_THROW(parse_plan_phy2log("{\"other\": 1}"), ParseError);
+  try {
+    parse_plan_phy2log("0,1\n2,x\n");
+    FAIL();
+  } catch (const ParseError& error) {
+    EXPECT_STREQ(error.what(), "line 2, column 3: expected an expert id (an integer >= 0)");
+  }
+  EXPECT_THROW(parse_plan_format("xml"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace dualpipe::eplb

@@ -1,0 +1,36 @@
+#include "dualpipe/eplb/statistics.h"
+
+#include <gtest/gtest.h>
+
+namespace dualpipe::eplb {
+namespace {
+
+TEST(GpuLoads, SplitsEachExpertsLoadOverItsCopies) {
+  // Expert 0 (load 8) has copies on GPUs 0 and 1; expert 1 (load 2) on GPU 1... slots: [0,1 | 0,2]
+  const auto loads = gpu_loads({0, 1, 0, 2}, {8.0f, 2.0f, 1.0f}, 2);
+  EXPECT_DOUBLE_EQ(loads[0], 6.0);
+  EXPECT_DOUBLE_EQ(loads[1], 5.0);
+}
+
+TEST(LayerStatistics, ReportsBalancednessAndGap) {
+  const LayerStatistics s = layer_statistics({0, 1, 0, 2}, {8.0f, 2.0f, 1.0f}, {4, 1, 1, 2});
+  EXPECT_DOUBLE_EQ(s.max_gpu_load, 6.0);
+  EXPECT_DOUBLE_EQ(s.mean_gpu_load, 5.5);
+  EXPECT_DOUBLE_EQ(s.balancedness(), 5.5 / 6.0);
+  EXPECT_DOUBLE_EQ(s.gap(), 6.0 / s.lower_bound.value());
+}
+
+TEST(DuplicateCopiesOnGpus, CountsSecondCopiesOnOneGpu) {
+  const Placement p = placement_from_phy2log({{0, 0, 1, 2}, {0, 1, 2, 0}}, 3);
+  EXPECT_EQ(duplicate_copies_on_gpus(p, 2), 1);
+}
+
+TEST(ReplicasMoved, CountsSlotsWhoseExpertChanged) {
+  const Placement a = placement_from_phy2log({{0, 1, 2, 0}}, 3);
+  const Placement b = placement_from_phy2log({{0, 2, 1, 0}}, 3);
+  EXPECT_EQ(replicas_moved(a, b), 2);
+  EXPECT_EQ(replicas_moved(a, a), 0);
+}
+
+}  // namespace
+}  // namespace dualpipe::eplb

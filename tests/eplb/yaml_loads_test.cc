@@ -1,0 +1,46 @@
+#include "dualpipe/eplb/yaml_loads.h"
+
+#include <gtest/gtest.h>
+
+#include "dualpipe/eplb/parse_error.h"
+#include "load_formats_test_util.h"
+
+namespace dualpipe::eplb {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_yaml_loads(text);
+  } catch (const ParseError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(ParseYamlLoads, ReadsBlockAndFlowSequences) {
+  const LoadSeries series = parse_yaml_loads("- [1, 2]\n- - 3\n  - 4\n");
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0](1, 1), 4.0f);
+}
+
+TEST(ParseYamlLoads, RoundTripsATimeSeriesThroughItsWriter) {
+  const LoadSeries series = testing::two_step_series();
+  const LoadSeries back = parse_yaml_loads(format_yaml_loads(series));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0], series[0]);
+  EXPECT_EQ(back[1], series[1]);
+  EXPECT_EQ(parse_yaml_loads(format_yaml_loads({series[0]}))[0], series[0]);
+}
+
+TEST(ParseYamlLoads, NamesLineAndColumnOfProblems) {
+  EXPECT_EQ(error_of("loads:\n  - [1, 2]\n  - [3, x]\n"), "line 3, column 9: expected a number, found 'x'");
+  EXPECT_EQ(error_of("loads:\n  - [1, 2]\n  - [3]\n"), "line 3, column 5: 1 loads; expected 2");
+  EXPECT_NE(error_of("- [1, .nan]\n").find("line 1, column 7: expected a number"), std::string::npos);
+  EXPECT_NE(error_of("- [1, -1]\n").find("negative"), std::string::npos);
+  EXPECT_NE(error_of("- [1, 2\n").find("invalid YAML"), std::string::npos);
+  EXPECT_NE(error_of("").find("no loads found"), std::string::npos);
+  EXPECT_NE(error_of("other: 1\n").find("expected a \"loads\" key"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dualpipe::eplb
