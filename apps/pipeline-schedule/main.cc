@@ -1,0 +1,259 @@
+// pipeline-schedule: generates a pipeline schedule, checks it, simulates it on a cost model, and
+// writes it (JSON, CSV), draws it (SVG, HTML, Chrome trace) or compares several schedules.
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cost_profile.h"
+#include "dualpipe/render/schedule_chrome_trace.h"
+#include "dualpipe/render/schedule_html.h"
+#include "dualpipe/render/schedule_svg.h"
+#include "dualpipe/schedule/communication.h"
+#include "dualpipe/schedule/generators.h"
+#include "dualpipe/schedule/schedule_io.h"
+#include "dualpipe/schedule/simulator.h"
+#include "dualpipe/schedule/validator.h"
+#include "output_file.h"
+#include "schedule_report.h"
+
+namespace {
+
+using namespace dualpipe;
+
+// A user error: printed as one line, exit code 2.
+struct UsageError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// A schedule the toolkit generated but its own validator rejects: a bug, exit code 1.
+struct InternalError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Options {
+  std::string schedule;
+  std::vector<std::string> compare;
+  int ranks = 0;
+  int microbatches = 0;
+  std::optional<int> virtual_stages;
+  std::string costs_path;
+  std::optional<double> cost_f, cost_b, cost_w, cost_fb, cost_p2p;
+  std::string json, csv, svg, html, chrome_trace;
+  std::string summary;  // "", "text" or "json"
+  bool with_comm = false;
+};
+
+// The output flags and their paths, for checks that treat them alike.
+std::vector<std::pair<const char*, const std::string*>> outputs(const Options& options) {
+  return {{"--json", &options.json},
+          {"--csv", &options.csv},
+          {"--svg", &options.svg},
+          {"--html", &options.html},
+          {"--chrome-trace", &options.chrome_trace}};
+}
+
+bool writes_to_stdout(const Options& options) {
+  for (const auto& [flag, path] : outputs(options)) {
+    if (*path == "-") return true;
+  }
+  return false;
+}
+
+void check_combinations(const Options& options) {
+  if (options.schedule.empty() == options.compare.empty()) {
+    throw UsageError("give exactly one of --schedule NAME and --compare NAME,NAME,...");
+  }
+  int to_stdout = 0;
+  for (const auto& [flag, path] : outputs(options)) {
+    if (!options.compare.empty() && !path->empty()) {
+      throw UsageError(std::string(flag) +
+                       " writes one schedule: use it with --schedule, not --compare");
+    }
+    to_stdout += *path == "-" ? 1 : 0;
+  }
+  if (to_stdout > 1) throw UsageError("at most one output may go to standard output ('-')");
+  if (to_stdout == 1 && !options.summary.empty()) {
+    throw UsageError("--summary prints to standard output, which an output ('-') already uses");
+  }
+  const bool cost_flags =
+      options.cost_f || options.cost_b || options.cost_w || options.cost_fb || options.cost_p2p;
+  if (!options.costs_path.empty() && cost_flags) {
+    throw UsageError("--costs PROFILE and --cost-* flags exclude each other");
+  }
+  if (options.virtual_stages) {
+    bool interleaved = options.schedule == "interleaved-1f1b";
+    for (const std::string& name : options.compare)
+      interleaved = interleaved || name == "interleaved-1f1b";
+    if (!interleaved) throw UsageError("--virtual-stages applies to interleaved-1f1b only");
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(path + ": cannot read the cost profile");
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+double cost_flag(const std::optional<double>& value, const char* flag, double fallback) {
+  if (!value) return fallback;
+  if (!std::isfinite(*value) || *value < 0.0) {
+    throw UsageError(std::string(flag) + ": expected a finite number >= 0, got " +
+                     std::to_string(*value));
+  }
+  return *value;
+}
+
+// From --costs, or from the --cost-* flags: F 1, B 2, W B/2, F&B F+B and no P2P cost by default.
+schedule::CostModel cost_model(const Options& options) {
+  if (!options.costs_path.empty()) {
+    return apps::parse_cost_profile(read_file(options.costs_path), options.costs_path);
+  }
+  const double forward = cost_flag(options.cost_f, "--cost-f", 1.0);
+  const double backward = cost_flag(options.cost_b, "--cost-b", 2.0);
+  const double weight = cost_flag(options.cost_w, "--cost-w", backward / 2.0);
+  const double overlapped = cost_flag(options.cost_fb, "--cost-fb", forward + backward);
+  const double p2p = cost_flag(options.cost_p2p, "--cost-p2p", 0.0);
+  if (weight > backward) {
+    throw UsageError("--cost-w: the weight part (" + std::to_string(weight) +
+                     ") cannot exceed the full backward --cost-b (" + std::to_string(backward) +
+                     ")");
+  }
+  return schedule::uniform_cost_model(forward, backward, weight, overlapped, p2p);
+}
+
+// Generates, validates and simulates one schedule.
+apps::SimulatedSchedule run_schedule(const std::string& name, const Options& options,
+                                     const schedule::CostModel& costs) {
+  const int virtual_stages = name == "interleaved-1f1b" ? options.virtual_stages.value_or(2) : 1;
+  schedule::Schedule generated =
+      schedule::generate_schedule(name, options.ranks, options.microbatches, virtual_stages);
+  if (options.with_comm) generated = schedule::with_communication(generated);
+  const auto violations = schedule::validate(generated, schedule::P2PMode::blocking, 1);
+  if (!violations.empty()) {
+    throw InternalError("the generated " + name +
+                        " schedule fails validation: " + schedule::to_string(violations.front()));
+  }
+  return apps::SimulatedSchedule{schedule::simulate(generated, costs), virtual_stages};
+}
+
+render::ScheduleDrawingOptions drawing_options(const apps::SimulatedSchedule& run,
+                                               const schedule::CostModel& costs) {
+  const schedule::Schedule& s = run.simulation.timed.schedule;
+  render::ScheduleDrawingOptions drawing;
+  drawing.title = s.name + ": " + std::to_string(s.num_ranks) + " ranks, " +
+                  std::to_string(s.num_microbatches) + " micro-batches";
+  const double serial = costs.default_stage.forward + costs.default_stage.backward;
+  if (serial > 0.0) drawing.overlapped_forward_share = costs.default_stage.forward / serial;
+  return drawing;
+}
+
+// Every file the options ask for, as (path, content); built before anything is written.
+std::vector<std::pair<std::string, std::string>> output_files(const Options& options,
+                                                              const apps::SimulatedSchedule& run,
+                                                              const schedule::CostModel& costs) {
+  const schedule::TimedSchedule& timed = run.simulation.timed;
+  std::vector<std::pair<std::string, std::string>> files;
+  if (!options.json.empty())
+    files.emplace_back(options.json, schedule::write_schedule_json(timed.schedule));
+  if (!options.csv.empty())
+    files.emplace_back(options.csv, schedule::write_schedule_csv(timed.schedule));
+  if (!options.svg.empty()) {
+    files.emplace_back(options.svg, render::schedule_svg(timed, drawing_options(run, costs)));
+  }
+  if (!options.html.empty()) {
+    files.emplace_back(options.html, render::schedule_html(timed, drawing_options(run, costs)));
+  }
+  if (!options.chrome_trace.empty()) {
+    files.emplace_back(options.chrome_trace, render::schedule_chrome_trace(timed));
+  }
+  return files;
+}
+
+int run(const Options& options) {
+  check_combinations(options);
+  const schedule::CostModel costs = cost_model(options);
+  const std::string summary = options.summary.empty() ? "text" : options.summary;
+  if (!options.compare.empty()) {
+    std::vector<apps::SimulatedSchedule> runs;
+    for (const std::string& name : options.compare)
+      runs.push_back(run_schedule(name, options, costs));
+    std::cout << (summary == "json" ? apps::comparison_json(runs, costs)
+                                    : apps::comparison_table(runs, costs));
+    return 0;
+  }
+  const apps::SimulatedSchedule simulated = run_schedule(options.schedule, options, costs);
+  for (const auto& [path, content] : output_files(options, simulated, costs)) {
+    apps::write_output_file(path, content);
+  }
+  if (!writes_to_stdout(options)) {
+    std::cout << (summary == "json" ? apps::summary_json(simulated)
+                                    : apps::summary_text(simulated));
+  }
+  return 0;
+}
+
+void add_options(CLI::App& app, Options& options) {
+  std::string names;
+  for (const std::string& name : schedule::schedule_names())
+    names += (names.empty() ? "" : "|") + name;
+  app.add_option("--schedule", options.schedule, "Schedule to generate: " + names);
+  app.add_option("--compare", options.compare,
+                 "Compare these schedules on the same costs (comma-separated)")
+      ->delimiter(',');
+  app.add_option("--ranks", options.ranks, "Pipeline ranks P")->required();
+  app.add_option("--microbatches", options.microbatches, "Micro-batches N in total")->required();
+  app.add_option("--virtual-stages", options.virtual_stages,
+                 "Stages per rank of interleaved-1f1b (default 2)");
+  app.add_option("--costs", options.costs_path, "Cost profile (YAML, see profiles/)");
+  app.add_option("--cost-f", options.cost_f, "Forward time of one stage (default 1)");
+  app.add_option("--cost-b", options.cost_b, "Full backward time of one stage (default 2)");
+  app.add_option("--cost-w", options.cost_w, "Weight-gradient part of the backward (default B/2)");
+  app.add_option("--cost-fb", options.cost_fb, "Overlapped forward+backward pair (default F+B)");
+  app.add_option("--cost-p2p", options.cost_p2p, "Time of one point-to-point message (default 0)");
+  app.add_option("--json", options.json, "Write the schedule as JSON ('-' for stdout)");
+  app.add_option("--csv", options.csv, "Write the schedule as torch.distributed.pipelining CSV");
+  app.add_option("--svg", options.svg, "Draw the simulated schedule as SVG");
+  app.add_option("--html", options.html, "Draw it as a self-contained HTML page");
+  app.add_option("--chrome-trace", options.chrome_trace,
+                 "Write it as Chrome-trace JSON (Perfetto)");
+  app.add_option("--summary", options.summary, "Print the summary as text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--with-comm", options.with_comm,
+               "Add SEND/RECV actions (exports, simulation and drawings)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Generates, validates, simulates, draws and compares pipeline schedules."};
+  app.name("pipeline-schedule");
+  Options options;
+  add_options(app, options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    std::fprintf(stderr, "pipeline-schedule: %s\n", error.what());
+    return 2;
+  }
+  try {
+    return run(options);
+  } catch (const InternalError& error) {
+    std::fprintf(stderr, "pipeline-schedule: internal error: %s\n", error.what());
+    return 1;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "pipeline-schedule: %s\n", error.what());
+    return 2;
+  }
+}
