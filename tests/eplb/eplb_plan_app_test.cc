@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct ProcessResult {
   int exit_code = -1;
   std::string out;
   std::string err;
@@ -45,7 +48,7 @@ class EplbPlanApp : public ::testing::Test {
     return buffer.str();
   }
 
-  Run run(const std::string& arguments) const {
+  ProcessResult run(const std::string& arguments) const {
     const std::string command = std::string(EPLB_PLAN_BINARY) + " " + arguments + " >" + path("stdout") +
                                 " 2>" + path("stderr");
     const int status = std::system(command.c_str());
@@ -56,7 +59,7 @@ class EplbPlanApp : public ::testing::Test {
   // exit code 2, and no output file.
   void expect_rejected(const std::string& loads_file, const std::string& needle,
                        const std::string& parameters = "--replicas 16 --groups 4 --nodes 2 --gpus 8") {
-    const Run r = run(loads_file + " " + parameters + " -o " + path("out.json") + " --svg " + path("out.svg"));
+    const ProcessResult r = run(loads_file + " " + parameters + " -o " + path("out.json") + " --svg " + path("out.svg"));
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -73,7 +76,7 @@ const char* const kReadmeParameters = "--replicas 16 --groups 4 --nodes 2 --gpus
 
 TEST_F(EplbPlanApp, ReproducesTheReadmeExampleWithTheDeepseekPolicy) {
   const std::string loads = write("loads.csv", kReadmeCsv);
-  const Run r = run(loads + " " + kReadmeParameters + " --policy deepseek --format sglang");
+  const ProcessResult r = run(loads + " " + kReadmeParameters + " --policy deepseek --format sglang");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(dualpipe::eplb::parse_plan_phy2log(r.out),
             (std::vector<std::vector<int>>{{5, 6, 5, 7, 8, 4, 3, 4, 10, 9, 10, 2, 0, 1, 11, 1},
@@ -84,7 +87,7 @@ TEST_F(EplbPlanApp, WritesEveryFormatAReportAndAnSvg) {
   const std::string loads = write("loads.csv", kReadmeCsv);
   for (const std::string format : {"json", "yaml", "csv", "sglang", "trtllm"}) {
     const std::string out = path("plan." + format);
-    const Run r = run(loads + " " + kReadmeParameters + " --format " + format + " -o " + out +
+    const ProcessResult r = run(loads + " " + kReadmeParameters + " --format " + format + " -o " + out +
                       " --report json --svg " + path("plan.svg"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(dualpipe::eplb::parse_plan_phy2log(read(out)).size(), 2u) << format;
@@ -98,7 +101,7 @@ TEST_F(EplbPlanApp, ReplansFromAPreviousPlanWithinTheMoveCap) {
   const std::string shifted = write("shifted.csv",
                                     "9,132,40,61,104,16,39,4,73,56,183,186\n200,107,104,64,19,19,187,157,17,86,16,27\n");
   ASSERT_EQ(run(loads + " " + kReadmeParameters + " -o " + path("old.json")).exit_code, 0);
-  const Run r = run(shifted + " " + kReadmeParameters + " --previous " + path("old.json") +
+  const ProcessResult r = run(shifted + " " + kReadmeParameters + " --previous " + path("old.json") +
                     " --max-moves 3 -o " + path("new.json") + " --report text");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("replicas moved: "), std::string::npos) << r.out;
@@ -115,7 +118,7 @@ TEST_F(EplbPlanApp, ReplaysATimeSeries) {
   std::string csv;
   for (int step = 0; step < 6; ++step) csv += std::string(kReadmeCsv) + "\n";
   const std::string loads = write("series.csv", csv);
-  const Run r = run("replay " + loads + " " + kReadmeParameters + " --interval 2 --report json");
+  const ProcessResult r = run("replay " + loads + " " + kReadmeParameters + " --interval 2 --report json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"windows\": 2"), std::string::npos) << r.out;
 }
