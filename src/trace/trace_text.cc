@@ -1,5 +1,9 @@
 #include "dualpipe/trace/trace_text.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -23,7 +27,32 @@ struct FileCloser {
   void operator()(std::FILE* file) const { std::fclose(file); }
 };
 
+// Closes a file descriptor when it goes out of scope.
+struct FdCloser {
+  int fd;
+  ~FdCloser() { ::close(fd); }
+};
+
 }  // namespace
+
+void Unmapper::operator()(void* address) const { ::munmap(address, size); }
+
+TraceText TraceText::map_file(int fd, std::size_t size, const std::string& path) {
+  // Reserve size + padding of zero pages, then map the file over the front: the bytes after the
+  // end of the file read as zeros, which is the padding the parser needs.
+  const std::size_t total = size + kPadding;
+  void* base = ::mmap(nullptr, total, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) throw TraceFormatError(path, 0, "cannot map the file into memory");
+  TraceText text;
+  text.mapped_ = std::unique_ptr<void, Unmapper>(base, Unmapper{total});
+  if (size > 0 &&
+      ::mmap(base, size, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd, 0) == MAP_FAILED) {
+    throw TraceFormatError(path, 0, std::string("cannot map the file: ") + std::strerror(errno));
+  }
+  ::madvise(base, size, MADV_SEQUENTIAL);
+  text.size_ = size;
+  return text;
+}
 
 void TraceText::reserve(std::size_t capacity) {
   if (capacity <= capacity_ && bytes_) return;
@@ -97,6 +126,17 @@ TraceText TraceText::decode(std::string_view bytes, const std::string& source) {
 }
 
 TraceText TraceText::load_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    const FdCloser closer{fd};
+    struct stat info {};
+    char magic[2] = {0, 0};
+    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) &&
+        !(::pread(fd, magic, 2, 0) == 2 && is_gzip(std::string_view(magic, 2)))) {
+      return map_file(fd, static_cast<std::size_t>(info.st_size), path);
+    }
+  }
+  // Compressed files, pipes and the like: read through stdio.
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
   if (!file) throw TraceFormatError(path, 0, std::string("cannot open: ") + std::strerror(errno));
   TraceText raw;

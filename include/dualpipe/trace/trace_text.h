@@ -9,6 +9,12 @@
 
 namespace dualpipe::trace {
 
+// Unmaps a memory mapping of `size` bytes (the deleter of a mapped TraceText).
+struct Unmapper {
+  std::size_t size = 0;
+  void operator()(void* address) const;
+};
+
 // Owns `size()` bytes of JSON text followed by kPadding zero bytes.
 class TraceText {
  public:
@@ -21,17 +27,21 @@ class TraceText {
   // Throws TraceFormatError (naming `source` and the compressed byte offset) on corrupt gzip data.
   static TraceText decode(std::string_view bytes, const std::string& source);
   // Reads the file at `path`, plain or gzip-compressed (told by its first bytes, not its name).
-  // Throws TraceFormatError when the file cannot be read or its gzip data is corrupt.
+  // A plain regular file is memory-mapped rather than copied. Throws TraceFormatError when the
+  // file cannot be read or its gzip data is corrupt.
   static TraceText load_file(const std::string& path);
 
-  const char* data() const { return bytes_.get(); }
+  const char* data() const { return mapped_ ? static_cast<const char*>(mapped_.get()) : bytes_.get(); }
   std::size_t size() const { return size_; }
-  std::string_view view() const { return {bytes_.get(), size_}; }
+  std::string_view view() const { return {data(), size_}; }
 
  private:
+  static TraceText map_file(int fd, std::size_t size, const std::string& path);
+
   void reserve(std::size_t capacity);  // room for `capacity` content bytes; keeps the content
   void resize(std::size_t size);       // sets size() and zeroes the padding after it
-  std::unique_ptr<char[]> bytes_;
+  std::unique_ptr<char[]> bytes_;          // heap copy (decompressed or copied text)
+  std::unique_ptr<void, Unmapper> mapped_;  // or a read-only mapping of the file
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 };
