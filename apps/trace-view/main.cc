@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <exception>
+#include <fstream>
+#include <sstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,9 +16,12 @@
 #include "dualpipe/render/timeline_svg.h"
 #include "dualpipe/trace/chrome_trace.h"
 #include "dualpipe/trace/kernel_classifier.h"
+#include "dualpipe/trace/schedule_extraction.h"
+#include "dualpipe/trace/schedule_json.h"
 #include "dualpipe/trace/summary_report.h"
 #include "dualpipe/trace/timeline.h"
 #include "output_file.h"
+#include "schedule_comparison.h"
 
 namespace {
 
@@ -63,6 +68,44 @@ trace::TimeWindow parse_window(const std::string& text, trace::TimeNs origin) {
                          origin + static_cast<trace::TimeNs>(end_ms * 1e6)};
 }
 
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// "out.svg" -> "out.compare.svg"
+std::string comparison_svg_path(const std::string& svg_path) {
+  const std::size_t dot = svg_path.rfind('.');
+  const std::size_t slash = svg_path.rfind('/');
+  const bool has_extension = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  return (has_extension ? svg_path.substr(0, dot) : svg_path) + ".compare.svg";
+}
+
+void compare_schedule(const std::vector<trace::RankTimeline>& timelines, trace::TimeNs origin,
+                      const Options& options) {
+  const auto measured = trace::extract_schedule(timelines, origin);
+  if (!measured) {
+    throw std::invalid_argument(
+        "--compare-schedule: the traces have no pipeline annotations of the toolkit "
+        "(\"dualpipe:F s0 m0 d0\", ...) to compare with");
+  }
+  schedule::Schedule planned;
+  try {
+    planned = trace::read_schedule_json(read_text_file(options.compare_schedule));
+  } catch (const std::invalid_argument& error) {
+    throw std::invalid_argument(options.compare_schedule + ": " + error.what());
+  }
+  const apps::ScheduleComparison comparison =
+      apps::compare_schedules(*measured, planned, options.compare_schedule);
+  apps::write_output_file("-", comparison.report);
+  if (!options.svg.empty()) {
+    apps::write_output_file(comparison_svg_path(options.svg), comparison.svg);
+  }
+}
+
 int run(const Options& options) {
   const trace::KernelClassifier classifier(options.comm_regex);
   std::vector<trace::ProfileTrace> traces;
@@ -74,7 +117,8 @@ int run(const Options& options) {
   const trace::TimeNs origin = trace::earliest_gpu_start(timelines);
   const trace::TimeWindow window = parse_window(options.window, origin);
 
-  const bool draws = !options.svg.empty() || !options.html.empty() || !options.perfetto.empty();
+  const bool draws = !options.svg.empty() || !options.html.empty() || !options.perfetto.empty() ||
+                     !options.compare_schedule.empty();
   if (options.summary == "json") {
     apps::write_output_file(options.output, trace::summary_json(timelines, origin, window));
   } else if (options.summary == "text" || !draws) {
@@ -90,6 +134,7 @@ int run(const Options& options) {
       apps::write_output_file(options.perfetto, render::timeline_perfetto_json(layout));
     }
   }
+  if (!options.compare_schedule.empty()) compare_schedule(timelines, origin, options);
   return 0;
 }
 
@@ -111,7 +156,8 @@ int main(int argc, char** argv) {
   app.add_option("--perfetto", options.perfetto,
                  "write a cleaned Chrome/Perfetto trace: one track per lane, overlap counter");
   app.add_option("--compare-schedule", options.compare_schedule,
-                 "schedule JSON to simulate and line up against the measured schedule");
+                 "schedule JSON to simulate with the measured durations and line up against the "
+                 "measured schedule (report on stdout; with --svg also OUT.compare.svg)");
   app.add_option("--window", options.window,
                  "only START_MS:END_MS (ms since the first GPU activity)");
   try {

@@ -4,6 +4,7 @@
 
 #include "dualpipe/schedule/communication.h"
 #include "dualpipe/schedule/generators.h"
+#include "dualpipe/schedule/simulator.h"
 #include "dualpipe/trace/schedule_trace_writer.h"
 #include "trace_test_data.h"
 
@@ -13,24 +14,11 @@ namespace {
 using schedule::Action;
 using schedule::Op;
 
-// Times every rank's program back to back: F 1, B 2, I 1, W 1, FB 2.5, communication 0.25 ms.
-schedule::TimedSchedule back_to_back(const schedule::Schedule& s) {
-  schedule::TimedSchedule timed;
-  timed.schedule = s;
+// The schedule as the simulator times it (F 1, B 2, W 1, FB 2.5 ms; messages 0.1 ms).
+schedule::TimedSchedule simulated(const schedule::Schedule& s) {
+  schedule::TimedSchedule timed =
+      schedule::simulate(s, schedule::uniform_cost_model(1.0, 2.0, 1.0, 2.5, 0.1)).timed;
   timed.time_unit = "ms";
-  for (const auto& program : s.programs) {
-    double now = 0.0;
-    timed.timing.emplace_back();
-    for (const Action& action : program) {
-      const double duration = action.op == Op::F    ? 1.0
-                              : action.op == Op::B  ? 2.0
-                              : action.op == Op::FB ? 2.5
-                              : schedule::is_communication(action.op) ? 0.25
-                                                                      : 1.0;
-      timed.timing.back().push_back({now, duration});
-      now += duration;
-    }
-  }
   return timed;
 }
 
@@ -44,10 +32,10 @@ std::optional<schedule::TimedSchedule> round_trip(const schedule::TimedSchedule&
   return extract_schedule(timelines, earliest_gpu_start(timelines));
 }
 
-TEST(ExtractSchedule, RoundTripOfDualPipeGivesTheSameProgramsAndTimings) {
+TEST(ExtractSchedule, SimulatedDualPipeWrittenAsTracesReadsBackAsTheSameProgramsAndTimings) {
   const schedule::Schedule dualpipe =
       schedule::with_communication(schedule::generate_dualpipe(4, 8));
-  const schedule::TimedSchedule timed = back_to_back(dualpipe);
+  const schedule::TimedSchedule timed = simulated(dualpipe);
   const auto measured = round_trip(timed);
   ASSERT_TRUE(measured.has_value());
   EXPECT_EQ(measured->time_unit, "ms");
@@ -66,7 +54,7 @@ TEST(ExtractSchedule, RoundTripOfDualPipeGivesTheSameProgramsAndTimings) {
 
 TEST(ExtractSchedule, RoundTripOfDualPipeVKeepsItsPlacement) {
   const schedule::Schedule v = schedule::generate_dualpipev(2, 4);
-  const auto measured = round_trip(back_to_back(v));
+  const auto measured = round_trip(simulated(v));
   ASSERT_TRUE(measured.has_value());
   EXPECT_EQ(measured->schedule.programs, v.programs);
   EXPECT_EQ(measured->schedule.stage_rank, v.stage_rank);
