@@ -5,6 +5,7 @@
 
 #include "dualpipe/schedule/communication.h"
 #include "dualpipe/schedule/generators.h"
+#include "dualpipe/schedule/simulator.h"
 #include "dualpipe/schedule/validator.h"
 
 namespace {
@@ -55,6 +56,27 @@ void validate_named_schedule(benchmark::State& state, const char* name) {
   for (auto _ : state) benchmark::DoNotOptimize(validate(schedule));
 }
 
+// The simulator alone on a generated schedule (costs of the DualPipe README's example ratios).
+void simulate_dualpipe(benchmark::State& state) {
+  const Schedule schedule =
+      generate_dualpipe(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  const CostModel costs = uniform_cost_model(1.0, 2.0, 1.0, 2.5, 0.1);
+  for (auto _ : state) benchmark::DoNotOptimize(simulate(schedule, costs));
+  state.counters["actions"] = static_cast<double>(compute_actions(schedule));
+}
+
+// What `pipeline-schedule --schedule dualpipe` does before drawing: generate, validate, simulate.
+void generate_validate_and_simulate_dualpipe(benchmark::State& state) {
+  const int ranks = static_cast<int>(state.range(0));
+  const int microbatches = static_cast<int>(state.range(1));
+  const CostModel costs = uniform_cost_model(1.0, 2.0, 1.0, 2.5, 0.1);
+  for (auto _ : state) {
+    const Schedule schedule = generate_dualpipe(ranks, microbatches);
+    if (!validate(schedule, P2PMode::blocking, 1).empty()) state.SkipWithError("invalid schedule");
+    benchmark::DoNotOptimize(simulate(schedule, costs));
+  }
+}
+
 }  // namespace
 
 BENCHMARK(generate_dualpipe_only)->Args({8, 64})->Args({64, 1024})->Unit(benchmark::kMillisecond);
@@ -70,5 +92,11 @@ BENCHMARK_CAPTURE(validate_named_schedule, dualpipev, "dualpipev")
     ->Args({32, 1024})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(validate_named_schedule, zb1p, "zb1p")->Args({64, 1024})->Unit(benchmark::kMillisecond);
+
+BENCHMARK(simulate_dualpipe)->Args({8, 64})->Args({64, 1024})->Unit(benchmark::kMillisecond);
+BENCHMARK(generate_validate_and_simulate_dualpipe)
+    ->Args({8, 64})
+    ->Args({64, 1024})
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

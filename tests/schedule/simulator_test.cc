@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dualpipe/schedule/bubble_formula.h"
 #include "dualpipe/schedule/communication.h"
 #include "dualpipe/schedule/generators.h"
 
@@ -203,6 +204,60 @@ TEST(Simulate, Gives1F1BABubbleOfPMinusOneTimesFPlusBOnEveryRank) {
             << "rank " << r << " of " << ranks << ", " << microbatches << " micro-batches";
         EXPECT_DOUBLE_EQ(run.summary.busy_per_rank[r], microbatches * (forward + backward));
       }
+    }
+  }
+}
+
+TEST(Simulate, GivesZB1PThePublishedBubbleOnEveryRank) {
+  for (const StageCosts& stage : {StageCosts{1, 2, 1, 3}, StageCosts{1, 2, 0.5, 3},
+                                  StageCosts{1.5, 2, 0.5, 3}, StageCosts{1, 2, 0, 3}}) {
+    for (int ranks : {2, 4, 8, 16}) {
+      CostModel costs;
+      costs.default_stage = stage;
+      const Simulation run = simulate(generate_zb1p(ranks, 4 * ranks), costs);
+      const double published = *published_bubble("zb1p", ranks, stage);
+      for (int r = 0; r < ranks; ++r) {
+        EXPECT_DOUBLE_EQ(run.summary.bubble_per_rank[r], published)
+            << "rank " << r << " of " << ranks << ", W " << stage.weight;
+      }
+    }
+  }
+}
+
+// The DualPipe README's formula holds for the busiest-overlapping (middle) ranks when forward,
+// input-backward and weight-backward cost the same and max(F, B) <= F&B <= F + B. A rank h away
+// from the pipeline's end (half-rank h) runs P/2-2-h fewer overlapped pairs than the middle
+// ranks, so it is busier, and idles (P/2-2-h)(F+B-F&B) less.
+TEST(Simulate, GivesDualPipeThePublishedBubbleWhenForwardInputAndWeightCostTheSame) {
+  for (double overlapped : {2.0, 2.5, 3.0}) {
+    const StageCosts stage{1, 2, 1, overlapped};
+    CostModel costs;
+    costs.default_stage = stage;
+    for (int ranks : {2, 4, 6, 8, 16}) {
+      for (int microbatches : {2 * ranks, 4 * ranks}) {
+        const Simulation run = simulate(generate_dualpipe(ranks, microbatches), costs);
+        const double published = *published_bubble("dualpipe", ranks, stage);
+        for (int r = 0; r < ranks; ++r) {
+          const int half_rank = std::min(r, ranks - 1 - r);
+          const int fewer_pairs = std::max(ranks / 2 - 2 - half_rank, 0);
+          EXPECT_DOUBLE_EQ(run.summary.bubble_per_rank[r],
+                           published - fewer_pairs * (stage.forward + stage.backward - overlapped))
+              << "rank " << r << " of " << ranks << ", " << microbatches << " micro-batches, F&B "
+              << overlapped;
+        }
+      }
+    }
+  }
+}
+
+TEST(Simulate, GivesDualPipeVTheBubbleOfDualPipeWithTwiceTheRanks) {
+  const CostModel costs = uniform_cost_model(1, 2, 1, 2.5);
+  for (int ranks : {1, 2, 4, 8}) {
+    const Simulation v_shape = simulate(generate_dualpipev(ranks, 4 * ranks), costs);
+    const Simulation doubled = simulate(generate_dualpipe(2 * ranks, 8 * ranks), costs);
+    for (int r = 0; r < ranks; ++r) {
+      EXPECT_DOUBLE_EQ(v_shape.summary.bubble_per_rank[r], doubled.summary.bubble_per_rank[r])
+          << "rank " << r << " of " << ranks;
     }
   }
 }
