@@ -79,5 +79,27 @@ TEST(ExtractSchedule, ActionWithoutGpuWorkKeepsItsCpuWindow) {
   EXPECT_DOUBLE_EQ(measured->timing[0][0].duration, 0.5);
 }
 
+TEST(ExtractSchedule, RecordedTwoGpuRunGivesItsPipelinePrograms) {
+  std::vector<ProfileTrace> traces;
+  for (const std::string& path : testing::recorded_traces()) {
+    if (path.find("nccl_overlap_trace_rank") == std::string::npos) continue;
+    traces.push_back(parse_chrome_trace(TraceText::load_file(path), path));
+  }
+  if (traces.size() != 2) GTEST_SKIP() << "profiles/nccl_overlap_trace_rank{0,1}.json.gz absent";
+  const auto timelines = build_timelines(std::move(traces), KernelClassifier());
+  const auto measured = extract_schedule(timelines, earliest_gpu_start(timelines));
+  ASSERT_TRUE(measured.has_value());
+  ASSERT_EQ(measured->schedule.num_ranks, 2);
+  // scripts/gpu/record_trace.py: rank 0 runs F then SEND_F per micro-batch, rank 1 RECV_F then F.
+  const auto& rank0 = measured->schedule.programs[0];
+  const auto& rank1 = measured->schedule.programs[1];
+  EXPECT_EQ(rank0.front(), Action::compute(Op::F, schedule::Chunk{0, 0, 0}));
+  EXPECT_EQ(rank1.front(), Action::communication(Op::RECV_F, schedule::Chunk{1, 0, 0}, 0));
+  EXPECT_EQ(measured->schedule.stage_rank, (std::vector<std::vector<int>>{{0, 1}}));
+  for (const auto& timing : measured->timing) {
+    for (const auto& t : timing) EXPECT_GE(t.duration, 0.0);
+  }
+}
+
 }  // namespace
 }  // namespace dualpipe::trace

@@ -1,0 +1,27 @@
+// Test support for the timeline renderers: the hand-made trace of tests/data/trace/ as a layout.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dualpipe/render/timeline_layout.h"
+#include "dualpipe/trace/chrome_trace.h"
+
+namespace dualpipe::render::testing {
+
+// Timelines of tests/data/trace/two_streams.json (one rank: stream 7 compute + memcpy, stream 13
+// NCCL, phases attn(F) and dispatch(F), ProfilerStep#1).
+inline std::vector<trace::RankTimeline> two_streams_timelines() {
+  const std::string path = std::string(DUALPIPE_SOURCE_DIR) + "/tests/data/trace/two_streams.json";
+  std::vector<trace::ProfileTrace> traces;
+  traces.push_back(trace::parse_chrome_trace(trace::TraceText::load_file(path), "two_streams.json"));
+  return trace::build_timelines(std::move(traces), trace::KernelClassifier());
+}
+
+// Their layout over the whole trace.
+inline TimelineLayout two_streams_layout() {
+  const auto timelines = two_streams_timelines();
+  return layout_timelines(timelines, trace::earliest_gpu_start(timelines), std::nullopt);
+}
+
+}  // namespace dualpipe::render::testing
