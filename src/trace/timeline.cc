@@ -53,9 +53,11 @@ std::vector<StreamTimeline> group_by_stream(const ProfileTrace& trace,
     stream.device = key.first;
     stream.stream = key.second;
     const auto name = trace.thread_names.find(key);
+    // A thread_name record wins; a textual tid ("stream 7") is its own name; else "stream <tid>".
     stream.label = name != trace.thread_names.end() && !trimmed(name->second).empty()
                        ? trimmed(name->second)
-                       : "stream " + trace.id_text(key.second);
+                   : key.second < 0 ? trace.id_text(key.second)
+                                    : "stream " + trace.id_text(key.second);
     if (several_devices) {
       const auto label = trace.process_labels.find(key.first);
       stream.label = (label != trace.process_labels.end() ? label->second

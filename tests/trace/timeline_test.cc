@@ -31,6 +31,14 @@ TEST(BuildTimeline, PutsKernelsOnTheirStreamsWithTheirKinds) {
   EXPECT_EQ(timeline.gpu_end(), 1'310'000);
 }
 
+TEST(BuildTimeline, TextualStreamIdsNameTheirLanes) {
+  const RankTimeline timeline =
+      build_timeline(parse_file("float_timestamps.json"), 0, KernelClassifier());
+  std::vector<std::string> labels;
+  for (const StreamTimeline& stream : timeline.streams) labels.push_back(stream.label);
+  EXPECT_EQ(labels, (std::vector<std::string>{"stream 9", "stream 7", "stream 7"}));
+}
+
 TEST(BuildTimeline, MapsAnAnnotationToTheKernelsLaunchedInsideIt) {
   const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
   const AnnotationWindow& attn = find(timeline, "attn(F)");
