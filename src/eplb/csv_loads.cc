@@ -25,21 +25,26 @@ std::vector<float> parse_row(std::string_view line, std::size_t line_number) {
     std::size_t first = start, last = end;
     while (first < last && is_blank(line[first])) ++first;
     while (last > first && is_blank(line[last - 1])) --last;
-    const std::string field(line.substr(first, last - first));
-    const std::string position = where(line_number, first + 1);
-    if (field.empty()) throw ParseError(position + ": expected a number, found an empty field");
+    const std::string_view field = line.substr(first, last - first);
     double value = 0.0;
     const auto result = std::from_chars(field.data(), field.data() + field.size(), value);
+    if (!field.empty() && result.ec == std::errc() && result.ptr == field.data() + field.size() &&
+        is_valid_load(value)) {
+      row.push_back(static_cast<float>(value));
+      if (end == line.size()) return row;
+      start = end + 1;
+      continue;
+    }
+    const std::string position = where(line_number, first + 1);
+    if (field.empty()) throw ParseError(position + ": expected a number, found an empty field");
     if (result.ec == std::errc::result_out_of_range) {
-      throw ParseError(position + ": '" + field + "' is out of range; expected a load within float32");
+      throw ParseError(position + ": '" + std::string(field) + "' is out of range; expected a load within float32");
     }
     if (result.ec != std::errc() || result.ptr != field.data() + field.size()) {
-      const std::string shown = field.size() > 20 ? field.substr(0, 20) + "..." : field;
+      const std::string shown = field.size() > 20 ? std::string(field.substr(0, 20)) + "..." : std::string(field);
       throw ParseError(position + ": expected a number, found '" + shown + "'");
     }
-    row.push_back(checked_load(value, position));
-    if (end == line.size()) return row;
-    start = end + 1;
+    checked_load(value, position);  // throws: the value is out of range
   }
 }
 

@@ -29,15 +29,21 @@ bool is_number(element value) {
   return type == element_type::INT64 || type == element_type::UINT64 || type == element_type::DOUBLE;
 }
 
-float load_at(element value, const std::string& path) {
+// The load at row_path[index]; the path text is built only for an error.
+float load_at(element value, const std::string& row_path, std::size_t index) {
+  double number = 0.0;
+  switch (value.type()) {
+    case element_type::INT64: number = static_cast<double>(int64_t(value)); break;
+    case element_type::UINT64: number = static_cast<double>(uint64_t(value)); break;
+    case element_type::DOUBLE: number = double(value); break;
+    default: number = -1.0;
+  }
+  if (is_number(value) && is_valid_load(number)) return static_cast<float>(number);
+  const std::string path = row_path + "[" + std::to_string(index) + "]";
   if (!is_number(value)) {
     throw ParseError(path + ": expected a number, found " + type_name(value.type()));
   }
-  switch (value.type()) {
-    case element_type::INT64: return checked_load(static_cast<double>(int64_t(value)), path);
-    case element_type::UINT64: return checked_load(static_cast<double>(uint64_t(value)), path);
-    default: return checked_load(double(value), path);
-  }
+  return checked_load(number, path);
 }
 
 simdjson::dom::array array_at(element value, const std::string& path, const char* what) {
@@ -57,7 +63,7 @@ LoadMatrix matrix_at(element value, const std::string& path, std::size_t expecte
     const std::string row_path = path + "[" + std::to_string(rows.size()) + "]";
     std::vector<float> row;
     for (element entry : array_at(row_value, row_path, "an array of loads")) {
-      row.push_back(load_at(entry, row_path + "[" + std::to_string(row.size()) + "]"));
+      row.push_back(load_at(entry, row_path, row.size()));
     }
     const std::size_t columns = expected_columns ? expected_columns : rows.empty() ? 0 : rows[0].size();
     if (columns && row.size() != columns) {

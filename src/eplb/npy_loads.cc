@@ -146,9 +146,13 @@ LoadSeries parse_npy_loads(std::string_view bytes) {
       for (std::int64_t e = 0; e < experts; ++e) {
         const std::int64_t index = header.fortran_order ? s + steps * (l + layers * e)
                                                         : (s * layers + l) * experts + e;
-        const std::string where = "element [" + (three_d ? std::to_string(s) + ", " : std::string()) +
-                                  std::to_string(l) + ", " + std::to_string(e) + "]";
-        loads(l, e) = checked_load(read_item(data + index * header.item_size, header), where);
+        const double value = read_item(data + index * header.item_size, header);
+        if (is_valid_load(value)) {
+          loads(l, e) = static_cast<float>(value);
+          continue;
+        }
+        checked_load(value, "element [" + (three_d ? std::to_string(s) + ", " : std::string()) +
+                                std::to_string(l) + ", " + std::to_string(e) + "]");
       }
     }
     series.push_back(std::move(loads));

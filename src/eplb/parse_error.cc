@@ -16,6 +16,10 @@ float checked_load(double value, const std::string& where) {
   return static_cast<float>(value);
 }
 
+bool is_valid_load(double value) {
+  return value >= 0.0 && value <= std::numeric_limits<float>::max();  // false for NaN too
+}
+
 std::string format_number(float value) {
   char buffer[32];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);

@@ -12,24 +12,45 @@
 namespace dualpipe::eplb {
 namespace {
 
-template <typename T>
-std::string flow_list(const std::vector<T>& values) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) text += ", ";
-    if constexpr (std::is_floating_point_v<T>) {
-      text += format_number(values[i]);
-    } else {
-      text += std::to_string(values[i]);
-    }
-  }
-  return text + "]";
+void append_number(std::string& out, int value) {
+  char buffer[16];
+  out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
 }
 
-std::string json_rows(const std::vector<std::vector<int>>& rows, const std::string& indent) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < rows.size(); ++i) text += (i ? ",\n" + indent : std::string()) + flow_list(rows[i]);
-  return text + "]";
+void append_number(std::string& out, double value) { out += format_number(value); }
+
+// Appends "[a, b, c]".
+template <typename T>
+void append_list(std::string& out, const std::vector<T>& values) {
+  out += '[';
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ", ";
+    append_number(out, values[i]);
+  }
+  out += ']';
+}
+
+template <typename T>
+std::string flow_list(const std::vector<T>& values) {
+  std::string out;
+  append_list(out, values);
+  return out;
+}
+
+// Appends rows as "[[...],\n<indent>[...]]".
+void append_rows(std::string& out, const std::vector<std::vector<int>>& rows, const char* indent) {
+  out += '[';
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i) (out += ",\n") += indent;
+    append_list(out, rows[i]);
+  }
+  out += ']';
+}
+
+std::string json_rows(const std::vector<std::vector<int>>& rows, const char* indent) {
+  std::string out;
+  append_rows(out, rows, indent);
+  return out;
 }
 
 std::string json_plan(const PlanDocument& d, bool sglang) {
@@ -42,7 +63,8 @@ std::string json_plan(const PlanDocument& d, bool sglang) {
   text += "  \"phy2log\": " + json_rows(d.placement.phy2log, "    ") + ",\n";
   text += "  \"log2phy\": [";
   for (std::size_t l = 0; l < d.placement.log2phy.size(); ++l) {
-    text += (l ? ",\n    " : "") + json_rows(d.placement.log2phy[l], "     ");
+    if (l) text += ",\n    ";
+    append_rows(text, d.placement.log2phy[l], "     ");
   }
   text += "],\n  \"logcnt\": " + json_rows(d.placement.logcnt, "    ");
   text += ",\n  \"layers\": [";
@@ -72,7 +94,10 @@ std::string yaml_plan(const PlanDocument& d) {
   text += "log2phy:\n";
   for (const auto& layer : d.placement.log2phy) {
     text += "  - [";
-    for (std::size_t e = 0; e < layer.size(); ++e) text += (e ? ", " : "") + flow_list(layer[e]);
+    for (std::size_t e = 0; e < layer.size(); ++e) {
+      if (e) text += ", ";
+      append_list(text, layer[e]);
+    }
     text += "]\n";
   }
   text += "logcnt:\n";

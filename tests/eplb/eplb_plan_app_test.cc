@@ -123,6 +123,18 @@ TEST_F(EplbPlanApp, ReplaysATimeSeries) {
   EXPECT_NE(r.out.find("\"windows\": 2"), std::string::npos) << r.out;
 }
 
+TEST_F(EplbPlanApp, ReadsSglangExpertDistributionDumpsWhenBuiltWithLibTorch) {
+#ifndef EPLB_PLAN_READS_PT
+  GTEST_SKIP() << "eplb-plan was built without LibTorch";
+#endif
+  const ProcessResult r = run(std::string(DUALPIPE_SOURCE_DIR) +
+                              "/tests/data/eplb/sglang_dump.pt --replicas 4 --groups 1 --nodes 1 --gpus 2 "
+                              "--policy deepseek --aggregate sum --format csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Summed counts: layer 0 = 9, 2, 5, 17; layer 1 = 1, 4, 13, 3.
+  EXPECT_EQ(dualpipe::eplb::parse_plan_phy2log(r.out).size(), 2u);
+}
+
 TEST_F(EplbPlanApp, RejectsEveryKindOfBadLoadFileWithOneLineNamingIt) {
   expect_rejected(write("empty.csv", ""), "empty.csv: line 1, column 1: no loads found");
   expect_rejected(write("ragged.csv", "1,2,3\n4,5\n"), "ragged.csv: line 2, column 1: 2 values; expected 3");

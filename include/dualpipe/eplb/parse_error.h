@@ -17,6 +17,9 @@ class ParseError : public std::runtime_error {
 // within the float32 range.
 float checked_load(double value, const std::string& where);
 
+// Whether checked_load would accept `value` (lets callers build the position text only on error).
+bool is_valid_load(double value);
+
 // The shortest decimal text that reads back as exactly `value`.
 std::string format_number(float value);
 std::string format_number(double value);
