@@ -104,11 +104,17 @@ std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+std::string number_text(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
 double cost_flag(const std::optional<double>& value, const char* flag, double fallback) {
   if (!value) return fallback;
   if (!std::isfinite(*value) || *value < 0.0) {
     throw UsageError(std::string(flag) + ": expected a finite number >= 0, got " +
-                     std::to_string(*value));
+                     number_text(*value));
   }
   return *value;
 }
@@ -124,9 +130,8 @@ schedule::CostModel cost_model(const Options& options) {
   const double overlapped = cost_flag(options.cost_fb, "--cost-fb", forward + backward);
   const double p2p = cost_flag(options.cost_p2p, "--cost-p2p", 0.0);
   if (weight > backward) {
-    throw UsageError("--cost-w: the weight part (" + std::to_string(weight) +
-                     ") cannot exceed the full backward --cost-b (" + std::to_string(backward) +
-                     ")");
+    throw UsageError("--cost-w: the weight part (" + number_text(weight) +
+                     ") cannot exceed the full backward --cost-b (" + number_text(backward) + ")");
   }
   return schedule::uniform_cost_model(forward, backward, weight, overlapped, p2p);
 }

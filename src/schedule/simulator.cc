@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "dualpipe/schedule/communication.h"
 #include "dualpipe/schedule/dependencies.h"
 
 namespace dualpipe::schedule {
@@ -136,13 +137,7 @@ class Simulator {
       : schedule_(schedule),
         costs_(costs),
         events_(schedule),
-        with_communication_(std::any_of(schedule.programs.begin(), schedule.programs.end(),
-                                        [](const std::vector<Action>& program) {
-                                          return std::any_of(program.begin(), program.end(),
-                                                             [](const Action& a) {
-                                                               return is_communication(a.op);
-                                                             });
-                                        })),
+        with_communication_(has_communication(schedule)),
         transfer_time_(costs.p2p.transfer_time()),
         event_time_(events_.size(), kNotYet),
         first_waiter_(events_.size(), -1),
