@@ -34,7 +34,8 @@ TEST(LayoutTimelines, DrawsAnnotationsInGpuTime) {
 }
 
 TEST(LayoutTimelines, OverlapLaneSplitsHiddenAndExposedCommunication) {
-  const TimelineLane& overlap = lane(testing::two_streams_layout(), "communication overlap");
+  const TimelineLayout layout = testing::two_streams_layout();
+  const TimelineLane& overlap = lane(layout, "communication overlap");
   ASSERT_EQ(overlap.bars.size(), 3u);
   EXPECT_EQ(overlap.bars[0].kind, BarKind::HiddenComm);
   EXPECT_EQ(overlap.bars[1].kind, BarKind::ExposedComm);
