@@ -17,11 +17,8 @@ void append_number(std::string& out, int value) {
   out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
 }
 
-void append_number(std::string& out, double value) { out += format_number(value); }
-
 // Appends "[a, b, c]".
-template <typename T>
-void append_list(std::string& out, const std::vector<T>& values) {
+void append_list(std::string& out, const std::vector<int>& values) {
   out += '[';
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i) out += ", ";
@@ -30,8 +27,7 @@ void append_list(std::string& out, const std::vector<T>& values) {
   out += ']';
 }
 
-template <typename T>
-std::string flow_list(const std::vector<T>& values) {
+std::string flow_list(const std::vector<int>& values) {
   std::string out;
   append_list(out, values);
   return out;
