@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -99,6 +100,17 @@ void check_header(const Schedule& schedule) {
   }
   if (schedule.num_stages < 1 || schedule.num_directions() < 1) fail("it has no stages");
   if (schedule.microbatches_per_direction() < 1) fail("it has no micro-batches");
+  // Every chunk gets event slots; a header far larger than its programs would only waste memory.
+  std::uint64_t actions = 0;
+  for (const auto& program : schedule.programs) actions += program.size();
+  const std::uint64_t chunks = static_cast<std::uint64_t>(schedule.num_directions()) *
+                               static_cast<std::uint64_t>(schedule.num_stages) *
+                               static_cast<std::uint64_t>(schedule.microbatches_per_direction());
+  if (chunks > 64 * actions + 4096) {
+    fail("its header declares " + std::to_string(chunks) +
+         " chunks (directions x stages x micro-batches) for only " + std::to_string(actions) +
+         " actions");
+  }
   for (int d = 0; d < schedule.num_directions(); ++d) {
     const auto& placement = schedule.stage_rank[static_cast<std::size_t>(d)];
     if (static_cast<int>(placement.size()) != schedule.num_stages) {
@@ -123,7 +135,7 @@ struct Need {
 // At most three needs per action (an FB: its forward's input, its backward's input, the backward
 // chunk's own forward).
 struct Needs {
-  std::array<Need, 4> items;
+  std::array<Need, 3> items;
   int count = 0;
   void add(std::size_t event, double delay) {
     items[static_cast<std::size_t>(count++)] = {event, delay};

@@ -180,6 +180,13 @@ TEST(Simulate, RejectsAMalformedHeader) {
             std::string::npos);
 }
 
+TEST(Simulate, RejectsAHeaderFarLargerThanItsPrograms) {
+  Schedule schedule = two_rank_schedule();
+  schedule.num_microbatches = 1 << 30;
+  EXPECT_NE(simulation_error(schedule, uniform_cost_model(1, 2, 1, 3)).find("for only 4 actions"),
+            std::string::npos);
+}
+
 TEST(Simulate, RejectsCostsForAnotherNumberOfRanksOrStages) {
   CostModel costs = uniform_cost_model(1, 2, 1, 3);
   costs.rank_slowdown = {1.0, 1.0, 1.0};
