@@ -23,7 +23,9 @@ struct DualRankShape {
 // backwards (I) wait in a FIFO that W steps drain.
 class DualRankProgram {
  public:
-  explicit DualRankProgram(std::array<Chunk, 2> slots) : slots_(slots) {}
+  DualRankProgram(std::array<Chunk, 2> slots, int chunks) : slots_(slots) {
+    actions_.reserve(static_cast<std::size_t>(6) * chunks);  // F, B and W of each slot at most
+  }
 
   void forward(int slot) { actions_.push_back(Action::compute(Op::F, next_forward(slot))); }
 
@@ -66,7 +68,7 @@ class DualRankProgram {
 
 // The eight phases of one rank (`lead` = steps of the zero-bubble phases 3, 5 and 7).
 std::vector<Action> dual_rank_program(const DualRankShape& shape, std::array<Chunk, 2> slots) {
-  DualRankProgram program(slots);
+  DualRankProgram program(slots, shape.chunks);
   const int h = shape.half_rank;
   const int lead = shape.half_ranks - h - 1;
 
