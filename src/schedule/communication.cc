@@ -16,12 +16,9 @@ namespace {
 // Nominal durations used only to order messages: F, I and W take 1, B 2, FB 3.
 std::int64_t nominal_duration(Op op) {
   switch (op) {
-    case Op::B:
-      return 2;
-    case Op::FB:
-      return 3;
-    default:
-      return 1;
+    case Op::B: return 2;
+    case Op::FB: return 3;
+    default: return 1;
   }
 }
 

@@ -13,8 +13,7 @@ std::optional<WorkItem> input_of(const Schedule& schedule, const WorkItem& item)
       if (schedule.is_last_stage(item.chunk)) return WorkItem{Work::forward, source};
       ++source.stage;
       return WorkItem{Work::backward, source};
-    case Work::weight:
-      return WorkItem{Work::backward, source};
+    case Work::weight: return WorkItem{Work::backward, source};
   }
   return std::nullopt;
 }
@@ -22,22 +21,15 @@ std::optional<WorkItem> input_of(const Schedule& schedule, const WorkItem& item)
 WorkItems work_of(const Action& action) {
   WorkItems items;
   switch (action.op) {
-    case Op::F:
-      items.push_back({Work::forward, action.chunk});
-      break;
+    case Op::F: items.push_back({Work::forward, action.chunk}); break;
     case Op::B:
-    case Op::I:
-      items.push_back({Work::backward, action.chunk});
-      break;
-    case Op::W:
-      items.push_back({Work::weight, action.chunk});
-      break;
+    case Op::I: items.push_back({Work::backward, action.chunk}); break;
+    case Op::W: items.push_back({Work::weight, action.chunk}); break;
     case Op::FB:
       items.push_back({Work::forward, action.chunk});
       items.push_back({Work::backward, action.backward});
       break;
-    default:
-      break;
+    default: break;
   }
   return items;
 }

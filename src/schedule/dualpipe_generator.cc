@@ -12,9 +12,9 @@ namespace {
 
 // The phase lengths of one rank, in the reference's terms.
 struct DualRankShape {
-  int half_ranks = 0;   // ranks between an entry rank and the middle (P/2; DualPipeV: P)
-  int half_rank = 0;    // this rank's distance from its entry rank (DualPipeV: the rank)
-  int chunks = 0;       // micro-batches through each slot (N/2; DualPipeV: N)
+  int half_ranks = 0;      // ranks between an entry rank and the middle (P/2; DualPipeV: P)
+  int half_rank = 0;       // this rank's distance from its entry rank (DualPipeV: the rank)
+  int chunks = 0;          // micro-batches through each slot (N/2; DualPipeV: N)
   bool is_middle = false;  // the ranks that do not overlap their first steady-state pair
 };
 
@@ -127,8 +127,7 @@ Schedule generate_dualpipe(int num_ranks, int num_microbatches) {
                   "needs an even number of ranks, got " + std::to_string(num_ranks));
   detail::require(num_microbatches % 2 == 0 && num_microbatches >= 2 * num_ranks, name,
                   "needs an even number of micro-batches >= 2 x ranks (" +
-                      std::to_string(2 * num_ranks) + "), got " +
-                      std::to_string(num_microbatches));
+                      std::to_string(2 * num_ranks) + "), got " + std::to_string(num_microbatches));
   Schedule schedule;
   schedule.name = name;
   schedule.num_ranks = num_ranks;
@@ -157,8 +156,8 @@ Schedule generate_dualpipev(int num_ranks, int num_microbatches) {
   const char* name = "dualpipev";
   detail::require_sane_size(name, num_ranks, num_microbatches, 2);
   detail::require(num_microbatches >= 2 * num_ranks, name,
-                  "needs micro-batches >= 2 x ranks (" + std::to_string(2 * num_ranks) +
-                      "), got " + std::to_string(num_microbatches));
+                  "needs micro-batches >= 2 x ranks (" + std::to_string(2 * num_ranks) + "), got " +
+                      std::to_string(num_microbatches));
   const int num_stages = 2 * num_ranks;
   Schedule schedule;
   schedule.name = name;

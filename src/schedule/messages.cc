@@ -51,8 +51,8 @@ MessageSlots::MessageSlots(const Schedule& schedule)
 
 std::size_t MessageSlots::slot(const Message& message) const {
   const Chunk& c = message.producer;
-  if (c.direction < 0 || c.direction >= num_directions_ || c.stage < 0 ||
-      c.stage >= num_stages_ || c.microbatch < 0 || c.microbatch >= microbatches_) {
+  if (c.direction < 0 || c.direction >= num_directions_ || c.stage < 0 || c.stage >= num_stages_ ||
+      c.microbatch < 0 || c.microbatch >= microbatches_) {
     return size();
   }
   const std::size_t chunk =

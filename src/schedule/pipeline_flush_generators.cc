@@ -19,8 +19,8 @@ struct FlushRankShape {
   int warmup = 0;  // forwards before the first backward
   std::function<int(int)> forward_stage;   // stage of the i-th forward
   std::function<int(int)> backward_stage;  // stage of the j-th backward
-  bool zero_bubble = false;  // backward = I + deferred W instead of B
-  int weight_delay = 0;      // zero bubble: backwards issued before the first W
+  bool zero_bubble = false;                // backward = I + deferred W instead of B
+  int weight_delay = 0;                    // zero bubble: backwards issued before the first W
 };
 
 std::vector<Action> flush_rank_program(const FlushRankShape& shape, int num_stages) {
@@ -65,7 +65,7 @@ Schedule looped_schedule(const char* name, int num_ranks, int num_microbatches,
   return schedule;
 }
 
-// 1F1B-style single-stage schedule: `warmup(rank)` forwards first.
+// A schedule with one stage per rank whose rank r follows `shape_of_rank(r)`.
 Schedule one_stage_schedule(const char* name, int num_ranks, int num_microbatches,
                             const std::function<FlushRankShape(int)>& shape_of_rank) {
   detail::require_sane_size(name, num_ranks, num_microbatches, 1);

@@ -52,10 +52,10 @@ std::string json_action(const Action& action) {
 }
 
 template <typename T, typename Format>
-std::string json_list(const std::vector<T>& items, Format format, const char* separator = ",") {
+std::string json_list(const std::vector<T>& items, Format format) {
   std::string text = "[";
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) text += separator;
+    if (i > 0) text += ',';
     text += format(items[i]);
   }
   return text + "]";
@@ -123,8 +123,9 @@ std::optional<RawChunk> parse_raw_chunk(std::string_view text) {
   if (!read_int(text, chunk.stage_id)) return std::nullopt;
   // Longest op name first: "SEND_F" must not be read as a bare "S...".
   static constexpr std::pair<const char*, Op> kOps[] = {
-      {"SEND_F", Op::SEND_F}, {"RECV_F", Op::RECV_F}, {"SEND_B", Op::SEND_B},
-      {"RECV_B", Op::RECV_B}, {"F", Op::F},           {"B", Op::B},
+      {"SEND_F", Op::SEND_F}, {"RECV_F", Op::RECV_F},
+      {"SEND_B", Op::SEND_B}, {"RECV_B", Op::RECV_B},
+      {"F", Op::F},           {"B", Op::B},
       {"I", Op::I},           {"W", Op::W}};
   bool found = false;
   for (const auto& [name, op] : kOps) {
@@ -233,15 +234,15 @@ RawSchedule parse_rows(const std::string& text) {
 
 std::string write_schedule_json(const Schedule& schedule) {
   const auto int_list = [](int value) { return std::to_string(value); };
-  std::string text = "{\"schedule\":" + json_string(schedule.name) +
-                     ",\"ranks\":" + std::to_string(schedule.num_ranks) +
-                     ",\"microbatches\":" + std::to_string(schedule.num_microbatches) +
-                     ",\"stages\":" + std::to_string(schedule.num_stages) +
-                     ",\"directions\":" + std::to_string(schedule.num_directions()) +
-                     ",\"placement\":" +
-                     json_list(schedule.stage_rank,
-                               [&](const std::vector<int>& ranks) { return json_list(ranks, int_list); }) +
-                     ",\"programs\":[\n";
+  std::string text =
+      "{\"schedule\":" + json_string(schedule.name) +
+      ",\"ranks\":" + std::to_string(schedule.num_ranks) +
+      ",\"microbatches\":" + std::to_string(schedule.num_microbatches) +
+      ",\"stages\":" + std::to_string(schedule.num_stages) +
+      ",\"directions\":" + std::to_string(schedule.num_directions()) + ",\"placement\":" +
+      json_list(schedule.stage_rank,
+                [&](const std::vector<int>& ranks) { return json_list(ranks, int_list); }) +
+      ",\"programs\":[\n";
   for (std::size_t rank = 0; rank < schedule.programs.size(); ++rank) {
     text += json_list(schedule.programs[rank], json_action);
     text += rank + 1 < schedule.programs.size() ? ",\n" : "\n";
@@ -323,9 +324,8 @@ Schedule read_schedule_csv(const std::string& text, int num_directions) {
       const bool towards_next = action.op == Op::SEND_F || action.op == Op::RECV_B;
       Chunk other = action.chunk;
       other.stage += towards_next ? 1 : -1;
-      action.peer = other.stage >= 0 && other.stage < schedule.num_stages
-                        ? schedule.rank_of(other)
-                        : -1;
+      action.peer =
+          other.stage >= 0 && other.stage < schedule.num_stages ? schedule.rank_of(other) : -1;
     }
   }
   return schedule;

@@ -12,9 +12,9 @@
 namespace dualpipe::schedule {
 namespace {
 
-constexpr std::array<const char*, 8> kKindNames = {
-    "malformed", "wrong_rank", "duplicate", "missing", "order", "unmatched", "channel_order",
-    "deadlock"};
+constexpr std::array<const char*, 8> kKindNames = {"malformed",     "wrong_rank", "duplicate",
+                                                   "missing",       "order",      "unmatched",
+                                                   "channel_order", "deadlock"};
 
 std::string chunk_text(const Chunk& chunk) {
   return "s" + std::to_string(chunk.stage) + " m" + std::to_string(chunk.microbatch) + " d" +
@@ -34,7 +34,9 @@ std::string position_text(int position) { return "position " + std::to_string(po
 class Validator {
  public:
   Validator(const Schedule& schedule, P2PMode mode, std::size_t max_violations)
-      : schedule_(schedule), mode_(mode), max_violations_(max_violations) {}
+      : schedule_(schedule),
+        mode_(mode),
+        max_violations_(std::max<std::size_t>(1, max_violations)) {}
 
   std::vector<Violation> run() {
     if (check_header()) {
@@ -50,11 +52,10 @@ class Validator {
       }
       check_execution();
     }
-    std::stable_sort(violations_.begin(), violations_.end(),
-                     [](const Violation& a, const Violation& b) {
-                       return std::make_pair(a.rank, a.position) <
-                              std::make_pair(b.rank, b.position);
-                     });
+    std::stable_sort(
+        violations_.begin(), violations_.end(), [](const Violation& a, const Violation& b) {
+          return std::make_pair(a.rank, a.position) < std::make_pair(b.rank, b.position);
+        });
     return std::move(violations_);
   }
 
@@ -117,8 +118,8 @@ class Validator {
       for (int stage = 0; stage < s.num_stages; ++stage) {
         if (placement[stage] < 0 || placement[stage] >= s.num_ranks) {
           add_global("stage " + std::to_string(stage) + " of direction " + std::to_string(d) +
-                     " is placed on rank " + std::to_string(placement[stage]) +
-                     ", outside 0.." + std::to_string(s.num_ranks - 1));
+                     " is placed on rank " + std::to_string(placement[stage]) + ", outside 0.." +
+                     std::to_string(s.num_ranks - 1));
         }
       }
     }
@@ -232,7 +233,7 @@ class Validator {
     }
     const std::optional<WorkItem> input = input_of(schedule_, item);
     if (!input || (item.work == Work::backward && input->work == Work::forward)) return;
-    const char* what = item.work == Work::weight     ? "its input backward (I)"
+    const char* what = item.work == Work::weight    ? "its input backward (I)"
                        : item.work == Work::forward ? "the forward of the previous stage"
                                                     : "the backward of the next stage";
     require_before(ref, item, *input, what);
@@ -378,7 +379,8 @@ class Validator {
         const int ordinal = send_ordinal[slot];
         if (ordinal < latest_ordinal[action.peer]) {
           add(ViolationKind::channel_order, rank, position, action,
-              "rank " + std::to_string(action.peer) + " sends this before the message received at " +
+              "rank " + std::to_string(action.peer) +
+                  " sends this before the message received at " +
                   position_text(latest_position[action.peer]));
           return;
         }
@@ -452,10 +454,9 @@ class Validator {
       const ActionRef& target = wait.target;
       const bool rendezvous = wait.kind == detail::Wait::Kind::rendezvous;
       if (!rendezvous && pc[target.rank] > target.position) continue;
-      std::string text = std::string("waits for ") +
-                         (rendezvous ? "its partner " : "") + to_string(action_at(target)) +
-                         " (rank " + std::to_string(target.rank) + " " +
-                         position_text(target.position) + "), but rank " +
+      std::string text = std::string("waits for ") + (rendezvous ? "its partner " : "") +
+                         to_string(action_at(target)) + " (rank " + std::to_string(target.rank) +
+                         " " + position_text(target.position) + "), but rank " +
                          std::to_string(target.rank);
       if (pc[target.rank] >= static_cast<int>(schedule_.programs[target.rank].size())) {
         return text + " has finished";

@@ -43,8 +43,8 @@ T get(simdjson::simdjson_result<T>&& result, const std::string& path, const char
 int get_int(od::value value, const std::string& path, std::int64_t max) {
   const std::int64_t number = get(value.get_int64(), path, "an integer");
   if (number < 0 || number > max) {
-    fail(path, "expected an integer in 0.." + std::to_string(max) + ", got " +
-                   std::to_string(number));
+    fail(path,
+         "expected an integer in 0.." + std::to_string(max) + ", got " + std::to_string(number));
   }
   return static_cast<int>(number);
 }
@@ -57,35 +57,51 @@ struct ParsedSchedule {
   bool has_placement = false;
 };
 
-Chunk read_chunk(od::object object, const std::string& path) {
+// The chunk fields of one object ("stage", "microbatch" and the optional "direction").
+struct ChunkFields {
   Chunk chunk;
-  bool seen[3] = {false, false, false};
+  bool has_stage = false;
+  bool has_microbatch = false;
+};
+
+// Reads `key` into `fields` when it names a chunk field; false for any other key.
+bool read_chunk_field(std::string_view key, od::value value, const std::string& path,
+                      ChunkFields& fields) {
+  if (key == "stage") {
+    fields.chunk.stage = get_int(value, path, kMaxStages);
+    fields.has_stage = true;
+  } else if (key == "microbatch") {
+    fields.chunk.microbatch = get_int(value, path, kMaxMicrobatches);
+    fields.has_microbatch = true;
+  } else if (key == "direction") {
+    fields.chunk.direction = get_int(value, path, 1);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Chunk complete_chunk(const ChunkFields& fields, const std::string& path) {
+  if (!fields.has_stage) fail(path, "expected \"stage\"");
+  if (!fields.has_microbatch) fail(path, "expected \"microbatch\"");
+  return fields.chunk;  // "direction" defaults to 0
+}
+
+Chunk read_chunk(od::object object, const std::string& path) {
+  ChunkFields fields;
   for (auto field_result : object) {
     od::field field = get(std::move(field_result), path, "a field");
     const std::string_view key = get(field.unescaped_key(), path, "a key");
-    const std::string field_path = path + "." + std::string(key);
-    if (key == "stage") {
-      chunk.stage = get_int(field.value(), field_path, kMaxStages);
-      seen[0] = true;
-    } else if (key == "microbatch") {
-      chunk.microbatch = get_int(field.value(), field_path, kMaxMicrobatches);
-      seen[1] = true;
-    } else if (key == "direction") {
-      chunk.direction = get_int(field.value(), field_path, 1);
-      seen[2] = true;
-    }
+    read_chunk_field(key, field.value(), path + "." + std::string(key), fields);
   }
-  if (!seen[0]) fail(path, "expected \"stage\"");
-  if (!seen[1]) fail(path, "expected \"microbatch\"");
-  return chunk;  // "direction" defaults to 0
+  return complete_chunk(fields, path);
 }
 
 Action read_action(od::value value, const std::string& path) {
   od::object object = get(value.get_object(), path, "an action object");
-  Action action;
   std::optional<Op> op;
+  ChunkFields fields;
   std::optional<Chunk> forward, backward;
-  bool has_chunk_fields[3] = {false, false, false};
   std::optional<int> peer;
   for (auto field_result : object) {
     od::field field = get(std::move(field_result), path, "a field");
@@ -101,45 +117,32 @@ Action read_action(od::value value, const std::string& path) {
     } else if (key == "forward" || key == "backward") {
       (key == "forward" ? forward : backward) =
           read_chunk(get(field.value().get_object(), field_path, "an object"), field_path);
-    } else if (key == "stage") {
-      action.chunk.stage = get_int(field.value(), field_path, kMaxStages);
-      has_chunk_fields[0] = true;
-    } else if (key == "microbatch") {
-      action.chunk.microbatch = get_int(field.value(), field_path, kMaxMicrobatches);
-      has_chunk_fields[1] = true;
-    } else if (key == "direction") {
-      action.chunk.direction = get_int(field.value(), field_path, 1);
-      has_chunk_fields[2] = true;
     } else if (key == "peer") {
       peer = get_int(field.value(), field_path, kMaxRanks);
+    } else {
+      read_chunk_field(key, field.value(), field_path, fields);
     }
   }
   if (!op) fail(path, "expected \"op\"");
-  action.op = *op;
-  if (action.op == Op::FB) {
+  if (*op == Op::FB) {
     if (!forward) fail(path, "expected \"forward\" in an FB action");
     if (!backward) fail(path, "expected \"backward\" in an FB action");
-    action.chunk = *forward;
-    action.backward = *backward;
-    return action;
+    return Action::overlapped(*forward, *backward);
   }
-  if (!has_chunk_fields[0]) fail(path, "expected \"stage\"");
-  if (!has_chunk_fields[1]) fail(path, "expected \"microbatch\"");
-  if (schedule::is_communication(action.op)) {
-    if (!peer) fail(path, "expected \"peer\" in a communication action");
-    action.peer = *peer;
-  }
-  return action;
+  const Chunk chunk = complete_chunk(fields, path);
+  if (!schedule::is_communication(*op)) return Action::compute(*op, chunk);
+  if (!peer) fail(path, "expected \"peer\" in a communication action");
+  return Action::communication(*op, chunk, *peer);
 }
 
 void read_programs(od::value value, ParsedSchedule& parsed) {
   od::array ranks = get(value.get_array(), "programs", "an array of programs");
   for (auto rank_result : ranks) {
-    const std::string rank_path = "programs[" + std::to_string(parsed.schedule.programs.size()) + "]";
+    const std::string rank_path =
+        "programs[" + std::to_string(parsed.schedule.programs.size()) + "]";
     if (parsed.schedule.programs.size() >= kMaxRanks) fail(rank_path, "too many programs");
-    od::array actions =
-        get(get(std::move(rank_result), rank_path, "a program").get_array(), rank_path,
-            "an array of actions");
+    od::array actions = get(get(std::move(rank_result), rank_path, "a program").get_array(),
+                            rank_path, "an array of actions");
     std::vector<Action>& program = parsed.schedule.programs.emplace_back();
     for (auto action_result : actions) {
       const std::string path = rank_path + "[" + std::to_string(program.size()) + "]";
@@ -162,8 +165,8 @@ void read_placement(od::value value, ParsedSchedule& parsed) {
       if (static_cast<std::int64_t>(placement.size()) >= kMaxStages) {
         fail(stage_path, "too many stages");
       }
-      placement.push_back(get_int(get(std::move(rank_result), stage_path, "a rank"), stage_path,
-                                  kMaxRanks - 1));
+      placement.push_back(
+          get_int(get(std::move(rank_result), stage_path, "a rank"), stage_path, kMaxRanks - 1));
     }
   }
   parsed.has_placement = true;
@@ -238,8 +241,8 @@ void check_consistency(ParsedSchedule& parsed) {
     fail("programs", "expected " + std::to_string(s.num_ranks) + " programs (one per rank), got " +
                          std::to_string(s.programs.size()));
   }
-  const int directions = parsed.has_placement ? static_cast<int>(s.stage_rank.size())
-                                              : parsed.directions.value_or(1);
+  const int directions =
+      parsed.has_placement ? static_cast<int>(s.stage_rank.size()) : parsed.directions.value_or(1);
   if (parsed.directions && *parsed.directions != directions) {
     fail("directions", "says " + std::to_string(*parsed.directions) + " but \"placement\" lists " +
                            std::to_string(directions));
@@ -250,8 +253,8 @@ void check_consistency(ParsedSchedule& parsed) {
                              std::to_string(directions) + " directions");
   }
   if (std::int64_t{s.num_stages} * s.num_microbatches > kMaxChunks) {
-    fail("document", "schedule too large: stages x micro-batches exceeds " +
-                         std::to_string(kMaxChunks));
+    fail("document",
+         "schedule too large: stages x micro-batches exceeds " + std::to_string(kMaxChunks));
   }
   for (int d = 0; d < static_cast<int>(s.stage_rank.size()); ++d) {
     const std::string path = "placement[" + std::to_string(d) + "]";

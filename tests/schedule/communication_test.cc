@@ -33,10 +33,9 @@ TEST(WithCommunication, SendsAfterTheProducerAndReceivesInOneGlobalOrder) {
                                       "SEND_F s0 m1 d0 peer 1", "RECV_B s0 m0 d0 peer 1",
                                       "B s0 m0 d0", "RECV_B s0 m1 d0 peer 1", "B s0 m1 d0"}));
   EXPECT_EQ(texts(schedule.programs[1]),
-            (std::vector<std::string>{"RECV_F s1 m0 d0 peer 0", "F s1 m0 d0",
-                                      "RECV_F s1 m1 d0 peer 0", "B s1 m0 d0",
-                                      "SEND_B s1 m0 d0 peer 0", "F s1 m1 d0", "B s1 m1 d0",
-                                      "SEND_B s1 m1 d0 peer 0"}));
+            (std::vector<std::string>{
+                "RECV_F s1 m0 d0 peer 0", "F s1 m0 d0", "RECV_F s1 m1 d0 peer 0", "B s1 m0 d0",
+                "SEND_B s1 m0 d0 peer 0", "F s1 m1 d0", "B s1 m1 d0", "SEND_B s1 m1 d0 peer 0"}));
 }
 
 TEST(WithCommunication, AddsOneMessagePairPerCrossRankDependency) {

@@ -15,10 +15,8 @@ TEST(InputOf, ForwardNeedsThePreviousStageAndTheFirstStageNothing) {
 
 TEST(InputOf, BackwardNeedsTheNextStageAndTheLastStageItsOwnForward) {
   const Schedule schedule = generate_dualpipe(4, 8);
-  EXPECT_EQ(input_of(schedule, {Work::backward, {1, 2, 1}}),
-            (WorkItem{Work::backward, {2, 2, 1}}));
-  EXPECT_EQ(input_of(schedule, {Work::backward, {3, 2, 1}}),
-            (WorkItem{Work::forward, {3, 2, 1}}));
+  EXPECT_EQ(input_of(schedule, {Work::backward, {1, 2, 1}}), (WorkItem{Work::backward, {2, 2, 1}}));
+  EXPECT_EQ(input_of(schedule, {Work::backward, {3, 2, 1}}), (WorkItem{Work::forward, {3, 2, 1}}));
 }
 
 TEST(InputOf, WeightNeedsTheBackwardOfItsChunk) {

@@ -71,8 +71,8 @@ TEST(DualPipeGenerator, MatchesTheReferenceStepOrderForEveryRecordedSize) {
   const std::vector<ReferenceCase> cases = load_reference("dualpipe_reference.txt");
   ASSERT_GE(cases.size(), 20u);
   for (const ReferenceCase& expected : cases) {
-    SCOPED_TRACE("P=" + std::to_string(expected.ranks) + " N=" +
-                 std::to_string(expected.microbatches));
+    SCOPED_TRACE("P=" + std::to_string(expected.ranks) +
+                 " N=" + std::to_string(expected.microbatches));
     const Schedule schedule = generate_dualpipe(expected.ranks, expected.microbatches);
     expect_matches_reference(schedule, expected);
     // The token drops the stage; the placement is what pins it.
@@ -88,8 +88,8 @@ TEST(DualPipeVGenerator, MatchesTheReferenceStepOrderForEveryRecordedSize) {
   const std::vector<ReferenceCase> cases = load_reference("dualpipev_reference.txt");
   ASSERT_GE(cases.size(), 30u);
   for (const ReferenceCase& expected : cases) {
-    SCOPED_TRACE("P=" + std::to_string(expected.ranks) + " N=" +
-                 std::to_string(expected.microbatches));
+    SCOPED_TRACE("P=" + std::to_string(expected.ranks) +
+                 " N=" + std::to_string(expected.microbatches));
     expect_matches_reference(generate_dualpipev(expected.ranks, expected.microbatches), expected);
   }
 }
@@ -143,8 +143,8 @@ TEST(DualPipeGenerator, ProducesValidSchedulesUnderBothP2PModes) {
       const Schedule schedule = generate_dualpipe(ranks, microbatches);
       for (P2PMode mode : {P2PMode::blocking, P2PMode::asynchronous}) {
         const std::vector<Violation> violations = validate(schedule, mode);
-        EXPECT_TRUE(violations.empty()) << ranks << "x" << microbatches << ": "
-                                        << to_string(violations.front());
+        EXPECT_TRUE(violations.empty())
+            << ranks << "x" << microbatches << ": " << to_string(violations.front());
       }
     }
   }
@@ -153,10 +153,9 @@ TEST(DualPipeGenerator, ProducesValidSchedulesUnderBothP2PModes) {
 TEST(DualPipeVGenerator, ProducesValidSchedules) {
   for (int ranks = 1; ranks <= 9; ++ranks) {
     for (int microbatches : {2 * ranks, 2 * ranks + 1, 7 * ranks}) {
-      const std::vector<Violation> violations =
-          validate(generate_dualpipev(ranks, microbatches));
-      EXPECT_TRUE(violations.empty()) << ranks << "x" << microbatches << ": "
-                                      << to_string(violations.front());
+      const std::vector<Violation> violations = validate(generate_dualpipev(ranks, microbatches));
+      EXPECT_TRUE(violations.empty())
+          << ranks << "x" << microbatches << ": " << to_string(violations.front());
     }
   }
 }

@@ -93,8 +93,8 @@ TEST(PipelineFlushGenerators, ProduceValidSchedulesForManySizes) {
       for (int rounds : {1, 2, 3}) {
         const std::vector<Violation> violations =
             validate(generate_interleaved_1f1b(ranks, rounds * ranks, v));
-        EXPECT_TRUE(violations.empty()) << "interleaved " << ranks << "x" << rounds * ranks
-                                        << " v" << v << ": " << to_string(violations.front());
+        EXPECT_TRUE(violations.empty()) << "interleaved " << ranks << "x" << rounds * ranks << " v"
+                                        << v << ": " << to_string(violations.front());
       }
     }
   }

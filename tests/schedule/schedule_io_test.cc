@@ -43,15 +43,16 @@ TEST(WriteScheduleJson, WritesHeaderPlacementAndOneLinePerRank) {
 
 TEST(WriteScheduleJson, WritesOverlappedPairsAndMessages) {
   Schedule schedule = generate_dualpipe(2, 4);
-  schedule.programs = {{Action::overlapped({0, 1, 0}, {1, 0, 1}),
-                        Action::communication(Op::SEND_B, {1, 0, 1}, 1)},
-                       {}};
+  schedule.programs = {
+      {Action::overlapped({0, 1, 0}, {1, 0, 1}), Action::communication(Op::SEND_B, {1, 0, 1}, 1)},
+      {}};
   const std::string json = write_schedule_json(schedule);
   EXPECT_NE(json.find("{\"op\":\"FB\",\"forward\":{\"stage\":0,\"microbatch\":1,\"direction\":0},"
                       "\"backward\":{\"stage\":1,\"microbatch\":0,\"direction\":1}}"),
             std::string::npos);
-  EXPECT_NE(json.find("{\"op\":\"SEND_B\",\"stage\":1,\"microbatch\":0,\"direction\":1,\"peer\":1}"),
-            std::string::npos);
+  EXPECT_NE(
+      json.find("{\"op\":\"SEND_B\",\"stage\":1,\"microbatch\":0,\"direction\":1,\"peer\":1}"),
+      std::string::npos);
   EXPECT_NE(json.find("\"placement\":[[0,1],[1,0]]"), std::string::npos);
 }
 
@@ -72,12 +73,11 @@ TEST(WriteScheduleCsv, OffsetsDirectionOneAndWritesPairsAsOverlapFB) {
 
 TEST(ReadScheduleCsv, RoundTripsEveryGeneratorWithAndWithoutCommunication) {
   for (const std::string& name : schedule_names()) {
-    for (const Schedule& schedule : {generate_schedule(name, 4, 8), 
-                                     with_communication(generate_schedule(name, 4, 8))}) {
+    for (const Schedule& schedule :
+         {generate_schedule(name, 4, 8), with_communication(generate_schedule(name, 4, 8))}) {
       SCOPED_TRACE(name);
-      expect_same_schedule(read_schedule_csv(write_schedule_csv(schedule),
-                                             schedule.num_directions()),
-                           schedule);
+      expect_same_schedule(
+          read_schedule_csv(write_schedule_csv(schedule), schedule.num_directions()), schedule);
     }
   }
 }
@@ -117,8 +117,7 @@ TEST(ReadScheduleCsv, RejectsAStageOnTwoRanksAndMissingStages) {
 }
 
 TEST(ReadScheduleCsv, RejectsIdsThatWouldNeedHugeTables) {
-  EXPECT_EQ(csv_error("70000F0\n"),
-            "line 1, field 1: stage id 70000 is too large (at most 65535)");
+  EXPECT_EQ(csv_error("70000F0\n"), "line 1, field 1: stage id 70000 is too large (at most 65535)");
   EXPECT_EQ(csv_error("0F2000000\n"),
             "line 1, field 1: micro-batch 2000000 is too large (at most 1048575)");
   EXPECT_EQ(csv_error("60000F1000000\n"),

@@ -136,8 +136,7 @@ TEST(Validate, ReportsAWeightStepBeforeItsInputBackward) {
 }
 
 TEST(Validate, ReportsAnOverlappedPairThatNeedsItsOwnForward) {
-  Schedule schedule =
-      straight(1, {{F(0, 0), B(0, 0)}, {Action::overlapped({1, 0, 0}, {1, 0, 0})}});
+  Schedule schedule = straight(1, {{F(0, 0), B(0, 0)}, {Action::overlapped({1, 0, 0}, {1, 0, 0})}});
   const std::vector<Violation> violations = validate(schedule);
   ASSERT_FALSE(violations.empty());
   EXPECT_EQ(violations[0].message,
@@ -152,15 +151,15 @@ TEST(Validate, ReportsStagesOnOneRankVisitedOutOfOrder) {
   const auto first_lower = std::find(last.begin(), last.end(), F(1, 0));
   std::iter_swap(first_upper, first_lower);
   const std::vector<Violation> violations = validate(schedule);
-  EXPECT_TRUE(has(violations, ViolationKind::order, 1,
-                  static_cast<int>(first_lower - last.begin())))
+  EXPECT_TRUE(
+      has(violations, ViolationKind::order, 1, static_cast<int>(first_lower - last.begin())))
       << describe(violations);
 }
 
 TEST(Validate, ReportsACrossRankCycleAsADeadlockOnEveryStuckRank) {
   // Rank 0 wants micro-batch 0 back before it forwards micro-batch 1; rank 1 insists on 1 first.
-  Schedule schedule = straight(2, {{F(0, 0), B(0, 0), F(0, 1), B(0, 1)},
-                                   {F(1, 1), B(1, 1), F(1, 0), B(1, 0)}});
+  Schedule schedule =
+      straight(2, {{F(0, 0), B(0, 0), F(0, 1), B(0, 1)}, {F(1, 1), B(1, 1), F(1, 0), B(1, 0)}});
   const std::vector<Violation> violations = validate(schedule);
   ASSERT_EQ(violations.size(), 2u) << describe(violations);
   EXPECT_EQ(to_string(violations[0]),
@@ -179,9 +178,8 @@ TEST(Validate, TellsBlockingFromAsynchronousPointToPoint) {
             "s1 m1 d0 peer 0 (rank 1 position 4), but rank 1 is stuck at position 3 (SEND_B s1 m0 "
             "d0 peer 0)");
   EXPECT_TRUE(has(violations, ViolationKind::deadlock, 1, 3));
-  EXPECT_TRUE(validate(with_communication(without_communication(schedule)),
-                       P2PMode::blocking)
-                  .empty());
+  EXPECT_TRUE(
+      validate(with_communication(without_communication(schedule)), P2PMode::blocking).empty());
 }
 
 TEST(Validate, ReportsASendWithoutItsReceive) {
@@ -215,14 +213,13 @@ TEST(Validate, ReportsAReceiveAfterItsConsumerAndASendBeforeItsProducer) {
 }
 
 TEST(Validate, ReportsMessagesReceivedInAnotherOrderThanSent) {
-  Schedule schedule = straight(2, {
-                                      {F(0, 0), F(0, 1), comm(Op::SEND_F, 0, 0, 1),
-                                       comm(Op::SEND_F, 0, 1, 1), comm(Op::RECV_B, 0, 0, 1),
-                                       comm(Op::RECV_B, 0, 1, 1), B(0, 0), B(0, 1)},
-                                      {comm(Op::RECV_F, 1, 1, 0), comm(Op::RECV_F, 1, 0, 0),
-                                       F(1, 0), F(1, 1), B(1, 0), B(1, 1),
-                                       comm(Op::SEND_B, 1, 0, 0), comm(Op::SEND_B, 1, 1, 0)},
-                                  });
+  Schedule schedule =
+      straight(2, {
+                      {F(0, 0), F(0, 1), comm(Op::SEND_F, 0, 0, 1), comm(Op::SEND_F, 0, 1, 1),
+                       comm(Op::RECV_B, 0, 0, 1), comm(Op::RECV_B, 0, 1, 1), B(0, 0), B(0, 1)},
+                      {comm(Op::RECV_F, 1, 1, 0), comm(Op::RECV_F, 1, 0, 0), F(1, 0), F(1, 1),
+                       B(1, 0), B(1, 1), comm(Op::SEND_B, 1, 0, 0), comm(Op::SEND_B, 1, 1, 0)},
+                  });
   const std::vector<Violation> async_violations = validate(schedule, P2PMode::asynchronous);
   ASSERT_EQ(async_violations.size(), 1u) << describe(async_violations);
   EXPECT_EQ(to_string(async_violations[0]),

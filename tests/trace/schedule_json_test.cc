@@ -56,8 +56,7 @@ TEST(ReadScheduleJson, InfersPlacementAndDirectionsWhenTheFileOmitsThem) {
                   "backward":{"stage":1,"microbatch":0,"direction":0}}]]})";
   const Schedule schedule = read_schedule_json(json);
   EXPECT_EQ(schedule.stage_rank, (std::vector<std::vector<int>>{{0, 1}, {1, 0}}));
-  EXPECT_EQ(schedule.programs[1][0],
-            schedule::Action::overlapped({0, 0, 1}, {1, 0, 0}));
+  EXPECT_EQ(schedule.programs[1][0], schedule::Action::overlapped({0, 0, 1}, {1, 0, 0}));
 }
 
 TEST(ReadScheduleJson, IgnoresUnknownKeysAndKeyOrder) {
@@ -69,8 +68,7 @@ TEST(ReadScheduleJson, IgnoresUnknownKeysAndKeyOrder) {
 }
 
 TEST(ReadScheduleJson, NamesWhereAnActionIsMalformed) {
-  EXPECT_EQ(error_of(tiny(R"([[{"stage":0,"microbatch":0}]])")),
-            "programs[0][0]: expected \"op\"");
+  EXPECT_EQ(error_of(tiny(R"([[{"stage":0,"microbatch":0}]])")), "programs[0][0]: expected \"op\"");
   EXPECT_EQ(error_of(tiny(R"([[{"op":"X","stage":0,"microbatch":0}]])")),
             "programs[0][0].op: unknown action op 'X' (expected F, B, I, W, FB, SEND_F, RECV_F, "
             "SEND_B or RECV_B)");
@@ -97,8 +95,9 @@ TEST(ReadScheduleJson, RejectsMissingOrInconsistentHeaderFields) {
   EXPECT_EQ(error_of(R"({"ranks":1,"microbatches":2,"stages":1,"placement":[[0]],"directions":2,
                          "programs":[[]]})"),
             "directions: says 2 but \"placement\" lists 1");
-  EXPECT_EQ(error_of(R"({"ranks":1,"microbatches":1,"stages":2,"placement":[[0]],"programs":[[]]})"),
-            "placement[0]: expected 2 ranks (one per stage), got 1");
+  EXPECT_EQ(
+      error_of(R"({"ranks":1,"microbatches":1,"stages":2,"placement":[[0]],"programs":[[]]})"),
+      "placement[0]: expected 2 ranks (one per stage), got 1");
   EXPECT_EQ(error_of(R"({"ranks":1,"microbatches":1,"stages":2,"programs":[[]]})"),
             "programs: stage 0 of direction 0 appears in no program (add \"placement\")");
   EXPECT_EQ(error_of(R"({"ranks":0,"microbatches":1,"stages":1,"programs":[]})"),

@@ -50,7 +50,7 @@ struct Violation {
 //   and one RECV before its consumer, with the right peers; channels deliver in send order; and
 //   the programs run to completion under `mode`.
 // Returns every violation found (empty = valid), in rank then position order where possible.
-// At most `max_violations` are reported.
+// At most `max_violations` (at least 1) are reported.
 std::vector<Violation> validate(const Schedule& schedule, P2PMode mode = P2PMode::blocking,
                                 std::size_t max_violations = 100);
 

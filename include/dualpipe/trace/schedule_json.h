@@ -1,4 +1,5 @@
-// Reading the schedule JSON written by dualpipe::schedule::write_schedule_json (simdjson On-Demand).
+// Reading the schedule JSON written by dualpipe::schedule::write_schedule_json (simdjson
+// On-Demand).
 #pragma once
 
 #include <string>
