@@ -22,10 +22,8 @@
 #include "dualpipe/eplb/statistics.h"
 #include "load_chart.h"
 #include "plan_report.h"
-#include "staged_outputs.h"
-#ifdef DUALPIPE_EPLB_PLAN_WITH_TORCH
 #include "sglang_dump.h"
-#endif
+#include "staged_outputs.h"
 
 namespace eplb = dualpipe::eplb;
 using dualpipe::apps::StagedOutputs;
@@ -72,9 +70,7 @@ std::string read_file(const std::string& path) {
 
 eplb::LoadSeries read_loads(const std::string& path) {
   const std::string content = read_file(path);
-#ifdef DUALPIPE_EPLB_PLAN_WITH_TORCH
   if (dualpipe::apps::is_torch_file(path, content)) return dualpipe::apps::read_sglang_dump(path, content);
-#endif
   try {
     return eplb::parse_loads(content, path);
   } catch (const eplb::ParseError& error) {
@@ -197,11 +193,7 @@ int run_replay(const CommonOptions& common, const ReplayOptions& options) {
 
 void add_common_options(CLI::App& app, CommonOptions& common) {
   app.add_option("LOADS", common.loads_path,
-                 "expert loads: .csv, .json, .yaml, .npy"
-#ifdef DUALPIPE_EPLB_PLAN_WITH_TORCH
-                 " or SGLang .pt dump"
-#endif
-  );
+                 "expert loads: .csv, .json, .yaml, .npy or SGLang .pt dump (needs the LibTorch plugin)");
   app.add_option("--replicas", common.parameters.replicas, "physical expert slots per layer")->required();
   app.add_option("--groups", common.parameters.groups, "expert groups")->required();
   app.add_option("--nodes", common.parameters.nodes, "nodes")->required();

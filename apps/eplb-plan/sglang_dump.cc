@@ -1,52 +1,106 @@
 #include "sglang_dump.h"
 
-#include <torch/serialize.h>
-#include <torch/torch.h>
+#include <dlfcn.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
 #include "dualpipe/eplb/parse_error.h"
+#include "pt_plugin_abi.h"
 
 namespace dualpipe::apps {
+namespace {
 
-bool is_torch_file(const std::string& path, const std::string& content) {
-  const bool pt_extension = path.size() >= 3 && path.compare(path.size() - 3, 3, ".pt") == 0;
-  return pt_extension || content.rfind("PK\x03\x04", 0) == 0;
+// The plugin's file name and its folder relative to the installed executable, set by CMake.
+constexpr const char* kPluginFile = DUALPIPE_PT_PLUGIN_FILE;
+constexpr const char* kInstalledPluginDir = DUALPIPE_PT_PLUGIN_RELATIVE_DIR;
+
+// The plugin's entry points.
+struct PtPlugin {
+  decltype(&dualpipe_read_pt_loads) read = nullptr;
+  decltype(&dualpipe_free_pt_loads) release = nullptr;
+};
+
+std::string executable_dir() {
+  std::vector<char> buffer(4096);
+  const ssize_t length = ::readlink("/proc/self/exe", buffer.data(), buffer.size());
+  if (length <= 0 || static_cast<std::size_t>(length) >= buffer.size()) return ".";
+  const std::string path(buffer.data(), static_cast<std::size_t>(length));
+  return path.substr(0, path.rfind('/'));
 }
 
-dualpipe::eplb::LoadSeries read_sglang_dump(const std::string& path, const std::string& content) {
+// Where the plugin may be: $DUALPIPE_PLUGIN_DIR alone when set, else beside the executable and in the
+// install tree's plugin folder.
+std::vector<std::string> plugin_candidates() {
+  const char* override_dir = std::getenv("DUALPIPE_PLUGIN_DIR");
+  if (override_dir != nullptr && *override_dir != '\0') return {std::string(override_dir) + "/" + kPluginFile};
+  const std::string dir = executable_dir();
+  return {dir + "/" + kPluginFile, dir + "/" + kInstalledPluginDir + "/" + kPluginFile};
+}
+
+// Loads the plugin (kept loaded for the rest of the process). Throws a one-line message when absent.
+PtPlugin load_plugin() {
+  std::string load_error;
+  for (const std::string& candidate : plugin_candidates()) {
+    if (::access(candidate.c_str(), F_OK) != 0) continue;
+    void* handle = ::dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      load_error = std::string(": ") + ::dlerror();
+      continue;
+    }
+    using Version = decltype(&dualpipe_pt_plugin_abi_version);
+    const auto version = reinterpret_cast<Version>(::dlsym(handle, "dualpipe_pt_plugin_abi_version"));
+    PtPlugin plugin{reinterpret_cast<decltype(PtPlugin::read)>(::dlsym(handle, "dualpipe_read_pt_loads")),
+                    reinterpret_cast<decltype(PtPlugin::release)>(::dlsym(handle, "dualpipe_free_pt_loads"))};
+    if (version != nullptr && version() == DUALPIPE_PT_PLUGIN_ABI_VERSION && plugin.read && plugin.release) {
+      return plugin;
+    }
+    load_error = ": " + candidate + " is not a compatible plugin";
+  }
+  throw std::runtime_error("reading .pt needs the LibTorch plugin (" + std::string(kPluginFile) + load_error +
+                           "); rebuild with LibTorch or convert to .npy");
+}
+
+}  // namespace
+
+bool is_torch_file(const std::string& path, std::string_view content) {
+  const bool pt_extension = path.size() >= 3 && path.compare(path.size() - 3, 3, ".pt") == 0;
+  return pt_extension || content.substr(0, 4) == std::string_view("PK\x03\x04", 4);
+}
+
+dualpipe::eplb::LoadSeries read_sglang_dump(const std::string& path, std::string_view content) {
   auto fail = [&](const std::string& message) { return std::runtime_error(path + ": " + message); };
-  c10::IValue value;
+  PtPlugin plugin;
   try {
-    value = torch::pickle_load(std::vector<char>(content.begin(), content.end()));
-  } catch (const c10::Error& error) {
-    throw fail("not a readable torch.save file: " + std::string(error.what_without_backtrace()));
+    plugin = load_plugin();
+  } catch (const std::runtime_error& error) {
+    throw fail(error.what());
   }
-  if (!value.isGenericDict()) throw fail("expected a dict with a \"logical_count\" tensor");
-  const auto dict = value.toGenericDict();
-  const auto entry = dict.find(c10::IValue(std::string("logical_count")));
-  if (entry == dict.end() || !entry->value().isTensor()) {
-    throw fail("expected a dict with a \"logical_count\" tensor");
-  }
-  torch::Tensor counts = entry->value().toTensor().to(torch::kFloat64).contiguous();
-  if (counts.dim() == 2) counts = counts.unsqueeze(0);
-  if (counts.dim() != 3 || counts.numel() == 0) {
-    throw fail("logical_count has " + std::to_string(counts.dim()) +
-               " dimensions; expected [layers, experts] or [steps, layers, experts]");
-  }
-  const auto accessor = counts.accessor<double, 3>();
+  int64_t shape[3] = {0, 0, 0};
+  double* raw = nullptr;
+  char error[512] = "";
+  if (plugin.read(content.data(), content.size(), shape, &raw, error, sizeof error) != 0) throw fail(error);
+  const std::unique_ptr<double, decltype(plugin.release)> values(raw, plugin.release);
+  const int64_t steps = shape[0], layers = shape[1], experts = shape[2];
   dualpipe::eplb::LoadSeries series;
-  for (int64_t s = 0; s < counts.size(0); ++s) {
-    dualpipe::eplb::LoadMatrix loads(counts.size(1), counts.size(2));
-    for (int64_t l = 0; l < counts.size(1); ++l) {
-      for (int64_t e = 0; e < counts.size(2); ++e) {
+  series.reserve(static_cast<std::size_t>(steps));
+  const double* value = values.get();
+  for (int64_t s = 0; s < steps; ++s) {
+    dualpipe::eplb::LoadMatrix loads(layers, experts);
+    for (int64_t l = 0; l < layers; ++l) {
+      for (int64_t e = 0; e < experts; ++e, ++value) {
+        if (dualpipe::eplb::is_valid_load(*value)) {
+          loads(l, e) = static_cast<float>(*value);
+          continue;
+        }
         try {
-          loads(l, e) = dualpipe::eplb::checked_load(
-              accessor[s][l][e], "logical_count[" + std::to_string(s) + "][" + std::to_string(l) + "][" +
-                                     std::to_string(e) + "]");
-        } catch (const dualpipe::eplb::ParseError& error) {
-          throw fail(error.what());
+          dualpipe::eplb::checked_load(*value, "logical_count[" + std::to_string(s) + "][" + std::to_string(l) +
+                                                   "][" + std::to_string(e) + "]");
+        } catch (const dualpipe::eplb::ParseError& parse_error) {
+          throw fail(parse_error.what());
         }
       }
     }

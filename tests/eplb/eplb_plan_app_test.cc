@@ -48,9 +48,10 @@ class EplbPlanApp : public ::testing::Test {
     return buffer.str();
   }
 
-  ProcessResult run(const std::string& arguments) const {
-    const std::string command = std::string(EPLB_PLAN_BINARY) + " " + arguments + " >" + path("stdout") +
-                                " 2>" + path("stderr");
+  // Runs eplb-plan with `arguments` (shell words), `environment` ("NAME=value ...") set for it.
+  ProcessResult run(const std::string& arguments, const std::string& environment = "") const {
+    const std::string command = environment + " " + std::string(EPLB_PLAN_BINARY) + " " + arguments + " >" +
+                                path("stdout") + " 2>" + path("stderr");
     const int status = std::system(command.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read(path("stdout")), read(path("stderr"))};
   }
@@ -123,16 +124,47 @@ TEST_F(EplbPlanApp, ReplaysATimeSeries) {
   EXPECT_NE(r.out.find("\"windows\": 2"), std::string::npos) << r.out;
 }
 
-TEST_F(EplbPlanApp, ReadsSglangExpertDistributionDumpsWhenBuiltWithLibTorch) {
-#ifndef EPLB_PLAN_READS_PT
-  GTEST_SKIP() << "eplb-plan was built without LibTorch";
+std::string test_data(const std::string& name) {
+  return std::string(DUALPIPE_SOURCE_DIR) + "/tests/data/eplb/" + name;
+}
+
+TEST_F(EplbPlanApp, ReadsSglangExpertDistributionDumpsThroughTheLibTorchPlugin) {
+#ifndef EPLB_PLAN_HAS_PT_PLUGIN
+  GTEST_SKIP() << "built without LibTorch: no .pt plugin";
 #endif
-  const ProcessResult r = run(std::string(DUALPIPE_SOURCE_DIR) +
-                              "/tests/data/eplb/sglang_dump.pt --replicas 4 --groups 1 --nodes 1 --gpus 2 "
-                              "--policy deepseek --aggregate sum --format csv");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  // Summed counts: layer 0 = 9, 2, 5, 17; layer 1 = 1, 4, 13, 3.
-  EXPECT_EQ(dualpipe::eplb::parse_plan_phy2log(r.out).size(), 2u);
+  // sglang_dump.pt holds logical_count = these two steps (int32 [2, 2, 4]).
+  const std::string csv = write("same.csv", "5,0,3,9\n1,1,7,2\n\n4,2,2,8\n0,3,6,1\n");
+  const std::string parameters = " --replicas 6 --groups 1 --nodes 1 --gpus 2 --policy deepseek --format csv";
+  for (const std::string aggregate : {"sum", "window:1"}) {
+    const ProcessResult from_pt = run(test_data("sglang_dump.pt") + parameters + " --aggregate " + aggregate);
+    const ProcessResult from_csv = run(csv + parameters + " --aggregate " + aggregate);
+    ASSERT_EQ(from_pt.exit_code, 0) << from_pt.err;
+    ASSERT_EQ(from_csv.exit_code, 0) << from_csv.err;
+    EXPECT_EQ(from_pt.out, from_csv.out) << aggregate;
+    // window:1 plans on the second step alone; the reference's rebalance_experts gives this phy2log.
+    if (aggregate == "window:1") EXPECT_EQ(from_pt.out, "3,0,2,3,1,0\n2,1,3,2,1,0\n");
+  }
+}
+
+TEST_F(EplbPlanApp, RejectsPtFilesThatAreNotExpertDistributionDumps) {
+#ifndef EPLB_PLAN_HAS_PT_PLUGIN
+  GTEST_SKIP() << "built without LibTorch: no .pt plugin";
+#endif
+  expect_rejected(write("garbage.pt", "not a zip archive"), "garbage.pt: not a readable torch.save file");
+  expect_rejected(test_data("sglang_dump_without_logical_count.pt"),
+                  "sglang_dump_without_logical_count.pt: expected a dict with a \"logical_count\" tensor");
+  expect_rejected(test_data("sglang_dump_negative.pt"), "sglang_dump_negative.pt: logical_count[0][1][2]: negative load");
+}
+
+TEST_F(EplbPlanApp, SaysHowToReadPtFilesWhenTheLibTorchPluginIsAbsent) {
+  fs::create_directories(path("no_plugins"));
+  const ProcessResult r = run(test_data("sglang_dump.pt") + " " + kReadmeParameters + " -o " + path("out.json"),
+                              "DUALPIPE_PLUGIN_DIR=" + path("no_plugins"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "eplb-plan: " + test_data("sglang_dump.pt") +
+                       ": reading .pt needs the LibTorch plugin (libdualpipe_eplb_pt.so); rebuild with LibTorch or "
+                       "convert to .npy\n");
+  EXPECT_FALSE(fs::exists(path("out.json")));
 }
 
 TEST_F(EplbPlanApp, RejectsEveryKindOfBadLoadFileWithOneLineNamingIt) {
