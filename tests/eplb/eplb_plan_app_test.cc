@@ -142,7 +142,9 @@ TEST_F(EplbPlanApp, ReadsSglangExpertDistributionDumpsThroughTheLibTorchPlugin) 
     ASSERT_EQ(from_csv.exit_code, 0) << from_csv.err;
     EXPECT_EQ(from_pt.out, from_csv.out) << aggregate;
     // window:1 plans on the second step alone; the reference's rebalance_experts gives this phy2log.
-    if (aggregate == "window:1") EXPECT_EQ(from_pt.out, "3,0,2,3,1,0\n2,1,3,2,1,0\n");
+    if (aggregate == "window:1") {
+      EXPECT_EQ(from_pt.out, "3,0,2,3,1,0\n2,1,3,2,1,0\n");
+    }
   }
 }
 
