@@ -24,12 +24,21 @@ void accumulate_grad(torch::Tensor parameter, const torch::Tensor& gradient) {
   }
 }
 
+// The bias travels wrapped so autograd does not treat it as an input: an undefined tensor cannot
+// be one, and its gradient is accumulated by hand like the weight's anyway.
+struct OptionalBias {
+  torch::Tensor tensor;
+};
+
 // Linear whose weight and bias gradients bypass autograd's accumulation so they can be deferred.
+// The weight is an autograd input only so that the output requires grad.
 struct DeferrableLinearFunction : torch::autograd::Function<DeferrableLinearFunction> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
-                               const torch::Tensor& weight, const torch::Tensor& bias,
+                               const torch::Tensor& weight, const OptionalBias& optional_bias,
                                const std::shared_ptr<WeightGradStore>& store) {
-    ctx->save_for_backward({input, weight, bias});
+    const torch::Tensor& bias = optional_bias.tensor;
+    ctx->save_for_backward({input, weight});
+    if (bias.defined()) ctx->saved_data["bias"] = bias;
     if (store) ctx->saved_data["store"] = c10::IValue::make_capsule(c10::make_intrusive<StoreCapsule>(store));
     return torch::linear(input, weight, bias);
   }
@@ -39,7 +48,8 @@ struct DeferrableLinearFunction : torch::autograd::Function<DeferrableLinearFunc
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor input = saved[0];
     const torch::Tensor weight = saved[1];
-    const torch::Tensor bias = saved[2];
+    auto saved_bias = ctx->saved_data.find("bias");
+    const torch::Tensor bias = saved_bias == ctx->saved_data.end() ? torch::Tensor() : saved_bias->second.toTensor();
     const torch::Tensor grad_output = grad_outputs[0];
     auto weight_gradients = [input, weight, bias, grad_output] {
       const torch::Tensor grad_2d = grad_output.reshape({-1, grad_output.size(-1)});
@@ -86,7 +96,7 @@ void DeferrableLinearImpl::reset_parameters() {
 }
 
 torch::Tensor DeferrableLinearImpl::forward(const torch::Tensor& input) {
-  return DeferrableLinearFunction::apply(input, weight, bias, store_);
+  return DeferrableLinearFunction::apply(input, weight, OptionalBias{bias}, store_);
 }
 
 void DeferrableLinearImpl::set_weight_grad_store(std::shared_ptr<WeightGradStore> store) {

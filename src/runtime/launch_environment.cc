@@ -29,6 +29,10 @@ LaunchEnvironment read_launch_environment() {
   if (const char* addr = std::getenv("MASTER_ADDR"); addr != nullptr && *addr != '\0') {
     env.master_addr = addr;
   }
+  if (const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE"); agent != nullptr) {
+    env.use_agent_store = std::string(agent) == "True" || std::string(agent) == "1";
+  }
+  env.restart_count = read_int("TORCHELASTIC_RESTART_COUNT", 0, 0);
   if (env.rank >= env.world_size) {
     throw std::invalid_argument("RANK=" + std::to_string(env.rank) + " is not below WORLD_SIZE=" +
                                 std::to_string(env.world_size));

@@ -1,6 +1,8 @@
 #include "dualpipe/runtime/pipeline_stage.h"
 
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/engine.h>
+#include <torch/csrc/autograd/variable.h>
 
 namespace dualpipe::runtime {
 
@@ -23,15 +25,20 @@ void run_backward(const BackwardPass& pass) {
     torch::autograd::backward({pass.loss});
     return;
   }
-  TensorList roots;
+  // Straight into the engine, as torch.autograd does internally: the outputs' memory may have been
+  // released after they were sent, and only their graph edges matter.
+  torch::autograd::edge_list roots;
   TensorList grads;
   for (std::size_t i = 0; i < pass.outputs.size() && i < pass.output_grads.size(); ++i) {
     if (pass.output_grads[i].defined() && pass.outputs[i].requires_grad()) {
-      roots.push_back(pass.outputs[i]);
+      roots.push_back(torch::autograd::impl::gradient_edge(pass.outputs[i]));
       grads.push_back(pass.output_grads[i]);
     }
   }
-  if (!roots.empty()) torch::autograd::backward(roots, grads);
+  if (roots.empty()) return;
+  torch::autograd::Engine::get_default_engine().execute(roots, grads, /*keep_graph=*/false,
+                                                        /*create_graph=*/false,
+                                                        /*accumulate_grad=*/true);
 }
 
 }  // namespace dualpipe::runtime

@@ -11,7 +11,8 @@ namespace {
 class LaunchEnvironmentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}) {
+    for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT",
+                             "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT"}) {
       unsetenv(name);
     }
   }
@@ -36,6 +37,15 @@ TEST_F(LaunchEnvironmentTest, ReadsTorchrunVariables) {
   EXPECT_EQ(env.local_rank, 1);
   EXPECT_EQ(env.master_addr, "node7");
   EXPECT_EQ(env.master_port, 29600);
+}
+
+TEST_F(LaunchEnvironmentTest, DetectsTorchrunsAgentStore) {
+  EXPECT_FALSE(read_launch_environment().use_agent_store);
+  setenv("TORCHELASTIC_USE_AGENT_STORE", "True", 1);
+  setenv("TORCHELASTIC_RESTART_COUNT", "2", 1);
+  const LaunchEnvironment env = read_launch_environment();
+  EXPECT_TRUE(env.use_agent_store);
+  EXPECT_EQ(env.restart_count, 2);
 }
 
 TEST_F(LaunchEnvironmentTest, RejectsMalformedAndInconsistentValues) {

@@ -12,9 +12,14 @@ struct LaunchEnvironment {
   int local_rank = 0;                  // LOCAL_RANK: index on this node (picks the GPU)
   std::string master_addr = "127.0.0.1";  // MASTER_ADDR
   int master_port = 29500;             // MASTER_PORT
+  // TORCHELASTIC_USE_AGENT_STORE=True: torchrun's agent already hosts the rendezvous store at
+  // MASTER_ADDR:MASTER_PORT (workers connect as clients, under "/worker/attempt_<restart_count>").
+  bool use_agent_store = false;
+  int restart_count = 0;               // TORCHELASTIC_RESTART_COUNT
 };
 
-// Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT. Missing variables take the
+// Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT, TORCHELASTIC_USE_AGENT_STORE and
+// TORCHELASTIC_RESTART_COUNT. Missing variables take the
 // single-process defaults above; malformed ones (non-numbers, rank outside the world) throw
 // std::invalid_argument naming the variable.
 LaunchEnvironment read_launch_environment();

@@ -1,0 +1,230 @@
+// pipeline-bench: times training steps of a pipeline schedule on the reference example's model
+// (blocks of Linear(H -> 4H), GELU, Linear(4H -> H), no biases, MSE loss), run under torchrun.
+// Rank 0 prints one JSON line; --check compares with the same step run sequentially, --profile
+// records a Chrome trace of one step per rank.
+#include <CLI/CLI.hpp>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dualpipe/runtime/launch_environment.h"
+#include "dualpipe/runtime/mlp_stage.h"
+#include "dualpipe/runtime/pipeline.h"
+#include "dualpipe/runtime/process_group.h"
+#include "dualpipe/runtime/profile_capture.h"
+#include "dualpipe/runtime/sequential_step.h"
+#include "dualpipe/schedule/generators.h"
+#include "output_file.h"
+
+namespace {
+
+using namespace dualpipe::runtime;
+
+struct Options {
+  std::string schedule = "dualpipe";
+  int64_t hidden = 512;
+  int64_t seq = 256;
+  int64_t microbatch_size = 3;
+  int microbatches = 20;
+  std::string dtype = "float32";
+  std::string device = "cpu";
+  int steps = 10;
+  int warmup = 3;
+  bool check = false;
+  std::string profile;
+  int blocks = 4;
+  int virtual_stages = 2;
+  int timeout_s = 300;
+  uint64_t seed = 233;
+};
+
+torch::Dtype dtype_of(const std::string& name) {
+  if (name == "float32") return torch::kFloat;
+  if (name == "float64") return torch::kDouble;
+  return torch::kBFloat16;
+}
+
+torch::Tensor mse(const TensorList& outputs, const TensorList& labels) { return torch::mse_loss(outputs.at(0), labels.at(0)); }
+
+// The step's data, identical on every rank: inputs and targets [N * M, L, H].
+StepInput make_input(const Options& o, torch::Device device) {
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
+  const std::vector<int64_t> shape{o.microbatches * o.microbatch_size, o.seq, o.hidden};
+  StepInput input;
+  input.inputs = {torch::randn(shape, generator, torch::kFloat).to(device, dtype_of(o.dtype))};
+  input.labels = {torch::randn(shape, generator, torch::kFloat).to(device, dtype_of(o.dtype))};
+  input.num_microbatches = o.microbatches;
+  input.criterion = mse;
+  return input;
+}
+
+void synchronize(torch::Device device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+// Largest value of `x` over all ranks (MAX all-reduce on the Gloo control group).
+double max_over_ranks(const PipelineGroup& group, double x) {
+  std::vector<torch::Tensor> value{torch::full({1}, x, torch::kDouble)};
+  c10d::AllreduceOptions options;
+  options.reduceOp = c10d::ReduceOp::MAX;
+  group.control->allreduce(value, options)->wait();
+  return value[0].item<double>();
+}
+
+void zero_grads(Pipeline& pipeline) {
+  for (torch::Tensor& p : pipeline.parameters()) p.mutable_grad() = torch::Tensor();
+}
+
+// Milliseconds of one step, the slowest rank's, all ranks starting together.
+double timed_step(Pipeline& pipeline, const StepInput& input) {
+  const PipelineGroup& group = pipeline.group();
+  zero_grads(pipeline);
+  synchronize(group.device);
+  max_over_ranks(group, 0);  // barrier
+  const auto start = std::chrono::steady_clock::now();
+  pipeline.step(input);
+  synchronize(group.device);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return max_over_ranks(group, ms);
+}
+
+// "check": the pipelined step against the same step on the whole model, one micro-batch at a time.
+std::string check_against_sequential(Pipeline& pipeline, const Options& o, const StepInput& input, int num_stages) {
+  const PipelineGroup& group = pipeline.group();
+  std::vector<std::shared_ptr<PipelineStage>> model;
+  for (int s = 0; s < num_stages; ++s) {
+    auto stage = make_mlp_stage(o.hidden, o.blocks, num_stages, s, o.seed, dtype_of(o.dtype));
+    stage->to(group.device);
+    model.push_back(stage);
+  }
+  const StepResult expected = sequential_step(model, input, 0);
+  zero_grads(pipeline);
+  const StepResult got = pipeline.step(input);
+  pipeline.synchronize_replica_gradients();
+  bool equal = true;
+  for (std::size_t i = 0; i < got.microbatches.size(); ++i) {
+    equal = equal && torch::equal(got.losses[static_cast<int64_t>(i)], expected.losses[got.microbatches[i]]);
+  }
+  double worst = 0;
+  for (const LocalStage& l : pipeline.stages()) {
+    const auto mine = l.module->parameters();
+    const auto theirs = model[static_cast<std::size_t>(l.stage)]->parameters();
+    for (std::size_t p = 0; p < mine.size(); ++p) {
+      const torch::Tensor a = mine[p].grad().to(torch::kDouble);
+      const torch::Tensor b = theirs[p].grad().to(torch::kDouble);
+      worst = std::max(worst, (a - b).abs().max().item<double>() / b.abs().max().item<double>());
+    }
+  }
+  const bool all_equal = max_over_ranks(group, equal ? 0 : 1) == 0;
+  worst = max_over_ranks(group, worst);
+  std::ostringstream json;
+  json << "{\"losses_equal\": " << (all_equal ? "true" : "false") << ", \"max_rel_grad_diff\": " << worst << "}";
+  return json.str();
+}
+
+// Rank r > 0 writes its trace beside rank 0's: trace.json -> trace.rank1.json.
+std::string profile_path(const std::string& path, int rank) {
+  if (rank == 0) return path;
+  const std::size_t dot = path.rfind('.');
+  const std::size_t slash = path.rfind('/');
+  const std::string suffix = ".rank" + std::to_string(rank);
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + suffix;
+  return path.substr(0, dot) + suffix + path.substr(dot);
+}
+
+int run(const Options& o) {
+  const LaunchEnvironment env = read_launch_environment();
+  torch::Device device(torch::kCPU);
+  if (o.device == "cuda") {
+    if (!torch::cuda::is_available()) throw std::invalid_argument("--device cuda: no CUDA device is available");
+    device = torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank));
+  }
+  const auto timeout = std::chrono::seconds(o.timeout_s);
+  std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
+  for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
+  PipelineGroup group = make_pipeline_group(connect_store(env, timeout), ranks, env.rank, device, timeout);
+
+  const int num_stages =
+      dualpipe::schedule::generate_schedule(o.schedule, env.world_size, o.microbatches, o.virtual_stages).num_stages;
+  std::vector<LocalStage> stages;
+  for (const auto& [direction, stage] : local_stage_slots(o.schedule, env.world_size, env.rank, o.virtual_stages)) {
+    stages.push_back({direction, stage, make_mlp_stage(o.hidden, o.blocks, num_stages, stage, o.seed, dtype_of(o.dtype))});
+  }
+  PipelineOptions options;
+  options.schedule = o.schedule;
+  options.virtual_stages = o.virtual_stages;
+  options.activation_layout = {TensorMeta{dtype_of(o.dtype), {o.microbatch_size, o.seq, o.hidden}}};
+  Pipeline pipeline(std::move(stages), group, options);
+  const StepInput input = make_input(o, device);
+
+  for (int i = 0; i < o.warmup; ++i) timed_step(pipeline, input);
+  std::vector<double> times;
+  for (int i = 0; i < o.steps; ++i) times.push_back(timed_step(pipeline, input));
+  std::sort(times.begin(), times.end());
+  const double median = times.size() % 2 == 1 ? times[times.size() / 2]
+                                              : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
+  std::string check;
+  if (o.check) check = check_against_sequential(pipeline, o, input, num_stages);
+  if (!o.profile.empty()) {
+    zero_grads(pipeline);
+    synchronize(device);
+    ProfileCapture capture(device.is_cuda());
+    pipeline.step(input);
+    synchronize(device);
+    dualpipe::apps::write_output_file(profile_path(o.profile, env.rank), capture.finish(env.rank, env.world_size));
+  }
+  if (env.rank == 0) {
+    std::cout << "{\"schedule\": \"" << o.schedule << "\", \"ranks\": " << env.world_size
+              << ", \"step_ms_median\": " << median << ", \"step_ms_min\": " << times.front();
+    if (o.check) std::cout << ", \"check\": " << check;
+    std::cout << "}" << std::endl;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Times training steps of a pipeline schedule on the reference example's MLP model."};
+  Options o;
+  const std::vector<std::string> names = dualpipe::schedule::schedule_names();
+  app.add_option("--schedule", o.schedule, "schedule to run")->check(CLI::IsMember(names));
+  app.add_option("--hidden", o.hidden, "hidden size H")->check(CLI::PositiveNumber);
+  app.add_option("--seq", o.seq, "sequence length L")->check(CLI::PositiveNumber);
+  app.add_option("--microbatch-size", o.microbatch_size, "samples per micro-batch M")->check(CLI::PositiveNumber);
+  app.add_option("--microbatches", o.microbatches, "micro-batches per step N")->check(CLI::PositiveNumber);
+  app.add_option("--dtype", o.dtype, "float32, float64 or bfloat16")->check(CLI::IsMember({"float32", "float64", "bfloat16"}));
+  app.add_option("--device", o.device, "cpu or cuda (cuda:LOCAL_RANK)")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--steps", o.steps, "timed steps")->check(CLI::PositiveNumber);
+  app.add_option("--warmup", o.warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
+  app.add_flag("--check", o.check, "also compare one step with the sequential step");
+  app.add_option("--profile", o.profile, "write a Chrome trace of one step (rank r > 0: OUT.rank<r>.json)");
+  app.add_option("--blocks", o.blocks, "MLP blocks of the whole model, split evenly over the stages")->check(CLI::PositiveNumber);
+  app.add_option("--virtual-stages", o.virtual_stages, "stages per rank for interleaved-1f1b")->check(CLI::PositiveNumber);
+  app.add_option("--timeout", o.timeout_s, "seconds any wait may take before it fails")->check(CLI::PositiveNumber);
+  app.add_option("--seed", o.seed, "seed of weights and data");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    std::cerr << "pipeline-bench: " << error.what() << std::endl;
+    return 2;
+  }
+  try {
+    return run(o);
+  } catch (const std::exception& error) {
+    std::string message = error.what();
+    if (const auto* c10_error = dynamic_cast<const c10::Error*>(&error)) message = c10_error->what_without_backtrace();
+    std::cerr << "pipeline-bench: " << message.substr(0, message.find('\n')) << std::endl;
+    return 2;
+  }
+}

@@ -1,0 +1,96 @@
+// P2PTransport: asynchronous point-to-point messages (lists of tensors) between pipeline ranks.
+#pragma once
+
+#include <torch/csrc/distributed/c10d/Work.hpp>
+#include <torch/types.h>
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dualpipe/runtime/pipeline_stage.h"
+#include "dualpipe/runtime/process_group.h"
+
+namespace dualpipe::runtime {
+
+// Element type and shape of one tensor of a message.
+struct TensorMeta {
+  torch::ScalarType dtype = torch::kFloat;
+  std::vector<int64_t> shape;
+
+  friend bool operator==(const TensorMeta& a, const TensorMeta& b) {
+    return a.dtype == b.dtype && a.shape == b.shape;
+  }
+  friend bool operator!=(const TensorMeta& a, const TensorMeta& b) { return !(a == b); }
+};
+
+// The layout of a message: one TensorMeta per tensor, in order.
+using MessageMeta = std::vector<TensorMeta>;
+
+// Layout of `tensors`.
+MessageMeta meta_of(const TensorList& tensors);
+
+// "[Float 2x8x16, Long 2]".
+std::string to_string(const MessageMeta& meta);
+
+// Most tensors one message may hold.
+inline constexpr int kMaxMessageTensors = 15;
+
+// A message whose receive is posted and may not have arrived yet.
+class PendingReceive {
+ public:
+  PendingReceive() = default;
+  PendingReceive(TensorList tensors, std::vector<c10::intrusive_ptr<c10d::Work>> works)
+      : tensors_(std::move(tensors)), works_(std::move(works)) {}
+
+  bool posted() const { return !tensors_.empty(); }
+  // Waits for the message and returns its tensors. On CPU (Gloo) this blocks until the data is
+  // there; on CUDA (NCCL) it makes the current stream wait, so the caller does not block.
+  TensorList wait();
+
+ private:
+  TensorList tensors_;
+  std::vector<c10::intrusive_ptr<c10d::Work>> works_;
+};
+
+// Posts sends and receives on a PipelineGroup's directional communicators. `tag` must be unique
+// among the messages in flight between two ranks (Gloo matches by it; NCCL matches by order,
+// which the schedule keeps the same on both sides). Sends never block; their tensors stay alive
+// until they complete.
+class P2PTransport {
+ public:
+  explicit P2PTransport(const PipelineGroup& group) : group_(&group) {}
+
+  // Posts the receives of a message laid out as `meta` from `peer`.
+  PendingReceive post_receive(int peer, int tag, const MessageMeta& meta);
+
+  // Posts the sends of `tensors` (made contiguous) to `peer`.
+  void post_send(int peer, int tag, const TensorList& tensors);
+
+  // Sends a header announcing the layout of the message that follows, or (nullopt) that no
+  // message follows because the sender failed.
+  void send_header(int peer, int tag, const std::optional<MessageMeta>& meta);
+
+  // Waits for a header from `peer` (blocking the caller) and returns what it announced.
+  std::optional<MessageMeta> receive_header(int peer, int tag);
+
+  // Forgets sends that have completed, releasing their tensors (NCCL reports completion without
+  // blocking; Gloo's sends are only known complete after wait_for_sends()).
+  void release_finished_sends();
+
+  // Waits until every posted send has completed.
+  void wait_for_sends();
+
+  // Sends posted and not yet known to be complete.
+  std::size_t sends_in_flight() const { return sends_.size(); }
+
+ private:
+  c10::intrusive_ptr<c10d::Work> send_one(int peer, int tag, torch::Tensor tensor);
+  c10::intrusive_ptr<c10d::Work> receive_one(int peer, int tag, torch::Tensor tensor);
+
+  const PipelineGroup* group_;
+  std::deque<c10::intrusive_ptr<c10d::Work>> sends_;
+};
+
+}  // namespace dualpipe::runtime

@@ -1,0 +1,141 @@
+// Pipeline: runs any pipeline schedule of the IR (DualPipe, DualPipeV, 1F1B, ZB1P, interleaved
+// 1F1B, GPipe, or a hand-made one) over this rank's stage modules, one training step at a time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dualpipe/runtime/p2p_transport.h"
+#include "dualpipe/runtime/pipeline_stage.h"
+#include "dualpipe/runtime/process_group.h"
+#include "dualpipe/runtime/rank_agreement.h"
+#include "dualpipe/runtime/weight_grad_store.h"
+#include "dualpipe/schedule/schedule.h"
+
+namespace dualpipe::runtime {
+
+// One stage module of this rank and the schedule slot it fills: stage `stage` of direction
+// `direction` (DualPipe has directions 0 and 1, every other schedule only 0).
+struct LocalStage {
+  int direction = 0;
+  int stage = 0;
+  std::shared_ptr<PipelineStage> module;
+};
+
+// How a Pipeline runs.
+struct PipelineOptions {
+  std::string schedule = "dualpipe";  // a name schedule::generate_schedule() accepts
+  int virtual_stages = 2;             // stages per rank, for "interleaved-1f1b" only
+  int64_t batch_dim = 0;              // the dimension step() splits inputs and labels along
+  // Layout of every activation (and so gradient) message between stages, declared up front.
+  // Empty: the first step exchanges layouts and later steps reuse them until input shapes change.
+  MessageMeta activation_layout;
+  // Release a stage output's memory once it is sent (its autograd graph stays for the backward).
+  bool free_sent_activations = true;
+};
+
+// The data of one step. Every rank passes the whole batch it has; a rank only reads the
+// micro-batches its stages need.
+struct StepInput {
+  TensorList inputs;         // batch inputs; needed on ranks that hold a first stage
+  TensorList labels;         // batch labels; needed on ranks that hold a last stage (with criterion)
+  int num_microbatches = 1;  // in total (DualPipe: half per direction), equal on every rank
+  Criterion criterion;       // loss per micro-batch on last stages; required there when training
+  bool return_outputs = false;  // also return last-stage outputs
+};
+
+// What one step returns on this rank: losses (and outputs) of the micro-batches whose last stage
+// it holds. Micro-batch g is slice g of the batch (DualPipe: direction d's micro-batch m is
+// g = d * N/2 + m).
+struct StepResult {
+  std::vector<int> microbatches;    // those micro-batches, ascending
+  torch::Tensor losses;             // [microbatches.size()], detached; undefined without criterion
+  std::vector<TensorList> outputs;  // per micro-batch, detached; filled when return_outputs
+};
+
+// Runs steps of a pipeline schedule on one rank. Construct it on every rank of `group` with that
+// rank's stage modules, call step() once per training step (forward-only when gradient mode is
+// off, e.g. under torch::NoGradGuard), then step the optimizer. Zero-bubble schedules split
+// backwards into I and W: modules that implement DefersWeightGradients (e.g. DeferrableLinear)
+// get this pipeline's WeightGradStore; others compute weight gradients during I.
+//
+// Communication is asynchronous: receives are posted where the schedule's RECV actions stand and
+// waited for only when their data is needed; sends never block, and their tensors are released
+// when they complete. Every action runs inside a profiler scope named annotation_label(action).
+//
+// Errors: a step first checks (one small all-reduce) that every rank runs the same schedule,
+// micro-batch count and options and has the data it needs; if not, every rank throws
+// std::runtime_error naming the rank and problem. An error inside the step (a stage throwing, an
+// output of an unexpected shape) stops that rank's compute but not its messages (it sends zeros
+// or "failed" headers), so no peer hangs; the step then throws the same message on every rank.
+// A lost peer fails communication after `group.timeout`.
+class Pipeline {
+ public:
+  // Generates schedules by options.schedule for each micro-batch count step() is given.
+  Pipeline(std::vector<LocalStage> stages, PipelineGroup group, PipelineOptions options = {});
+  // Runs the given schedule (with or without SEND_/RECV_ actions) on every step; step()'s
+  // num_microbatches must equal its num_microbatches.
+  Pipeline(std::vector<LocalStage> stages, PipelineGroup group, schedule::Schedule schedule,
+           PipelineOptions options = {});
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Runs one step. Throws std::runtime_error (same message on every rank) when it fails.
+  StepResult step(const StepInput& input);
+
+  // DualPipe holds every stage twice (stage s of direction 0 on rank s, of direction 1 on rank
+  // P-1-s). Adds up the gradients of both copies so each holds the full gradient (call after
+  // step(), before the optimizer). No-op for schedules without replicated stages.
+  void synchronize_replica_gradients();
+
+  // The parameters of every local stage (for the optimizer).
+  std::vector<torch::Tensor> parameters() const;
+
+  // The local stages, as given.
+  const std::vector<LocalStage>& stages() const { return stages_; }
+
+  // The pipeline's communicators.
+  const PipelineGroup& group() const { return group_; }
+
+  // The schedule (with communication) that `num_microbatches` runs; generated and validated on
+  // first use. Throws std::invalid_argument when it cannot be built.
+  const schedule::Schedule& schedule_for(int num_microbatches);
+
+ private:
+  struct Run;           // the state of one step
+  struct PreparedSchedule;  // a schedule with communication and this rank's action labels
+  friend struct Run;
+
+  const PreparedSchedule& prepare(int num_microbatches);
+  void check_stages_match(const schedule::Schedule& schedule) const;
+  std::string input_signature(const StepInput& input) const;
+  void forget_learned_layouts();
+  Agreement agree_or_throw(const std::string& key, const RankReport& report, int64_t index) const;
+
+  std::vector<LocalStage> stages_;
+  PipelineGroup group_;
+  PipelineOptions options_;
+  std::optional<schedule::Schedule> fixed_schedule_;
+  std::map<int, std::unique_ptr<PreparedSchedule>> schedules_;  // by micro-batch count
+  std::shared_ptr<WeightGradStore> weight_grads_;
+  P2PTransport transport_;
+  // Activation layouts per boundary (direction, stage that sends forward): declared, or learned
+  // from the headers of a step; valid for later steps until some rank's input shapes change.
+  std::map<std::pair<int, int>, MessageMeta> layouts_;
+  bool layouts_valid_ = false;
+  std::string last_input_signature_;
+  std::string key_prefix_;  // this pipeline's keys in the group's store
+  int64_t step_index_ = 0;
+};
+
+// The (direction, stage) slots `rank` holds in the named schedule on `num_ranks` ranks, in the
+// order (direction, stage). E.g. DualPipe, 4 ranks, rank 1: {(0,1), (1,2)}.
+std::vector<std::pair<int, int>> local_stage_slots(const std::string& schedule_name, int num_ranks,
+                                                   int rank, int virtual_stages = 2);
+
+}  // namespace dualpipe::runtime

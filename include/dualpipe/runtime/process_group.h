@@ -1,0 +1,75 @@
+// PipelineGroup: the rendezvous store and c10d communicators one pipeline uses (NCCL on CUDA,
+// Gloo on CPU), made from a torchrun environment or for a sub-group of ranks.
+#pragma once
+
+#include <torch/csrc/distributed/c10d/Store.hpp>
+#include <torch/types.h>
+#include <torch/version.h>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "dualpipe/runtime/launch_environment.h"
+
+#if TORCH_VERSION_MAJOR >= 2
+#include <torch/csrc/distributed/c10d/Backend.hpp>
+#else
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#endif
+
+namespace dualpipe::runtime {
+
+// The c10d class that ProcessGroupGloo and ProcessGroupNCCL derive from (it changed in PyTorch 2).
+#if TORCH_VERSION_MAJOR >= 2
+using Communicator = c10d::Backend;
+#else
+using Communicator = c10d::ProcessGroup;
+#endif
+
+// The communicators of one pipeline. Ranks are pipeline ranks (0..size-1, the schedule's ranks).
+// Point-to-point traffic uses one communicator per direction, so a receive posted early on the
+// way down never queues a send on the way up behind it (NCCL runs each communicator's operations
+// between two ranks in order on one stream).
+struct PipelineGroup {
+  int rank = 0;                          // this process in the pipeline
+  int size = 1;                          // pipeline ranks
+  torch::Device device{torch::kCPU};     // where stages, activations and gradients live
+  std::chrono::milliseconds timeout{0};  // the longest any wait may take before it fails
+  c10::intrusive_ptr<c10d::Store> store;        // this group's keys only (error reports)
+  c10::intrusive_ptr<Communicator> control;     // Gloo on CPU tensors: per-step agreement checks
+  c10::intrusive_ptr<Communicator> upward;      // messages from lower to higher ranks
+  c10::intrusive_ptr<Communicator> downward;    // messages from higher to lower ranks
+  // Pipelines made on this group so far (shared by copies); names each one's keys in `store`.
+  std::shared_ptr<int> pipelines_made = std::make_shared<int>(0);
+
+  // The communicator that carries messages from this rank to `peer`.
+  Communicator& sending_to(int peer) const;
+  // The communicator that carries messages from `peer` to this rank.
+  Communicator& receiving_from(int peer) const;
+  bool uses_nccl() const { return device.is_cuda(); }
+};
+
+// Connects to the rendezvous store `env` describes: torchrun's agent store when it runs one,
+// otherwise a TCPStore that rank 0 hosts at MASTER_ADDR:MASTER_PORT. Waits at most `timeout`.
+c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
+                                              std::chrono::milliseconds timeout);
+
+// Creates the communicators of the pipeline made of the global ranks `ranks` (pipeline rank i is
+// ranks[i]); `global_rank` must be one of them, and every member must pass the same `ranks`.
+// Pipelines over disjoint rank sets (e.g. one per data-parallel replica) can share `store`.
+// CUDA devices get NCCL (and become the current device), CPU gets Gloo. Throws
+// std::invalid_argument for bad ranks and c10::Error when peers do not join within `timeout`.
+PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
+                                  const std::vector<int>& ranks, int global_rank,
+                                  torch::Device device, std::chrono::milliseconds timeout);
+
+// The device a process of `env` should use: cuda:LOCAL_RANK when CUDA is available, else CPU.
+torch::Device default_device(const LaunchEnvironment& env);
+
+// One pipeline over every process of the launch (`torchrun --nproc-per-node K --no-python app`
+// or a multi-node launch), on default_device(env).
+PipelineGroup pipeline_group_from_environment(const LaunchEnvironment& env,
+                                              std::chrono::milliseconds timeout);
+
+}  // namespace dualpipe::runtime

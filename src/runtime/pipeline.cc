@@ -1,0 +1,704 @@
+#include "dualpipe/runtime/pipeline.h"
+
+#include <ATen/record_function.h>
+#include <c10/util/Exception.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+#include <typeinfo>
+
+#include "dualpipe/runtime/microbatch.h"
+#include "dualpipe/runtime/rank_agreement.h"
+#include "dualpipe/schedule/annotation.h"
+#include "dualpipe/schedule/communication.h"
+#include "dualpipe/schedule/generators.h"
+#include "dualpipe/schedule/validator.h"
+
+namespace dualpipe::runtime {
+
+using schedule::Action;
+using schedule::Chunk;
+using schedule::Op;
+
+namespace {
+
+// A failure of communication itself (lost peer, timeout): the step cannot go on.
+struct CommunicationError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The first line of an exception's message, without c10's backtrace.
+std::string message_of(const std::exception& error) {
+  std::string text = error.what();
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&error)) text = c10_error->what_without_backtrace();
+  return text.substr(0, text.find('\n'));
+}
+
+// Runs a c10d call, turning its failure into a CommunicationError naming `what`.
+template <typename Call>
+auto communicate(const std::string& what, Call&& call) {
+  try {
+    return call();
+  } catch (const std::exception& error) {
+    throw CommunicationError(what + ": " + message_of(error));
+  }
+}
+
+std::string describe(const Action& action) { return schedule::to_string(action); }
+
+TensorList detached(const TensorList& tensors) {
+  TensorList result;
+  for (const torch::Tensor& t : tensors) result.push_back(t.detach());
+  return result;
+}
+
+TensorList zeros_of(const MessageMeta& meta, torch::Device device) {
+  TensorList result;
+  for (const TensorMeta& m : meta) result.push_back(torch::zeros(m.shape, torch::TensorOptions().dtype(m.dtype).device(device)));
+  return result;
+}
+
+// Releases a tensor's memory while keeping its autograd identity (a backward root needs only its
+// grad_fn). Views share memory with another tensor and are left alone.
+void release_memory(torch::Tensor& tensor) {
+  if (!tensor.is_view()) tensor.set_data(torch::empty({0}, tensor.options()));
+}
+
+}  // namespace
+
+struct Pipeline::PreparedSchedule {
+  schedule::Schedule schedule;      // with communication
+  std::vector<std::string> labels;  // annotation_label of each action of this rank's program
+  std::string description;          // what every rank must agree on
+};
+
+// Everything one chunk (direction, stage, micro-batch) of this rank holds during a step.
+struct ChunkState {
+  TensorList inputs;          // leaves; their .grad is the input gradient after the backward
+  PendingReceive input_message;
+  bool input_lost = false;    // the sender failed and sent no input
+  TensorList outputs;         // forward outputs, roots of the backward
+  torch::Tensor loss;         // last stage with criterion
+  PendingReceive grad_message;
+  bool grad_lost = false;
+  TensorList input_grads;     // produced by the backward, sent or handed to the previous stage
+  bool forward_done = false;
+};
+
+// The state of one step on this rank.
+struct Pipeline::Run {
+  Pipeline& pipe;
+  const schedule::Schedule& schedule;
+  const StepInput& input;
+  bool training;
+  bool headers;  // every message carries a layout header (layouts not known yet)
+  int microbatches_per_direction;
+  std::vector<ChunkState> chunks;
+  std::vector<TensorList> input_microbatches;
+  std::vector<TensorList> label_microbatches;
+  std::set<int> finished;  // micro-batches whose last stage ran here
+  std::map<int, torch::Tensor> losses;
+  std::map<int, TensorList> outputs;
+  std::string failure;  // set once this rank failed; it then only keeps its messages going
+
+  Run(Pipeline& p, const schedule::Schedule& s, const StepInput& in, bool headers_on)
+      : pipe(p), schedule(s), input(in), training(torch::GradMode::is_enabled()), headers(headers_on),
+        microbatches_per_direction(s.microbatches_per_direction()),
+        chunks(static_cast<std::size_t>(s.num_directions() * s.num_stages * microbatches_per_direction)) {}
+
+  int me() const { return pipe.group_.rank; }
+  int global_microbatch(const Chunk& c) const { return c.direction * microbatches_per_direction + c.microbatch; }
+  ChunkState& state(const Chunk& c) {
+    return chunks.at(static_cast<std::size_t>((c.direction * schedule.num_stages + c.stage) * microbatches_per_direction + c.microbatch));
+  }
+  bool local(const Chunk& c) const {
+    return c.stage >= 0 && c.stage < schedule.num_stages && schedule.rank_of(c) == me();
+  }
+  static Chunk shifted(Chunk c, int by) {
+    c.stage += by;
+    return c;
+  }
+  PipelineStage& module(const Chunk& c) const {
+    for (const LocalStage& s : pipe.stages_) {
+      if (s.direction == c.direction && s.stage == c.stage) return *s.module;
+    }
+    throw std::logic_error("no module for stage " + std::to_string(c.stage));
+  }
+  // Message tags: unique per message of the step, equal on both sides.
+  int tag(bool gradient, const Chunk& producer) const {
+    return ((gradient ? schedule.num_directions() : 0) + producer.direction) * schedule.num_stages * microbatches_per_direction +
+           producer.stage * microbatches_per_direction + producer.microbatch;
+  }
+
+  // ---- data in and out ----------------------------------------------------------------------
+  TensorList forward_inputs(const Chunk& c) {
+    ChunkState& st = state(c);
+    TensorList inputs;
+    if (c.stage == 0) {
+      for (const torch::Tensor& t : input_microbatches.at(static_cast<std::size_t>(global_microbatch(c)))) {
+        inputs.push_back(t.to(pipe.group_.device, /*non_blocking=*/true));
+      }
+      return inputs;
+    }
+    const Chunk previous = shifted(c, -1);
+    if (local(previous)) {
+      ChunkState& prev = state(previous);
+      if (!prev.forward_done) throw std::logic_error("forward of " + describe(Action::compute(Op::F, c)) + " before its previous stage");
+      inputs = detached(prev.outputs);
+      if (!training) prev.outputs.clear();
+    } else {
+      if (st.input_lost) throw std::runtime_error("stopped: rank " + std::to_string(schedule.rank_of(previous)) + " failed and sent no input");
+      if (!st.input_message.posted()) throw std::logic_error("no RECV_F before the forward of " + describe(Action::compute(Op::F, c)));
+      inputs = communicate("waiting for the input of " + describe(Action::compute(Op::F, c)), [&] { return st.input_message.wait(); });
+    }
+    if (training) {
+      for (torch::Tensor& t : inputs) {
+        if (t.is_floating_point()) t.requires_grad_(true);
+      }
+    }
+    return inputs;
+  }
+
+  TensorList output_grads(const Chunk& c) {
+    const Chunk next = shifted(c, 1);
+    if (local(next)) return std::move(state(next).input_grads);
+    ChunkState& st = state(c);
+    if (st.grad_lost) throw std::runtime_error("stopped: rank " + std::to_string(schedule.rank_of(next)) + " failed and sent no gradient");
+    if (!st.grad_message.posted()) throw std::logic_error("no RECV_B before the backward of " + describe(Action::compute(Op::B, c)));
+    return communicate("waiting for the output gradient of " + describe(Action::compute(Op::B, c)), [&] { return st.grad_message.wait(); });
+  }
+
+  // ---- compute ------------------------------------------------------------------------------
+  ForwardPass forward_pass(const Chunk& c) {
+    ForwardPass pass;
+    pass.inputs = forward_inputs(c);
+    if (schedule.is_last_stage(c) && input.criterion) {
+      pass.criterion = &input.criterion;
+      if (!label_microbatches.empty()) pass.labels = label_microbatches.at(static_cast<std::size_t>(global_microbatch(c)));
+    }
+    return pass;
+  }
+
+  void finish_forward(const Chunk& c, ForwardPass& pass, ForwardResult& result) {
+    ChunkState& st = state(c);
+    st.forward_done = true;
+    const bool last = schedule.is_last_stage(c);
+    if (last) {
+      const int g = global_microbatch(c);
+      finished.insert(g);
+      if (result.loss.defined()) losses[g] = result.loss.detach();
+      if (input.return_outputs) outputs[g] = detached(result.outputs);
+    }
+    if (training) {
+      st.inputs = std::move(pass.inputs);
+      st.loss = result.loss;
+      if (!last) st.outputs = std::move(result.outputs);
+    } else if (!last) {
+      st.outputs = std::move(result.outputs);  // kept until sent or handed on
+    }
+  }
+
+  BackwardPass backward_pass(const Chunk& c) {
+    ChunkState& st = state(c);
+    if (!st.forward_done) throw std::logic_error("backward of " + describe(Action::compute(Op::B, c)) + " before its forward");
+    BackwardPass pass;
+    pass.stage = &module(c);
+    if (schedule.is_last_stage(c)) {
+      if (!st.loss.defined()) throw std::invalid_argument("training needs a criterion on the last stage");
+      pass.loss = st.loss;
+    } else {
+      pass.outputs = st.outputs;
+      pass.output_grads = output_grads(c);
+    }
+    return pass;
+  }
+
+  void finish_backward(const Chunk& c) {
+    ChunkState& st = state(c);
+    if (c.stage > 0) {
+      for (const torch::Tensor& t : st.inputs) {
+        st.input_grads.push_back(t.grad().defined() ? t.grad() : torch::zeros_like(t));
+      }
+    }
+    st.inputs.clear();
+    st.outputs.clear();
+    st.loss = torch::Tensor();
+  }
+
+  void forward(const Chunk& c) {
+    ForwardPass pass = forward_pass(c);
+    ForwardResult result = run_forward(module(c), pass);
+    finish_forward(c, pass, result);
+  }
+
+  void backward(const Chunk& c, bool defer_weights) {
+    BackwardPass pass = backward_pass(c);
+    WeightGradStore& store = *pipe.weight_grads_;
+    store.set_deferring(defer_weights);
+    try {
+      run_backward(pass);
+    } catch (...) {
+      store.set_deferring(false);
+      throw;
+    }
+    store.set_deferring(false);
+    if (defer_weights) store.flush(c);
+    finish_backward(c);
+  }
+
+  void forward_backward(const Chunk& f, const Chunk& b) {
+    ForwardPass fpass = forward_pass(f);
+    BackwardPass bpass = backward_pass(b);
+    PipelineStage& forward_stage = module(f);
+    ForwardResult result;
+    if (typeid(forward_stage) == typeid(*bpass.stage)) {
+      result = forward_stage.overlapped_forward_backward(fpass, bpass);
+    } else {
+      result = run_forward(forward_stage, fpass);
+      run_backward(bpass);
+    }
+    finish_forward(f, fpass, result);
+    finish_backward(b);
+  }
+
+  void compute(const Action& action) {
+    switch (action.op) {
+      case Op::F:
+        forward(action.chunk);
+        break;
+      case Op::B:
+      case Op::I:
+        if (training) backward(action.chunk, action.op == Op::I);
+        break;
+      case Op::W:
+        if (training) pipe.weight_grads_->replay(action.chunk);
+        break;
+      case Op::FB:
+        if (training) {
+          forward_backward(action.chunk, action.backward);
+        } else {
+          forward(action.chunk);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- communication ------------------------------------------------------------------------
+  // Layout of the messages over the boundary after stage `sender_stage` of `direction`.
+  MessageMeta* known_layout(int direction, int sender_stage) {
+    auto found = pipe.layouts_.find({direction, sender_stage});
+    return found == pipe.layouts_.end() ? nullptr : &found->second;
+  }
+
+  // Records (header mode) or checks a layout seen on a boundary; all micro-batches must agree.
+  void check_layout(int direction, int sender_stage, const MessageMeta& meta, const std::string& what) {
+    if (MessageMeta* known = known_layout(direction, sender_stage)) {
+      if (*known != meta) {
+        throw std::invalid_argument(what + " has layout " + to_string(meta) + ", expected " + to_string(*known) +
+                                    " (as declared or as earlier micro-batches had)");
+      }
+    } else if (headers) {
+      pipe.layouts_[{direction, sender_stage}] = meta;
+    } else {
+      throw std::logic_error("no layout known for " + what);
+    }
+  }
+
+  // Sends `tensors` (or, after a failure, zeros / a "failed" header) over a boundary.
+  void send(const Action& action, int boundary_stage, const TensorList* tensors) {
+    const Chunk& c = action.chunk;
+    const bool gradient = action.op == Op::SEND_B;
+    const std::string what = describe(action) + " to rank " + std::to_string(action.peer);
+    const int message_tag = tag(gradient, c);
+    std::optional<TensorList> payload;
+    if (failure.empty()) {
+      try {
+        check_layout(c.direction, boundary_stage, meta_of(*tensors), what);
+        payload = *tensors;
+      } catch (const std::exception& error) {
+        fail(action, error);
+      }
+    }
+    if (!payload && !headers) {
+      const MessageMeta* layout = known_layout(c.direction, boundary_stage);
+      if (layout == nullptr) throw std::logic_error("no layout known for " + what);
+      payload = zeros_of(*layout, pipe.group_.device);
+    }
+    communicate(what, [&] {
+      if (headers) pipe.transport_.send_header(action.peer, message_tag, payload ? std::optional<MessageMeta>(meta_of(*payload)) : std::nullopt);
+      if (payload) pipe.transport_.post_send(action.peer, message_tag, *payload);
+      return 0;
+    });
+  }
+
+  // Posts the receive of a message over a boundary; returns false when its sender failed.
+  bool receive(const Action& action, int boundary_stage, const Chunk& producer, PendingReceive& into) {
+    const bool gradient = action.op == Op::RECV_B;
+    const std::string what = describe(action) + " from rank " + std::to_string(action.peer);
+    const int message_tag = tag(gradient, producer);
+    std::optional<MessageMeta> layout;
+    if (headers) {
+      layout = communicate(what, [&] { return pipe.transport_.receive_header(action.peer, message_tag); });
+      if (!layout) return false;
+      if (failure.empty()) {
+        try {
+          check_layout(action.chunk.direction, boundary_stage, *layout, what);
+        } catch (const std::exception& error) {
+          fail(action, error);
+        }
+      }
+    } else {
+      const MessageMeta* known = known_layout(action.chunk.direction, boundary_stage);
+      if (known == nullptr) throw std::logic_error("no layout known for " + what);
+      layout = *known;
+    }
+    into = communicate(what, [&] { return pipe.transport_.post_receive(action.peer, message_tag, *layout); });
+    return true;
+  }
+
+  void communicate_action(const Action& action) {
+    const Chunk& c = action.chunk;
+    ChunkState& st = state(c);
+    switch (action.op) {
+      case Op::SEND_F: {
+        send(action, c.stage, &st.outputs);
+        if (failure.empty()) {
+          if (!training) {
+            st.outputs.clear();
+          } else if (pipe.options_.free_sent_activations) {
+            for (torch::Tensor& t : st.outputs) release_memory(t);
+          }
+        }
+        break;
+      }
+      case Op::SEND_B:
+        if (!training) break;
+        send(action, c.stage - 1, &st.input_grads);
+        st.input_grads.clear();
+        break;
+      case Op::RECV_F:
+        st.input_lost = !receive(action, c.stage - 1, shifted(c, -1), st.input_message);
+        break;
+      case Op::RECV_B:
+        if (!training) break;
+        st.grad_lost = !receive(action, c.stage, shifted(c, 1), st.grad_message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- driving ------------------------------------------------------------------------------
+  void fail(const Action& action, const std::exception& error) {
+    if (!failure.empty()) return;
+    failure = describe(action) + ": " + message_of(error);
+    pipe.weight_grads_->clear();
+    for (ChunkState& st : chunks) {
+      st.inputs.clear();
+      st.outputs.clear();
+      st.loss = torch::Tensor();
+    }
+  }
+
+  // Waits for receives that nobody consumed (after a failure), so no transfer outlives its buffer.
+  void wait_for_unconsumed_receives() {
+    for (ChunkState& st : chunks) {
+      for (PendingReceive* message : {&st.input_message, &st.grad_message}) {
+        if (message->posted()) communicate("waiting for an unconsumed message", [&] { return message->wait(); });
+      }
+    }
+  }
+
+  void execute(const Action& action) {
+    if (schedule::is_communication(action.op)) {
+      communicate_action(action);
+      return;
+    }
+    if (!failure.empty()) return;
+    try {
+      compute(action);
+    } catch (const CommunicationError&) {
+      throw;
+    } catch (const std::exception& error) {
+      fail(action, error);
+    }
+  }
+};
+
+Pipeline::Pipeline(std::vector<LocalStage> stages, PipelineGroup group, PipelineOptions options)
+    : stages_(std::move(stages)),
+      group_(std::move(group)),
+      options_(std::move(options)),
+      weight_grads_(std::make_shared<WeightGradStore>()),
+      transport_(group_),
+      key_prefix_("pipeline" + std::to_string((*group_.pipelines_made)++) + "/") {
+  for (const LocalStage& stage : stages_) {
+    if (!stage.module) throw std::invalid_argument("stage " + std::to_string(stage.stage) + " has no module");
+    stage.module->to(group_.device);
+    attach_weight_grad_store(*stage.module, weight_grads_);
+  }
+  if (!options_.activation_layout.empty()) layouts_valid_ = true;
+}
+
+Pipeline::Pipeline(std::vector<LocalStage> stages, PipelineGroup group, schedule::Schedule fixed,
+                   PipelineOptions options)
+    : Pipeline(std::move(stages), std::move(group), std::move(options)) {
+  fixed_schedule_ = std::move(fixed);
+}
+
+Pipeline::~Pipeline() {
+  for (const LocalStage& stage : stages_) attach_weight_grad_store(*stage.module, nullptr);
+}
+
+const schedule::Schedule& Pipeline::schedule_for(int num_microbatches) { return prepare(num_microbatches).schedule; }
+
+const Pipeline::PreparedSchedule& Pipeline::prepare(int num_microbatches) {
+  auto found = schedules_.find(num_microbatches);
+  if (found != schedules_.end()) return *found->second;
+  schedule::Schedule compute;
+  if (fixed_schedule_) {
+    if (num_microbatches != fixed_schedule_->num_microbatches) {
+      throw std::invalid_argument("this pipeline runs a fixed schedule of " + std::to_string(fixed_schedule_->num_microbatches) +
+                                  " micro-batches, not " + std::to_string(num_microbatches));
+    }
+    compute = *fixed_schedule_;
+  } else {
+    compute = schedule::generate_schedule(options_.schedule, group_.size, num_microbatches, options_.virtual_stages);
+  }
+  if (compute.num_ranks != group_.size) {
+    throw std::invalid_argument("schedule " + compute.name + " has " + std::to_string(compute.num_ranks) +
+                                " ranks, the process group " + std::to_string(group_.size));
+  }
+  auto prepared = std::make_unique<PreparedSchedule>();
+  prepared->schedule = schedule::has_communication(compute) ? compute : schedule::with_communication(compute);
+  const std::vector<schedule::Violation> violations =
+      schedule::validate(prepared->schedule, schedule::P2PMode::asynchronous, 1);
+  if (!violations.empty()) {
+    throw std::invalid_argument("schedule " + compute.name + " cannot run: " + schedule::to_string(violations.front()));
+  }
+  check_stages_match(prepared->schedule);
+  for (const Action& action : prepared->schedule.programs.at(static_cast<std::size_t>(group_.rank))) {
+    prepared->labels.push_back(schedule::annotation_label(action));
+  }
+  std::string programs;
+  for (const auto& program : prepared->schedule.programs) {
+    for (const Action& action : program) programs += describe(action) + ";";
+  }
+  prepared->description = "schedule " + compute.name + " on " + std::to_string(compute.num_ranks) + " ranks, " +
+                          std::to_string(compute.num_stages) + " stages, " + std::to_string(compute.num_microbatches) +
+                          " micro-batches (program hash " + std::to_string(fingerprint_of(programs)) + ")";
+  return *schedules_.emplace(num_microbatches, std::move(prepared)).first->second;
+}
+
+void Pipeline::check_stages_match(const schedule::Schedule& s) const {
+  for (int d = 0; d < s.num_directions(); ++d) {
+    for (int stage = 0; stage < s.num_stages; ++stage) {
+      const bool placed_here = s.stage_rank[static_cast<std::size_t>(d)][static_cast<std::size_t>(stage)] == group_.rank;
+      const bool given = std::any_of(stages_.begin(), stages_.end(),
+                                     [&](const LocalStage& l) { return l.direction == d && l.stage == stage; });
+      if (placed_here && !given) {
+        throw std::invalid_argument(s.name + " places stage " + std::to_string(stage) + " of direction " + std::to_string(d) +
+                                    " on rank " + std::to_string(group_.rank) + ", but no module was given for it");
+      }
+    }
+  }
+  for (const LocalStage& l : stages_) {
+    if (l.direction < 0 || l.direction >= s.num_directions() || l.stage < 0 || l.stage >= s.num_stages ||
+        s.rank_of(Chunk{l.stage, 0, l.direction}) != group_.rank) {
+      throw std::invalid_argument("a module was given for stage " + std::to_string(l.stage) + " of direction " +
+                                  std::to_string(l.direction) + ", which " + s.name + " does not place on rank " +
+                                  std::to_string(group_.rank));
+    }
+  }
+}
+
+Agreement Pipeline::agree_or_throw(const std::string& key, const RankReport& report, int64_t index) const {
+  try {
+    return agree(group_, key, report);
+  } catch (const std::exception& error) {
+    throw std::runtime_error("pipeline step " + std::to_string(index) + ": rank " + std::to_string(group_.rank) +
+                             " lost contact with the other ranks: " + message_of(error));
+  }
+}
+
+void Pipeline::forget_learned_layouts() {
+  if (!options_.activation_layout.empty()) return;  // declared layouts never change
+  layouts_.clear();
+  layouts_valid_ = false;
+}
+
+std::string Pipeline::input_signature(const StepInput& input) const {
+  return to_string(meta_of(input.inputs)) + to_string(meta_of(input.labels));
+}
+
+StepResult Pipeline::step(const StepInput& input) {
+  const int64_t index = step_index_++;
+  const std::string key = key_prefix_ + "step" + std::to_string(index);
+  const bool training = torch::GradMode::is_enabled();
+
+  // 1. Local checks, then agreement of all ranks on the step.
+  RankReport report;
+  const PreparedSchedule* prepared = nullptr;
+  std::vector<TensorList> input_microbatches;
+  std::vector<TensorList> label_microbatches;
+  try {
+    prepared = &prepare(input.num_microbatches);
+    const schedule::Schedule& s = prepared->schedule;
+    bool first = false;
+    bool last = false;
+    for (const LocalStage& l : stages_) {
+      first = first || l.stage == 0;
+      last = last || l.stage == s.num_stages - 1;
+    }
+    if (first) {
+      if (input.inputs.empty()) throw std::invalid_argument("rank " + std::to_string(group_.rank) + " holds a first stage but got no inputs");
+      input_microbatches = split_microbatches(input.inputs, input.num_microbatches, options_.batch_dim);
+    }
+    if (last) {
+      if (training && !input.criterion) throw std::invalid_argument("rank " + std::to_string(group_.rank) + " holds a last stage but got no criterion to train with");
+      if (!input.labels.empty()) label_microbatches = split_microbatches(input.labels, input.num_microbatches, options_.batch_dim);
+    }
+    report.description = prepared->description;
+  } catch (const std::exception& error) {
+    report.failure = message_of(error);
+    report.description = "a step of " + std::to_string(input.num_microbatches) + " micro-batches";
+  }
+  report.description += training ? ", training" : ", forward only";
+  report.description += options_.activation_layout.empty() ? "" : ", activations " + to_string(options_.activation_layout);
+  report.fingerprint = fingerprint_of(report.description);
+  const std::string signature = input_signature(input);
+  report.changed = signature != last_input_signature_;
+  const Agreement start = agree_or_throw(key + "/start", report, index);
+  if (!start.error.empty()) throw std::runtime_error("pipeline step " + std::to_string(index) + ": " + start.error);
+  last_input_signature_ = signature;
+  if (start.any_changed || !layouts_valid_) forget_learned_layouts();
+  if (!options_.activation_layout.empty() && layouts_.empty()) {
+    for (int d = 0; d < prepared->schedule.num_directions(); ++d) {
+      for (int s = 0; s + 1 < prepared->schedule.num_stages; ++s) layouts_[{d, s}] = options_.activation_layout;
+    }
+  }
+
+  // 2. Run this rank's program.
+  Run run(*this, prepared->schedule, input, !layouts_valid_);
+  run.input_microbatches = std::move(input_microbatches);
+  run.label_microbatches = std::move(label_microbatches);
+  const std::vector<Action>& program = prepared->schedule.programs[static_cast<std::size_t>(group_.rank)];
+  try {
+    for (std::size_t i = 0; i < program.size(); ++i) {
+      RECORD_USER_SCOPE(prepared->labels[i].c_str());
+      run.execute(program[i]);
+      transport_.release_finished_sends();
+    }
+    run.wait_for_unconsumed_receives();
+    communicate("waiting for sends to complete", [&] {
+      transport_.wait_for_sends();
+      return 0;
+    });
+  } catch (const std::exception& error) {
+    weight_grads_->clear();
+    forget_learned_layouts();
+    const std::string text = "pipeline step " + std::to_string(index) + ": rank " + std::to_string(group_.rank) + ": " + message_of(error);
+    try {
+      group_.store->set(key + "/lost", std::vector<uint8_t>(text.begin(), text.end()));
+    } catch (...) {
+    }
+    throw std::runtime_error(text);
+  }
+  if (run.failure.empty() && training && weight_grads_->pending_groups() != 0) {
+    run.failure = std::to_string(weight_grads_->pending_groups()) + " deferred weight gradients were never replayed by a W";
+  }
+
+  // 3. Agree on the outcome.
+  report.failure = run.failure;
+  const Agreement end = agree_or_throw(key + "/end", report, index);
+  if (!end.error.empty()) {
+    weight_grads_->clear();
+    forget_learned_layouts();
+    throw std::runtime_error("pipeline step " + std::to_string(index) + " failed: " + end.error);
+  }
+  layouts_valid_ = true;
+
+  StepResult result;
+  result.microbatches.assign(run.finished.begin(), run.finished.end());
+  std::vector<torch::Tensor> loss_values;
+  for (const auto& entry : run.losses) loss_values.push_back(entry.second);
+  if (!loss_values.empty()) result.losses = torch::stack(loss_values);
+  for (auto& entry : run.outputs) result.outputs.push_back(std::move(entry.second));
+  return result;
+}
+
+void Pipeline::synchronize_replica_gradients() {
+  if (schedules_.empty()) return;
+  const schedule::Schedule& s = schedules_.begin()->second->schedule;
+  struct Exchange {
+    std::vector<torch::Tensor> grads;
+    PendingReceive incoming;
+  };
+  std::vector<Exchange> exchanges;
+  for (int stage = 0; stage < s.num_stages; ++stage) {
+    for (const LocalStage& l : stages_) {
+      if (l.stage != stage) continue;
+      for (int d = 0; d < s.num_directions(); ++d) {
+        if (d == l.direction) continue;
+        const int partner = s.rank_of(Chunk{stage, 0, d});
+        if (partner == group_.rank) {
+          throw std::invalid_argument("stage " + std::to_string(stage) + " is held twice by rank " + std::to_string(partner));
+        }
+        Exchange exchange;
+        for (torch::Tensor& p : l.module->parameters()) {
+          if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+          exchange.grads.push_back(p.grad());
+        }
+        if (exchange.grads.empty()) continue;
+        std::vector<torch::Tensor> flat;
+        for (const torch::Tensor& g : exchange.grads) flat.push_back(g.reshape({-1}));
+        const torch::Tensor mine = torch::cat(flat);
+        const std::string what = "exchanging the gradients of stage " + std::to_string(stage) + " with rank " + std::to_string(partner);
+        communicate(what, [&] {
+          exchange.incoming = transport_.post_receive(partner, stage, meta_of({mine}));
+          transport_.post_send(partner, stage, {mine});
+          return 0;
+        });
+        exchanges.push_back(std::move(exchange));
+      }
+    }
+  }
+  for (Exchange& exchange : exchanges) {
+    const torch::Tensor theirs = communicate("receiving replica gradients", [&] { return exchange.incoming.wait().at(0); });
+    int64_t offset = 0;
+    for (torch::Tensor& g : exchange.grads) {
+      g.add_(theirs.narrow(0, offset, g.numel()).view_as(g));
+      offset += g.numel();
+    }
+  }
+  communicate("sending replica gradients", [&] {
+    transport_.wait_for_sends();
+    return 0;
+  });
+}
+
+std::vector<torch::Tensor> Pipeline::parameters() const {
+  std::vector<torch::Tensor> result;
+  for (const LocalStage& l : stages_) {
+    for (const torch::Tensor& p : l.module->parameters()) result.push_back(p);
+  }
+  return result;
+}
+
+std::vector<std::pair<int, int>> local_stage_slots(const std::string& schedule_name, int num_ranks, int rank,
+                                                   int virtual_stages) {
+  const schedule::Schedule s = schedule::generate_schedule(schedule_name, num_ranks, 2 * num_ranks, virtual_stages);
+  std::vector<std::pair<int, int>> slots;
+  for (int d = 0; d < s.num_directions(); ++d) {
+    for (int stage = 0; stage < s.num_stages; ++stage) {
+      if (s.stage_rank[static_cast<std::size_t>(d)][static_cast<std::size_t>(stage)] == rank) slots.emplace_back(d, stage);
+    }
+  }
+  return slots;
+}
+
+}  // namespace dualpipe::runtime

@@ -1,0 +1,138 @@
+#include "dualpipe/runtime/process_group.h"
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/cuda.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#ifdef DUALPIPE_WITH_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+namespace dualpipe::runtime {
+namespace {
+
+// Gloo's network device: the interface GLOO_SOCKET_IFNAME names, else the one this host's name
+// resolves to (as torch.distributed does).
+std::shared_ptr<::gloo::transport::Device> gloo_device() {
+  if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface != nullptr && *interface) {
+    return c10d::ProcessGroupGloo::createDeviceForInterface(interface);
+  }
+  return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
+c10::intrusive_ptr<Communicator> make_gloo(const c10::intrusive_ptr<c10d::Store>& store, int rank,
+                                           int size, std::chrono::milliseconds timeout) {
+  auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+  options->devices.push_back(gloo_device());
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, options);
+}
+
+c10::intrusive_ptr<Communicator> make_p2p(const c10::intrusive_ptr<c10d::Store>& store, int rank,
+                                          int size, torch::Device device,
+                                          std::chrono::milliseconds timeout) {
+  if (!device.is_cuda()) return make_gloo(store, rank, size, timeout);
+#ifdef DUALPIPE_WITH_CUDA
+  auto options = c10d::ProcessGroupNCCL::Options::create(/*is_high_priority_stream=*/true);
+  options->timeout = timeout;
+  return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, options);
+#else
+  throw std::invalid_argument("device " + device.str() +
+                              " needs NCCL, but this build of dualpipe has no CUDA support");
+#endif
+}
+
+c10::intrusive_ptr<c10d::Store> prefixed(const std::string& prefix,
+                                         const c10::intrusive_ptr<c10d::Store>& store) {
+  return c10::make_intrusive<c10d::PrefixStore>(prefix, store);
+}
+
+}  // namespace
+
+namespace {
+
+void check_peer(const PipelineGroup& group, int peer) {
+  if (peer < 0 || peer >= group.size || peer == group.rank) {
+    throw std::invalid_argument("rank " + std::to_string(group.rank) + " has no peer " +
+                                std::to_string(peer) + " in a pipeline of " + std::to_string(group.size));
+  }
+}
+
+}  // namespace
+
+Communicator& PipelineGroup::sending_to(int peer) const {
+  check_peer(*this, peer);
+  return peer > rank ? *upward : *downward;
+}
+
+Communicator& PipelineGroup::receiving_from(int peer) const {
+  check_peer(*this, peer);
+  return peer < rank ? *upward : *downward;
+}
+
+c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
+                                              std::chrono::milliseconds timeout) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(env.master_port);
+  options.timeout = timeout;
+  if (env.use_agent_store) {
+    // torchrun's agent hosts the store; its workers' keys live under this prefix.
+    options.isServer = false;
+    options.waitWorkers = false;
+    auto store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+    return prefixed("/worker/attempt_" + std::to_string(env.restart_count), store);
+  }
+  options.isServer = env.rank == 0;
+  options.numWorkers = static_cast<std::size_t>(env.world_size);
+  return c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+}
+
+PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
+                                  const std::vector<int>& ranks, int global_rank,
+                                  torch::Device device, std::chrono::milliseconds timeout) {
+  const auto me = std::find(ranks.begin(), ranks.end(), global_rank);
+  if (me == ranks.end()) {
+    throw std::invalid_argument("rank " + std::to_string(global_rank) +
+                                " is not a member of the pipeline it creates");
+  }
+  std::string name = "dualpipe/pipeline";
+  for (int r : ranks) name += "/" + std::to_string(r);
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    if (ranks[i] < 0 || std::count(ranks.begin(), ranks.end(), ranks[i]) != 1) {
+      throw std::invalid_argument("pipeline ranks must be distinct and non-negative: " + name);
+    }
+  }
+#ifdef DUALPIPE_WITH_CUDA
+  if (device.is_cuda()) c10::cuda::set_device(device.index() < 0 ? 0 : device.index());
+#endif
+  PipelineGroup group;
+  group.rank = static_cast<int>(me - ranks.begin());
+  group.size = static_cast<int>(ranks.size());
+  group.device = device;
+  group.timeout = timeout;
+  group.store = prefixed(name + "/keys", store);
+  group.control = make_gloo(prefixed(name + "/control", store), group.rank, group.size, timeout);
+  group.upward = make_p2p(prefixed(name + "/up", store), group.rank, group.size, device, timeout);
+  group.downward = make_p2p(prefixed(name + "/down", store), group.rank, group.size, device, timeout);
+  return group;
+}
+
+torch::Device default_device(const LaunchEnvironment& env) {
+  if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank));
+  return torch::Device(torch::kCPU);
+}
+
+PipelineGroup pipeline_group_from_environment(const LaunchEnvironment& env,
+                                              std::chrono::milliseconds timeout) {
+  std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
+  for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
+  return make_pipeline_group(connect_store(env, timeout), ranks, env.rank, default_device(env), timeout);
+}
+
+}  // namespace dualpipe::runtime

@@ -1,0 +1,23 @@
+#include "dualpipe/runtime/p2p_transport.h"
+
+#include <gtest/gtest.h>
+
+#include "worker_launcher.h"
+
+namespace dualpipe::runtime {
+namespace {
+
+TEST(MetaOf, DescribesDtypeAndShapeOfEveryTensor) {
+  const MessageMeta meta = meta_of({torch::zeros({2, 3}, torch::kFloat), torch::zeros({4}, torch::kLong)});
+  ASSERT_EQ(meta.size(), 2u);
+  EXPECT_EQ(meta[1], (TensorMeta{torch::kLong, {4}}));
+  EXPECT_EQ(to_string(meta), "[Float 2x3, Long 4]");
+}
+
+TEST(P2PTransport, CarriesHeadersAndMultiTensorMessagesBetweenTwoProcesses) {
+  const testing::JobOutcome job = testing::run_workers(2, {"p2p"}, std::chrono::seconds(60));
+  EXPECT_TRUE(job.all_succeeded()) << job.report();
+}
+
+}  // namespace
+}  // namespace dualpipe::runtime

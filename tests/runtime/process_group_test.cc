@@ -1,0 +1,35 @@
+#include "dualpipe/runtime/process_group.h"
+
+#include <gtest/gtest.h>
+#include <torch/csrc/distributed/c10d/HashStore.hpp>
+
+#include <stdexcept>
+
+#include "worker_launcher.h"
+
+namespace dualpipe::runtime {
+namespace {
+
+TEST(MakePipelineGroup, RejectsARankOutsideThePipeline) {
+  auto store = c10::make_intrusive<c10d::HashStore>();
+  EXPECT_THROW(make_pipeline_group(store, {0, 1}, 2, torch::kCPU, std::chrono::seconds(1)), std::invalid_argument);
+  EXPECT_THROW(make_pipeline_group(store, {0, 0}, 0, torch::kCPU, std::chrono::seconds(1)), std::invalid_argument);
+}
+
+TEST(MakePipelineGroup, GivesASingleRankPipelineItsOwnCommunicators) {
+  auto store = c10::make_intrusive<c10d::HashStore>();
+  const PipelineGroup group = make_pipeline_group(store, {5}, 5, torch::kCPU, std::chrono::seconds(5));
+  EXPECT_EQ(group.rank, 0);
+  EXPECT_EQ(group.size, 1);
+  EXPECT_FALSE(group.uses_nccl());
+  EXPECT_THROW(group.sending_to(0), std::invalid_argument);
+  EXPECT_THROW(group.receiving_from(1), std::invalid_argument);
+}
+
+TEST(PipelineGroupFromEnvironment, SplitsATorchrunJobIntoSubGroupsThatTalkOnlyAmongThemselves) {
+  const testing::JobOutcome job = testing::run_workers(4, {"sub-groups"}, std::chrono::seconds(60));
+  EXPECT_TRUE(job.all_succeeded()) << job.report();
+}
+
+}  // namespace
+}  // namespace dualpipe::runtime

@@ -1,0 +1,35 @@
+// Test support: launches the runtime test worker as a torchrun-like job of several processes.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace dualpipe::runtime::testing {
+
+// What one worker process did.
+struct WorkerOutcome {
+  int exit_code = -1;  // -1 when it was killed (timed out or crashed)
+  std::string output;  // its stdout and stderr
+};
+
+// What the job did.
+struct JobOutcome {
+  bool timed_out = false;
+  std::vector<WorkerOutcome> workers;  // by rank
+
+  // True when every worker exited with 0.
+  bool all_succeeded() const;
+  // Every worker's exit code and output, for test failure messages.
+  std::string report() const;
+};
+
+// Starts `world_size` workers (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set as torchrun
+// sets them, with this process hosting the rendezvous store like torchrun's agent) running
+// `runtime_test_worker <args...>`; rank r also gets `per_rank_args[r]` when given. Kills them all
+// after `deadline`.
+JobOutcome run_workers(int world_size, const std::vector<std::string>& args,
+                       std::chrono::seconds deadline = std::chrono::seconds(120),
+                       const std::vector<std::vector<std::string>>& per_rank_args = {});
+
+}  // namespace dualpipe::runtime::testing
