@@ -3,12 +3,8 @@
 //   eplb-plan replay LOADS ... --interval K
 #include <CLI/CLI.hpp>
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <limits>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +16,7 @@
 #include "dualpipe/eplb/policy.h"
 #include "dualpipe/eplb/replay.h"
 #include "dualpipe/eplb/statistics.h"
+#include "input_file.h"
 #include "load_chart.h"
 #include "plan_report.h"
 #include "sglang_dump.h"
@@ -60,28 +57,20 @@ struct ReplayOptions {
   std::string output = "-";
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError(path, "cannot open (missing file or no permission)");
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw FileError(path, "cannot read");
-  return content;
-}
-
 eplb::LoadSeries read_loads(const std::string& path) {
-  const std::string content = read_file(path);
-  if (dualpipe::apps::is_torch_file(path, content)) return dualpipe::apps::read_sglang_dump(path, content);
+  const dualpipe::apps::InputFile file(path);
+  if (dualpipe::apps::is_torch_file(path, file.text())) return dualpipe::apps::read_sglang_dump(path, file.text());
   try {
-    return eplb::parse_loads(content, path);
+    return eplb::parse_loads(file.text(), path);
   } catch (const eplb::ParseError& error) {
     throw FileError(path, error.what());
   }
 }
 
 eplb::Placement read_previous(const std::string& path, int num_experts) {
-  const std::string content = read_file(path);
+  const dualpipe::apps::InputFile file(path);
   try {
-    return eplb::placement_from_phy2log(eplb::parse_plan_phy2log(content), num_experts);
+    return eplb::placement_from_phy2log(eplb::parse_plan_phy2log(file.text()), num_experts);
   } catch (const eplb::ParseError& error) {
     throw FileError(path, error.what());
   } catch (const std::invalid_argument& error) {
@@ -129,38 +118,42 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
   document.parameters = p;
   document.policy = eplb::to_string(policy);
   document.first_layer = options.first_layer;
-  eplb::Placement before;
-  std::string before_name = "trivial placement";
+  std::optional<eplb::Placement> previous;
   if (!options.previous_path.empty()) {
-    before = read_previous(options.previous_path, static_cast<int>(loads.cols()));
-    before_name = "previous plan";
-    eplb::Replan replan = eplb::replan(loads, p, policy, before, migration.value_or(eplb::MigrationOptions{}));
+    previous = read_previous(options.previous_path, static_cast<int>(loads.cols()));
+    eplb::Replan replan = eplb::replan(loads, p, policy, *previous, migration.value_or(eplb::MigrationOptions{}));
     document.placement = std::move(replan.placement);
     document.replicas_moved = replan.replicas_moved;
   } else {
     document.placement = eplb::plan(loads, p, policy);
-    before = eplb::trivial_placement(static_cast<int>(loads.rows()), static_cast<int>(loads.cols()), p.replicas);
   }
   document.statistics = eplb::placement_statistics(document.placement, loads, p);
 
   StagedOutputs outputs;
-  outputs.add(options.output, eplb::format_plan(document, format));
-  if (!options.report.empty()) {
-    dualpipe::apps::PlanReportInput report{document.policy, p, document.statistics,
-                                           eplb::placement_statistics(before, loads, p), before_name,
-                                           document.replicas_moved};
-    const std::string text = options.report == "json" ? dualpipe::apps::plan_report_json(report)
-                                                      : dualpipe::apps::plan_report_text(report);
-    if (options.output == "-") {
-      std::cerr << text;
-    } else {
-      outputs.add("-", text);
+  outputs.add(options.output, [&](const eplb::TextSink& sink) { eplb::write_plan(document, format, sink); });
+  if (!options.report.empty() || !options.svg_path.empty()) {
+    // "Before" is the previous plan, else SGLang's trivial placement.
+    const std::string before_name = previous ? "previous plan" : "trivial placement";
+    const eplb::Placement before =
+        previous ? std::move(*previous)
+                 : eplb::trivial_placement(static_cast<int>(loads.rows()), static_cast<int>(loads.cols()), p.replicas);
+    if (!options.report.empty()) {
+      dualpipe::apps::PlanReportInput report{document.policy, p, document.statistics,
+                                             eplb::placement_statistics(before, loads, p), before_name,
+                                             document.replicas_moved};
+      const std::string text = options.report == "json" ? dualpipe::apps::plan_report_json(report)
+                                                        : dualpipe::apps::plan_report_text(report);
+      if (options.output == "-") {
+        std::cerr << text;
+      } else {
+        outputs.add("-", text);
+      }
     }
-  }
-  if (!options.svg_path.empty()) {
-    outputs.add(options.svg_path,
-                dualpipe::apps::gpu_load_chart(summed_gpu_loads(before, loads, p.gpus),
-                                               summed_gpu_loads(document.placement, loads, p.gpus), before_name));
+    if (!options.svg_path.empty()) {
+      outputs.add(options.svg_path,
+                  dualpipe::apps::gpu_load_chart(summed_gpu_loads(before, loads, p.gpus),
+                                                 summed_gpu_loads(document.placement, loads, p.gpus), before_name));
+    }
   }
   outputs.commit();
   return 0;

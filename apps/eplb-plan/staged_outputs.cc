@@ -1,11 +1,11 @@
 #include "staged_outputs.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <stdexcept>
 
 namespace dualpipe::apps {
@@ -13,41 +13,64 @@ namespace {
 
 std::string temporary_for(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
 
-void remove_all(const std::vector<std::string>& paths) {
-  for (const auto& path : paths) std::remove(path.c_str());
+std::runtime_error write_error(const std::string& path, int error) {
+  return std::runtime_error(path + ": cannot write: " + std::strerror(error));
+}
+
+// Writes all of `text` to `fd`; throws naming `path` on failure.
+void write_all(int fd, std::string_view text, const std::string& path) {
+  while (!text.empty()) {
+    const ssize_t written = ::write(fd, text.data(), text.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) throw write_error(path, written < 0 ? errno : EIO);
+    text.remove_prefix(static_cast<std::size_t>(written));
+  }
+}
+
+// Streams `writer`'s text into a new file `temporary`.
+void write_file(const std::string& path, const std::string& temporary, const StagedOutputs::Writer& writer) {
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw write_error(path, errno);
+  try {
+    writer([&](std::string_view piece) { write_all(fd, piece, path); });
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  if (::close(fd) != 0) throw write_error(path, errno);
 }
 
 }  // namespace
 
+void StagedOutputs::add(std::string path, std::string content) {
+  add(std::move(path), [content = std::move(content)](const dualpipe::eplb::TextSink& sink) { sink(content); });
+}
+
+void StagedOutputs::add(std::string path, Writer writer) { outputs_.emplace_back(std::move(path), std::move(writer)); }
+
 void StagedOutputs::commit() const {
   std::vector<std::string> temporaries;
-  for (const auto& [path, content] : outputs_) {
-    if (path == "-") continue;
-    const std::string temporary = temporary_for(path);
-    std::FILE* file = std::fopen(temporary.c_str(), "wb");
-    if (!file) {
-      const int error = errno;
-      remove_all(temporaries);
-      throw std::runtime_error(path + ": cannot write: " + std::strerror(error));
+  auto remove_temporaries = [&] {
+    for (const auto& temporary : temporaries) std::remove(temporary.c_str());
+  };
+  try {
+    for (const auto& [path, writer] : outputs_) {
+      if (path == "-") continue;
+      temporaries.push_back(temporary_for(path));
+      write_file(path, temporaries.back(), writer);
     }
-    temporaries.push_back(temporary);
-    const bool written = std::fwrite(content.data(), 1, content.size(), file) == content.size();
-    const int write_error = errno;
-    if (std::fclose(file) != 0 || !written) {
-      remove_all(temporaries);
-      throw std::runtime_error(path + ": cannot write: " + std::strerror(written ? errno : write_error));
+    std::size_t renamed = 0;
+    for (const auto& [path, writer] : outputs_) {
+      if (path == "-") continue;
+      if (std::rename(temporaries[renamed].c_str(), path.c_str()) != 0) throw write_error(path, errno);
+      ++renamed;
     }
+  } catch (...) {
+    remove_temporaries();
+    throw;
   }
-  for (const auto& [path, content] : outputs_) {
-    if (path == "-") continue;
-    if (std::rename(temporary_for(path).c_str(), path.c_str()) != 0) {
-      const int error = errno;
-      remove_all(temporaries);
-      throw std::runtime_error(path + ": cannot write: " + std::strerror(error));
-    }
-  }
-  for (const auto& [path, content] : outputs_) {
-    if (path == "-") std::cout << content << std::flush;
+  for (const auto& [path, writer] : outputs_) {
+    if (path == "-") writer([](std::string_view piece) { write_all(STDOUT_FILENO, piece, "standard output"); });
   }
 }
 

@@ -2,25 +2,33 @@
 // were written.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "dualpipe/eplb/plan_formats.h"
+
 namespace dualpipe::apps {
 
-// Collects (path, content) pairs; "-" means standard output.
+// Collects outputs by path; "-" means standard output.
 class StagedOutputs {
  public:
-  void add(std::string path, std::string content) {
-    outputs_.emplace_back(std::move(path), std::move(content));
-  }
-  // Writes every file to a temporary, then renames them all into place and prints the "-" ones.
-  // Throws std::runtime_error naming the path when a file cannot be written; then no file of this
-  // call is left behind.
+  // Produces a file's text, piece by piece, into the sink it is given.
+  using Writer = std::function<void(const dualpipe::eplb::TextSink&)>;
+
+  // Queues `content` for `path`.
+  void add(std::string path, std::string content);
+  // Queues the text that `writer` streams for `path`; the writer runs during commit.
+  void add(std::string path, Writer writer);
+
+  // Writes every file to a temporary, renames them all into place, then writes the "-" outputs to
+  // standard output. Throws std::runtime_error naming the path when a file cannot be written (and lets
+  // a writer's exception through); then no file of this call is left behind.
   void commit() const;
 
  private:
-  std::vector<std::pair<std::string, std::string>> outputs_;
+  std::vector<std::pair<std::string, Writer>> outputs_;
 };
 
 }  // namespace dualpipe::apps

@@ -76,6 +76,8 @@ LoadMatrix aggregate(const LoadSeries& series, const Aggregation& aggregation, i
   if (end <= 0) throw std::invalid_argument("no load steps to aggregate");
   int begin = 0;
   if (aggregation.kind == Aggregation::Kind::kWindow) begin = std::max(0, end - aggregation.window);
+  // Every kind aggregates a single step to itself, exactly.
+  if (end - begin == 1) return series[begin];
   Eigen::MatrixXd combined = Eigen::MatrixXd::Zero(series[0].rows(), series[0].cols());
   for (int step = begin; step < end; ++step) {
     const Eigen::MatrixXd loads = series[step].cast<double>();

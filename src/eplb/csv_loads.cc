@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "dualpipe/eplb/parse_error.h"
-#include "nested_rows.h"
 
 namespace dualpipe::eplb {
 namespace {
@@ -15,9 +14,8 @@ std::string where(std::size_t line, std::size_t column) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
-// Parses one comma-separated line of numbers.
-std::vector<float> parse_row(std::string_view line, std::size_t line_number) {
-  std::vector<float> row;
+// Parses one comma-separated line of numbers, appending them to `row`.
+void parse_row(std::string_view line, std::size_t line_number, std::vector<float>& row) {
   std::size_t start = 0;
   while (true) {
     std::size_t end = line.find(',', start);
@@ -31,7 +29,7 @@ std::vector<float> parse_row(std::string_view line, std::size_t line_number) {
     if (!field.empty() && result.ec == std::errc() && result.ptr == field.data() + field.size() &&
         is_valid_load(value)) {
       row.push_back(static_cast<float>(value));
-      if (end == line.size()) return row;
+      if (end == line.size()) return;
       start = end + 1;
       continue;
     }
@@ -52,17 +50,20 @@ std::vector<float> parse_row(std::string_view line, std::size_t line_number) {
 
 LoadSeries parse_csv_loads(std::string_view text) {
   LoadSeries series;
-  std::vector<std::vector<float>> rows;
-  std::size_t first_row_line = 0, step_line = 0;
+  std::vector<float> values;  // the current step's rows, one after another
+  values.reserve(text.size() / 2 + 1);
+  std::size_t columns = 0, rows = 0, first_row_line = 0, step_line = 0;
   auto finish_step = [&]() {
-    if (rows.empty()) return;
-    if (!series.empty() && static_cast<Eigen::Index>(rows.size()) != series[0].rows()) {
+    if (rows == 0) return;
+    if (!series.empty() && static_cast<Eigen::Index>(rows) != series[0].rows()) {
       throw ParseError(where(step_line, 1) + ": step " + std::to_string(series.size() + 1) + " has " +
-                       std::to_string(rows.size()) + " layers; expected " +
-                       std::to_string(series[0].rows()) + " like step 1");
+                       std::to_string(rows) + " layers; expected " + std::to_string(series[0].rows()) +
+                       " like step 1");
     }
-    series.push_back(detail::matrix_from_rows(rows));
-    rows.clear();
+    series.push_back(Eigen::Map<const LoadMatrix>(values.data(), static_cast<Eigen::Index>(rows),
+                                                  static_cast<Eigen::Index>(columns)));
+    values.clear();
+    rows = 0;
   };
   std::size_t line_number = 0, position = 0;
   while (position <= text.size()) {
@@ -75,18 +76,19 @@ LoadSeries parse_csv_loads(std::string_view text) {
     if (first == line.size()) {
       finish_step();
     } else if (line[first] != '#') {
-      std::vector<float> row = parse_row(line, line_number);
-      if (first_row_line == 0) first_row_line = line_number;
-      if (rows.empty()) step_line = line_number;
-      const std::size_t expected = !rows.empty() ? rows[0].size()
-                                   : !series.empty() ? static_cast<std::size_t>(series[0].cols())
-                                                     : row.size();
-      if (row.size() != expected) {
-        throw ParseError(where(line_number, 1) + ": " + std::to_string(row.size()) +
-                         " values; expected " + std::to_string(expected) + " like line " +
-                         std::to_string(first_row_line));
+      const std::size_t row_start = values.size();
+      parse_row(line, line_number, values);
+      const std::size_t count = values.size() - row_start;
+      if (first_row_line == 0) {
+        first_row_line = line_number;
+        columns = count;
       }
-      rows.push_back(std::move(row));
+      if (rows == 0) step_line = line_number;
+      if (count != columns) {
+        throw ParseError(where(line_number, 1) + ": " + std::to_string(count) + " values; expected " +
+                         std::to_string(columns) + " like line " + std::to_string(first_row_line));
+      }
+      ++rows;
     }
     if (end == text.size()) break;
     position = end + 1;

@@ -2,102 +2,136 @@
 
 #include <algorithm>
 
-#include "dualpipe/eplb/packing.h"
-#include "dualpipe/eplb/replication.h"
+#include "reference_steps.h"
 
 namespace dualpipe::eplb {
 namespace {
 
-std::vector<int> inverse(const std::vector<int>& permutation) {
-  std::vector<int> inverted(permutation.size());
-  for (std::size_t i = 0; i < permutation.size(); ++i) inverted[permutation[i]] = static_cast<int>(i);
-  return inverted;
+// Buffers for planning layer after layer without allocating.
+struct DeepseekScratch {
+  std::vector<float> group_loads;   // [groups]
+  std::vector<int> group_node;      // [groups]: node of each group
+  std::vector<int> group_rank;      // [groups]: position of the group on its node
+  std::vector<int> mlog2log;        // [experts]: logical expert of each node-major position
+  std::vector<float> node_loads;    // [experts per node]
+  std::vector<int> replica_expert;  // [replicas per node]: node-local expert of each copy
+  std::vector<int> replica_rank;    // [replicas per node]: copy number of each copy
+  std::vector<int> copies;          // [experts per node]
+  std::vector<float> replica_loads; // [replicas per node]: load per copy
+  std::vector<int> replica_gpu;     // [replicas per node]: GPU (within the node) of each copy
+  std::vector<int> replica_slot;    // [replicas per node]: slot on that GPU
+  detail::StepScratch steps;
+};
+
+// The shape of one layer's plan.
+struct LayerShape {
+  int num_experts, num_groups, num_nodes, group_size, groups_per_node, experts_per_node, replicas_per_node,
+      gpus_per_node, replicas_per_gpu;
+
+  LayerShape(int experts, const PlanParameters& p) {
+    const bool hierarchical = deepseek_is_hierarchical(p);
+    num_experts = experts;
+    num_groups = hierarchical ? p.groups : 1;
+    num_nodes = hierarchical ? p.nodes : 1;
+    group_size = experts / num_groups;
+    groups_per_node = num_groups / num_nodes;
+    experts_per_node = experts / num_nodes;
+    replicas_per_node = p.replicas / num_nodes;
+    gpus_per_node = p.gpus / num_nodes;
+    replicas_per_gpu = p.replicas / p.gpus;
+  }
+};
+
+// Resizes every buffer for `shape` (allocates only the first time).
+void prepare(DeepseekScratch& s, const LayerShape& shape) {
+  s.group_loads.resize(shape.num_groups);
+  s.group_node.resize(shape.num_groups);
+  s.group_rank.resize(shape.num_groups);
+  s.mlog2log.resize(shape.num_experts);
+  s.node_loads.resize(shape.experts_per_node);
+  s.copies.resize(shape.experts_per_node);
+  for (auto* buffer : {&s.replica_expert, &s.replica_rank, &s.replica_gpu, &s.replica_slot}) {
+    buffer->resize(shape.replicas_per_node);
+  }
+  s.replica_loads.resize(shape.replicas_per_node);
 }
 
-// Sum of each group's loads, exact then rounded once to float32.
-std::vector<float> group_loads(const std::vector<float>& loads, int num_groups) {
-  const std::size_t group_size = loads.size() / static_cast<std::size_t>(num_groups);
-  std::vector<float> sums(static_cast<std::size_t>(num_groups));
-  for (int g = 0; g < num_groups; ++g) {
+// One layer: writes phy2log and the copy rank of each slot, [replicas] each.
+void plan_layer(const float* loads, const LayerShape& shape, DeepseekScratch& s, int* phy2log, int* rank) {
+  // Step 1: groups onto nodes, by group load (summed exactly, rounded once to float32).
+  for (int g = 0; g < shape.num_groups; ++g) {
     double sum = 0.0;
-    for (std::size_t i = 0; i < group_size; ++i) sum += loads[g * group_size + i];
-    sums[g] = static_cast<float>(sum);
+    for (int i = 0; i < shape.group_size; ++i) sum += loads[g * shape.group_size + i];
+    s.group_loads[g] = static_cast<float>(sum);
   }
-  return sums;
+  detail::pack_like_reference(s.group_loads.data(), shape.num_groups, shape.num_nodes, s.group_node.data(),
+                              s.group_rank.data(), s.steps);
+  // Node-major numbering ("mlog") of the logical experts.
+  for (int e = 0; e < shape.num_experts; ++e) {
+    const int g = e / shape.group_size;
+    const int mlog = (s.group_node[g] * shape.groups_per_node + s.group_rank[g]) * shape.group_size + e % shape.group_size;
+    s.mlog2log[mlog] = e;
+  }
+  for (int node = 0; node < shape.num_nodes; ++node) {
+    const int* node_experts = s.mlog2log.data() + node * shape.experts_per_node;
+    // Step 2: replicate within the node.
+    for (int m = 0; m < shape.experts_per_node; ++m) s.node_loads[m] = loads[node_experts[m]];
+    detail::replicate_in_order(s.node_loads.data(), shape.experts_per_node, shape.replicas_per_node,
+                               s.replica_expert.data(), s.replica_rank.data(), s.copies.data(), s.steps);
+    // Step 3: the node's copies onto its GPUs, by load per copy (float32).
+    for (int r = 0; r < shape.replicas_per_node; ++r) {
+      const int m = s.replica_expert[r];
+      s.replica_loads[r] = s.node_loads[m] / static_cast<float>(s.copies[m]);
+    }
+    detail::pack_like_reference(s.replica_loads.data(), shape.replicas_per_node, shape.gpus_per_node,
+                                s.replica_gpu.data(), s.replica_slot.data(), s.steps);
+    for (int r = 0; r < shape.replicas_per_node; ++r) {
+      const int slot = node * shape.replicas_per_node + s.replica_gpu[r] * shape.replicas_per_gpu + s.replica_slot[r];
+      phy2log[slot] = node_experts[s.replica_expert[r]];
+      rank[slot] = s.replica_rank[r];
+    }
+  }
 }
 
 }  // namespace
 
 DeepseekLayerPlan plan_deepseek_layer(const std::vector<float>& loads, const PlanParameters& p) {
-  const bool hierarchical = deepseek_is_hierarchical(p);
-  const int num_groups = hierarchical ? p.groups : 1;
-  const int num_nodes = hierarchical ? p.nodes : 1;
-  const int num_experts = static_cast<int>(loads.size());
-  const int group_size = num_experts / num_groups;
-  const int groups_per_node = num_groups / num_nodes;
-  const int experts_per_node = num_experts / num_nodes;
-  const int replicas_per_node = p.replicas / num_nodes;
-  const int gpus_per_node = p.gpus / num_nodes;
-  const int replicas_per_gpu = p.replicas / p.gpus;
-
-  // Step 1: groups onto nodes. Node-major numbering ("mlog") of the logical experts.
-  const PackAssignment group_packing = pack_like_reference(group_loads(loads, num_groups), num_nodes);
-  std::vector<int> log2mlog(loads.size());
-  for (int e = 0; e < num_experts; ++e) {
-    const int g = e / group_size;
-    log2mlog[e] = (group_packing.pack[g] * groups_per_node + group_packing.rank_in_pack[g]) *
-                      group_size + e % group_size;
-  }
-  const std::vector<int> mlog2log = inverse(log2mlog);
-
+  const LayerShape shape(static_cast<int>(loads.size()), p);
+  DeepseekScratch scratch;
+  prepare(scratch, shape);
   DeepseekLayerPlan plan{std::vector<int>(static_cast<std::size_t>(p.replicas)),
                          std::vector<int>(static_cast<std::size_t>(p.replicas))};
-  for (int node = 0; node < num_nodes; ++node) {
-    // Step 2: replicate within the node.
-    std::vector<float> node_loads(static_cast<std::size_t>(experts_per_node));
-    for (int m = 0; m < experts_per_node; ++m) node_loads[m] = loads[mlog2log[node * experts_per_node + m]];
-    const Replication replication = replicate_in_order(node_loads, replicas_per_node);
-    // Step 3: the node's replicas onto its GPUs, by load per copy.
-    std::vector<float> replica_loads(static_cast<std::size_t>(replicas_per_node));
-    for (int r = 0; r < replicas_per_node; ++r) {
-      const int m = replication.phy2log[r];
-      replica_loads[r] = node_loads[m] / static_cast<float>(replication.count[m]);
-    }
-    const PackAssignment gpu_packing = pack_like_reference(replica_loads, gpus_per_node);
-    for (int r = 0; r < replicas_per_node; ++r) {
-      const int slot = node * replicas_per_node + gpu_packing.pack[r] * replicas_per_gpu +
-                       gpu_packing.rank_in_pack[r];
-      plan.phy2log[slot] = mlog2log[node * experts_per_node + replication.phy2log[r]];
-      plan.rank[slot] = replication.rank[r];
-    }
-  }
+  plan_layer(loads.data(), shape, scratch, plan.phy2log.data(), plan.rank.data());
   return plan;
 }
 
 Placement plan_deepseek(const LoadMatrix& loads, const PlanParameters& parameters) {
   validate_loads(loads);
   const int num_experts = static_cast<int>(loads.cols());
+  const int num_layers = static_cast<int>(loads.rows());
   validate_parameters(parameters, num_experts);
-  std::vector<DeepseekLayerPlan> layers;
-  layers.reserve(static_cast<std::size_t>(loads.rows()));
-  for (int layer = 0; layer < loads.rows(); ++layer) {
-    layers.push_back(plan_deepseek_layer(layer_loads(loads, layer), parameters));
-  }
+  const LayerShape shape(num_experts, parameters);
+  const auto replicas = static_cast<std::size_t>(parameters.replicas);
+  DeepseekScratch scratch;
+  prepare(scratch, shape);
   Placement placement;
+  placement.phy2log.assign(static_cast<std::size_t>(num_layers), std::vector<int>(replicas));
+  placement.logcnt.assign(static_cast<std::size_t>(num_layers), std::vector<int>(static_cast<std::size_t>(num_experts), 0));
+  std::vector<int> ranks(static_cast<std::size_t>(num_layers) * replicas);  // [layers][replicas]
   int max_copies = 0;
-  for (auto& layer : layers) {
-    std::vector<int> count(static_cast<std::size_t>(num_experts), 0);
-    for (int expert : layer.phy2log) max_copies = std::max(max_copies, ++count[expert]);
-    placement.logcnt.push_back(std::move(count));
+  for (int layer = 0; layer < num_layers; ++layer) {
+    std::vector<int>& phy2log = placement.phy2log[layer];
+    plan_layer(loads.data() + static_cast<std::ptrdiff_t>(layer) * num_experts, shape, scratch, phy2log.data(),
+               ranks.data() + layer * replicas);
+    for (int expert : phy2log) max_copies = std::max(max_copies, ++placement.logcnt[layer][expert]);
   }
-  for (auto& layer : layers) {
-    std::vector<std::vector<int>> log2phy(static_cast<std::size_t>(num_experts),
-                                          std::vector<int>(static_cast<std::size_t>(max_copies), -1));
-    for (std::size_t slot = 0; slot < layer.phy2log.size(); ++slot) {
-      log2phy[layer.phy2log[slot]][layer.rank[slot]] = static_cast<int>(slot);
+  placement.log2phy.resize(static_cast<std::size_t>(num_layers));
+  for (int layer = 0; layer < num_layers; ++layer) {
+    auto& log2phy = placement.log2phy[layer];
+    log2phy.assign(static_cast<std::size_t>(num_experts), std::vector<int>(static_cast<std::size_t>(max_copies), -1));
+    for (std::size_t slot = 0; slot < replicas; ++slot) {
+      log2phy[placement.phy2log[layer][slot]][ranks[layer * replicas + slot]] = static_cast<int>(slot);
     }
-    placement.log2phy.push_back(std::move(log2phy));
-    placement.phy2log.push_back(std::move(layer.phy2log));
   }
   return placement;
 }

@@ -1,17 +1,17 @@
 #include "dualpipe/eplb/lower_bound.h"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
-#include <queue>
 #include <utility>
 
 namespace dualpipe::eplb {
 namespace {
 
-// max(m*(R), slot bound) for S slots per GPU and at most max_copies copies per expert (see header).
-double slot_bound(const std::vector<float>& loads, int num_replicas, int slots_per_gpu,
-                  int max_copies) {
-  const std::vector<double> m_star = min_max_load_per_copy(loads, num_replicas, max_copies);
+// max(m*(R), slot bound) for S slots per GPU and at most max_copies copies per expert (see header);
+// m_star = min_max_load_per_copy(loads, num_replicas, max_copies).
+double slot_bound(const std::vector<double>& m_star, const std::vector<float>& loads, int num_replicas,
+                  int slots_per_gpu, int max_copies) {
   const int num_experts = static_cast<int>(loads.size());
   const double top = m_star.back();
   if (slots_per_gpu == 1) return top;
@@ -48,28 +48,47 @@ double least_heaviest_node(const std::vector<double>& ascending_groups, int per_
 std::vector<double> min_max_load_per_copy(const std::vector<float>& loads, int num_replicas,
                                           int max_copies) {
   // Greedy: each extra copy goes to the expert with the largest load per copy, optimal at every step.
-  std::vector<int> copies(loads.size(), 1);
-  std::priority_queue<std::pair<double, int>> queue;
-  double capped_max = 0.0;  // largest load per copy among experts that reached max_copies
-  for (std::size_t e = 0; e < loads.size(); ++e) {
+  // With X extra copies only the X + 1 heaviest experts can get one (an expert that has no extra copy
+  // yet always beats a lighter one), so the heap holds those and `rest` is the largest other load.
+  const std::size_t extras = static_cast<std::size_t>(std::max<int>(0, num_replicas - static_cast<int>(loads.size())));
+  const std::size_t candidates = std::min(loads.size(), extras + 1);
+  std::vector<float> heaviest(loads);
+  std::nth_element(heaviest.begin(), heaviest.begin() + static_cast<std::ptrdiff_t>(candidates - 1), heaviest.end(),
+                   std::greater<float>());
+  const double rest = candidates < heaviest.size()
+                          ? *std::max_element(heaviest.begin() + static_cast<std::ptrdiff_t>(candidates), heaviest.end())
+                          : 0.0;
+  // A max-heap of (load per copy, copies, load) of the candidates below the cap.
+  struct Candidate {
+    double per_copy;
+    int copies;
+    float load;
+    bool operator<(const Candidate& other) const { return per_copy < other.per_copy; }
+  };
+  std::vector<Candidate> heap;
+  double capped_max = rest;  // largest load per copy outside the heap
+  for (std::size_t i = 0; i < candidates; ++i) {
     if (max_copies > 1) {
-      queue.emplace(loads[e], static_cast<int>(e));
+      heap.push_back({heaviest[i], 1, heaviest[i]});
     } else {
-      capped_max = std::max(capped_max, static_cast<double>(loads[e]));
+      capped_max = std::max(capped_max, static_cast<double>(heaviest[i]));
     }
   }
+  std::make_heap(heap.begin(), heap.end());
   std::vector<double> result;
-  auto current_max = [&] { return std::max(capped_max, queue.empty() ? 0.0 : queue.top().first); };
+  result.reserve(extras + 1);
+  auto current_max = [&] { return std::max(capped_max, heap.empty() ? 0.0 : heap.front().per_copy); };
   result.push_back(current_max());
-  for (int extra = static_cast<int>(loads.size()); extra < num_replicas; ++extra) {
-    if (!queue.empty()) {
-      const int e = queue.top().second;
-      queue.pop();
-      const double per_copy = static_cast<double>(loads[e]) / ++copies[e];
-      if (copies[e] < max_copies) {
-        queue.emplace(per_copy, e);
+  for (std::size_t extra = 0; extra < extras; ++extra) {
+    if (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end());
+      Candidate& top = heap.back();
+      top.per_copy = static_cast<double>(top.load) / ++top.copies;
+      if (top.copies < max_copies) {
+        std::push_heap(heap.begin(), heap.end());
       } else {
-        capped_max = std::max(capped_max, per_copy);
+        capped_max = std::max(capped_max, top.per_copy);
+        heap.pop_back();
       }
     }
     result.push_back(current_max());
@@ -80,9 +99,10 @@ std::vector<double> min_max_load_per_copy(const std::vector<float>& loads, int n
 LayerLowerBound layer_lower_bound(const std::vector<float>& loads, const PlanParameters& p) {
   const double total = std::accumulate(loads.begin(), loads.end(), 0.0);
   const int slots_per_gpu = p.replicas_per_gpu();
+  const std::vector<double> m_star = min_max_load_per_copy(loads, p.replicas, p.gpus);
   LayerLowerBound bound;
-  bound.basic = std::max(total / p.gpus, min_max_load_per_copy(loads, p.replicas, p.gpus).back());
-  bound.global = std::max(bound.basic, slot_bound(loads, p.replicas, slots_per_gpu, p.gpus));
+  bound.basic = std::max(total / p.gpus, m_star.back());
+  bound.global = std::max(bound.basic, slot_bound(m_star, loads, p.replicas, slots_per_gpu, p.gpus));
   if (!keeps_groups_on_nodes(p)) return bound;
 
   const std::size_t group_size = loads.size() / static_cast<std::size_t>(p.groups);
@@ -92,7 +112,8 @@ LayerLowerBound layer_lower_bound(const std::vector<float>& loads, const PlanPar
   const double heaviest_node = std::max(total / p.nodes, least_heaviest_node(groups, p.groups / p.nodes));
   bound.hierarchical =
       std::max({bound.global, heaviest_node / p.gpus_per_node(),
-                slot_bound(loads, p.replicas, slots_per_gpu, p.gpus_per_node())});
+                slot_bound(min_max_load_per_copy(loads, p.replicas, p.gpus_per_node()), loads, p.replicas,
+                           slots_per_gpu, p.gpus_per_node())});
   return bound;
 }
 

@@ -7,124 +7,110 @@
 #include <map>
 #include <stdexcept>
 
+#include "chunked_text.h"
 #include "dualpipe/eplb/parse_error.h"
 
 namespace dualpipe::eplb {
 namespace {
 
-void append_number(std::string& out, int value) {
-  char buffer[16];
-  out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
-}
+using detail::ChunkedText;
 
-// Appends "[a, b, c]".
-void append_list(std::string& out, const std::vector<int>& values) {
-  out += '[';
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ", ";
-    append_number(out, values[i]);
-  }
-  out += ']';
-}
-
-std::string flow_list(const std::vector<int>& values) {
-  std::string out;
-  append_list(out, values);
-  return out;
-}
-
-// Appends rows as "[[...],\n<indent>[...]]".
-void append_rows(std::string& out, const std::vector<std::vector<int>>& rows, const char* indent) {
-  out += '[';
+// Rows as "[[...],\n<indent>[...]]".
+void write_rows(ChunkedText& out, const std::vector<std::vector<int>>& rows, std::string_view indent) {
+  out << '[';
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (i) (out += ",\n") += indent;
-    append_list(out, rows[i]);
+    if (i) out << ",\n" << indent;
+    out.list(rows[i]);
   }
-  out += ']';
+  out << ']';
 }
 
-std::string json_rows(const std::vector<std::vector<int>>& rows, const char* indent) {
-  std::string out;
-  append_rows(out, rows, indent);
-  return out;
-}
-
-std::string json_plan(const PlanDocument& d, bool sglang) {
-  if (sglang) return "{\"physical_to_logical_map\": " + json_rows(d.placement.phy2log, "  ") + "}\n";
+void write_json(ChunkedText& out, const PlanDocument& d) {
   const PlanParameters& p = d.parameters;
-  std::string text = "{\n  \"policy\": \"" + d.policy + "\",\n";
-  text += "  \"replicas\": " + std::to_string(p.replicas) + ", \"groups\": " + std::to_string(p.groups) +
-          ", \"nodes\": " + std::to_string(p.nodes) + ", \"gpus\": " + std::to_string(p.gpus) + ",\n";
-  if (d.replicas_moved) text += "  \"replicas_moved\": " + std::to_string(*d.replicas_moved) + ",\n";
-  text += "  \"phy2log\": " + json_rows(d.placement.phy2log, "    ") + ",\n";
-  text += "  \"log2phy\": [";
+  out << "{\n  \"policy\": \"" << d.policy << "\",\n";
+  out << "  \"replicas\": " << p.replicas << ", \"groups\": " << p.groups << ", \"nodes\": " << p.nodes
+      << ", \"gpus\": " << p.gpus << ",\n";
+  if (d.replicas_moved) out << "  \"replicas_moved\": " << *d.replicas_moved << ",\n";
+  out << "  \"phy2log\": ";
+  write_rows(out, d.placement.phy2log, "    ");
+  out << ",\n  \"log2phy\": [";
   for (std::size_t l = 0; l < d.placement.log2phy.size(); ++l) {
-    if (l) text += ",\n    ";
-    append_rows(text, d.placement.log2phy[l], "     ");
+    if (l) out << ",\n    ";
+    write_rows(out, d.placement.log2phy[l], "     ");
   }
-  text += "],\n  \"logcnt\": " + json_rows(d.placement.logcnt, "    ");
-  text += ",\n  \"layers\": [";
+  out << "],\n  \"logcnt\": ";
+  write_rows(out, d.placement.logcnt, "    ");
+  out << ",\n  \"layers\": [";
   for (std::size_t l = 0; l < d.statistics.size(); ++l) {
     const LayerStatistics& s = d.statistics[l];
-    text += std::string(l ? ",\n    " : "\n    ") + "{\"layer\": " + std::to_string(l) +
-            ", \"max_gpu_load\": " + format_number(s.max_gpu_load) +
-            ", \"mean_gpu_load\": " + format_number(s.mean_gpu_load) +
-            ", \"lower_bound\": " + format_number(s.lower_bound.value()) +
-            ", \"lower_bound_global\": " + format_number(s.lower_bound.global) +
-            (s.lower_bound.hierarchical > 0.0
-                 ? ", \"lower_bound_hierarchical\": " + format_number(s.lower_bound.hierarchical)
-                 : std::string()) +
-            ", \"gap\": " + format_number(s.gap()) + ", \"balancedness\": " + format_number(s.balancedness()) + "}";
+    out << (l ? ",\n    " : "\n    ") << "{\"layer\": " << static_cast<int>(l) << ", \"max_gpu_load\": " << s.max_gpu_load
+        << ", \"mean_gpu_load\": " << s.mean_gpu_load << ", \"lower_bound\": " << s.lower_bound.value()
+        << ", \"lower_bound_global\": " << s.lower_bound.global;
+    if (s.lower_bound.hierarchical > 0.0) out << ", \"lower_bound_hierarchical\": " << s.lower_bound.hierarchical;
+    out << ", \"gap\": " << s.gap() << ", \"balancedness\": " << s.balancedness() << '}';
   }
-  return text + "]\n}\n";
+  out << "]\n}\n";
 }
 
-std::string yaml_plan(const PlanDocument& d) {
+void write_sglang(ChunkedText& out, const PlanDocument& d) {
+  out << "{\"physical_to_logical_map\": ";
+  write_rows(out, d.placement.phy2log, "  ");
+  out << "}\n";
+}
+
+void write_yaml(ChunkedText& out, const PlanDocument& d) {
   const PlanParameters& p = d.parameters;
-  std::string text = "policy: " + d.policy + "\nreplicas: " + std::to_string(p.replicas) +
-                     "\ngroups: " + std::to_string(p.groups) + "\nnodes: " + std::to_string(p.nodes) +
-                     "\ngpus: " + std::to_string(p.gpus) + "\n";
-  if (d.replicas_moved) text += "replicas_moved: " + std::to_string(*d.replicas_moved) + "\n";
-  text += "phy2log:\n";
-  for (const auto& row : d.placement.phy2log) text += "  - " + flow_list(row) + "\n";
-  text += "log2phy:\n";
-  for (const auto& layer : d.placement.log2phy) {
-    text += "  - [";
-    for (std::size_t e = 0; e < layer.size(); ++e) {
-      if (e) text += ", ";
-      append_list(text, layer[e]);
-    }
-    text += "]\n";
+  out << "policy: " << d.policy << "\nreplicas: " << p.replicas << "\ngroups: " << p.groups
+      << "\nnodes: " << p.nodes << "\ngpus: " << p.gpus << '\n';
+  if (d.replicas_moved) out << "replicas_moved: " << *d.replicas_moved << '\n';
+  out << "phy2log:\n";
+  for (const auto& row : d.placement.phy2log) {
+    out << "  - ";
+    out.list(row);
+    out << '\n';
   }
-  text += "logcnt:\n";
-  for (const auto& row : d.placement.logcnt) text += "  - " + flow_list(row) + "\n";
-  if (!d.statistics.empty()) text += "layers:\n";
+  out << "log2phy:\n";
+  for (const auto& layer : d.placement.log2phy) {
+    out << "  - [";
+    for (std::size_t e = 0; e < layer.size(); ++e) {
+      if (e) out << ", ";
+      out.list(layer[e]);
+    }
+    out << "]\n";
+  }
+  out << "logcnt:\n";
+  for (const auto& row : d.placement.logcnt) {
+    out << "  - ";
+    out.list(row);
+    out << '\n';
+  }
+  if (!d.statistics.empty()) out << "layers:\n";
   for (std::size_t l = 0; l < d.statistics.size(); ++l) {
     const LayerStatistics& s = d.statistics[l];
-    text += "  - {layer: " + std::to_string(l) + ", max_gpu_load: " + format_number(s.max_gpu_load) +
-            ", mean_gpu_load: " + format_number(s.mean_gpu_load) +
-            ", lower_bound: " + format_number(s.lower_bound.value()) +
-            ", gap: " + format_number(s.gap()) + ", balancedness: " + format_number(s.balancedness()) + "}\n";
+    out << "  - {layer: " << static_cast<int>(l) << ", max_gpu_load: " << s.max_gpu_load
+        << ", mean_gpu_load: " << s.mean_gpu_load << ", lower_bound: " << s.lower_bound.value()
+        << ", gap: " << s.gap() << ", balancedness: " << s.balancedness() << "}\n";
   }
-  return text;
 }
 
-std::string csv_plan(const PlanDocument& d) {
-  std::string text;
+void write_csv(ChunkedText& out, const PlanDocument& d) {
   for (const auto& row : d.placement.phy2log) {
-    for (std::size_t i = 0; i < row.size(); ++i) text += (i ? "," : "") + std::to_string(row[i]);
-    text += "\n";
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (i) out << ',';
+      out << row[i];
+    }
+    out << '\n';
   }
-  return text;
 }
 
-std::string trtllm_plan(const PlanDocument& d) {
-  std::string text = "initial_global_assignments:\n";
+void write_trtllm(ChunkedText& out, const PlanDocument& d) {
+  out << "initial_global_assignments:\n";
   for (std::size_t l = 0; l < d.placement.phy2log.size(); ++l) {
-    text += "  " + std::to_string(d.first_layer + static_cast<int>(l)) + ": " +
-            flow_list(d.placement.phy2log[l]) + "\n";
+    out << "  " << d.first_layer + static_cast<int>(l) << ": ";
+    out.list(d.placement.phy2log[l]);
+    out << '\n';
   }
-  return text + "num_slots: " + std::to_string(d.parameters.replicas) + "\nlayer_updates_per_iter: 0\n";
+  out << "num_slots: " << d.parameters.replicas << "\nlayer_updates_per_iter: 0\n";
 }
 
 // --- reading ---
@@ -258,15 +244,22 @@ PlanFormat parse_plan_format(const std::string& name) {
   throw std::invalid_argument("--format '" + name + "': expected json, yaml, csv, sglang or trtllm");
 }
 
-std::string format_plan(const PlanDocument& document, PlanFormat format) {
+void write_plan(const PlanDocument& document, PlanFormat format, const TextSink& sink) {
+  ChunkedText out(sink);
   switch (format) {
-    case PlanFormat::kJson: return json_plan(document, false);
-    case PlanFormat::kSglang: return json_plan(document, true);
-    case PlanFormat::kYaml: return yaml_plan(document);
-    case PlanFormat::kCsv: return csv_plan(document);
-    case PlanFormat::kTrtllm: return trtllm_plan(document);
+    case PlanFormat::kJson: write_json(out, document); break;
+    case PlanFormat::kSglang: write_sglang(out, document); break;
+    case PlanFormat::kYaml: write_yaml(out, document); break;
+    case PlanFormat::kCsv: write_csv(out, document); break;
+    case PlanFormat::kTrtllm: write_trtllm(out, document); break;
   }
-  return {};
+  out.flush();
+}
+
+std::string format_plan(const PlanDocument& document, PlanFormat format) {
+  std::string text;
+  write_plan(document, format, [&](std::string_view piece) { text += piece; });
+  return text;
 }
 
 std::vector<std::vector<int>> parse_plan_phy2log(std::string_view content) {

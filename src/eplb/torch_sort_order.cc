@@ -6,14 +6,8 @@
 namespace dualpipe::eplb {
 namespace {
 
-// One sort element: the value and the index it had in the input.
-struct Keyed {
-  float value;
-  int index;
-};
-
 // "a goes before b" in a descending sort: a strictly larger value.
-bool before(const Keyed& a, const Keyed& b) { return a.value > b.value; }
+bool before(const IndexedValue& a, const IndexedValue& b) { return a.value > b.value; }
 
 constexpr std::ptrdiff_t kInsertionThreshold = 16;
 
@@ -27,7 +21,7 @@ int floor_log2(std::ptrdiff_t n) {
 }
 
 // Moves `value` up from `hole` towards `top` while its parent goes after it.
-void sift_up(Keyed* heap, std::ptrdiff_t hole, std::ptrdiff_t top, Keyed value) {
+void sift_up(IndexedValue* heap, std::ptrdiff_t hole, std::ptrdiff_t top, IndexedValue value) {
   std::ptrdiff_t parent = (hole - 1) / 2;
   while (hole > top && before(heap[parent], value)) {
     heap[hole] = heap[parent];
@@ -38,7 +32,7 @@ void sift_up(Keyed* heap, std::ptrdiff_t hole, std::ptrdiff_t top, Keyed value) 
 }
 
 // Fills `hole` by walking down to a leaf along the larger child, then sifts `value` up from there.
-void adjust_heap(Keyed* heap, std::ptrdiff_t hole, std::ptrdiff_t length, Keyed value) {
+void adjust_heap(IndexedValue* heap, std::ptrdiff_t hole, std::ptrdiff_t length, IndexedValue value) {
   const std::ptrdiff_t top = hole;
   std::ptrdiff_t child = hole;
   while (child < (length - 1) / 2) {
@@ -56,7 +50,7 @@ void adjust_heap(Keyed* heap, std::ptrdiff_t hole, std::ptrdiff_t length, Keyed 
 }
 
 // Heapsort of [first, last): the fallback once quicksort recursion gets too deep.
-void heap_sort(Keyed* first, Keyed* last) {
+void heap_sort(IndexedValue* first, IndexedValue* last) {
   const std::ptrdiff_t length = last - first;
   if (length < 2) return;
   for (std::ptrdiff_t parent = (length - 2) / 2;; --parent) {
@@ -65,14 +59,14 @@ void heap_sort(Keyed* first, Keyed* last) {
   }
   while (last - first > 1) {
     --last;
-    const Keyed value = *last;
+    const IndexedValue value = *last;
     *last = *first;
     adjust_heap(first, 0, last - first, value);
   }
 }
 
 // Puts the median of *a, *b, *c into *result.
-void move_median_to_first(Keyed* result, Keyed* a, Keyed* b, Keyed* c) {
+void move_median_to_first(IndexedValue* result, IndexedValue* a, IndexedValue* b, IndexedValue* c) {
   if (before(*a, *b)) {
     if (before(*b, *c)) {
       std::swap(*result, *b);
@@ -91,7 +85,7 @@ void move_median_to_first(Keyed* result, Keyed* a, Keyed* b, Keyed* c) {
 }
 
 // Hoare partition of [first, last) around *pivot, without bounds checks (the pivot is a sentinel).
-Keyed* partition_around(Keyed* first, Keyed* last, const Keyed* pivot) {
+IndexedValue* partition_around(IndexedValue* first, IndexedValue* last, const IndexedValue* pivot) {
   while (true) {
     while (before(*first, *pivot)) ++first;
     --last;
@@ -102,25 +96,25 @@ Keyed* partition_around(Keyed* first, Keyed* last, const Keyed* pivot) {
   }
 }
 
-void introsort_loop(Keyed* first, Keyed* last, int depth_limit) {
+void introsort_loop(IndexedValue* first, IndexedValue* last, int depth_limit) {
   while (last - first > kInsertionThreshold) {
     if (depth_limit == 0) {
       heap_sort(first, last);
       return;
     }
     --depth_limit;
-    Keyed* middle = first + (last - first) / 2;
+    IndexedValue* middle = first + (last - first) / 2;
     move_median_to_first(first, first + 1, middle, last - 1);
-    Keyed* cut = partition_around(first + 1, last, first);
+    IndexedValue* cut = partition_around(first + 1, last, first);
     introsort_loop(cut, last, depth_limit);
     last = cut;
   }
 }
 
 // Inserts *position into the sorted run before it; something before it is known to stop the walk.
-void linear_insert(Keyed* position) {
-  const Keyed value = *position;
-  Keyed* next = position - 1;
+void linear_insert(IndexedValue* position) {
+  const IndexedValue value = *position;
+  IndexedValue* next = position - 1;
   while (before(value, *next)) {
     *position = *next;
     position = next;
@@ -129,12 +123,12 @@ void linear_insert(Keyed* position) {
   *position = value;
 }
 
-void insertion_sort(Keyed* first, Keyed* last) {
+void insertion_sort(IndexedValue* first, IndexedValue* last) {
   if (first == last) return;
-  for (Keyed* i = first + 1; i != last; ++i) {
+  for (IndexedValue* i = first + 1; i != last; ++i) {
     if (before(*i, *first)) {
-      const Keyed value = *i;
-      for (Keyed* j = i; j != first; --j) *j = *(j - 1);
+      const IndexedValue value = *i;
+      for (IndexedValue* j = i; j != first; --j) *j = *(j - 1);
       *first = value;
     } else {
       linear_insert(i);
@@ -142,10 +136,10 @@ void insertion_sort(Keyed* first, Keyed* last) {
   }
 }
 
-void final_insertion_sort(Keyed* first, Keyed* last) {
+void final_insertion_sort(IndexedValue* first, IndexedValue* last) {
   if (last - first > kInsertionThreshold) {
     insertion_sort(first, first + kInsertionThreshold);
-    for (Keyed* i = first + kInsertionThreshold; i != last; ++i) linear_insert(i);
+    for (IndexedValue* i = first + kInsertionThreshold; i != last; ++i) linear_insert(i);
   } else {
     insertion_sort(first, last);
   }
@@ -153,15 +147,17 @@ void final_insertion_sort(Keyed* first, Keyed* last) {
 
 }  // namespace
 
+void sort_like_torch_descending(IndexedValue* items, std::size_t count) {
+  if (count == 0) return;
+  IndexedValue* last = items + count;
+  introsort_loop(items, last, 2 * floor_log2(last - items));
+  final_insertion_sort(items, last);
+}
+
 std::vector<int> torch_descending_order(const std::vector<float>& values) {
-  std::vector<Keyed> keyed(values.size());
+  std::vector<IndexedValue> keyed(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) keyed[i] = {values[i], static_cast<int>(i)};
-  if (!keyed.empty()) {
-    Keyed* first = keyed.data();
-    Keyed* last = first + keyed.size();
-    introsort_loop(first, last, 2 * floor_log2(last - first));
-    final_insertion_sort(first, last);
-  }
+  sort_like_torch_descending(keyed.data(), keyed.size());
   std::vector<int> order(values.size());
   for (std::size_t i = 0; i < keyed.size(); ++i) order[i] = keyed[i].index;
   return order;

@@ -1,6 +1,7 @@
 // Plan files: writing a placement as JSON, YAML, CSV, SGLang or TensorRT-LLM input, and reading one back.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,7 +32,14 @@ struct PlanDocument {
   int first_layer = 0;                      // layer number of row 0 (TensorRT-LLM keys)
 };
 
-// The file text of `document` in `format`.
+// Receives a file's text piece by piece, in order.
+using TextSink = std::function<void(std::string_view)>;
+
+// Streams the file text of `document` in `format` to `sink` in pieces of about 64 KiB, built in one
+// reused buffer (a plan of 58 layers x 288 slots is about 0.8 MB of JSON).
+void write_plan(const PlanDocument& document, PlanFormat format, const TextSink& sink);
+
+// The whole file text of `document` in `format` (what write_plan streams).
 std::string format_plan(const PlanDocument& document, PlanFormat format);
 
 // phy2log rows of a plan file in any of the formats above (JSON "phy2log" or
