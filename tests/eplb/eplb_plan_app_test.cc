@@ -184,6 +184,29 @@ TEST_F(EplbPlanApp, RejectsEveryKindOfBadLoadFileWithOneLineNamingIt) {
   expect_rejected(write("types.yaml", "loads:\n  - [1, {a: 1}]\n"), "types.yaml: line 2, column 9: expected a number");
   expect_rejected(write("bad.npy", std::string("\x93NUMPY\x01\x00\x10\x00{'descr': '<f4'", 25)), "bad.npy: ");
   expect_rejected(path("missing.csv"), "missing.csv: cannot open");
+  fs::create_directories(path("folder.csv"));
+  expect_rejected(path("folder.csv"), "folder.csv: cannot read (Is a directory)");
+}
+
+TEST_F(EplbPlanApp, ReadsLoadsFromAPipe) {
+  const std::string loads = write("loads.csv", kReadmeCsv);
+  const ProcessResult piped = run("/dev/stdin " + std::string(kReadmeParameters) + " --policy deepseek --format csv < " + loads);
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out, run(loads + " " + kReadmeParameters + " --policy deepseek --format csv").out);
+}
+
+TEST_F(EplbPlanApp, LeavesNoFileWhenAnOutputCannotBeWritten) {
+  // The plan is written (to a temporary) before the SVG fails; the temporary must go too.
+  const std::string loads = write("loads.csv", kReadmeCsv);
+  const ProcessResult r = run(loads + " " + kReadmeParameters + " -o " + path("plan.json") + " --svg " +
+                              path("missing_dir/plan.svg"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "eplb-plan: " + path("missing_dir/plan.svg") + ": cannot write: No such file or directory\n");
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_TRUE(entry.path().filename() == "loads.csv" || entry.path().filename() == "stdout" ||
+                entry.path().filename() == "stderr")
+        << entry.path();
+  }
 }
 
 TEST_F(EplbPlanApp, RejectsImpossibleParametersNamingThem) {

@@ -4,7 +4,9 @@
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <string_view>
 
 #include "dualpipe/eplb/deepseek_policy.h"
 #include "dualpipe/eplb/parse_error.h"
@@ -59,6 +61,49 @@ TEST(FormatPlan, TrtllmKeysLayersFromTheFirstLayerNumber) {
   EXPECT_EQ(root["num_slots"].as<int>(), 16);
   EXPECT_EQ(root["layer_updates_per_iter"].as<int>(), 0);
   EXPECT_EQ(root["initial_global_assignments"][4].as<std::vector<int>>(), d.placement.phy2log[1]);
+}
+
+TEST(FormatPlan, WritesTheReadmeExampleAsCsvAndTrtllmTextExactly) {
+  PlanDocument d = readme_document();
+  EXPECT_EQ(format_plan(d, PlanFormat::kCsv), "5,6,5,7,8,4,3,4,10,9,10,2,0,1,11,1\n7,10,6,8,6,11,8,9,2,4,5,1,5,0,3,1\n");
+  d.first_layer = 1000;  // four-digit keys take the slow number path
+  EXPECT_EQ(format_plan(d, PlanFormat::kTrtllm),
+            "initial_global_assignments:\n"
+            "  1000: [5, 6, 5, 7, 8, 4, 3, 4, 10, 9, 10, 2, 0, 1, 11, 1]\n"
+            "  1001: [7, 10, 6, 8, 6, 11, 8, 9, 2, 4, 5, 1, 5, 0, 3, 1]\n"
+            "num_slots: 16\nlayer_updates_per_iter: 0\n");
+}
+
+TEST(WritePlan, StreamsFormatPlansTextInPiecesOfAtMost64KiB) {
+  // 58 layers x 256 experts into 288 slots.
+  LoadMatrix loads(58, 256);
+  for (Eigen::Index l = 0; l < loads.rows(); ++l) {
+    for (Eigen::Index e = 0; e < loads.cols(); ++e) loads(l, e) = static_cast<float>((l * 7919 + e * 104729) % 1000 + 1);
+  }
+  PlanDocument d;
+  d.parameters = {288, 8, 4, 32};
+  d.policy = "deepseek";
+  d.placement = plan_deepseek(loads, d.parameters);
+  d.statistics = placement_statistics(d.placement, loads, d.parameters);
+  for (const PlanFormat format : {PlanFormat::kJson, PlanFormat::kYaml, PlanFormat::kCsv}) {
+    std::string streamed;
+    std::vector<std::size_t> sizes;
+    write_plan(d, format, [&](std::string_view piece) {
+      streamed += piece;
+      sizes.push_back(piece.size());
+    });
+    EXPECT_EQ(streamed, format_plan(d, format));
+    EXPECT_EQ(parse_plan_phy2log(streamed), d.placement.phy2log);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      EXPECT_LE(sizes[i], 64u * 1024u);
+      if (i + 1 < sizes.size()) {
+        EXPECT_GE(sizes[i], 63u * 1024u) << "piece " << i << " of " << sizes.size();
+      }
+    }
+  }
+  std::size_t json_pieces = 0;
+  write_plan(d, PlanFormat::kJson, [&](std::string_view) { ++json_pieces; });
+  EXPECT_GT(json_pieces, 3u);  // about 0.4 MB of JSON
 }
 
 TEST(ParsePlanPhy2log, NamesThePositionOfBadIds) {
