@@ -1,4 +1,5 @@
-// InputFile: the bytes of a file the app reads (memory-mapped when it is a regular file, else read).
+// InputFile: the bytes of a file the app reads (memory-mapped when it is a regular file, else
+// read).
 #pragma once
 
 #include <string>
@@ -9,7 +10,8 @@ namespace dualpipe::apps {
 // A whole input file, read-only, for as long as the object lives.
 class InputFile {
  public:
-  // Maps or reads `path`. Throws std::runtime_error "PATH: cannot open ..." / "PATH: cannot read ...".
+  // Maps or reads `path`. Throws std::runtime_error "PATH: cannot open ..." / "PATH: cannot read
+  // ...".
   explicit InputFile(const std::string& path);
   ~InputFile();
   InputFile(const InputFile&) = delete;

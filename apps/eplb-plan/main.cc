@@ -2,7 +2,6 @@
 //   eplb-plan LOADS --replicas R --groups G --nodes N --gpus P [--policy balanced|deepseek] ...
 //   eplb-plan replay LOADS ... --interval K
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -29,7 +28,8 @@ namespace {
 
 // A user error tied to a file: printed as "FILE: message".
 struct FileError : std::runtime_error {
-  FileError(const std::string& path, const std::string& message) : std::runtime_error(path + ": " + message) {}
+  FileError(const std::string& path, const std::string& message)
+      : std::runtime_error(path + ": " + message) {}
 };
 
 // Flags shared by planning and replay.
@@ -59,7 +59,8 @@ struct ReplayOptions {
 
 eplb::LoadSeries read_loads(const std::string& path) {
   const dualpipe::apps::InputFile file(path);
-  if (dualpipe::apps::is_torch_file(path, file.text())) return dualpipe::apps::read_sglang_dump(path, file.text());
+  if (dualpipe::apps::is_torch_file(path, file.text()))
+    return dualpipe::apps::read_sglang_dump(path, file.text());
   try {
     return eplb::parse_loads(file.text(), path);
   } catch (const eplb::ParseError& error) {
@@ -81,7 +82,8 @@ eplb::Placement read_previous(const std::string& path, int num_experts) {
 std::optional<eplb::MigrationOptions> migration_options(const CommonOptions& common) {
   if (common.max_moves < 0 && common.min_gain == 0.0) return std::nullopt;
   if (common.min_gain < 0.0 || common.min_gain >= 1.0) {
-    throw std::invalid_argument("--min-gain must be in [0, 1) (got " + std::to_string(common.min_gain) + ")");
+    throw std::invalid_argument("--min-gain must be in [0, 1) (got " +
+                                std::to_string(common.min_gain) + ")");
   }
   eplb::MigrationOptions options;
   if (common.max_moves >= 0) options.max_moves = common.max_moves;
@@ -90,10 +92,12 @@ std::optional<eplb::MigrationOptions> migration_options(const CommonOptions& com
 }
 
 // Per-GPU loads summed over layers.
-std::vector<double> summed_gpu_loads(const eplb::Placement& placement, const eplb::LoadMatrix& loads, int gpus) {
+std::vector<double> summed_gpu_loads(const eplb::Placement& placement,
+                                     const eplb::LoadMatrix& loads, int gpus) {
   std::vector<double> total(static_cast<std::size_t>(gpus), 0.0);
   for (int layer = 0; layer < placement.num_layers(); ++layer) {
-    const auto per_gpu = eplb::gpu_loads(placement.phy2log[layer], eplb::layer_loads(loads, layer), gpus);
+    const auto per_gpu =
+        eplb::gpu_loads(placement.phy2log[layer], eplb::layer_loads(loads, layer), gpus);
     for (int g = 0; g < gpus; ++g) total[g] += per_gpu[g];
   }
   return total;
@@ -121,7 +125,8 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
   std::optional<eplb::Placement> previous;
   if (!options.previous_path.empty()) {
     previous = read_previous(options.previous_path, static_cast<int>(loads.cols()));
-    eplb::Replan replan = eplb::replan(loads, p, policy, *previous, migration.value_or(eplb::MigrationOptions{}));
+    eplb::Replan replan =
+        eplb::replan(loads, p, policy, *previous, migration.value_or(eplb::MigrationOptions{}));
     document.placement = std::move(replan.placement);
     document.replicas_moved = replan.replicas_moved;
   } else {
@@ -130,17 +135,20 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
   document.statistics = eplb::placement_statistics(document.placement, loads, p);
 
   StagedOutputs outputs;
-  outputs.add(options.output, [&](const eplb::TextSink& sink) { eplb::write_plan(document, format, sink); });
+  outputs.add(options.output,
+              [&](const eplb::TextSink& sink) { eplb::write_plan(document, format, sink); });
   if (!options.report.empty() || !options.svg_path.empty()) {
     // "Before" is the previous plan, else SGLang's trivial placement.
     const std::string before_name = previous ? "previous plan" : "trivial placement";
     const eplb::Placement before =
         previous ? std::move(*previous)
-                 : eplb::trivial_placement(static_cast<int>(loads.rows()), static_cast<int>(loads.cols()), p.replicas);
+                 : eplb::trivial_placement(static_cast<int>(loads.rows()),
+                                           static_cast<int>(loads.cols()), p.replicas);
     if (!options.report.empty()) {
-      dualpipe::apps::PlanReportInput report{document.policy, p, document.statistics,
-                                             eplb::placement_statistics(before, loads, p), before_name,
-                                             document.replicas_moved};
+      dualpipe::apps::PlanReportInput report{
+          document.policy,     p,
+          document.statistics, eplb::placement_statistics(before, loads, p),
+          before_name,         document.replicas_moved};
       const std::string text = options.report == "json" ? dualpipe::apps::plan_report_json(report)
                                                         : dualpipe::apps::plan_report_text(report);
       if (options.output == "-") {
@@ -151,8 +159,9 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
     }
     if (!options.svg_path.empty()) {
       outputs.add(options.svg_path,
-                  dualpipe::apps::gpu_load_chart(summed_gpu_loads(before, loads, p.gpus),
-                                                 summed_gpu_loads(document.placement, loads, p.gpus), before_name));
+                  dualpipe::apps::gpu_load_chart(
+                      summed_gpu_loads(before, loads, p.gpus),
+                      summed_gpu_loads(document.placement, loads, p.gpus), before_name));
     }
   }
   outputs.commit();
@@ -172,30 +181,35 @@ int run_replay(const CommonOptions& common, const ReplayOptions& options) {
   eplb::validate_parameters(common.parameters, static_cast<int>(series[0].cols()));
   if (options.interval < 1) throw std::invalid_argument("--interval must be at least 1");
   if (static_cast<int>(series.size()) <= options.interval) {
-    throw FileError(common.loads_path, std::to_string(series.size()) + " steps; replay with --interval " +
+    throw FileError(common.loads_path, std::to_string(series.size()) +
+                                           " steps; replay with --interval " +
                                            std::to_string(options.interval) + " needs more than " +
                                            std::to_string(options.interval));
   }
   const auto windows = eplb::replay(series, common.parameters, replay);
   StagedOutputs outputs;
-  outputs.add(options.output, options.report == "json" ? dualpipe::apps::replay_report_json(windows)
-                                                       : dualpipe::apps::replay_report_text(windows));
+  outputs.add(options.output, options.report == "json"
+                                  ? dualpipe::apps::replay_report_json(windows)
+                                  : dualpipe::apps::replay_report_text(windows));
   outputs.commit();
   return 0;
 }
 
 void add_common_options(CLI::App& app, CommonOptions& common) {
-  app.add_option("LOADS", common.loads_path,
-                 "expert loads: .csv, .json, .yaml, .npy or SGLang .pt dump (needs the LibTorch plugin)");
-  app.add_option("--replicas", common.parameters.replicas, "physical expert slots per layer")->required();
+  app.add_option(
+      "LOADS", common.loads_path,
+      "expert loads: .csv, .json, .yaml, .npy or SGLang .pt dump (needs the LibTorch plugin)");
+  app.add_option("--replicas", common.parameters.replicas, "physical expert slots per layer")
+      ->required();
   app.add_option("--groups", common.parameters.groups, "expert groups")->required();
   app.add_option("--nodes", common.parameters.nodes, "nodes")->required();
   app.add_option("--gpus", common.parameters.gpus, "GPUs")->required();
   app.add_option("--policy", common.policy, "balanced (default) or deepseek");
   app.add_option("--aggregate", common.aggregate, "sum (default), mean, window:K or ema:ALPHA");
   app.add_option("--max-moves", common.max_moves, "most replicas moved from the previous plan");
-  app.add_option("--min-gain", common.min_gain,
-                 "least relative drop of a layer's max GPU load worth moving replicas for (e.g. 0.02)");
+  app.add_option(
+      "--min-gain", common.min_gain,
+      "least relative drop of a layer's max GPU load worth moving replicas for (e.g. 0.02)");
 }
 
 }  // namespace
@@ -206,17 +220,20 @@ int main(int argc, char** argv) {
   PlanOptions plan_options;
   ReplayOptions replay_options;
   add_common_options(app, plan_common);
-  app.add_option("--previous", plan_options.previous_path, "plan to re-plan from (any output format)");
+  app.add_option("--previous", plan_options.previous_path,
+                 "plan to re-plan from (any output format)");
   app.add_option("--format", plan_options.format, "json (default), yaml, csv, sglang or trtllm");
   app.add_option("-o,--output", plan_options.output, "plan file (default: standard output)");
   app.add_option("--report", plan_options.report, "print a report: text or json");
   app.add_option("--svg", plan_options.svg_path, "draw per-GPU load before/after as SVG");
-  app.add_option("--first-layer", plan_options.first_layer, "layer number of the first row (trtllm keys)");
+  app.add_option("--first-layer", plan_options.first_layer,
+                 "layer number of the first row (trtllm keys)");
   CLI::App* replay = app.add_subcommand("replay", "replay a policy over a load time series");
   add_common_options(*replay, replay_common);
   replay->add_option("--interval", replay_options.interval, "re-plan every K steps")->required();
   replay->add_option("--report", replay_options.report, "text (default) or json");
-  replay->add_option("-o,--output", replay_options.output, "report file (default: standard output)");
+  replay->add_option("-o,--output", replay_options.output,
+                     "report file (default: standard output)");
   app.require_subcommand(0, 1);
   try {
     // Options of the plan command are required only when it runs: parse leniently, then check.

@@ -69,8 +69,8 @@ std::string plan_report_text(const PlanReportInput& in) {
           std::to_string(p.nodes) + " nodes, " + std::to_string(p.groups) + " groups\n";
   text += "balancedness (mean/max GPU load, mean over layers): " + fixed(before.balancedness, 4) +
           " (" + in.before_name + ") -> " + fixed(after.balancedness, 4) + "\n";
-  text += "gap to the lower bound (max GPU load / bound): mean " + fixed(after.gap, 4) + ", worst " +
-          fixed(after.worst_gap, 4) + "\n";
+  text += "gap to the lower bound (max GPU load / bound): mean " + fixed(after.gap, 4) +
+          ", worst " + fixed(after.worst_gap, 4) + "\n";
   if (in.replicas_moved) text += "replicas moved: " + std::to_string(*in.replicas_moved) + "\n";
   return text;
 }
@@ -83,7 +83,8 @@ std::string plan_report_json(const PlanReportInput& in) {
             ", \"max_gpu_load\": " + format_number(s.max_gpu_load) +
             ", \"mean_gpu_load\": " + format_number(s.mean_gpu_load) +
             ", \"lower_bound\": " + format_number(s.lower_bound.value()) +
-            ", \"gap\": " + format_number(s.gap()) + ", \"balancedness\": " + format_number(s.balancedness()) +
+            ", \"gap\": " + format_number(s.gap()) +
+            ", \"balancedness\": " + format_number(s.balancedness()) +
             ", \"balancedness_before\": " + format_number(in.before[l].balancedness()) + "}";
   }
   const Summary after = summarize(in.after);
@@ -91,7 +92,8 @@ std::string plan_report_json(const PlanReportInput& in) {
   text += "],\n \"summary\": {\"policy\": \"" + in.policy + "\", \"before\": \"" + in.before_name +
           "\", \"balancedness_before\": " + format_number(before.balancedness) +
           ", \"balancedness_after\": " + format_number(after.balancedness) +
-          ", \"mean_gap\": " + format_number(after.gap) + ", \"worst_gap\": " + format_number(after.worst_gap);
+          ", \"mean_gap\": " + format_number(after.gap) +
+          ", \"worst_gap\": " + format_number(after.worst_gap);
   if (in.replicas_moved) text += ", \"replicas_moved\": " + std::to_string(*in.replicas_moved);
   return text + "}}\n";
 }
@@ -106,8 +108,9 @@ std::string replay_report_text(const std::vector<dualpipe::eplb::ReplayWindow>& 
             std::to_string(w.replicas_moved) + "\n";
     moved += w.replicas_moved;
   }
-  text += std::to_string(windows.size()) + " windows: balancedness " + fixed(mean_replay(windows, false), 4) +
-          " with re-planning, " + fixed(mean_replay(windows, true), 4) +
+  text += std::to_string(windows.size()) + " windows: balancedness " +
+          fixed(mean_replay(windows, false), 4) + " with re-planning, " +
+          fixed(mean_replay(windows, true), 4) +
           " with the plan before each window; replicas moved: " + std::to_string(moved) + "\n";
   return text;
 }
@@ -118,7 +121,8 @@ std::string replay_report_json(const std::vector<dualpipe::eplb::ReplayWindow>& 
   for (std::size_t i = 0; i < windows.size(); ++i) {
     const auto& w = windows[i];
     text += std::string(i ? ",\n  " : "\n  ") + "{\"first_step\": " + std::to_string(w.first_step) +
-            ", \"steps\": " + std::to_string(w.steps) + ", \"balancedness\": " + format_number(w.balancedness) +
+            ", \"steps\": " + std::to_string(w.steps) +
+            ", \"balancedness\": " + format_number(w.balancedness) +
             ", \"balancedness_before\": " + format_number(w.balancedness_before) +
             ", \"replicas_moved\": " + std::to_string(w.replicas_moved) + "}";
     moved += w.replicas_moved;

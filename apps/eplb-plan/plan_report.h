@@ -10,14 +10,14 @@
 
 namespace dualpipe::apps {
 
-// What a plan report shows: statistics of the new plan and of the placement before it under the same
-// loads (the previous plan, or SGLang's trivial placement).
+// What a plan report shows: statistics of the new plan and of the placement before it under the
+// same loads (the previous plan, or SGLang's trivial placement).
 struct PlanReportInput {
   std::string policy;
   dualpipe::eplb::PlanParameters parameters;
   std::vector<dualpipe::eplb::LayerStatistics> after;
   std::vector<dualpipe::eplb::LayerStatistics> before;
-  std::string before_name;                // "previous plan" or "trivial placement"
+  std::string before_name;  // "previous plan" or "trivial placement"
   std::optional<int> replicas_moved;
 };
 

@@ -1,5 +1,5 @@
-// The LibTorch plugin of eplb-plan (pt_plugin_abi.h): unpickles a torch.save dict and copies out its
-// "logical_count" tensor. Nothing but the C functions is exported; no C++ exception leaves it.
+// The LibTorch plugin of eplb-plan (pt_plugin_abi.h): unpickles a torch.save dict and copies out
+// its "logical_count" tensor. Nothing but the C functions is exported; no C++ exception leaves it.
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
@@ -34,7 +34,8 @@ torch::Tensor logical_count(const char* bytes, std::size_t size) {
   torch::Tensor counts = entry->value().toTensor().to(torch::kFloat64).contiguous();
   if (counts.dim() == 2) counts = counts.unsqueeze(0);
   if (counts.dim() != 3 || counts.numel() == 0) {
-    throw std::runtime_error("logical_count has shape " + c10::str(entry->value().toTensor().sizes()) +
+    throw std::runtime_error("logical_count has shape " +
+                             c10::str(entry->value().toTensor().sizes()) +
                              "; expected [layers, experts] or [steps, layers, experts], not empty");
   }
   return counts;
@@ -48,10 +49,12 @@ void write_error(const char* message, char* error, std::size_t error_size) {
 
 }  // namespace
 
-DUALPIPE_PT_EXPORT int dualpipe_pt_plugin_abi_version(void) { return DUALPIPE_PT_PLUGIN_ABI_VERSION; }
+DUALPIPE_PT_EXPORT int dualpipe_pt_plugin_abi_version(void) {
+  return DUALPIPE_PT_PLUGIN_ABI_VERSION;
+}
 
-DUALPIPE_PT_EXPORT int dualpipe_read_pt_loads(const char* bytes, size_t size, int64_t shape[3], double** values,
-                                              char* error, size_t error_size) {
+DUALPIPE_PT_EXPORT int dualpipe_read_pt_loads(const char* bytes, size_t size, int64_t shape[3],
+                                              double** values, char* error, size_t error_size) {
   try {
     const torch::Tensor counts = logical_count(bytes, size);
     const auto count = static_cast<std::size_t>(counts.numel());

@@ -32,16 +32,18 @@ std::string executable_dir() {
   return path.substr(0, path.rfind('/'));
 }
 
-// Where the plugin may be: $DUALPIPE_PLUGIN_DIR alone when set, else beside the executable and in the
-// install tree's plugin folder.
+// Where the plugin may be: $DUALPIPE_PLUGIN_DIR alone when set, else beside the executable and in
+// the install tree's plugin folder.
 std::vector<std::string> plugin_candidates() {
   const char* override_dir = std::getenv("DUALPIPE_PLUGIN_DIR");
-  if (override_dir != nullptr && *override_dir != '\0') return {std::string(override_dir) + "/" + kPluginFile};
+  if (override_dir != nullptr && *override_dir != '\0')
+    return {std::string(override_dir) + "/" + kPluginFile};
   const std::string dir = executable_dir();
   return {dir + "/" + kPluginFile, dir + "/" + kInstalledPluginDir + "/" + kPluginFile};
 }
 
-// Loads the plugin (kept loaded for the rest of the process). Throws a one-line message when absent.
+// Loads the plugin (kept loaded for the rest of the process). Throws a one-line message when
+// absent.
 PtPlugin load_plugin() {
   std::string load_error;
   for (const std::string& candidate : plugin_candidates()) {
@@ -52,16 +54,19 @@ PtPlugin load_plugin() {
       continue;
     }
     using Version = decltype(&dualpipe_pt_plugin_abi_version);
-    const auto version = reinterpret_cast<Version>(::dlsym(handle, "dualpipe_pt_plugin_abi_version"));
-    PtPlugin plugin{reinterpret_cast<decltype(PtPlugin::read)>(::dlsym(handle, "dualpipe_read_pt_loads")),
-                    reinterpret_cast<decltype(PtPlugin::release)>(::dlsym(handle, "dualpipe_free_pt_loads"))};
-    if (version != nullptr && version() == DUALPIPE_PT_PLUGIN_ABI_VERSION && plugin.read && plugin.release) {
+    const auto version =
+        reinterpret_cast<Version>(::dlsym(handle, "dualpipe_pt_plugin_abi_version"));
+    PtPlugin plugin{
+        reinterpret_cast<decltype(PtPlugin::read)>(::dlsym(handle, "dualpipe_read_pt_loads")),
+        reinterpret_cast<decltype(PtPlugin::release)>(::dlsym(handle, "dualpipe_free_pt_loads"))};
+    if (version != nullptr && version() == DUALPIPE_PT_PLUGIN_ABI_VERSION && plugin.read &&
+        plugin.release) {
       return plugin;
     }
     load_error = ": " + candidate + " is not a compatible plugin";
   }
-  throw std::runtime_error("reading .pt needs the LibTorch plugin (" + std::string(kPluginFile) + load_error +
-                           "); rebuild with LibTorch or convert to .npy");
+  throw std::runtime_error("reading .pt needs the LibTorch plugin (" + std::string(kPluginFile) +
+                           load_error + "); rebuild with LibTorch or convert to .npy");
 }
 
 }  // namespace
@@ -82,7 +87,8 @@ dualpipe::eplb::LoadSeries read_sglang_dump(const std::string& path, std::string
   int64_t shape[3] = {0, 0, 0};
   double* raw = nullptr;
   char error[512] = "";
-  if (plugin.read(content.data(), content.size(), shape, &raw, error, sizeof error) != 0) throw fail(error);
+  if (plugin.read(content.data(), content.size(), shape, &raw, error, sizeof error) != 0)
+    throw fail(error);
   const std::unique_ptr<double, decltype(plugin.release)> values(raw, plugin.release);
   const int64_t steps = shape[0], layers = shape[1], experts = shape[2];
   dualpipe::eplb::LoadSeries series;
@@ -97,8 +103,9 @@ dualpipe::eplb::LoadSeries read_sglang_dump(const std::string& path, std::string
           continue;
         }
         try {
-          dualpipe::eplb::checked_load(*value, "logical_count[" + std::to_string(s) + "][" + std::to_string(l) +
-                                                   "][" + std::to_string(e) + "]");
+          dualpipe::eplb::checked_load(*value, "logical_count[" + std::to_string(s) + "][" +
+                                                   std::to_string(l) + "][" + std::to_string(e) +
+                                                   "]");
         } catch (const dualpipe::eplb::ParseError& parse_error) {
           throw fail(parse_error.what());
         }

@@ -1,6 +1,6 @@
-// Reading SGLang's expert-distribution dumps (.pt files written by torch.save): their "logical_count"
-// tensor, through the LibTorch plugin (pt_plugin_abi.h) loaded on first use; eplb-plan itself never
-// links LibTorch.
+// Reading SGLang's expert-distribution dumps (.pt files written by torch.save): their
+// "logical_count" tensor, through the LibTorch plugin (pt_plugin_abi.h) loaded on first use;
+// eplb-plan itself never links LibTorch.
 #pragma once
 
 #include <string>

@@ -11,7 +11,9 @@
 namespace dualpipe::apps {
 namespace {
 
-std::string temporary_for(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
+std::string temporary_for(const std::string& path) {
+  return path + ".tmp." + std::to_string(::getpid());
+}
 
 std::runtime_error write_error(const std::string& path, int error) {
   return std::runtime_error(path + ": cannot write: " + std::strerror(error));
@@ -28,7 +30,8 @@ void write_all(int fd, std::string_view text, const std::string& path) {
 }
 
 // Streams `writer`'s text into a new file `temporary`.
-void write_file(const std::string& path, const std::string& temporary, const StagedOutputs::Writer& writer) {
+void write_file(const std::string& path, const std::string& temporary,
+                const StagedOutputs::Writer& writer) {
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) throw write_error(path, errno);
   try {
@@ -43,10 +46,13 @@ void write_file(const std::string& path, const std::string& temporary, const Sta
 }  // namespace
 
 void StagedOutputs::add(std::string path, std::string content) {
-  add(std::move(path), [content = std::move(content)](const dualpipe::eplb::TextSink& sink) { sink(content); });
+  add(std::move(path),
+      [content = std::move(content)](const dualpipe::eplb::TextSink& sink) { sink(content); });
 }
 
-void StagedOutputs::add(std::string path, Writer writer) { outputs_.emplace_back(std::move(path), std::move(writer)); }
+void StagedOutputs::add(std::string path, Writer writer) {
+  outputs_.emplace_back(std::move(path), std::move(writer));
+}
 
 void StagedOutputs::commit() const {
   std::vector<std::string> temporaries;
@@ -62,7 +68,8 @@ void StagedOutputs::commit() const {
     std::size_t renamed = 0;
     for (const auto& [path, writer] : outputs_) {
       if (path == "-") continue;
-      if (std::rename(temporaries[renamed].c_str(), path.c_str()) != 0) throw write_error(path, errno);
+      if (std::rename(temporaries[renamed].c_str(), path.c_str()) != 0)
+        throw write_error(path, errno);
       ++renamed;
     }
   } catch (...) {
@@ -70,7 +77,8 @@ void StagedOutputs::commit() const {
     throw;
   }
   for (const auto& [path, writer] : outputs_) {
-    if (path == "-") writer([](std::string_view piece) { write_all(STDOUT_FILENO, piece, "standard output"); });
+    if (path == "-")
+      writer([](std::string_view piece) { write_all(STDOUT_FILENO, piece, "standard output"); });
   }
 }
 

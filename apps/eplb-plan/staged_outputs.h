@@ -23,8 +23,8 @@ class StagedOutputs {
   void add(std::string path, Writer writer);
 
   // Writes every file to a temporary, renames them all into place, then writes the "-" outputs to
-  // standard output. Throws std::runtime_error naming the path when a file cannot be written (and lets
-  // a writer's exception through); then no file of this call is left behind.
+  // standard output. Throws std::runtime_error naming the path when a file cannot be written (and
+  // lets a writer's exception through); then no file of this call is left behind.
   void commit() const;
 
  private:

@@ -1,5 +1,6 @@
-// ChunkedText: builds a file's text in one reused buffer and hands it to a sink piece by piece, so that
-// writing a large plan touches a few pages of memory instead of the whole file's size. Internal header.
+// ChunkedText: builds a file's text in one reused buffer and hands it to a sink piece by piece, so
+// that writing a large plan touches a few pages of memory instead of the whole file's size.
+// Internal header.
 #pragma once
 
 #include <array>
@@ -39,7 +40,10 @@ class ChunkedText {
   static constexpr std::size_t kChunkBytes = 64 * 1024;
 
   explicit ChunkedText(const TextSink& sink)
-      : sink_(sink), buffer_(new char[kChunkBytes]), end_(buffer_.get()), limit_(buffer_.get() + kChunkBytes) {}
+      : sink_(sink),
+        buffer_(new char[kChunkBytes]),
+        end_(buffer_.get()),
+        limit_(buffer_.get() + kChunkBytes) {}
   ChunkedText(const ChunkedText&) = delete;
   ChunkedText& operator=(const ChunkedText&) = delete;
 
@@ -86,7 +90,8 @@ class ChunkedText {
 
   // Hands what is buffered to the sink; call once at the end.
   void flush() {
-    if (end_ != buffer_.get()) sink_(std::string_view(buffer_.get(), static_cast<std::size_t>(end_ - buffer_.get())));
+    if (end_ != buffer_.get())
+      sink_(std::string_view(buffer_.get(), static_cast<std::size_t>(end_ - buffer_.get())));
     end_ = buffer_.get();
   }
 

@@ -36,10 +36,12 @@ void parse_row(std::string_view line, std::size_t line_number, std::vector<float
     const std::string position = where(line_number, first + 1);
     if (field.empty()) throw ParseError(position + ": expected a number, found an empty field");
     if (result.ec == std::errc::result_out_of_range) {
-      throw ParseError(position + ": '" + std::string(field) + "' is out of range; expected a load within float32");
+      throw ParseError(position + ": '" + std::string(field) +
+                       "' is out of range; expected a load within float32");
     }
     if (result.ec != std::errc() || result.ptr != field.data() + field.size()) {
-      const std::string shown = field.size() > 20 ? std::string(field.substr(0, 20)) + "..." : std::string(field);
+      const std::string shown =
+          field.size() > 20 ? std::string(field.substr(0, 20)) + "..." : std::string(field);
       throw ParseError(position + ": expected a number, found '" + shown + "'");
     }
     checked_load(value, position);  // throws: the value is out of range
@@ -56,9 +58,9 @@ LoadSeries parse_csv_loads(std::string_view text) {
   auto finish_step = [&]() {
     if (rows == 0) return;
     if (!series.empty() && static_cast<Eigen::Index>(rows) != series[0].rows()) {
-      throw ParseError(where(step_line, 1) + ": step " + std::to_string(series.size() + 1) + " has " +
-                       std::to_string(rows) + " layers; expected " + std::to_string(series[0].rows()) +
-                       " like step 1");
+      throw ParseError(where(step_line, 1) + ": step " + std::to_string(series.size() + 1) +
+                       " has " + std::to_string(rows) + " layers; expected " +
+                       std::to_string(series[0].rows()) + " like step 1");
     }
     series.push_back(Eigen::Map<const LoadMatrix>(values.data(), static_cast<Eigen::Index>(rows),
                                                   static_cast<Eigen::Index>(columns)));
@@ -85,8 +87,9 @@ LoadSeries parse_csv_loads(std::string_view text) {
       }
       if (rows == 0) step_line = line_number;
       if (count != columns) {
-        throw ParseError(where(line_number, 1) + ": " + std::to_string(count) + " values; expected " +
-                         std::to_string(columns) + " like line " + std::to_string(first_row_line));
+        throw ParseError(where(line_number, 1) + ": " + std::to_string(count) +
+                         " values; expected " + std::to_string(columns) + " like line " +
+                         std::to_string(first_row_line));
       }
       ++rows;
     }
@@ -94,7 +97,8 @@ LoadSeries parse_csv_loads(std::string_view text) {
     position = end + 1;
   }
   finish_step();
-  if (series.empty()) throw ParseError("line 1, column 1: no loads found; expected rows of numbers");
+  if (series.empty())
+    throw ParseError("line 1, column 1: no loads found; expected rows of numbers");
   return series;
 }
 

@@ -9,24 +9,24 @@ namespace {
 
 // Buffers for planning layer after layer without allocating.
 struct DeepseekScratch {
-  std::vector<float> group_loads;   // [groups]
-  std::vector<int> group_node;      // [groups]: node of each group
-  std::vector<int> group_rank;      // [groups]: position of the group on its node
-  std::vector<int> mlog2log;        // [experts]: logical expert of each node-major position
-  std::vector<float> node_loads;    // [experts per node]
-  std::vector<int> replica_expert;  // [replicas per node]: node-local expert of each copy
-  std::vector<int> replica_rank;    // [replicas per node]: copy number of each copy
-  std::vector<int> copies;          // [experts per node]
-  std::vector<float> replica_loads; // [replicas per node]: load per copy
-  std::vector<int> replica_gpu;     // [replicas per node]: GPU (within the node) of each copy
-  std::vector<int> replica_slot;    // [replicas per node]: slot on that GPU
+  std::vector<float> group_loads;    // [groups]
+  std::vector<int> group_node;       // [groups]: node of each group
+  std::vector<int> group_rank;       // [groups]: position of the group on its node
+  std::vector<int> mlog2log;         // [experts]: logical expert of each node-major position
+  std::vector<float> node_loads;     // [experts per node]
+  std::vector<int> replica_expert;   // [replicas per node]: node-local expert of each copy
+  std::vector<int> replica_rank;     // [replicas per node]: copy number of each copy
+  std::vector<int> copies;           // [experts per node]
+  std::vector<float> replica_loads;  // [replicas per node]: load per copy
+  std::vector<int> replica_gpu;      // [replicas per node]: GPU (within the node) of each copy
+  std::vector<int> replica_slot;     // [replicas per node]: slot on that GPU
   detail::StepScratch steps;
 };
 
 // The shape of one layer's plan.
 struct LayerShape {
-  int num_experts, num_groups, num_nodes, group_size, groups_per_node, experts_per_node, replicas_per_node,
-      gpus_per_node, replicas_per_gpu;
+  int num_experts, num_groups, num_nodes, group_size, groups_per_node, experts_per_node,
+      replicas_per_node, gpus_per_node, replicas_per_gpu;
 
   LayerShape(int experts, const PlanParameters& p) {
     const bool hierarchical = deepseek_is_hierarchical(p);
@@ -57,19 +57,22 @@ void prepare(DeepseekScratch& s, const LayerShape& shape) {
 }
 
 // One layer: writes phy2log and the copy rank of each slot, [replicas] each.
-void plan_layer(const float* loads, const LayerShape& shape, DeepseekScratch& s, int* phy2log, int* rank) {
+void plan_layer(const float* loads, const LayerShape& shape, DeepseekScratch& s, int* phy2log,
+                int* rank) {
   // Step 1: groups onto nodes, by group load (summed exactly, rounded once to float32).
   for (int g = 0; g < shape.num_groups; ++g) {
     double sum = 0.0;
     for (int i = 0; i < shape.group_size; ++i) sum += loads[g * shape.group_size + i];
     s.group_loads[g] = static_cast<float>(sum);
   }
-  detail::pack_like_reference(s.group_loads.data(), shape.num_groups, shape.num_nodes, s.group_node.data(),
-                              s.group_rank.data(), s.steps);
+  detail::pack_like_reference(s.group_loads.data(), shape.num_groups, shape.num_nodes,
+                              s.group_node.data(), s.group_rank.data(), s.steps);
   // Node-major numbering ("mlog") of the logical experts.
   for (int e = 0; e < shape.num_experts; ++e) {
     const int g = e / shape.group_size;
-    const int mlog = (s.group_node[g] * shape.groups_per_node + s.group_rank[g]) * shape.group_size + e % shape.group_size;
+    const int mlog =
+        (s.group_node[g] * shape.groups_per_node + s.group_rank[g]) * shape.group_size +
+        e % shape.group_size;
     s.mlog2log[mlog] = e;
   }
   for (int node = 0; node < shape.num_nodes; ++node) {
@@ -77,16 +80,19 @@ void plan_layer(const float* loads, const LayerShape& shape, DeepseekScratch& s,
     // Step 2: replicate within the node.
     for (int m = 0; m < shape.experts_per_node; ++m) s.node_loads[m] = loads[node_experts[m]];
     detail::replicate_in_order(s.node_loads.data(), shape.experts_per_node, shape.replicas_per_node,
-                               s.replica_expert.data(), s.replica_rank.data(), s.copies.data(), s.steps);
+                               s.replica_expert.data(), s.replica_rank.data(), s.copies.data(),
+                               s.steps);
     // Step 3: the node's copies onto its GPUs, by load per copy (float32).
     for (int r = 0; r < shape.replicas_per_node; ++r) {
       const int m = s.replica_expert[r];
       s.replica_loads[r] = s.node_loads[m] / static_cast<float>(s.copies[m]);
     }
-    detail::pack_like_reference(s.replica_loads.data(), shape.replicas_per_node, shape.gpus_per_node,
-                                s.replica_gpu.data(), s.replica_slot.data(), s.steps);
+    detail::pack_like_reference(s.replica_loads.data(), shape.replicas_per_node,
+                                shape.gpus_per_node, s.replica_gpu.data(), s.replica_slot.data(),
+                                s.steps);
     for (int r = 0; r < shape.replicas_per_node; ++r) {
-      const int slot = node * shape.replicas_per_node + s.replica_gpu[r] * shape.replicas_per_gpu + s.replica_slot[r];
+      const int slot = node * shape.replicas_per_node + s.replica_gpu[r] * shape.replicas_per_gpu +
+                       s.replica_slot[r];
       phy2log[slot] = node_experts[s.replica_expert[r]];
       rank[slot] = s.replica_rank[r];
     }
@@ -116,21 +122,24 @@ Placement plan_deepseek(const LoadMatrix& loads, const PlanParameters& parameter
   prepare(scratch, shape);
   Placement placement;
   placement.phy2log.assign(static_cast<std::size_t>(num_layers), std::vector<int>(replicas));
-  placement.logcnt.assign(static_cast<std::size_t>(num_layers), std::vector<int>(static_cast<std::size_t>(num_experts), 0));
+  placement.logcnt.assign(static_cast<std::size_t>(num_layers),
+                          std::vector<int>(static_cast<std::size_t>(num_experts), 0));
   std::vector<int> ranks(static_cast<std::size_t>(num_layers) * replicas);  // [layers][replicas]
   int max_copies = 0;
   for (int layer = 0; layer < num_layers; ++layer) {
     std::vector<int>& phy2log = placement.phy2log[layer];
-    plan_layer(loads.data() + static_cast<std::ptrdiff_t>(layer) * num_experts, shape, scratch, phy2log.data(),
-               ranks.data() + layer * replicas);
+    plan_layer(loads.data() + static_cast<std::ptrdiff_t>(layer) * num_experts, shape, scratch,
+               phy2log.data(), ranks.data() + layer * replicas);
     for (int expert : phy2log) max_copies = std::max(max_copies, ++placement.logcnt[layer][expert]);
   }
   placement.log2phy.resize(static_cast<std::size_t>(num_layers));
   for (int layer = 0; layer < num_layers; ++layer) {
     auto& log2phy = placement.log2phy[layer];
-    log2phy.assign(static_cast<std::size_t>(num_experts), std::vector<int>(static_cast<std::size_t>(max_copies), -1));
+    log2phy.assign(static_cast<std::size_t>(num_experts),
+                   std::vector<int>(static_cast<std::size_t>(max_copies), -1));
     for (std::size_t slot = 0; slot < replicas; ++slot) {
-      log2phy[placement.phy2log[layer][slot]][ranks[layer * replicas + slot]] = static_cast<int>(slot);
+      log2phy[placement.phy2log[layer][slot]][ranks[layer * replicas + slot]] =
+          static_cast<int>(slot);
     }
   }
   return placement;

@@ -1,9 +1,13 @@
 #include "gpu_assignment.h"
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
 
 namespace dualpipe::eplb::detail {
 
@@ -15,8 +19,13 @@ GpuAssignment::GpuAssignment(std::vector<double> loads, int num_gpus, std::vecto
       copies_(loads_.size(), 0),
       slots_of_(loads_.size()),
       gpu_load_(static_cast<std::size_t>(num_gpus), 0.0),
+      slot_load_(slots_.size(), 0.0),
       scratch_delta_(static_cast<std::size_t>(num_gpus), 0.0),
-      scratch_touched_(static_cast<std::size_t>(num_gpus), 0) {
+      scratch_touched_(static_cast<std::size_t>(num_gpus), 0),
+      gpu_has_x_(static_cast<std::size_t>(num_gpus), 0),
+      on_gpu_(loads_.size(), 0),
+      on_other_gpu_(loads_.size(), 0),
+      per_copy_with_one_more_(loads_.size(), 0.0) {
   for (std::size_t s = 0; s < slots_.size(); ++s) {
     ++copies_[slots_[s]];
     slots_of_[slots_[s]].push_back(static_cast<int>(s));
@@ -29,7 +38,10 @@ GpuAssignment::GpuAssignment(std::vector<double> loads, int num_gpus, std::vecto
 
 void GpuAssignment::recompute_loads() {
   std::fill(gpu_load_.begin(), gpu_load_.end(), 0.0);
-  for (std::size_t s = 0; s < slots_.size(); ++s) gpu_load_[gpu_of(static_cast<int>(s))] += per_copy(slots_[s]);
+  for (std::size_t s = 0; s < slots_.size(); ++s) {
+    slot_load_[s] = per_copy(slots_[s]);
+    gpu_load_[gpu_of(static_cast<int>(s))] += slot_load_[s];
+  }
 }
 
 double GpuAssignment::max_load() const { return gpu_load_[heaviest_gpu()]; }
@@ -45,22 +57,35 @@ bool GpuAssignment::gpu_holds(int gpu, int expert) const {
   return false;
 }
 
-void GpuAssignment::consider_swaps(int gpu, double limit, Change& best) const {
+namespace {
+
+// Whether `bound`, a lower bound on a candidate's value computed in a different order than the
+// candidate is, is certainly at least `best` despite rounding: only then may a candidate be skipped
+// without changing the result.
+bool clearly_not_below(double bound, double best) { return bound - 1e-9 * std::abs(bound) >= best; }
+
+}  // namespace
+
+void GpuAssignment::consider_swaps(int gpu, double limit, Change& best) {
   for (int a = gpu * slots_per_gpu_; a < (gpu + 1) * slots_per_gpu_; ++a) {
     const int x = slots_[a];
-    const double px = per_copy(x);
+    const double px = slot_load_[a];
+    // Swapping x out lowers this GPU by less than px.
+    if (clearly_not_below(gpu_load_[gpu] - px, best.value)) continue;
+    for (int s : slots_of_[x]) gpu_has_x_[gpu_of(s)] = 1;
     for (int h = 0; h < num_gpus_; ++h) {
-      if (h == gpu || gpu_holds(h, x)) continue;
+      // A useful swap moves load (delta > 0) onto h, so h must be lighter than the best value so
+      // far.
+      if (h == gpu || gpu_load_[h] >= best.value || gpu_has_x_[h]) continue;
       for (int b = h * slots_per_gpu_; b < (h + 1) * slots_per_gpu_; ++b) {
-        const int y = slots_[b];
-        const double delta = px - per_copy(y);
+        const double delta = px - slot_load_[b];
         if (delta <= 0.0) continue;
         const double value = std::max(gpu_load_[gpu] - delta, gpu_load_[h] + delta);
-        if (value < limit && value < best.value && !gpu_holds(gpu, y)) {
+        if (value < limit && value < best.value && !on_gpu_[slots_[b]])
           best = {Change::kSwap, a, b, -1, value};
-        }
       }
     }
+    for (int s : slots_of_[x]) gpu_has_x_[gpu_of(s)] = 0;
   }
 }
 
@@ -88,25 +113,88 @@ double GpuAssignment::value_of_replace(int slot, int expert) {
 
 void GpuAssignment::consider_replacements(int gpu, double limit, Change& best) {
   const int num_experts = static_cast<int>(loads_.size());
+  // Per expert: its load per copy with one copy more.
+  for (int e = 0; e < num_experts; ++e) per_copy_with_one_more_[e] = loads_[e] / (copies_[e] + 1);
+  // Experts that can spare a copy without reaching the limit.
+  donors_.clear();
+  for (int d = 0; d < num_experts; ++d) {
+    if (copies_[d] < 2 || loads_[d] / (copies_[d] - 1) >= limit) continue;
+    Donor donor{d, loads_[d] / (copies_[d] - 1) - per_copy(d), 0.0, 0.0};
+    for (int b : slots_of_[d]) {
+      const double load = gpu_load_[gpu_of(b)];
+      donor.second_heaviest = std::max(donor.second_heaviest, std::min(donor.heaviest, load));
+      donor.heaviest = std::max(donor.heaviest, load);
+    }
+    donors_.push_back(donor);
+  }
   for (int a = gpu * slots_per_gpu_; a < (gpu + 1) * slots_per_gpu_; ++a) {
     const int x = slots_[a];
-    // One more copy of x, in a slot of an expert that has copies to spare, on a GPU without x.
-    for (int d = 0; d < num_experts; ++d) {
-      if (d == x || copies_[d] < 2 || loads_[d] / (copies_[d] - 1) >= limit) continue;
-      for (int b : slots_of_[d]) {
-        if (gpu_holds(gpu_of(b), x)) continue;
-        const double value = value_of_replace(b, x);
-        if (value < limit && value < best.value) best = {Change::kReplace, b, -1, x, value};
+    for (int s : slots_of_[x]) gpu_has_x_[gpu_of(s)] = 1;
+    consider_extra_copy(a, limit, best);
+    for (int s : slots_of_[x]) gpu_has_x_[gpu_of(s)] = 0;
+    consider_dropping_copy(a, limit, best);
+  }
+}
+
+void GpuAssignment::consider_extra_copy(int a, double limit, Change& best) {
+  const int gpu = gpu_of(a);
+  const int x = slots_[a];
+  // This GPU keeps x, so it ends at least at its load plus x's gain: skip x when that cannot beat
+  // the best.
+  if (clearly_not_below(gpu_load_[gpu] + per_copy_with_one_more_[x] - per_copy(x), best.value))
+    return;
+  for (const Donor& donor : donors_) {
+    if (donor.expert == x) continue;
+    for (int b : slots_of_[donor.expert]) {
+      // The GPU of slot b trades the donor's copy for x's; the donor's other GPUs gain donor.gain.
+      const double here = gpu_load_[gpu_of(b)];
+      const double others =
+          (here == donor.heaviest ? donor.second_heaviest : donor.heaviest) + donor.gain;
+      if (gpu_has_x_[gpu_of(b)] ||
+          clearly_not_below(
+              std::max(here - per_copy(donor.expert) + per_copy_with_one_more_[x], others),
+              best.value)) {
+        continue;
       }
-    }
-    // One copy fewer of x: its slot here goes to an expert not on this GPU.
-    if (copies_[x] < 2) continue;
-    for (int y = 0; y < num_experts; ++y) {
-      if (y == x || gpu_holds(gpu, y)) continue;
-      const double value = value_of_replace(a, y);
-      if (value < limit && value < best.value) best = {Change::kReplace, a, -1, y, value};
+      const double value = value_of_replace(b, x);
+      if (value < limit && value < best.value) best = {Change::kReplace, b, -1, x, value};
     }
   }
+}
+
+void GpuAssignment::consider_dropping_copy(int a, double limit, Change& best) {
+  const int gpu = gpu_of(a);
+  const int x = slots_[a];
+  if (copies_[x] < 2) return;
+  // The other GPUs holding x gain x_loss; the heaviest of them bounds the result unless it holds y.
+  const double x_loss = loads_[x] / (copies_[x] - 1) - per_copy(x);
+  int heaviest_other = -1;
+  for (int s : slots_of_[x]) {
+    const int h = gpu_of(s);
+    if (h != gpu && (heaviest_other < 0 || gpu_load_[h] > gpu_load_[heaviest_other]))
+      heaviest_other = h;
+  }
+  auto mark_other = [&](char mark) {
+    if (heaviest_other < 0) return;
+    for (int s = heaviest_other * slots_per_gpu_; s < (heaviest_other + 1) * slots_per_gpu_; ++s) {
+      on_other_gpu_[slots_[s]] = mark;
+    }
+  };
+  mark_other(1);
+  for (int y = 0; y < static_cast<int>(loads_.size()); ++y) {
+    // This GPU ends at its load minus x's copy plus y's new one.
+    if (y == x || on_gpu_[y] ||
+        clearly_not_below(gpu_load_[gpu] - per_copy(x) + per_copy_with_one_more_[y], best.value)) {
+      continue;
+    }
+    if (heaviest_other >= 0 && !on_other_gpu_[y] &&
+        clearly_not_below(gpu_load_[heaviest_other] + x_loss, best.value)) {
+      continue;
+    }
+    const double value = value_of_replace(a, y);
+    if (value < limit && value < best.value) best = {Change::kReplace, a, -1, y, value};
+  }
+  mark_other(0);
 }
 
 void GpuAssignment::apply(const Change& change) {
@@ -138,6 +226,8 @@ bool GpuAssignment::improve_once() {
   const double limit = current - 1e-12 * std::max(1.0, current);
   Change best;
   best.value = limit;
+  std::fill(on_gpu_.begin(), on_gpu_.end(), 0);
+  for (int s = gpu * slots_per_gpu_; s < (gpu + 1) * slots_per_gpu_; ++s) on_gpu_[slots_[s]] = 1;
   consider_swaps(gpu, limit, best);
   consider_replacements(gpu, limit, best);
   if (best.kind == Change::kNone) return false;
@@ -183,27 +273,51 @@ bool GpuAssignment::remove_duplicates() {
 std::vector<int> pack_copies_without_duplicates(const std::vector<double>& loads,
                                                 const std::vector<int>& copies, int num_gpus) {
   std::vector<int> items;
-  for (std::size_t e = 0; e < copies.size(); ++e) items.insert(items.end(), copies[e], static_cast<int>(e));
-  std::stable_sort(items.begin(), items.end(), [&](int a, int b) {
-    return loads[a] / copies[a] > loads[b] / copies[b];
-  });
+  for (std::size_t e = 0; e < copies.size(); ++e)
+    items.insert(items.end(), copies[e], static_cast<int>(e));
+  std::stable_sort(items.begin(), items.end(),
+                   [&](int a, int b) { return loads[a] / copies[a] > loads[b] / copies[b]; });
   const int per_gpu = static_cast<int>(items.size()) / num_gpus;
   std::vector<std::vector<int>> gpu_items(static_cast<std::size_t>(num_gpus));
-  std::vector<double> gpu_load(static_cast<std::size_t>(num_gpus), 0.0);
+  auto holds = [&](int gpu, int expert) {
+    return std::find(gpu_items[gpu].begin(), gpu_items[gpu].end(), expert) != gpu_items[gpu].end();
+  };
+  // GPUs with a free slot as (load, index), lightest on top; on equal loads the lower index.
+  using OpenGpu = std::pair<double, int>;
+  std::vector<OpenGpu> open;
+  for (int g = 0; g < num_gpus; ++g) open.emplace_back(0.0, g);  // ascending: already a heap
+  const auto heavier = std::greater<OpenGpu>();
+  std::vector<OpenGpu> passed;  // open GPUs that already hold the current expert
   for (int expert : items) {
+    passed.clear();
     int chosen = -1;
-    for (int g = 0; g < num_gpus; ++g) {
-      if (static_cast<int>(gpu_items[g].size()) == per_gpu) continue;
-      if (std::find(gpu_items[g].begin(), gpu_items[g].end(), expert) != gpu_items[g].end()) continue;
-      if (chosen < 0 || gpu_load[g] < gpu_load[chosen]) chosen = g;
-    }
-    if (chosen < 0) {  // every GPU with room holds this expert: take any with room; repaired later
-      for (int g = 0; g < num_gpus && chosen < 0; ++g) {
-        if (static_cast<int>(gpu_items[g].size()) < per_gpu) chosen = g;
+    double load = 0.0;
+    while (chosen < 0 && !open.empty()) {
+      std::pop_heap(open.begin(), open.end(), heavier);
+      const OpenGpu top = open.back();
+      open.pop_back();
+      if (holds(top.second, expert)) {
+        passed.push_back(top);
+      } else {
+        std::tie(load, chosen) = top;
       }
     }
+    if (chosen < 0) {  // every GPU with room holds this expert: take the first; repaired later
+      const auto first =
+          std::min_element(passed.begin(), passed.end(),
+                           [](const OpenGpu& a, const OpenGpu& b) { return a.second < b.second; });
+      std::tie(load, chosen) = *first;
+      passed.erase(first);
+    }
+    for (const OpenGpu& gpu : passed) {
+      open.push_back(gpu);
+      std::push_heap(open.begin(), open.end(), heavier);
+    }
     gpu_items[chosen].push_back(expert);
-    gpu_load[chosen] += loads[expert] / copies[expert];
+    if (static_cast<int>(gpu_items[chosen].size()) < per_gpu) {
+      open.emplace_back(load + loads[expert] / copies[expert], chosen);
+      std::push_heap(open.begin(), open.end(), heavier);
+    }
   }
   std::vector<int> slots;
   for (const auto& g : gpu_items) slots.insert(slots.end(), g.begin(), g.end());

@@ -1,13 +1,15 @@
-// GpuAssignment: the copies of some experts laid out on the slots of some GPUs, and the local search
-// (swaps, extra copies, dropped copies) that the balanced policy and re-planning use. Internal header.
+// GpuAssignment: the copies of some experts laid out on the slots of some GPUs, and the local
+// search (swaps, extra copies, dropped copies) that the balanced policy and re-planning use.
+// Internal header.
 #pragma once
 
 #include <vector>
 
 namespace dualpipe::eplb::detail {
 
-// Experts 0..n-1 with `loads` on `num_gpus` GPUs of `slots.size() / num_gpus` slots each; slot s holds
-// expert slots[s] and lies on GPU s / slots_per_gpu. Every expert must hold at least one slot.
+// Experts 0..n-1 with `loads` on `num_gpus` GPUs of `slots.size() / num_gpus` slots each; slot s
+// holds expert slots[s] and lies on GPU s / slots_per_gpu. Every expert must hold at least one
+// slot.
 class GpuAssignment {
  public:
   GpuAssignment(std::vector<double> loads, int num_gpus, std::vector<int> slots);
@@ -25,8 +27,8 @@ class GpuAssignment {
   // improve_once() until it returns false or `max_steps` changes were made. Returns the steps made.
   int refine(int max_steps);
 
-  // Swaps or replaces copies until no GPU holds two copies of one expert, choosing each change to keep
-  // the affected GPUs lightest. Returns false if some duplicate could not be removed.
+  // Swaps or replaces copies until no GPU holds two copies of one expert, choosing each change to
+  // keep the affected GPUs lightest. Returns false if some duplicate could not be removed.
   bool remove_duplicates();
 
  private:
@@ -44,8 +46,14 @@ class GpuAssignment {
   int heaviest_gpu() const;
   // Largest load among touched GPUs if slot `slot` switched to `expert` (counts change).
   double value_of_replace(int slot, int expert);
-  void consider_swaps(int gpu, double limit, Change& best) const;
+  // Both expect on_gpu_ to mark the experts of `gpu`.
+  void consider_swaps(int gpu, double limit, Change& best);
   void consider_replacements(int gpu, double limit, Change& best);
+  // Parts of consider_replacements for slot `a` of the heaviest GPU, holding x: one more copy of x
+  // in a donor's slot on a GPU without x (gpu_has_x_ marks x's GPUs), or x's slot handed to an
+  // expert that this GPU lacks.
+  void consider_extra_copy(int a, double limit, Change& best);
+  void consider_dropping_copy(int a, double limit, Change& best);
   void apply(const Change& change);
   void recompute_loads();
 
@@ -56,14 +64,26 @@ class GpuAssignment {
   std::vector<int> copies_;
   std::vector<std::vector<int>> slots_of_;  // [expert]: the slots holding it
   std::vector<double> gpu_load_;
+  std::vector<double> slot_load_;  // [slot]: its expert's load per copy
   // Scratch space of value_of_replace, cleared after each use.
   std::vector<double> scratch_delta_;  // [gpu]
   std::vector<char> scratch_touched_;  // [gpu]
   std::vector<int> touched_;
+  // Scratch space of improve_once.
+  struct Donor {
+    int expert;
+    double gain;  // rise of its other copies' load per copy when it gives one away
+    double heaviest, second_heaviest;  // the two largest loads among the GPUs holding it
+  };
+  std::vector<char> gpu_has_x_;     // [gpu]: holds the expert being swapped out
+  std::vector<char> on_gpu_;        // [expert]: held by the heaviest GPU
+  std::vector<char> on_other_gpu_;  // [expert]: held by consider_dropping_copy's other GPU
+  std::vector<double> per_copy_with_one_more_;  // [expert]
+  std::vector<Donor> donors_;
 };
 
-// Puts copies on GPUs heaviest first, each into the lightest GPU with a free slot that does not hold
-// that expert yet. `copies[e]` >= 1 copies of expert e; returns slots of `num_gpus` GPUs.
+// Puts copies on GPUs heaviest first, each into the lightest GPU with a free slot that does not
+// hold that expert yet. `copies[e]` >= 1 copies of expert e; returns slots of `num_gpus` GPUs.
 std::vector<int> pack_copies_without_duplicates(const std::vector<double>& loads,
                                                 const std::vector<int>& copies, int num_gpus);
 

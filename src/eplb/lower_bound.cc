@@ -10,8 +10,8 @@ namespace {
 
 // max(m*(R), slot bound) for S slots per GPU and at most max_copies copies per expert (see header);
 // m_star = min_max_load_per_copy(loads, num_replicas, max_copies).
-double slot_bound(const std::vector<double>& m_star, const std::vector<float>& loads, int num_replicas,
-                  int slots_per_gpu, int max_copies) {
+double slot_bound(const std::vector<double>& m_star, const std::vector<float>& loads,
+                  int num_replicas, int slots_per_gpu, int max_copies) {
   const int num_experts = static_cast<int>(loads.size());
   const double top = m_star.back();
   if (slots_per_gpu == 1) return top;
@@ -47,17 +47,21 @@ double least_heaviest_node(const std::vector<double>& ascending_groups, int per_
 
 std::vector<double> min_max_load_per_copy(const std::vector<float>& loads, int num_replicas,
                                           int max_copies) {
-  // Greedy: each extra copy goes to the expert with the largest load per copy, optimal at every step.
-  // With X extra copies only the X + 1 heaviest experts can get one (an expert that has no extra copy
-  // yet always beats a lighter one), so the heap holds those and `rest` is the largest other load.
-  const std::size_t extras = static_cast<std::size_t>(std::max<int>(0, num_replicas - static_cast<int>(loads.size())));
+  // Greedy: each extra copy goes to the expert with the largest load per copy, optimal at every
+  // step. With X extra copies only the X + 1 heaviest experts can get one (an expert that has no
+  // extra copy yet always beats a lighter one), so the heap holds those and `rest` is the largest
+  // other load.
+  const std::size_t extras =
+      static_cast<std::size_t>(std::max<int>(0, num_replicas - static_cast<int>(loads.size())));
   const std::size_t candidates = std::min(loads.size(), extras + 1);
   std::vector<float> heaviest(loads);
-  std::nth_element(heaviest.begin(), heaviest.begin() + static_cast<std::ptrdiff_t>(candidates - 1), heaviest.end(),
-                   std::greater<float>());
-  const double rest = candidates < heaviest.size()
-                          ? *std::max_element(heaviest.begin() + static_cast<std::ptrdiff_t>(candidates), heaviest.end())
-                          : 0.0;
+  std::nth_element(heaviest.begin(), heaviest.begin() + static_cast<std::ptrdiff_t>(candidates - 1),
+                   heaviest.end(), std::greater<float>());
+  const double rest =
+      candidates < heaviest.size()
+          ? *std::max_element(heaviest.begin() + static_cast<std::ptrdiff_t>(candidates),
+                              heaviest.end())
+          : 0.0;
   // A max-heap of (load per copy, copies, load) of the candidates below the cap.
   struct Candidate {
     double per_copy;
@@ -77,7 +81,9 @@ std::vector<double> min_max_load_per_copy(const std::vector<float>& loads, int n
   std::make_heap(heap.begin(), heap.end());
   std::vector<double> result;
   result.reserve(extras + 1);
-  auto current_max = [&] { return std::max(capped_max, heap.empty() ? 0.0 : heap.front().per_copy); };
+  auto current_max = [&] {
+    return std::max(capped_max, heap.empty() ? 0.0 : heap.front().per_copy);
+  };
   result.push_back(current_max());
   for (std::size_t extra = 0; extra < extras; ++extra) {
     if (!heap.empty()) {
@@ -102,18 +108,20 @@ LayerLowerBound layer_lower_bound(const std::vector<float>& loads, const PlanPar
   const std::vector<double> m_star = min_max_load_per_copy(loads, p.replicas, p.gpus);
   LayerLowerBound bound;
   bound.basic = std::max(total / p.gpus, m_star.back());
-  bound.global = std::max(bound.basic, slot_bound(m_star, loads, p.replicas, slots_per_gpu, p.gpus));
+  bound.global =
+      std::max(bound.basic, slot_bound(m_star, loads, p.replicas, slots_per_gpu, p.gpus));
   if (!keeps_groups_on_nodes(p)) return bound;
 
   const std::size_t group_size = loads.size() / static_cast<std::size_t>(p.groups);
   std::vector<double> groups(static_cast<std::size_t>(p.groups), 0.0);
   for (std::size_t e = 0; e < loads.size(); ++e) groups[e / group_size] += loads[e];
   std::sort(groups.begin(), groups.end());
-  const double heaviest_node = std::max(total / p.nodes, least_heaviest_node(groups, p.groups / p.nodes));
+  const double heaviest_node =
+      std::max(total / p.nodes, least_heaviest_node(groups, p.groups / p.nodes));
   bound.hierarchical =
       std::max({bound.global, heaviest_node / p.gpus_per_node(),
-                slot_bound(min_max_load_per_copy(loads, p.replicas, p.gpus_per_node()), loads, p.replicas,
-                           slots_per_gpu, p.gpus_per_node())});
+                slot_bound(min_max_load_per_copy(loads, p.replicas, p.gpus_per_node()), loads,
+                           p.replicas, slots_per_gpu, p.gpus_per_node())});
   return bound;
 }
 

@@ -20,8 +20,8 @@ constexpr auto heavier = [](const PackWeight& a, const PackWeight& b) {
 
 namespace detail {
 
-void pack_like_reference(const float* weights, int num_items, int num_packs, int* pack, int* rank_in_pack,
-                         StepScratch& scratch) {
+void pack_like_reference(const float* weights, int num_items, int num_packs, int* pack,
+                         int* rank_in_pack, StepScratch& scratch) {
   const int items_per_pack = num_items / num_packs;
   if (items_per_pack == 1) {
     for (int i = 0; i < num_items; ++i) {
@@ -63,8 +63,8 @@ PackAssignment pack_like_reference(const std::vector<float>& weights, int num_pa
   }
   PackAssignment result{std::vector<int>(weights.size()), std::vector<int>(weights.size())};
   detail::StepScratch scratch;
-  detail::pack_like_reference(weights.data(), num_items, num_packs, result.pack.data(), result.rank_in_pack.data(),
-                              scratch);
+  detail::pack_like_reference(weights.data(), num_items, num_packs, result.pack.data(),
+                              result.rank_in_pack.data(), scratch);
   return result;
 }
 

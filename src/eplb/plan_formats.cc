@@ -16,7 +16,8 @@ namespace {
 using detail::ChunkedText;
 
 // Rows as "[[...],\n<indent>[...]]".
-void write_rows(ChunkedText& out, const std::vector<std::vector<int>>& rows, std::string_view indent) {
+void write_rows(ChunkedText& out, const std::vector<std::vector<int>>& rows,
+                std::string_view indent) {
   out << '[';
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (i) out << ",\n" << indent;
@@ -28,8 +29,8 @@ void write_rows(ChunkedText& out, const std::vector<std::vector<int>>& rows, std
 void write_json(ChunkedText& out, const PlanDocument& d) {
   const PlanParameters& p = d.parameters;
   out << "{\n  \"policy\": \"" << d.policy << "\",\n";
-  out << "  \"replicas\": " << p.replicas << ", \"groups\": " << p.groups << ", \"nodes\": " << p.nodes
-      << ", \"gpus\": " << p.gpus << ",\n";
+  out << "  \"replicas\": " << p.replicas << ", \"groups\": " << p.groups
+      << ", \"nodes\": " << p.nodes << ", \"gpus\": " << p.gpus << ",\n";
   if (d.replicas_moved) out << "  \"replicas_moved\": " << *d.replicas_moved << ",\n";
   out << "  \"phy2log\": ";
   write_rows(out, d.placement.phy2log, "    ");
@@ -43,10 +44,12 @@ void write_json(ChunkedText& out, const PlanDocument& d) {
   out << ",\n  \"layers\": [";
   for (std::size_t l = 0; l < d.statistics.size(); ++l) {
     const LayerStatistics& s = d.statistics[l];
-    out << (l ? ",\n    " : "\n    ") << "{\"layer\": " << static_cast<int>(l) << ", \"max_gpu_load\": " << s.max_gpu_load
-        << ", \"mean_gpu_load\": " << s.mean_gpu_load << ", \"lower_bound\": " << s.lower_bound.value()
+    out << (l ? ",\n    " : "\n    ") << "{\"layer\": " << static_cast<int>(l)
+        << ", \"max_gpu_load\": " << s.max_gpu_load << ", \"mean_gpu_load\": " << s.mean_gpu_load
+        << ", \"lower_bound\": " << s.lower_bound.value()
         << ", \"lower_bound_global\": " << s.lower_bound.global;
-    if (s.lower_bound.hierarchical > 0.0) out << ", \"lower_bound_hierarchical\": " << s.lower_bound.hierarchical;
+    if (s.lower_bound.hierarchical > 0.0)
+      out << ", \"lower_bound_hierarchical\": " << s.lower_bound.hierarchical;
     out << ", \"gap\": " << s.gap() << ", \"balancedness\": " << s.balancedness() << '}';
   }
   out << "]\n}\n";
@@ -143,7 +146,8 @@ std::vector<std::vector<int>> json_phy2log(std::string_view content) {
   for (simdjson::dom::element row_value : rows) {
     const std::string row_path = key + "[" + std::to_string(result.size()) + "]";
     simdjson::dom::array row;
-    if (row_value.get_array().get(row)) throw ParseError(row_path + ": expected an array of expert ids");
+    if (row_value.get_array().get(row))
+      throw ParseError(row_path + ": expected an array of expert ids");
     std::vector<int> ids;
     for (simdjson::dom::element id : row) {
       const std::string where = row_path + "[" + std::to_string(ids.size()) + "]";
@@ -162,7 +166,8 @@ std::vector<std::vector<int>> json_phy2log(std::string_view content) {
 
 std::vector<int> yaml_row(const YAML::Node& node) {
   auto where = [](const YAML::Node& n) {
-    return "line " + std::to_string(n.Mark().line + 1) + ", column " + std::to_string(n.Mark().column + 1);
+    return "line " + std::to_string(n.Mark().line + 1) + ", column " +
+           std::to_string(n.Mark().column + 1);
   };
   if (!node.IsSequence()) throw ParseError(where(node) + ": expected a sequence of expert ids");
   std::vector<int> ids;
@@ -194,7 +199,8 @@ std::vector<std::vector<int>> yaml_phy2log(std::string_view content) {
       for (auto& [layer, row] : by_layer) result.push_back(std::move(row));
       return result;
     }
-    throw ParseError("line 1, column 1: expected a \"phy2log\" or \"initial_global_assignments\" key");
+    throw ParseError(
+        "line 1, column 1: expected a \"phy2log\" or \"initial_global_assignments\" key");
   } catch (const YAML::Exception& error) {
     throw ParseError("line " + std::to_string(error.mark.line + 1) + ", column " +
                      std::to_string(error.mark.column + 1) + ": invalid plan YAML: " + error.msg);
@@ -221,9 +227,10 @@ std::vector<std::vector<int>> csv_phy2log(std::string_view content) {
       field.erase(field.find_last_not_of(" \t\r") + 1);
       int value = -1;
       const auto parsed = std::from_chars(field.data(), field.data() + field.size(), value);
-      if (field.empty() || parsed.ec != std::errc() || parsed.ptr != field.data() + field.size() || value < 0) {
-        throw ParseError("line " + std::to_string(line_number) + ", column " + std::to_string(start + 1) +
-                         ": expected an expert id (an integer >= 0)");
+      if (field.empty() || parsed.ec != std::errc() || parsed.ptr != field.data() + field.size() ||
+          value < 0) {
+        throw ParseError("line " + std::to_string(line_number) + ", column " +
+                         std::to_string(start + 1) + ": expected an expert id (an integer >= 0)");
       }
       ids.push_back(value);
       start = comma + 1;
@@ -241,7 +248,8 @@ PlanFormat parse_plan_format(const std::string& name) {
   if (name == "csv") return PlanFormat::kCsv;
   if (name == "sglang") return PlanFormat::kSglang;
   if (name == "trtllm") return PlanFormat::kTrtllm;
-  throw std::invalid_argument("--format '" + name + "': expected json, yaml, csv, sglang or trtllm");
+  throw std::invalid_argument("--format '" + name +
+                              "': expected json, yaml, csv, sglang or trtllm");
 }
 
 void write_plan(const PlanDocument& document, PlanFormat format, const TextSink& sink) {

@@ -25,11 +25,12 @@ constexpr auto lighter = [](const LoadPerCopy& a, const LoadPerCopy& b) {
   return a.load < b.load || (a.load == b.load && a.expert > b.expert);
 };
 
-// Gives every expert one copy in copies[0, num_experts), then hands out the extra copies one at a time,
-// calling on_copy(expert, copies before this one) for each, in order. Throws when the cap stops it.
+// Gives every expert one copy in copies[0, num_experts), then hands out the extra copies one at a
+// time, calling on_copy(expert, copies before this one) for each, in order. Throws when the cap
+// stops it.
 template <typename OnCopy>
-void hand_out_copies(const float* loads, int num_experts, int num_replicas, int max_copies, int* copies,
-                     std::vector<LoadPerCopy>& heap, OnCopy on_copy) {
+void hand_out_copies(const float* loads, int num_experts, int num_replicas, int max_copies,
+                     int* copies, std::vector<LoadPerCopy>& heap, OnCopy on_copy) {
   heap.clear();
   for (int e = 0; e < num_experts; ++e) {
     copies[e] = 1;
@@ -47,7 +48,8 @@ void hand_out_copies(const float* loads, int num_experts, int num_replicas, int 
     const int expert = top.expert;
     on_copy(expert, copies[expert]);
     if (++copies[expert] < max_copies) {
-      top.load = loads[expert] / static_cast<float>(copies[expert]);  // float32, as the reference divides
+      top.load =
+          loads[expert] / static_cast<float>(copies[expert]);  // float32, as the reference divides
       std::push_heap(heap.begin(), heap.end(), lighter);
     } else {
       heap.pop_back();
@@ -59,15 +61,15 @@ void hand_out_copies(const float* loads, int num_experts, int num_replicas, int 
 
 namespace detail {
 
-void replicate_in_order(const float* loads, int num_experts, int num_replicas, int* phy2log, int* rank,
-                        int* count, StepScratch& scratch) {
+void replicate_in_order(const float* loads, int num_experts, int num_replicas, int* phy2log,
+                        int* rank, int* count, StepScratch& scratch) {
   for (int e = 0; e < num_experts; ++e) {
     phy2log[e] = e;
     rank[e] = 0;
   }
   int next = num_experts;
-  hand_out_copies(loads, num_experts, num_replicas, std::numeric_limits<int>::max(), count, scratch.replication_heap,
-                  [&](int expert, int existing_copies) {
+  hand_out_copies(loads, num_experts, num_replicas, std::numeric_limits<int>::max(), count,
+                  scratch.replication_heap, [&](int expert, int existing_copies) {
                     phy2log[next] = expert;
                     rank[next] = existing_copies;
                     ++next;
@@ -80,18 +82,20 @@ std::vector<int> replicate(const std::vector<float>& loads, int num_replicas, in
   check_replicas(loads.size(), num_replicas);
   std::vector<int> copies(loads.size());
   std::vector<LoadPerCopy> heap;
-  hand_out_copies(loads.data(), static_cast<int>(loads.size()), num_replicas, max_copies, copies.data(), heap,
-                  [](int, int) {});
+  hand_out_copies(loads.data(), static_cast<int>(loads.size()), num_replicas, max_copies,
+                  copies.data(), heap, [](int, int) {});
   return copies;
 }
 
 Replication replicate_in_order(const std::vector<float>& loads, int num_replicas) {
   check_replicas(loads.size(), num_replicas);
   const auto replicas = static_cast<std::size_t>(num_replicas);
-  Replication result{std::vector<int>(replicas), std::vector<int>(replicas), std::vector<int>(loads.size())};
+  Replication result{std::vector<int>(replicas), std::vector<int>(replicas),
+                     std::vector<int>(loads.size())};
   detail::StepScratch scratch;
-  detail::replicate_in_order(loads.data(), static_cast<int>(loads.size()), num_replicas, result.phy2log.data(),
-                             result.rank.data(), result.count.data(), scratch);
+  detail::replicate_in_order(loads.data(), static_cast<int>(loads.size()), num_replicas,
+                             result.phy2log.data(), result.rank.data(), result.count.data(),
+                             scratch);
   return result;
 }
 

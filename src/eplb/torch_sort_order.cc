@@ -32,7 +32,8 @@ void sift_up(IndexedValue* heap, std::ptrdiff_t hole, std::ptrdiff_t top, Indexe
 }
 
 // Fills `hole` by walking down to a leaf along the larger child, then sifts `value` up from there.
-void adjust_heap(IndexedValue* heap, std::ptrdiff_t hole, std::ptrdiff_t length, IndexedValue value) {
+void adjust_heap(IndexedValue* heap, std::ptrdiff_t hole, std::ptrdiff_t length,
+                 IndexedValue value) {
   const std::ptrdiff_t top = hole;
   std::ptrdiff_t child = hole;
   while (child < (length - 1) / 2) {

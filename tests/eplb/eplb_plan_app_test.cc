@@ -1,8 +1,7 @@
-// Runs the built eplb-plan binary: outputs, formats, and the one-line errors (exit code 2, no output
-// file) for every kind of bad input.
+// Runs the built eplb-plan binary: outputs, formats, and the one-line errors (exit code 2, no
+// output file) for every kind of bad input.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,17 +49,20 @@ class EplbPlanApp : public ::testing::Test {
 
   // Runs eplb-plan with `arguments` (shell words), `environment` ("NAME=value ...") set for it.
   ProcessResult run(const std::string& arguments, const std::string& environment = "") const {
-    const std::string command = environment + " " + std::string(EPLB_PLAN_BINARY) + " " + arguments + " >" +
-                                path("stdout") + " 2>" + path("stderr");
+    const std::string command = environment + " " + std::string(EPLB_PLAN_BINARY) + " " +
+                                arguments + " >" + path("stdout") + " 2>" + path("stderr");
     const int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read(path("stdout")), read(path("stderr"))};
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read(path("stdout")),
+            read(path("stderr"))};
   }
 
   // Runs with the README parameters into out.json and expects a one-line error mentioning `needle`,
   // exit code 2, and no output file.
-  void expect_rejected(const std::string& loads_file, const std::string& needle,
-                       const std::string& parameters = "--replicas 16 --groups 4 --nodes 2 --gpus 8") {
-    const ProcessResult r = run(loads_file + " " + parameters + " -o " + path("out.json") + " --svg " + path("out.svg"));
+  void expect_rejected(
+      const std::string& loads_file, const std::string& needle,
+      const std::string& parameters = "--replicas 16 --groups 4 --nodes 2 --gpus 8") {
+    const ProcessResult r = run(loads_file + " " + parameters + " -o " + path("out.json") +
+                                " --svg " + path("out.svg"));
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -77,7 +79,8 @@ const char* const kReadmeParameters = "--replicas 16 --groups 4 --nodes 2 --gpus
 
 TEST_F(EplbPlanApp, ReproducesTheReadmeExampleWithTheDeepseekPolicy) {
   const std::string loads = write("loads.csv", kReadmeCsv);
-  const ProcessResult r = run(loads + " " + kReadmeParameters + " --policy deepseek --format sglang");
+  const ProcessResult r =
+      run(loads + " " + kReadmeParameters + " --policy deepseek --format sglang");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(dualpipe::eplb::parse_plan_phy2log(r.out),
             (std::vector<std::vector<int>>{{5, 6, 5, 7, 8, 4, 3, 4, 10, 9, 10, 2, 0, 1, 11, 1},
@@ -88,8 +91,8 @@ TEST_F(EplbPlanApp, WritesEveryFormatAReportAndAnSvg) {
   const std::string loads = write("loads.csv", kReadmeCsv);
   for (const std::string format : {"json", "yaml", "csv", "sglang", "trtllm"}) {
     const std::string out = path("plan." + format);
-    const ProcessResult r = run(loads + " " + kReadmeParameters + " --format " + format + " -o " + out +
-                      " --report json --svg " + path("plan.svg"));
+    const ProcessResult r = run(loads + " " + kReadmeParameters + " --format " + format + " -o " +
+                                out + " --report json --svg " + path("plan.svg"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(dualpipe::eplb::parse_plan_phy2log(read(out)).size(), 2u) << format;
     EXPECT_NE(r.out.find("\"balancedness_after\""), std::string::npos);
@@ -99,11 +102,13 @@ TEST_F(EplbPlanApp, WritesEveryFormatAReportAndAnSvg) {
 
 TEST_F(EplbPlanApp, ReplansFromAPreviousPlanWithinTheMoveCap) {
   const std::string loads = write("loads.csv", kReadmeCsv);
-  const std::string shifted = write("shifted.csv",
-                                    "9,132,40,61,104,16,39,4,73,56,183,186\n200,107,104,64,19,19,187,157,17,86,16,27\n");
+  const std::string shifted =
+      write("shifted.csv",
+            "9,132,40,61,104,16,39,4,73,56,183,186\n200,107,104,64,19,19,187,157,17,86,16,27\n");
   ASSERT_EQ(run(loads + " " + kReadmeParameters + " -o " + path("old.json")).exit_code, 0);
-  const ProcessResult r = run(shifted + " " + kReadmeParameters + " --previous " + path("old.json") +
-                    " --max-moves 3 -o " + path("new.json") + " --report text");
+  const ProcessResult r =
+      run(shifted + " " + kReadmeParameters + " --previous " + path("old.json") +
+          " --max-moves 3 -o " + path("new.json") + " --report text");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("replicas moved: "), std::string::npos) << r.out;
   const auto old_plan = dualpipe::eplb::parse_plan_phy2log(read(path("old.json")));
@@ -119,7 +124,8 @@ TEST_F(EplbPlanApp, ReplaysATimeSeries) {
   std::string csv;
   for (int step = 0; step < 6; ++step) csv += std::string(kReadmeCsv) + "\n";
   const std::string loads = write("series.csv", csv);
-  const ProcessResult r = run("replay " + loads + " " + kReadmeParameters + " --interval 2 --report json");
+  const ProcessResult r =
+      run("replay " + loads + " " + kReadmeParameters + " --interval 2 --report json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"windows\": 2"), std::string::npos) << r.out;
 }
@@ -134,14 +140,17 @@ TEST_F(EplbPlanApp, ReadsSglangExpertDistributionDumpsThroughTheLibTorchPlugin) 
 #endif
   // sglang_dump.pt holds logical_count = these two steps (int32 [2, 2, 4]).
   const std::string csv = write("same.csv", "5,0,3,9\n1,1,7,2\n\n4,2,2,8\n0,3,6,1\n");
-  const std::string parameters = " --replicas 6 --groups 1 --nodes 1 --gpus 2 --policy deepseek --format csv";
+  const std::string parameters =
+      " --replicas 6 --groups 1 --nodes 1 --gpus 2 --policy deepseek --format csv";
   for (const std::string aggregate : {"sum", "window:1"}) {
-    const ProcessResult from_pt = run(test_data("sglang_dump.pt") + parameters + " --aggregate " + aggregate);
+    const ProcessResult from_pt =
+        run(test_data("sglang_dump.pt") + parameters + " --aggregate " + aggregate);
     const ProcessResult from_csv = run(csv + parameters + " --aggregate " + aggregate);
     ASSERT_EQ(from_pt.exit_code, 0) << from_pt.err;
     ASSERT_EQ(from_csv.exit_code, 0) << from_csv.err;
     EXPECT_EQ(from_pt.out, from_csv.out) << aggregate;
-    // window:1 plans on the second step alone; the reference's rebalance_experts gives this phy2log.
+    // window:1 plans on the second step alone; the reference's rebalance_experts gives this
+    // phy2log.
     if (aggregate == "window:1") {
       EXPECT_EQ(from_pt.out, "3,0,2,3,1,0\n2,1,3,2,1,0\n");
     }
@@ -152,37 +161,51 @@ TEST_F(EplbPlanApp, RejectsPtFilesThatAreNotExpertDistributionDumps) {
 #ifndef EPLB_PLAN_HAS_PT_PLUGIN
   GTEST_SKIP() << "built without LibTorch: no .pt plugin";
 #endif
-  expect_rejected(write("garbage.pt", "not a zip archive"), "garbage.pt: not a readable torch.save file");
-  expect_rejected(test_data("sglang_dump_without_logical_count.pt"),
-                  "sglang_dump_without_logical_count.pt: expected a dict with a \"logical_count\" tensor");
-  expect_rejected(test_data("sglang_dump_negative.pt"), "sglang_dump_negative.pt: logical_count[0][1][2]: negative load");
+  expect_rejected(write("garbage.pt", "not a zip archive"),
+                  "garbage.pt: not a readable torch.save file");
+  expect_rejected(
+      test_data("sglang_dump_without_logical_count.pt"),
+      "sglang_dump_without_logical_count.pt: expected a dict with a \"logical_count\" tensor");
+  expect_rejected(test_data("sglang_dump_negative.pt"),
+                  "sglang_dump_negative.pt: logical_count[0][1][2]: negative load");
 }
 
 TEST_F(EplbPlanApp, SaysHowToReadPtFilesWhenTheLibTorchPluginIsAbsent) {
   fs::create_directories(path("no_plugins"));
-  const ProcessResult r = run(test_data("sglang_dump.pt") + " " + kReadmeParameters + " -o " + path("out.json"),
-                              "DUALPIPE_PLUGIN_DIR=" + path("no_plugins"));
+  const ProcessResult r =
+      run(test_data("sglang_dump.pt") + " " + kReadmeParameters + " -o " + path("out.json"),
+          "DUALPIPE_PLUGIN_DIR=" + path("no_plugins"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "eplb-plan: " + test_data("sglang_dump.pt") +
-                       ": reading .pt needs the LibTorch plugin (libdualpipe_eplb_pt.so); rebuild with LibTorch or "
+                       ": reading .pt needs the LibTorch plugin (libdualpipe_eplb_pt.so); rebuild "
+                       "with LibTorch or "
                        "convert to .npy\n");
   EXPECT_FALSE(fs::exists(path("out.json")));
 }
 
 TEST_F(EplbPlanApp, RejectsEveryKindOfBadLoadFileWithOneLineNamingIt) {
   expect_rejected(write("empty.csv", ""), "empty.csv: line 1, column 1: no loads found");
-  expect_rejected(write("ragged.csv", "1,2,3\n4,5\n"), "ragged.csv: line 2, column 1: 2 values; expected 3");
+  expect_rejected(write("ragged.csv", "1,2,3\n4,5\n"),
+                  "ragged.csv: line 2, column 1: 2 values; expected 3");
   expect_rejected(write("nan.csv", "1,nan\n"), "nan.csv: line 1, column 3: NaN");
   expect_rejected(write("inf.csv", "1,inf\n"), "inf.csv: line 1, column 3: infinity");
   expect_rejected(write("negative.csv", "1,-2\n"), "negative.csv: line 1, column 3: negative load");
-  expect_rejected(write("huge.csv", "1,1e39\n"), "huge.csv: line 1, column 3: load exceeds the float32 range");
-  expect_rejected(write("overflow.csv", "1,1e999\n"), "overflow.csv: line 1, column 3: '1e999' is out of range");
-  expect_rejected(write("text.csv", "hello world\n"), "text.csv: line 1, column 1: expected a number");
-  expect_rejected(write("garbage.bin", std::string("\x7f\x45\x4c\x46\x02\x01\x00\xff\xfe", 9)), "garbage.bin: ");
-  expect_rejected(write("truncated.json", "{\"loads\": [[1, 2], [3"), "truncated.json: invalid JSON");
-  expect_rejected(write("types.json", "[[1, true]]"), "types.json: $[0][1]: expected a number, found a boolean");
-  expect_rejected(write("types.yaml", "loads:\n  - [1, {a: 1}]\n"), "types.yaml: line 2, column 9: expected a number");
-  expect_rejected(write("bad.npy", std::string("\x93NUMPY\x01\x00\x10\x00{'descr': '<f4'", 25)), "bad.npy: ");
+  expect_rejected(write("huge.csv", "1,1e39\n"),
+                  "huge.csv: line 1, column 3: load exceeds the float32 range");
+  expect_rejected(write("overflow.csv", "1,1e999\n"),
+                  "overflow.csv: line 1, column 3: '1e999' is out of range");
+  expect_rejected(write("text.csv", "hello world\n"),
+                  "text.csv: line 1, column 1: expected a number");
+  expect_rejected(write("garbage.bin", std::string("\x7f\x45\x4c\x46\x02\x01\x00\xff\xfe", 9)),
+                  "garbage.bin: ");
+  expect_rejected(write("truncated.json", "{\"loads\": [[1, 2], [3"),
+                  "truncated.json: invalid JSON");
+  expect_rejected(write("types.json", "[[1, true]]"),
+                  "types.json: $[0][1]: expected a number, found a boolean");
+  expect_rejected(write("types.yaml", "loads:\n  - [1, {a: 1}]\n"),
+                  "types.yaml: line 2, column 9: expected a number");
+  expect_rejected(write("bad.npy", std::string("\x93NUMPY\x01\x00\x10\x00{'descr': '<f4'", 25)),
+                  "bad.npy: ");
   expect_rejected(path("missing.csv"), "missing.csv: cannot open");
   fs::create_directories(path("folder.csv"));
   expect_rejected(path("folder.csv"), "folder.csv: cannot read (Is a directory)");
@@ -190,18 +213,21 @@ TEST_F(EplbPlanApp, RejectsEveryKindOfBadLoadFileWithOneLineNamingIt) {
 
 TEST_F(EplbPlanApp, ReadsLoadsFromAPipe) {
   const std::string loads = write("loads.csv", kReadmeCsv);
-  const ProcessResult piped = run("/dev/stdin " + std::string(kReadmeParameters) + " --policy deepseek --format csv < " + loads);
+  const ProcessResult piped = run("/dev/stdin " + std::string(kReadmeParameters) +
+                                  " --policy deepseek --format csv < " + loads);
   ASSERT_EQ(piped.exit_code, 0) << piped.err;
-  EXPECT_EQ(piped.out, run(loads + " " + kReadmeParameters + " --policy deepseek --format csv").out);
+  EXPECT_EQ(piped.out,
+            run(loads + " " + kReadmeParameters + " --policy deepseek --format csv").out);
 }
 
 TEST_F(EplbPlanApp, LeavesNoFileWhenAnOutputCannotBeWritten) {
   // The plan is written (to a temporary) before the SVG fails; the temporary must go too.
   const std::string loads = write("loads.csv", kReadmeCsv);
-  const ProcessResult r = run(loads + " " + kReadmeParameters + " -o " + path("plan.json") + " --svg " +
-                              path("missing_dir/plan.svg"));
+  const ProcessResult r = run(loads + " " + kReadmeParameters + " -o " + path("plan.json") +
+                              " --svg " + path("missing_dir/plan.svg"));
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "eplb-plan: " + path("missing_dir/plan.svg") + ": cannot write: No such file or directory\n");
+  EXPECT_EQ(r.err, "eplb-plan: " + path("missing_dir/plan.svg") +
+                       ": cannot write: No such file or directory\n");
   for (const auto& entry : fs::directory_iterator(dir_)) {
     EXPECT_TRUE(entry.path().filename() == "loads.csv" || entry.path().filename() == "stdout" ||
                 entry.path().filename() == "stderr")
@@ -211,20 +237,30 @@ TEST_F(EplbPlanApp, LeavesNoFileWhenAnOutputCannotBeWritten) {
 
 TEST_F(EplbPlanApp, RejectsImpossibleParametersNamingThem) {
   const std::string loads = write("loads.csv", kReadmeCsv);
-  expect_rejected(loads, "--replicas (15) must be a multiple of --gpus (8)", "--replicas 15 --groups 4 --nodes 2 --gpus 8");
-  expect_rejected(loads, "--groups (5) must divide the 12 experts", "--replicas 16 --groups 5 --nodes 1 --gpus 8");
-  expect_rejected(loads, "--gpus (8) must be a multiple of --nodes (3)", "--replicas 16 --groups 4 --nodes 3 --gpus 8");
-  expect_rejected(loads, "--replicas (8) must be at least the number of experts (12)", "--replicas 8 --groups 4 --nodes 2 --gpus 8");
-  expect_rejected(loads, "--replicas must be positive", "--replicas 0 --groups 4 --nodes 2 --gpus 8");
-  expect_rejected(loads, "--groups must be positive", "--replicas 16 --groups 0 --nodes 2 --gpus 8");
+  expect_rejected(loads, "--replicas (15) must be a multiple of --gpus (8)",
+                  "--replicas 15 --groups 4 --nodes 2 --gpus 8");
+  expect_rejected(loads, "--groups (5) must divide the 12 experts",
+                  "--replicas 16 --groups 5 --nodes 1 --gpus 8");
+  expect_rejected(loads, "--gpus (8) must be a multiple of --nodes (3)",
+                  "--replicas 16 --groups 4 --nodes 3 --gpus 8");
+  expect_rejected(loads, "--replicas (8) must be at least the number of experts (12)",
+                  "--replicas 8 --groups 4 --nodes 2 --gpus 8");
+  expect_rejected(loads, "--replicas must be positive",
+                  "--replicas 0 --groups 4 --nodes 2 --gpus 8");
+  expect_rejected(loads, "--groups must be positive",
+                  "--replicas 16 --groups 0 --nodes 2 --gpus 8");
   expect_rejected(loads, "--nodes must be positive", "--replicas 16 --groups 4 --nodes 0 --gpus 8");
   expect_rejected(loads, "--gpus must be positive", "--replicas 16 --groups 4 --nodes 2 --gpus 0");
   expect_rejected(loads, "--replicas", "--groups 4 --nodes 2 --gpus 8");
-  expect_rejected(loads, "--policy 'fast': expected balanced or deepseek", std::string(kReadmeParameters) + " --policy fast");
+  expect_rejected(loads, "--policy 'fast': expected balanced or deepseek",
+                  std::string(kReadmeParameters) + " --policy fast");
   expect_rejected(loads, "--format 'xml'", std::string(kReadmeParameters) + " --format xml");
-  expect_rejected(loads, "--aggregate 'window:0'", std::string(kReadmeParameters) + " --aggregate window:0");
-  expect_rejected(loads, "--max-moves and --min-gain need --previous", std::string(kReadmeParameters) + " --max-moves 3");
-  expect_rejected(loads, "prev.json: cannot open", std::string(kReadmeParameters) + " --previous " + path("prev.json"));
+  expect_rejected(loads, "--aggregate 'window:0'",
+                  std::string(kReadmeParameters) + " --aggregate window:0");
+  expect_rejected(loads, "--max-moves and --min-gain need --previous",
+                  std::string(kReadmeParameters) + " --max-moves 3");
+  expect_rejected(loads, "prev.json: cannot open",
+                  std::string(kReadmeParameters) + " --previous " + path("prev.json"));
 }
 
 }  // namespace

@@ -65,7 +65,8 @@ TEST(FormatPlan, TrtllmKeysLayersFromTheFirstLayerNumber) {
 
 TEST(FormatPlan, WritesTheReadmeExampleAsCsvAndTrtllmTextExactly) {
   PlanDocument d = readme_document();
-  EXPECT_EQ(format_plan(d, PlanFormat::kCsv), "5,6,5,7,8,4,3,4,10,9,10,2,0,1,11,1\n7,10,6,8,6,11,8,9,2,4,5,1,5,0,3,1\n");
+  EXPECT_EQ(format_plan(d, PlanFormat::kCsv),
+            "5,6,5,7,8,4,3,4,10,9,10,2,0,1,11,1\n7,10,6,8,6,11,8,9,2,4,5,1,5,0,3,1\n");
   d.first_layer = 1000;  // four-digit keys take the slow number path
   EXPECT_EQ(format_plan(d, PlanFormat::kTrtllm),
             "initial_global_assignments:\n"
@@ -78,7 +79,8 @@ TEST(WritePlan, StreamsFormatPlansTextInPiecesOfAtMost64KiB) {
   // 58 layers x 256 experts into 288 slots.
   LoadMatrix loads(58, 256);
   for (Eigen::Index l = 0; l < loads.rows(); ++l) {
-    for (Eigen::Index e = 0; e < loads.cols(); ++e) loads(l, e) = static_cast<float>((l * 7919 + e * 104729) % 1000 + 1);
+    for (Eigen::Index e = 0; e < loads.cols(); ++e)
+      loads(l, e) = static_cast<float>((l * 7919 + e * 104729) % 1000 + 1);
   }
   PlanDocument d;
   d.parameters = {288, 8, 4, 32};

@@ -1,4 +1,5 @@
-// Plan files: writing a placement as JSON, YAML, CSV, SGLang or TensorRT-LLM input, and reading one back.
+// Plan files: writing a placement as JSON, YAML, CSV, SGLang or TensorRT-LLM input, and reading one
+// back.
 #pragma once
 
 #include <functional>
@@ -43,8 +44,8 @@ void write_plan(const PlanDocument& document, PlanFormat format, const TextSink&
 std::string format_plan(const PlanDocument& document, PlanFormat format);
 
 // phy2log rows of a plan file in any of the formats above (JSON "phy2log" or
-// "physical_to_logical_map", YAML "phy2log" or "initial_global_assignments", CSV rows), detected from
-// the content. Throws ParseError naming the position of the first problem.
+// "physical_to_logical_map", YAML "phy2log" or "initial_global_assignments", CSV rows), detected
+// from the content. Throws ParseError naming the position of the first problem.
 std::vector<std::vector<int>> parse_plan_phy2log(std::string_view content);
 
 }  // namespace dualpipe::eplb
