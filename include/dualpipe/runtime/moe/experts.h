@@ -1,0 +1,56 @@
+// Expert MLPs: the SwiGLU feed-forward block used for routed and shared experts, and the set of
+// expert slots one expert-parallel rank holds.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "dualpipe/runtime/deferrable_linear.h"
+
+namespace dualpipe::runtime::moe {
+
+// y = down(silu(gate(x)) * up(x)) with x, y [N, hidden] and no biases. Its linears are
+// DeferrableLinear, so a zero-bubble WeightGradStore can defer their weight gradients.
+class SwiGluMlpImpl : public torch::nn::Module {
+ public:
+  SwiGluMlpImpl(int64_t hidden, int64_t ffn_hidden);
+
+  torch::Tensor forward(const torch::Tensor& x);
+
+  // Draws every weight uniformly in +-1/sqrt(fan_in) from `generator` (a CPU generator).
+  void reset_parameters(at::Generator& generator);
+
+  DeferrableLinear gate{nullptr};  // [ffn_hidden, hidden]
+  DeferrableLinear up{nullptr};    // [ffn_hidden, hidden]
+  DeferrableLinear down{nullptr};  // [hidden, ffn_hidden]
+};
+
+TORCH_MODULE(SwiGluMlp);
+
+// The expert slots of one rank: slot j holds a copy of some logical expert (which one is the
+// placement's business). Rows arrive grouped by slot.
+class LocalExpertsImpl : public torch::nn::Module {
+ public:
+  LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ffn_hidden);
+
+  // rows [N, hidden] sorted by slot, rows_per_slot[j] of them for slot j (summing to N)
+  // -> [N, hidden], row i transformed by its slot's expert.
+  torch::Tensor forward(const torch::Tensor& rows, const std::vector<int64_t>& rows_per_slot);
+
+  int64_t num_slots() const { return static_cast<int64_t>(slots->size()); }
+  SwiGluMlp slot(int64_t j) const { return slots->ptr<SwiGluMlpImpl>(j); }
+
+  // The parameters of slot j in a fixed order (gate, up, down weights).
+  std::vector<torch::Tensor> slot_parameters(int64_t j) const;
+
+  torch::nn::ModuleList slots;
+};
+
+TORCH_MODULE(LocalExperts);
+
+}  // namespace dualpipe::runtime::moe

@@ -1,0 +1,75 @@
+// OverlapEngine: runs micro-batches through a phase-structured stage, either phase by phase in
+// order (a plain forward, with a backward that autograd can drive) or as an overlapped pair: the
+// forward of one micro-batch interleaved with the backward of another so that every
+// communication phase of one runs while a compute phase of the other runs.
+#pragma once
+
+#include <torch/types.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "dualpipe/runtime/moe/comm_streams.h"
+#include "dualpipe/runtime/moe/phase_program.h"
+#include "dualpipe/runtime/pipeline_stage.h"
+#include "dualpipe/runtime/weight_grad_store.h"
+
+namespace dualpipe::runtime::moe {
+
+// Runs `phases` in order; each communication is waited for before the next phase starts.
+void run_in_order(const std::vector<Phase>& phases, CommStreams& streams);
+
+// One step of an interleaved pair: the forward phase and the backward phase it runs (-1: none).
+struct PairStep {
+  int forward = -1;
+  int backward = -1;
+};
+
+// The steps run_interleaved takes: each queue runs in its own order; a step pairs the next phase
+// of one queue with the next phase of the other when one is compute and the other communication;
+// otherwise the forward's next phase runs alone (or the only queue left).
+std::vector<PairStep> interleaving(const std::vector<Phase>& forward,
+                                   const std::vector<Phase>& backward);
+
+// Runs a forward and a backward interleaved (see interleaving). CPU: a step starts its
+// communication (c10d runs it on its own threads), runs its compute, then waits. CUDA: a step
+// issues its compute, then its communication on the communication stream after an event marking
+// the compute issued before the step, then makes the compute stream wait for it.
+// With `weight_grads` (a zero-bubble store that is not deferring), the backward's "attn" and
+// "mlp" phases compute input gradients only; their weight gradients run as "attn(W)"/"mlp(W)"
+// phases at the start of the next step's compute, after the mark, so the communication that needs
+// those input gradients does not wait for them.
+void run_interleaved(const std::vector<Phase>& forward, const std::vector<Phase>& backward,
+                     CommStreams& streams, WeightGradStore* weight_grads = nullptr);
+
+// Appends a stage's forward phases to `program` for the stage inputs stored as `inputs`, and
+// returns the values holding the stage outputs.
+using ProgramBuilder =
+    std::function<std::vector<ValueId>(PhaseProgram& program, const std::vector<ValueId>& inputs)>;
+
+class OverlapEngine {
+ public:
+  explicit OverlapEngine(torch::Device device);
+
+  CommStreams& streams() { return *streams_; }
+
+  // The forward of one micro-batch, phase by phase in order. With grad mode on, the outputs hang
+  // off one autograd node whose backward runs the micro-batch's backward phases in order, so
+  // run_backward (or any autograd call) backpropagates through it like through a plain module.
+  TensorList forward(const TensorList& inputs, const ProgramBuilder& build);
+
+  // The overlapped pair: the forward of `forward_pass` (built with `build`) interleaved with the
+  // backward `backward_pass` describes. The backward's micro-batch must have been run by
+  // forward() or forward_backward() of a stage using this engine type; otherwise (or without grad
+  // mode) it falls back to forward, then run_backward. Same effects as that fallback: parameter
+  // and stage-input gradients, returned outputs and loss. `weight_grads`: see run_interleaved.
+  ForwardResult forward_backward(const ForwardPass& forward_pass, const ProgramBuilder& build,
+                                 const BackwardPass& backward_pass,
+                                 WeightGradStore* weight_grads = nullptr);
+
+ private:
+  std::shared_ptr<CommStreams> streams_;
+};
+
+}  // namespace dualpipe::runtime::moe

@@ -1,0 +1,44 @@
+// PhasedStage: a pipeline stage whose layers are written as phases (attention, dispatch, experts,
+// combine) and which therefore gets an overlapped forward/backward pair from the overlap engine.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "dualpipe/runtime/moe/overlap_engine.h"
+#include "dualpipe/runtime/pipeline_stage.h"
+
+namespace dualpipe::runtime::moe {
+
+// Subclass it and implement append_phases(); forward() then runs the phases in order, and the
+// pipeline executor's FB actions run overlapped pairs (unless overlap is switched off, in which
+// case they run forward, then backward, like any stage). Given a WeightGradStore (the pipeline
+// attaches its own), overlapped pairs run weight gradients as separate W phases (run_interleaved).
+class PhasedStage : public PipelineStage, public DefersWeightGradients {
+ public:
+  // Appends the stage's forward phases for the stage inputs stored as `inputs` and returns the
+  // values holding its outputs. Called once per micro-batch.
+  virtual std::vector<ValueId> append_phases(PhaseProgram& program,
+                                             const std::vector<ValueId>& inputs) = 0;
+
+  TensorList forward(const TensorList& inputs) override;
+  ForwardResult overlapped_forward_backward(const ForwardPass& forward_pass,
+                                            const BackwardPass& backward_pass) override;
+
+  void set_weight_grad_store(std::shared_ptr<WeightGradStore> store) override {
+    weight_grads_ = std::move(store);
+  }
+
+  // Overlapped pairs on (default) or off.
+  void set_overlap(bool on) { overlap_ = on; }
+  bool overlap() const { return overlap_; }
+
+ private:
+  OverlapEngine& engine_for(const TensorList& inputs);
+
+  bool overlap_ = true;
+  std::shared_ptr<WeightGradStore> weight_grads_;
+  std::unique_ptr<OverlapEngine> engine_;
+};
+
+}  // namespace dualpipe::runtime::moe

@@ -1,0 +1,74 @@
+#include "dualpipe/runtime/moe/experts.h"
+
+#include <torch/nn/functional/activation.h>
+
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace dualpipe::runtime::moe {
+namespace {
+
+void fill_uniform(torch::Tensor& weight, at::Generator& generator) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(weight.size(1)));
+  torch::NoGradGuard no_grad;
+  const torch::Tensor values =
+      torch::empty(weight.sizes(), torch::TensorOptions().dtype(torch::kFloat64))
+          .uniform_(-bound, bound, generator);
+  weight.copy_(values);
+}
+
+}  // namespace
+
+SwiGluMlpImpl::SwiGluMlpImpl(int64_t hidden, int64_t ffn_hidden) {
+  if (hidden < 1 || ffn_hidden < 1)
+    throw std::invalid_argument("expert MLP: sizes must be positive");
+  const auto linear = [](int64_t in, int64_t out) {
+    return DeferrableLinear(torch::nn::LinearOptions(in, out).bias(false));
+  };
+  gate = register_module("gate", linear(hidden, ffn_hidden));
+  up = register_module("up", linear(hidden, ffn_hidden));
+  down = register_module("down", linear(ffn_hidden, hidden));
+}
+
+torch::Tensor SwiGluMlpImpl::forward(const torch::Tensor& x) {
+  return down->forward(torch::silu(gate->forward(x)) * up->forward(x));
+}
+
+void SwiGluMlpImpl::reset_parameters(at::Generator& generator) {
+  fill_uniform(gate->weight, generator);
+  fill_uniform(up->weight, generator);
+  fill_uniform(down->weight, generator);
+}
+
+LocalExpertsImpl::LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ffn_hidden) {
+  if (num_slots < 1) throw std::invalid_argument("local experts: need at least one slot");
+  slots = register_module("slots", torch::nn::ModuleList());
+  for (int64_t j = 0; j < num_slots; ++j) slots->push_back(SwiGluMlp(hidden, ffn_hidden));
+}
+
+torch::Tensor LocalExpertsImpl::forward(const torch::Tensor& rows,
+                                        const std::vector<int64_t>& rows_per_slot) {
+  if (static_cast<int64_t>(rows_per_slot.size()) != num_slots() ||
+      std::accumulate(rows_per_slot.begin(), rows_per_slot.end(), int64_t{0}) != rows.size(0)) {
+    throw std::invalid_argument("local experts: row counts per slot do not match the " +
+                                std::to_string(rows.size(0)) + " rows");
+  }
+  std::vector<torch::Tensor> outputs;
+  int64_t begin = 0;
+  for (int64_t j = 0; j < num_slots(); ++j) {
+    const int64_t count = rows_per_slot[static_cast<std::size_t>(j)];
+    if (count > 0) outputs.push_back(slot(j)->forward(rows.narrow(0, begin, count)));
+    begin += count;
+  }
+  if (outputs.empty()) return rows * 0;  // no rows: keep the result connected to the input
+  return outputs.size() == 1 ? outputs.front() : torch::cat(outputs, 0);
+}
+
+std::vector<torch::Tensor> LocalExpertsImpl::slot_parameters(int64_t j) const {
+  const SwiGluMlp expert = slot(j);
+  return {expert->gate->weight, expert->up->weight, expert->down->weight};
+}
+
+}  // namespace dualpipe::runtime::moe

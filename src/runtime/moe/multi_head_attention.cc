@@ -1,0 +1,48 @@
+#include "dualpipe/runtime/moe/multi_head_attention.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace dualpipe::runtime::moe {
+
+MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t hidden, int64_t heads) : heads_(heads) {
+  if (hidden < 1 || heads < 1 || hidden % heads != 0) {
+    throw std::invalid_argument("attention: " + std::to_string(heads) +
+                                " heads do not divide hidden size " + std::to_string(hidden));
+  }
+  qkv = register_module("qkv",
+                        DeferrableLinear(torch::nn::LinearOptions(hidden, 3 * hidden).bias(false)));
+  out = register_module("out",
+                        DeferrableLinear(torch::nn::LinearOptions(hidden, hidden).bias(false)));
+}
+
+torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x) {
+  const int64_t batch = x.size(0);
+  const int64_t sequence = x.size(1);
+  const int64_t hidden = x.size(2);
+  const int64_t width = hidden / heads_;
+  // [batch, sequence, 3, heads, width] -> three [batch, heads, sequence, width]
+  const std::vector<torch::Tensor> qkv_heads =
+      qkv->forward(x).view({batch, sequence, 3, heads_, width}).permute({2, 0, 3, 1, 4}).unbind(0);
+  const torch::Tensor scores = torch::matmul(qkv_heads[0], qkv_heads[1].transpose(-2, -1)) /
+                               std::sqrt(static_cast<double>(width));
+  const torch::Tensor future =
+      torch::ones({sequence, sequence}, x.options().dtype(torch::kBool)).triu(1);
+  const torch::Tensor attention =
+      torch::softmax(scores.masked_fill(future, -std::numeric_limits<double>::infinity()), -1);
+  const torch::Tensor mixed =
+      torch::matmul(attention, qkv_heads[2]).transpose(1, 2).reshape({batch, sequence, hidden});
+  return out->forward(mixed);
+}
+
+void MultiHeadAttentionImpl::reset_parameters(at::Generator& generator) {
+  torch::NoGradGuard no_grad;
+  for (DeferrableLinear* linear : {&qkv, &out}) {
+    torch::Tensor& weight = (*linear)->weight;
+    const double bound = 1.0 / std::sqrt(static_cast<double>(weight.size(1)));
+    weight.copy_(torch::empty(weight.sizes(), torch::kFloat64).uniform_(-bound, bound, generator));
+  }
+}
+
+}  // namespace dualpipe::runtime::moe

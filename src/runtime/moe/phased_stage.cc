@@ -1,0 +1,33 @@
+#include "dualpipe/runtime/moe/phased_stage.h"
+
+#include <stdexcept>
+
+namespace dualpipe::runtime::moe {
+
+OverlapEngine& PhasedStage::engine_for(const TensorList& inputs) {
+  if (inputs.empty() || !inputs.front().defined())
+    throw std::invalid_argument("phased stage: no input");
+  const torch::Device device = inputs.front().device();
+  if (!engine_ || engine_->streams().device() != device)
+    engine_ = std::make_unique<OverlapEngine>(device);
+  return *engine_;
+}
+
+TensorList PhasedStage::forward(const TensorList& inputs) {
+  return engine_for(inputs).forward(inputs,
+                                    [this](PhaseProgram& program, const std::vector<ValueId>& ids) {
+                                      return append_phases(program, ids);
+                                    });
+}
+
+ForwardResult PhasedStage::overlapped_forward_backward(const ForwardPass& forward_pass,
+                                                       const BackwardPass& backward_pass) {
+  if (!overlap_) return PipelineStage::overlapped_forward_backward(forward_pass, backward_pass);
+  const ProgramBuilder build = [this](PhaseProgram& program, const std::vector<ValueId>& ids) {
+    return append_phases(program, ids);
+  };
+  return engine_for(forward_pass.inputs)
+      .forward_backward(forward_pass, build, backward_pass, weight_grads_.get());
+}
+
+}  // namespace dualpipe::runtime::moe

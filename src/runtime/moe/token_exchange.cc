@@ -1,0 +1,69 @@
+#include "dualpipe/runtime/moe/token_exchange.h"
+
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace dualpipe::runtime::moe {
+namespace {
+
+int64_t total(const std::vector<int64_t>& counts) {
+  return std::accumulate(counts.begin(), counts.end(), int64_t{0});
+}
+
+}  // namespace
+
+int64_t ExchangeSplits::rows_sent() const { return total(send); }
+int64_t ExchangeSplits::rows_received() const { return total(recv); }
+
+torch::Tensor PendingExchange::wait() {
+  if (work_) {
+    work_->wait();
+    work_.reset();
+    input_ = torch::Tensor();
+  }
+  return output_;
+}
+
+PendingExchange start_exchange(const CommGroup& group, const torch::Tensor& rows,
+                               const ExchangeSplits& splits, CommStreams& streams) {
+  const auto ranks = static_cast<std::size_t>(group_size(group));
+  if (splits.send.size() != ranks || splits.recv.size() != ranks || rows.dim() < 1 ||
+      rows.size(0) != splits.rows_sent()) {
+    throw std::invalid_argument(
+        "token exchange: " + std::to_string(rows.dim() < 1 ? 0 : rows.size(0)) +
+        " rows do not match the split sizes over " + std::to_string(ranks) + " ranks");
+  }
+  if (!group) return PendingExchange({}, {}, rows);
+  torch::Tensor input = rows.contiguous();
+  std::vector<int64_t> output_shape = input.sizes().vec();
+  output_shape[0] = splits.rows_received();
+  // Allocated on the compute stream, where the received rows will be used.
+  torch::Tensor output = torch::empty(output_shape, input.options());
+  std::vector<int64_t> send = splits.send;
+  std::vector<int64_t> recv = splits.recv;
+  CommStreams::Scope on_comm_stream(streams);
+  auto work = group->alltoall_base(output, input, recv, send);
+  return PendingExchange(std::move(work), std::move(input), std::move(output));
+}
+
+CountsExchange exchange_counts(const CommGroup& group, const torch::Tensor& counts,
+                               CommStreams& streams) {
+  torch::Tensor input = counts.to(torch::kInt64).contiguous();
+  if (input.dim() != 2 || input.size(0) != group_size(group)) {
+    throw std::invalid_argument("token exchange: counts need one row per rank");
+  }
+  CountsExchange result;
+  result.received_on_device = group ? torch::empty_like(input) : input;
+  // Copies on the communication stream, so the host waits only for what that stream waits for.
+  CommStreams::Scope on_comm_stream(streams);
+  if (group) {
+    std::vector<int64_t> equal_splits;  // empty: the same share to and from every rank
+    group->alltoall_base(result.received_on_device, input, equal_splits, equal_splits)->wait();
+  }
+  result.sent = input.cpu();
+  result.received = result.received_on_device.cpu();
+  return result;
+}
+
+}  // namespace dualpipe::runtime::moe

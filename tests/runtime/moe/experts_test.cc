@@ -1,0 +1,57 @@
+#include "dualpipe/runtime/moe/experts.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace dualpipe::runtime::moe {
+namespace {
+
+TEST(SwiGluMlp, ComputesDownOfSiluGateTimesUp) {
+  SwiGluMlp mlp(4, 6);
+  mlp->to(torch::kFloat64);
+  const torch::Tensor x = torch::randn({3, 4}, torch::kFloat64);
+  const torch::Tensor expected =
+      torch::matmul(torch::silu(x.matmul(mlp->gate->weight.t())) * x.matmul(mlp->up->weight.t()),
+                    mlp->down->weight.t());
+  EXPECT_TRUE(torch::allclose(mlp->forward(x), expected, 1e-14, 0));
+}
+
+TEST(SwiGluMlp, DrawsTheSameWeightsFromTheSameSeed) {
+  SwiGluMlp a(4, 6);
+  SwiGluMlp b(4, 6);
+  at::Generator first = at::detail::createCPUGenerator(11);
+  at::Generator second = at::detail::createCPUGenerator(11);
+  a->reset_parameters(first);
+  b->reset_parameters(second);
+  EXPECT_TRUE(torch::equal(a->down->weight, b->down->weight));
+  EXPECT_LE(a->gate->weight.abs().max().item<double>(), 0.5);  // 1/sqrt(4)
+}
+
+TEST(LocalExperts, SendsEachBlockOfRowsThroughItsSlot) {
+  LocalExperts experts(3, 4, 5);
+  experts->to(torch::kFloat64);
+  const torch::Tensor rows = torch::randn({6, 4}, torch::kFloat64);
+  const torch::Tensor out = experts->forward(rows, {2, 0, 4});
+  EXPECT_TRUE(torch::allclose(out.narrow(0, 0, 2), experts->slot(0)->forward(rows.narrow(0, 0, 2)),
+                              1e-14, 0));
+  EXPECT_TRUE(torch::allclose(out.narrow(0, 2, 4), experts->slot(2)->forward(rows.narrow(0, 2, 4)),
+                              1e-14, 0));
+  EXPECT_EQ(experts->slot_parameters(1).size(), 3u);
+}
+
+TEST(LocalExperts, AcceptsNoRowsAtAll) {
+  LocalExperts experts(2, 4, 5);
+  const torch::Tensor out = experts->forward(torch::zeros({0, 4}), {0, 0});
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{0, 4}));
+}
+
+TEST(LocalExperts, RejectsRowCountsThatDoNotAddUp) {
+  LocalExperts experts(2, 4, 5);
+  EXPECT_THROW(experts->forward(torch::zeros({3, 4}), {1, 1}), std::invalid_argument);
+  EXPECT_THROW(experts->forward(torch::zeros({3, 4}), {3}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace dualpipe::runtime::moe
