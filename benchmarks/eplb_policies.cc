@@ -1,12 +1,16 @@
 // Planner speed on realistic inputs: 58 MoE layers x 256 experts (DeepSeek-V3 shape) with lognormal
 // loads, 288 replicas, in the hierarchical (8 groups, 4 nodes, 32 GPUs) and the global (144 GPUs) case.
-// Counters report the mean gap to the lower bound. Run: build/release/benchmarks/eplb_policies
+// Counters report the mean gap to the lower bound. The per-layer statistics (with the lower bounds) and
+// the JSON plan writer are timed too: with the policy they are eplb-plan's work besides reading the
+// loads. Run: build/release/benchmarks/eplb_policies
 #include <benchmark/benchmark.h>
 
 #include <random>
+#include <string_view>
 
 #include "dualpipe/eplb/balanced_policy.h"
 #include "dualpipe/eplb/deepseek_policy.h"
+#include "dualpipe/eplb/plan_formats.h"
 #include "dualpipe/eplb/statistics.h"
 
 namespace {
@@ -47,10 +51,27 @@ void BM_DeepseekGlobal(benchmark::State& s) { run(s, dualpipe::eplb::plan_deepse
 void BM_BalancedHierarchical(benchmark::State& s) { run(s, dualpipe::eplb::plan_balanced, kHierarchical); }
 void BM_BalancedGlobal(benchmark::State& s) { run(s, dualpipe::eplb::plan_balanced, kGlobal); }
 
+// placement_statistics and write_plan (JSON, to a sink that only counts bytes) of the deepseek plan.
+void BM_StatisticsAndJsonHierarchical(benchmark::State& state) {
+  const LoadMatrix loads = deepseek_v3_loads();
+  dualpipe::eplb::PlanDocument document;
+  document.parameters = kHierarchical;
+  document.policy = "deepseek";
+  document.placement = dualpipe::eplb::plan_deepseek(loads, kHierarchical);
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    document.statistics = dualpipe::eplb::placement_statistics(document.placement, loads, kHierarchical);
+    dualpipe::eplb::write_plan(document, dualpipe::eplb::PlanFormat::kJson,
+                               [&](std::string_view piece) { bytes += piece.size(); });
+  }
+  state.counters["json_bytes"] = static_cast<double>(bytes) / static_cast<double>(state.iterations());
+}
+
 BENCHMARK(BM_DeepseekHierarchical)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DeepseekGlobal)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BalancedHierarchical)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BalancedGlobal)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StatisticsAndJsonHierarchical)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
