@@ -61,9 +61,10 @@ TensorList zeros_of(const MessageMeta& meta, torch::Device device) {
 }
 
 // Releases a tensor's memory while keeping its autograd identity (a backward root needs only its
-// grad_fn). Views share memory with another tensor and are left alone.
+// grad_fn). Views and leaves (e.g. an input a stage passed through) share memory with tensors that
+// are still needed and are left alone.
 void release_memory(torch::Tensor& tensor) {
-  if (!tensor.is_view()) tensor.set_data(torch::empty({0}, tensor.options()));
+  if (!tensor.is_view() && !tensor.is_leaf()) tensor.set_data(torch::empty({0}, tensor.options()));
 }
 
 }  // namespace
@@ -525,6 +526,27 @@ Agreement Pipeline::agree_or_throw(const std::string& key, const RankReport& rep
   }
 }
 
+// NCCL sets up the connection of two ranks at their first message, blocking both until the other
+// arrives. Doing that for every channel the schedule uses, in one global order, cannot deadlock
+// however the schedule interleaves its messages later.
+void Pipeline::connect_channels(const schedule::Schedule& s) {
+  std::set<std::pair<int, int>> channels;  // (sender, receiver)
+  for (std::size_t r = 0; r < s.programs.size(); ++r) {
+    for (const Action& action : s.programs[r]) {
+      if (action.op == Op::SEND_F || action.op == Op::SEND_B) channels.emplace(static_cast<int>(r), action.peer);
+    }
+  }
+  const torch::Tensor token = torch::zeros({1}, torch::TensorOptions().device(group_.device));
+  for (const auto& [sender, receiver] : channels) {
+    if (sender == group_.rank) {
+      transport_.post_send(receiver, 0, {token});
+      transport_.wait_for_sends();
+    } else if (receiver == group_.rank) {
+      transport_.post_receive(sender, 0, meta_of({token})).wait();
+    }
+  }
+}
+
 void Pipeline::forget_learned_layouts() {
   if (!options_.activation_layout.empty()) return;  // declared layouts never change
   layouts_.clear();
@@ -580,6 +602,16 @@ StepResult Pipeline::step(const StepInput& input) {
     for (int d = 0; d < prepared->schedule.num_directions(); ++d) {
       for (int s = 0; s + 1 < prepared->schedule.num_stages; ++s) layouts_[{d, s}] = options_.activation_layout;
     }
+  }
+
+  if (!channels_connected_) {
+    try {
+      connect_channels(prepared->schedule);
+    } catch (const std::exception& error) {
+      throw std::runtime_error("pipeline step " + std::to_string(index) + ": rank " + std::to_string(group_.rank) +
+                               " cannot reach its peers: " + message_of(error));
+    }
+    channels_connected_ = true;
   }
 
   // 2. Run this rank's program.

@@ -22,6 +22,7 @@
 #include "dualpipe/runtime/process_group.h"
 #include "dualpipe/runtime/rank_agreement.h"
 #include "dualpipe/runtime/sequential_step.h"
+#include "dualpipe/schedule/action.h"
 #include "dualpipe/schedule/generators.h"
 
 namespace dualpipe::runtime {
@@ -97,10 +98,26 @@ PipelineOptions options_for(const std::string& schedule) {
   return options;
 }
 
-std::vector<LocalStage> local_stages(const Problem& p, int rank) {
+// An MLP stage that counts how often the pipeline calls its overlapped forward/backward hook.
+class CountingStage : public PipelineStage {
+ public:
+  CountingStage(std::shared_ptr<MlpStage> inner, std::shared_ptr<int> calls)
+      : inner_(register_module("inner", std::move(inner))), calls_(std::move(calls)) {}
+  TensorList forward(const TensorList& inputs) override { return inner_->forward(inputs); }
+  ForwardResult overlapped_forward_backward(const ForwardPass& forward_pass, const BackwardPass& backward_pass) override {
+    ++*calls_;
+    return PipelineStage::overlapped_forward_backward(forward_pass, backward_pass);
+  }
+
+ private:
+  std::shared_ptr<MlpStage> inner_;
+  std::shared_ptr<int> calls_;
+};
+
+std::vector<LocalStage> local_stages(const Problem& p, int rank, const std::shared_ptr<int>& hook_calls = std::make_shared<int>()) {
   std::vector<LocalStage> stages;
   for (const auto& [direction, stage] : local_stage_slots(p.schedule, p.ranks, rank)) {
-    stages.push_back({direction, stage, p.stage(stage)});
+    stages.push_back({direction, stage, std::make_shared<CountingStage>(p.stage(stage), hook_calls)});
   }
   return stages;
 }
@@ -122,13 +139,22 @@ std::string label_of(const Problem& p, const std::string& what) {
   return p.schedule + " (" + std::to_string(p.ranks) + " ranks, " + std::to_string(p.microbatches) + " micro-batches): " + what;
 }
 
-// One training step through the pipeline against the sequential step on the full model.
-void check_training_step(Pipeline& pipeline, const Problem& p, const StepInput& input) {
+// One training step through the pipeline against the sequential step on the full model; every FB
+// action of this rank must have gone through the stages' hook (`hook_calls` counts them).
+void check_training_step(Pipeline& pipeline, const Problem& p, const StepInput& input,
+                         const std::shared_ptr<int>& hook_calls = nullptr) {
   std::vector<std::shared_ptr<PipelineStage>> model;
   for (int s = 0; s < p.stages; ++s) model.push_back(p.stage(s));
   const StepResult expected = sequential_step(model, input, 0);
   for (const LocalStage& l : pipeline.stages()) l.module->zero_grad();
+  const int calls_before = hook_calls ? *hook_calls : 0;
   const StepResult got = pipeline.step(input);
+  if (hook_calls) {
+    int pairs = 0;
+    for (const schedule::Action& a : pipeline.schedule_for(p.microbatches).programs[pipeline.group().rank]) pairs += a.op == schedule::Op::FB;
+    expect(*hook_calls - calls_before == pairs, label_of(p, "the overlapped hook ran " + std::to_string(*hook_calls - calls_before) +
+                                                               " times for " + std::to_string(pairs) + " FB actions"));
+  }
 
   // Losses: exactly those of the micro-batches whose last stage is here, bit for bit.
   const schedule::Schedule& s = pipeline.schedule_for(p.microbatches);
@@ -174,9 +200,10 @@ void pipeline_check(const PipelineGroup& group, const Args& args) {
     const int microbatches = std::stoi(arg(args, "microbatches", std::to_string(2 * group.size)));
     Problem p = make_problem(name, group.size, microbatches);
     {
-      Pipeline pipeline(local_stages(p, group.rank), group, options_for(name));
-      check_training_step(pipeline, p, p.input(false));
-      check_training_step(pipeline, p, p.input(false));
+      auto hook_calls = std::make_shared<int>(0);
+      Pipeline pipeline(local_stages(p, group.rank, hook_calls), group, options_for(name));
+      check_training_step(pipeline, p, p.input(false), hook_calls);
+      check_training_step(pipeline, p, p.input(false), hook_calls);
       Problem longer = p;
       longer.sequence = kSequence + 2;
       check_training_step(pipeline, longer, longer.input(false));

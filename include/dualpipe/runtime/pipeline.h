@@ -115,6 +115,7 @@ class Pipeline {
   void check_stages_match(const schedule::Schedule& schedule) const;
   std::string input_signature(const StepInput& input) const;
   void forget_learned_layouts();
+  void connect_channels(const schedule::Schedule& schedule);
   Agreement agree_or_throw(const std::string& key, const RankReport& report, int64_t index) const;
 
   std::vector<LocalStage> stages_;
@@ -131,6 +132,7 @@ class Pipeline {
   std::string last_input_signature_;
   std::string key_prefix_;  // this pipeline's keys in the group's store
   int64_t step_index_ = 0;
+  bool channels_connected_ = false;
 };
 
 // The (direction, stage) slots `rank` holds in the named schedule on `num_ranks` ranks, in the

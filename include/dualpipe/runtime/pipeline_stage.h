@@ -48,8 +48,9 @@ struct BackwardPass {
 // compute) overrides overlapped_forward_backward().
 class PipelineStage : public torch::nn::Module {
  public:
-  // Runs one micro-batch through the stage. Must not return views of its inputs (the executor
-  // frees sent activations).
+  // Runs one micro-batch through the stage. The executor empties outputs it has sent to another
+  // rank (PipelineOptions::free_sent_activations), so an output must not be a tensor the stage's
+  // own backward reads again (return a copy in that case), as in deepseek-ai/DualPipe.
   virtual TensorList forward(const TensorList& inputs) = 0;
 
   // Runs `forward_pass` through this stage and `backward_pass` (another micro-batch, on

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Measures the C++ DualPipe (pipeline-bench) against the reference Python DualPipe on two GPUs of
+# one machine, at the issue's three sizes, and records one DualPipe step's profile.
+#
+#   scripts/gpu/bench_pipeline.sh            # results and traces in out/pipeline-bench/
+#
+# Needs: 2 GPUs, torchrun and PyTorch (2.11 + CUDA, its LibTorch is what we build against),
+# simdjson in .deps/root/usr (see scripts/gpu/build.sh) and the reference package deepseek-ai/DualPipe
+# carried (not committed) as .ref/dualpipe (the package folder) or .ref/DualPipe/dualpipe;
+# DUALPIPE_REF overrides the folder put on PYTHONPATH. STEPS and WARMUP override 20 and 5.
+# Prints a table: C++ and reference step medians, their ratio (target <= 0.5 at the two small
+# sizes), and at the largest size the C++ median over the ideal (half of the whole model's compute
+# on one GPU, measured here with gpipe on one rank; target <= 1.04).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+steps=${STEPS:-20}
+warmup=${WARMUP:-5}
+out=out/pipeline-bench
+mkdir -p "$out"
+
+DUALPIPE_GPU_TESTS=OFF bash scripts/gpu/build.sh pipeline-bench trace-view
+bench=build/gpu/apps/pipeline-bench/pipeline-bench
+trace_view=build/gpu/apps/trace-view/trace-view
+
+ref=${DUALPIPE_REF:-}
+if [[ -z "$ref" ]]; then
+  for candidate in .ref .ref/DualPipe .ref/dualpipe; do
+    if [[ -f "$candidate/dualpipe/dualpipe.py" ]]; then ref=$candidate; break; fi
+  done
+fi
+if [[ -z "$ref" || ! -f "$ref/dualpipe/dualpipe.py" ]]; then
+  echo "bench_pipeline.sh: reference DualPipe not found: put deepseek-ai/DualPipe's dualpipe/ package in .ref/ or set DUALPIPE_REF" >&2
+  exit 2
+fi
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/device.txt"
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "nccl", torch.cuda.nccl.version())' | tee -a "$out/device.txt"
+
+# name  hidden seq microbatch-size microbatches dtype
+sizes=("small 512 256 3 20 float32" "medium 1024 512 2 20 bfloat16" "large 4096 1024 2 20 bfloat16")
+
+json_field() {  # json_field FILE KEY: a number from the last JSON line of FILE
+  python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])' "$1" "$2"
+}
+
+run_cpp() {  # run_cpp NAME RANKS SCHEDULE H L M N DTYPE [extra flags]
+  local name=$1 ranks=$2 schedule=$3 h=$4 l=$5 m=$6 n=$7 dtype=$8
+  shift 8
+  local cmd=(torchrun --nproc-per-node "$ranks" --no-python "$bench" --schedule "$schedule" --hidden "$h" --seq "$l"
+             --microbatch-size "$m" --microbatches "$n" --dtype "$dtype" --device cuda --steps "$steps" --warmup "$warmup" "$@")
+  echo "+ ${cmd[*]}" | tee "$out/$name.cmd"
+  "${cmd[@]}" | tee "$out/$name.json"
+}
+
+run_reference() {  # run_reference NAME H L M N DTYPE
+  local name=$1 h=$2 l=$3 m=$4 n=$5 dtype=$6
+  local cmd=(torchrun --nproc-per-node 2 scripts/gpu/reference_dualpipe_bench.py --hidden "$h" --seq "$l"
+             --microbatch-size "$m" --microbatches "$n" --dtype "$dtype" --steps "$steps" --warmup "$warmup")
+  echo "+ PYTHONPATH=$ref ${cmd[*]}" | tee "$out/$name.cmd"
+  PYTHONPATH="$ref${PYTHONPATH:+:$PYTHONPATH}" "${cmd[@]}" | tee "$out/$name.json"
+}
+
+for size in "${sizes[@]}"; do
+  read -r name h l m n dtype <<<"$size"
+  run_cpp "cpp-$name" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --check
+  run_reference "ref-$name" "$h" "$l" "$m" "$n" "$dtype"
+done
+read -r _ h l m n dtype <<<"${sizes[2]}"
+run_cpp "one-gpu-large" 1 gpipe "$h" "$l" "$m" "$n" "$dtype"
+
+# One DualPipe step's trace per rank (medium size), and trace-view's reading of it.
+read -r _ h l m n dtype <<<"${sizes[1]}"
+run_cpp "profile-medium" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --profile "$out/dualpipe_step.json"
+"$trace_view" "$out/dualpipe_step.json" "$out/dualpipe_step.rank1.json" --summary text \
+  --svg "$out/dualpipe_step.svg" | tee "$out/dualpipe_step_summary.txt"
+
+echo
+printf '%-8s %-30s %12s %12s %8s %s\n' size "H L M N dtype" "C++ ms" "ref ms" "ratio" "target"
+for size in "${sizes[@]}"; do
+  read -r name h l m n dtype <<<"$size"
+  cpp=$(json_field "$out/cpp-$name.json" step_ms_median)
+  ref_ms=$(json_field "$out/ref-$name.json" step_ms_median)
+  ratio=$(python3 -c "print(f'{$cpp / $ref_ms:.3f}')")
+  printf '%-8s %-30s %12.2f %12.2f %8s %s\n' "$name" "$h $l $m $n $dtype" "$cpp" "$ref_ms" "$ratio" "<= 0.5 of reference (small sizes)"
+done
+one_gpu=$(json_field "$out/one-gpu-large.json" step_ms_median)
+cpp=$(json_field "$out/cpp-large.json" step_ms_median)
+python3 -c "print(f'large: whole model on one GPU {$one_gpu:.2f} ms, ideal on 2 GPUs {$one_gpu / 2:.2f} ms, C++ DualPipe {$cpp:.2f} ms = {$cpp / ($one_gpu / 2):.3f} x ideal (target <= 1.04)')"
+echo "checks (losses equal, max relative gradient difference):"
+for size in "${sizes[@]}"; do
+  read -r name _ <<<"$size"
+  python3 -c 'import json,sys; print(sys.argv[2], json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]).get("check"))' "$out/cpp-$name.json" "$name"
+done
+echo "traces: $out/dualpipe_step.json $out/dualpipe_step.rank1.json (copy to profiles/), picture: $out/dualpipe_step.svg"
