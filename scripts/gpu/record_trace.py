@@ -93,8 +93,10 @@ def main():
     for _ in range(2):  # warm-up: NCCL communicators, cuBLAS handles
         pipeline_step(rank, weights, activations, options.microbatches, comm_stream)
         overlapped_pair(weights, tokens, comm_stream)
-    dist.barrier()
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        # Both profilers are running before either rank starts (starting one takes ~0.5 s).
+        dist.barrier()
+        torch.cuda.synchronize()
         with record_function("ProfilerStep#1"):
             pipeline_step(rank, weights, activations, options.microbatches, comm_stream)
             overlapped_pair(weights, tokens, comm_stream)
