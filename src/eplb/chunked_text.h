@@ -88,7 +88,7 @@ class ChunkedText {
     return *this << ']';
   }
 
-  // Hands what is buffered to the sink; call once at the end.
+  // Hands what is buffered to the sink (done whenever the buffer is full; call it at the end).
   void flush() {
     if (end_ != buffer_.get())
       sink_(std::string_view(buffer_.get(), static_cast<std::size_t>(end_ - buffer_.get())));

@@ -7,22 +7,6 @@
 namespace dualpipe::eplb {
 namespace {
 
-// Buffers for planning layer after layer without allocating.
-struct DeepseekScratch {
-  std::vector<float> group_loads;    // [groups]
-  std::vector<int> group_node;       // [groups]: node of each group
-  std::vector<int> group_rank;       // [groups]: position of the group on its node
-  std::vector<int> mlog2log;         // [experts]: logical expert of each node-major position
-  std::vector<float> node_loads;     // [experts per node]
-  std::vector<int> replica_expert;   // [replicas per node]: node-local expert of each copy
-  std::vector<int> replica_rank;     // [replicas per node]: copy number of each copy
-  std::vector<int> copies;           // [experts per node]
-  std::vector<float> replica_loads;  // [replicas per node]: load per copy
-  std::vector<int> replica_gpu;      // [replicas per node]: GPU (within the node) of each copy
-  std::vector<int> replica_slot;     // [replicas per node]: slot on that GPU
-  detail::StepScratch steps;
-};
-
 // The shape of one layer's plan.
 struct LayerShape {
   int num_experts, num_groups, num_nodes, group_size, groups_per_node, experts_per_node,
@@ -42,19 +26,34 @@ struct LayerShape {
   }
 };
 
-// Resizes every buffer for `shape` (allocates only the first time).
-void prepare(DeepseekScratch& s, const LayerShape& shape) {
-  s.group_loads.resize(shape.num_groups);
-  s.group_node.resize(shape.num_groups);
-  s.group_rank.resize(shape.num_groups);
-  s.mlog2log.resize(shape.num_experts);
-  s.node_loads.resize(shape.experts_per_node);
-  s.copies.resize(shape.experts_per_node);
-  for (auto* buffer : {&s.replica_expert, &s.replica_rank, &s.replica_gpu, &s.replica_slot}) {
-    buffer->resize(shape.replicas_per_node);
-  }
-  s.replica_loads.resize(shape.replicas_per_node);
-}
+// Buffers for planning layer after layer of one shape without allocating.
+struct DeepseekScratch {
+  explicit DeepseekScratch(const LayerShape& shape)
+      : group_loads(shape.num_groups),
+        group_node(shape.num_groups),
+        group_rank(shape.num_groups),
+        mlog2log(shape.num_experts),
+        node_loads(shape.experts_per_node),
+        replica_expert(shape.replicas_per_node),
+        replica_rank(shape.replicas_per_node),
+        copies(shape.experts_per_node),
+        replica_loads(shape.replicas_per_node),
+        replica_gpu(shape.replicas_per_node),
+        replica_slot(shape.replicas_per_node) {}
+
+  std::vector<float> group_loads;    // [groups]
+  std::vector<int> group_node;       // [groups]: node of each group
+  std::vector<int> group_rank;       // [groups]: position of the group on its node
+  std::vector<int> mlog2log;         // [experts]: logical expert of each node-major position
+  std::vector<float> node_loads;     // [experts per node]
+  std::vector<int> replica_expert;   // [replicas per node]: node-local expert of each copy
+  std::vector<int> replica_rank;     // [replicas per node]: copy number of each copy
+  std::vector<int> copies;           // [experts per node]
+  std::vector<float> replica_loads;  // [replicas per node]: load per copy
+  std::vector<int> replica_gpu;      // [replicas per node]: GPU (within the node) of each copy
+  std::vector<int> replica_slot;     // [replicas per node]: slot on that GPU
+  detail::StepScratch steps;
+};
 
 // One layer: writes phy2log and the copy rank of each slot, [replicas] each.
 void plan_layer(const float* loads, const LayerShape& shape, DeepseekScratch& s, int* phy2log,
@@ -103,8 +102,7 @@ void plan_layer(const float* loads, const LayerShape& shape, DeepseekScratch& s,
 
 DeepseekLayerPlan plan_deepseek_layer(const std::vector<float>& loads, const PlanParameters& p) {
   const LayerShape shape(static_cast<int>(loads.size()), p);
-  DeepseekScratch scratch;
-  prepare(scratch, shape);
+  DeepseekScratch scratch(shape);
   DeepseekLayerPlan plan{std::vector<int>(static_cast<std::size_t>(p.replicas)),
                          std::vector<int>(static_cast<std::size_t>(p.replicas))};
   plan_layer(loads.data(), shape, scratch, plan.phy2log.data(), plan.rank.data());
@@ -118,8 +116,7 @@ Placement plan_deepseek(const LoadMatrix& loads, const PlanParameters& parameter
   validate_parameters(parameters, num_experts);
   const LayerShape shape(num_experts, parameters);
   const auto replicas = static_cast<std::size_t>(parameters.replicas);
-  DeepseekScratch scratch;
-  prepare(scratch, shape);
+  DeepseekScratch scratch(shape);
   Placement placement;
   placement.phy2log.assign(static_cast<std::size_t>(num_layers), std::vector<int>(replicas));
   placement.logcnt.assign(static_cast<std::size_t>(num_layers),
