@@ -34,8 +34,7 @@ std::string JobOutcome::report() const {
   return text.str();
 }
 
-JobOutcome run_workers(int world_size, const std::vector<std::string>& args, std::chrono::seconds deadline,
-                       const std::vector<std::vector<std::string>>& per_rank_args) {
+JobOutcome run_job(int world_size, const std::vector<std::string>& job_command, std::chrono::seconds deadline) {
   // The job's rendezvous store, hosted here on a free port as torchrun's agent hosts it.
   c10d::TCPStoreOptions options;
   options.port = 0;
@@ -48,11 +47,7 @@ JobOutcome run_workers(int world_size, const std::vector<std::string>& args, std
   const std::string directory = mkdtemp(directory_template);
   std::vector<pid_t> pids;
   for (int rank = 0; rank < world_size; ++rank) {
-    std::vector<std::string> command{DUALPIPE_TEST_WORKER};
-    command.insert(command.end(), args.begin(), args.end());
-    if (rank < static_cast<int>(per_rank_args.size())) {
-      command.insert(command.end(), per_rank_args[rank].begin(), per_rank_args[rank].end());
-    }
+    std::vector<std::string> command = job_command;
     const std::string log = directory + "/rank" + std::to_string(rank) + ".log";
     // Everything the child needs is prepared before fork(): it only opens, dups and execs.
     std::vector<std::string> environment = {
@@ -120,6 +115,12 @@ JobOutcome run_workers(int world_size, const std::vector<std::string>& args, std
   }
   rmdir(directory.c_str());
   return outcome;
+}
+
+JobOutcome run_workers(int world_size, const std::vector<std::string>& args, std::chrono::seconds deadline) {
+  std::vector<std::string> command{DUALPIPE_TEST_WORKER};
+  command.insert(command.end(), args.begin(), args.end());
+  return run_job(world_size, command, deadline);
 }
 
 }  // namespace dualpipe::runtime::testing

@@ -1,4 +1,5 @@
-// Test support: launches the runtime test worker as a torchrun-like job of several processes.
+// Test support: launches a program (the runtime test worker, pipeline-bench) as a torchrun-like
+// job of several processes.
 #pragma once
 
 #include <chrono>
@@ -24,12 +25,14 @@ struct JobOutcome {
   std::string report() const;
 };
 
-// Starts `world_size` workers (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set as torchrun
-// sets them, with this process hosting the rendezvous store like torchrun's agent) running
-// `runtime_test_worker <args...>`; rank r also gets `per_rank_args[r]` when given. Kills them all
-// after `deadline`.
+// Starts `world_size` processes of `command` (program path, then arguments) with RANK, WORLD_SIZE,
+// LOCAL_RANK, MASTER_ADDR and MASTER_PORT set as torchrun sets them, this process hosting the
+// rendezvous store like torchrun's agent. Kills them all after `deadline`.
+JobOutcome run_job(int world_size, const std::vector<std::string>& command,
+                   std::chrono::seconds deadline = std::chrono::seconds(120));
+
+// run_job of `runtime_test_worker <args...>`.
 JobOutcome run_workers(int world_size, const std::vector<std::string>& args,
-                       std::chrono::seconds deadline = std::chrono::seconds(120),
-                       const std::vector<std::vector<std::string>>& per_rank_args = {});
+                       std::chrono::seconds deadline = std::chrono::seconds(120));
 
 }  // namespace dualpipe::runtime::testing
