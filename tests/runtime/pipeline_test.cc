@@ -80,5 +80,17 @@ TEST(Pipeline, TurnsALostPeerIntoAnErrorInsteadOfAHang) {
   EXPECT_EQ(job.workers[2].exit_code, 3);
 }
 
+TEST(Pipeline, GivesUpOnASilentPeerAfterTheTimeout) {
+  const JobOutcome job = run_workers(3, {"silent-peer", "timeout_ms=2000"}, std::chrono::seconds(60));
+  ASSERT_FALSE(job.timed_out) << job.report();
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_EQ(job.workers[static_cast<std::size_t>(r)].exit_code, 0) << job.report();
+    EXPECT_NE(job.workers[static_cast<std::size_t>(r)].output.find("CAUGHT: pipeline step 0: rank " + std::to_string(r) +
+                                                                   " lost contact with the other ranks: "),
+              std::string::npos)
+        << job.report();
+  }
+}
+
 }  // namespace
 }  // namespace dualpipe::runtime

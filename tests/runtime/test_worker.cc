@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -278,6 +279,22 @@ void lost_peer(const PipelineGroup& group, const Args&) {
   expect_error([&] { pipeline.step(p.input(false)); });
 }
 
+// The last rank stays alive but silent for longer than the group's timeout; the others must give
+// up with a timeout error (the launcher passes timeout_ms=...).
+void silent_peer(const PipelineGroup& group, const Args&) {
+  Problem p = make_problem("1f1b", group.size, 2 * group.size);
+  Pipeline pipeline(local_stages(p, group.rank), group, options_for("1f1b"));
+  if (group.rank == group.size - 1) {
+    std::this_thread::sleep_for(group.timeout * 4);
+    _exit(3);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  expect_error([&] { pipeline.step(p.input(false)); });
+  const auto waited = std::chrono::steady_clock::now() - start;
+  expect(waited < group.timeout * 3, "gave up only after " +
+                                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()) + " ms");
+}
+
 // Sub-groups: the world splits into pipelines of two ranks; each exchanges over its own group.
 void sub_groups(const LaunchEnvironment& env, const Args&) {
   auto store = connect_store(env, kTimeout);
@@ -344,11 +361,12 @@ int run(int argc, char** argv) {
     sub_groups(env, args);
     return 0;
   }
-  const PipelineGroup group = pipeline_group_from_environment(env, kTimeout);
+  const std::chrono::milliseconds timeout(std::stoi(arg(args, "timeout_ms", std::to_string(kTimeout.count() * 1000))));
+  const PipelineGroup group = pipeline_group_from_environment(env, timeout);
   const std::map<std::string, void (*)(const PipelineGroup&, const Args&)> scenarios = {
       {"pipeline-check", pipeline_check},   {"mismatched-microbatches", mismatched_microbatches},
       {"mismatched-layout", mismatched_layout}, {"stage-error", stage_error},
-      {"criterion-error", criterion_error}, {"lost-peer", lost_peer},
+      {"criterion-error", criterion_error}, {"lost-peer", lost_peer}, {"silent-peer", silent_peer},
       {"p2p", p2p_messages},                {"agreement", agreement}};
   auto found = scenarios.find(scenario);
   if (found == scenarios.end()) fail("unknown scenario " + scenario);
