@@ -3,29 +3,18 @@
 #pragma once
 
 #include <torch/types.h>
-#include <torch/version.h>
 
 #include <chrono>
-#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/Store.hpp>
 #include <vector>
 
-#if TORCH_VERSION_MAJOR >= 2
-#include <torch/csrc/distributed/c10d/Backend.hpp>
-#endif
+#include "dualpipe/runtime/process_group.h"
 
 namespace dualpipe::runtime::moe {
 
-// The c10d type ProcessGroupGloo and ProcessGroupNCCL derive from: ProcessGroup in LibTorch 1.x,
-// Backend in 2.x. Both offer alltoall_base, send, recv, allreduce, getRank and getSize.
-#if TORCH_VERSION_MAJOR >= 2
-using CommBackend = c10d::Backend;
-#else
-using CommBackend = c10d::ProcessGroup;
-#endif
-
-// A shared handle to the expert-parallel group; a null handle means one process holds every expert.
-using CommGroup = c10::intrusive_ptr<CommBackend>;
+// A shared handle to the expert-parallel group (Gloo or NCCL, see process_group.h); a null
+// handle means one process holds every expert.
+using CommGroup = c10::intrusive_ptr<Communicator>;
 
 // This process's rank in `group` (0 for a null group).
 inline int group_rank(const CommGroup& group) { return group ? group->getRank() : 0; }

@@ -1,0 +1,384 @@
+// moe-bench: times one overlapped forward/backward pair of an expert-parallel MoE stage against
+// forward-then-backward, across the processes of a torchrun launch (NCCL on GPUs, Gloo on CPUs).
+#include <torch/csrc/autograd/profiler_kineto.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../eplb-plan/staged_outputs.h"
+#include "dualpipe/eplb/json_loads.h"
+#include "dualpipe/eplb/placement.h"
+#include "dualpipe/eplb/plan_formats.h"
+#include "dualpipe/runtime/launch_environment.h"
+#include "dualpipe/runtime/moe/load_recorder.h"
+#include "dualpipe/runtime/moe/moe_stage.h"
+#include "dualpipe/runtime/process_group.h"
+
+namespace {
+
+using dualpipe::runtime::BackwardPass;
+using dualpipe::runtime::ForwardPass;
+using dualpipe::runtime::ForwardResult;
+using namespace dualpipe::runtime::moe;
+
+struct BenchFlags {
+  int64_t hidden = 1024;
+  int64_t ffn_hidden = 1024;
+  int64_t experts = 16;
+  int64_t top_k = 4;
+  int64_t groups = 1;
+  int64_t top_groups = 1;
+  int64_t shared_ffn_hidden = 0;
+  int64_t tokens = 4096;
+  int64_t seq = 512;
+  int64_t heads = 8;
+  int layers = 1;
+  std::string dtype = "float32";
+  std::string device = "cpu";
+  int steps = 10;
+  int warmup = 3;
+  std::string overlap = "on";
+  std::string weight_phases = "on";
+  bool check = false;
+  std::string profile;
+  std::string placement;
+  std::string record_loads;
+  uint64_t seed = 0;
+  int timeout_s = 300;
+};
+
+torch::ScalarType parse_dtype(const std::string& name) {
+  if (name == "float32") return torch::kFloat32;
+  if (name == "float64") return torch::kFloat64;
+  if (name == "bfloat16") return torch::kBFloat16;
+  throw std::invalid_argument("--dtype: expected float32, float64 or bfloat16, got '" + name + "'");
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument("cannot open the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// One placement per layer: rows 0..layers-1 of a plan file, or one slot per expert.
+std::vector<ExpertPlacement> load_placements(const BenchFlags& flags, int ranks) {
+  std::vector<ExpertPlacement> placements;
+  if (flags.placement.empty()) {
+    for (int l = 0; l < flags.layers; ++l)
+      placements.push_back(ExpertPlacement::identity(static_cast<int>(flags.experts), ranks));
+    return placements;
+  }
+  const std::string where = flags.placement + ": ";
+  try {
+    const auto plan = dualpipe::eplb::placement_from_phy2log(
+        dualpipe::eplb::parse_plan_phy2log(read_file(flags.placement)),
+        static_cast<int>(flags.experts));
+    if (plan.num_layers() < flags.layers) {
+      throw std::invalid_argument("the plan has " + std::to_string(plan.num_layers()) +
+                                  " layers, the stage " + std::to_string(flags.layers));
+    }
+    for (int l = 0; l < flags.layers; ++l)
+      placements.push_back(ExpertPlacement::from_plan(plan, l, ranks));
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(where + e.what());
+  }
+  return placements;
+}
+
+void synchronize(torch::Device device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+// The largest of `value` over the group's ranks.
+double max_over_ranks(const CommGroup& group, double value, torch::Device device) {
+  std::vector<torch::Tensor> buffer{
+      torch::full({1}, value, torch::TensorOptions(torch::kFloat64).device(device))};
+  c10d::AllreduceOptions options;
+  options.reduceOp = c10d::ReduceOp::MAX;
+  group->allreduce(buffer, options)->wait();
+  return buffer[0].item<double>();
+}
+
+// Two micro-batches of inputs and one output gradient, [batch, seq, hidden].
+struct Microbatches {
+  torch::Tensor first;
+  torch::Tensor second;
+  torch::Tensor grad;
+};
+
+// Runs micro-batch `first` forward and returns the backward that the pair under test takes.
+BackwardPass forward_first(MoeStage& stage, const Microbatches& mb, bool overlapped) {
+  stage.set_overlap(overlapped);
+  const ForwardResult first =
+      dualpipe::runtime::run_forward(stage, ForwardPass{{mb.first}, nullptr, {}});
+  return BackwardPass{&stage, torch::Tensor(), first.outputs, {mb.grad}};
+}
+
+// The pair under test: forward of `second` with the backward of `first`.
+ForwardResult run_pair(MoeStage& stage, const Microbatches& mb, const BackwardPass& backward) {
+  return stage.overlapped_forward_backward(ForwardPass{{mb.second}, nullptr, {}}, backward);
+}
+
+// Runs the backward of the pair's forward and clears the gradients.
+void finish_pair(MoeStage& stage, const Microbatches& mb, const ForwardResult& pair) {
+  dualpipe::runtime::run_backward(BackwardPass{&stage, torch::Tensor(), pair.outputs, {mb.grad}});
+  stage.zero_grad();
+}
+
+// Times `steps` pairs (after `warmup` untimed ones); returns milliseconds per pair, slowest rank.
+std::vector<double> time_pairs(MoeStage& stage, const Microbatches& mb, bool overlapped,
+                               const BenchFlags& flags, const CommGroup& group,
+                               torch::Device device, LoadRecorder* recorder) {
+  std::vector<double> times;
+  for (int i = 0; i < flags.warmup + flags.steps; ++i) {
+    const BackwardPass backward = forward_first(stage, mb, overlapped);
+    synchronize(device);
+    max_over_ranks(group, 0.0, device);  // start together
+    const auto start = std::chrono::steady_clock::now();
+    const ForwardResult pair = run_pair(stage, mb, backward);
+    synchronize(device);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    finish_pair(stage, mb, pair);
+    if (recorder != nullptr) recorder->end_step(group);
+    const double slowest = max_over_ranks(group, ms, device);
+    if (i >= flags.warmup) times.push_back(slowest);
+  }
+  return times;
+}
+
+// Outputs and every gradient of one pair on fresh gradients.
+std::vector<torch::Tensor> pair_results(MoeStage& stage, const Microbatches& mb, bool overlapped) {
+  stage.zero_grad();
+  const Microbatches with_grad{mb.first.detach().requires_grad_(true), mb.second, mb.grad};
+  const ForwardResult pair =
+      run_pair(stage, with_grad, forward_first(stage, with_grad, overlapped));
+  std::vector<torch::Tensor> tensors{pair.outputs.at(0).detach().to(torch::kFloat64),
+                                     with_grad.first.grad().to(torch::kFloat64)};
+  for (const torch::Tensor& p : stage.parameters()) {
+    if (p.grad().defined()) tensors.push_back(p.grad().to(torch::kFloat64));
+  }
+  finish_pair(stage, mb, pair);
+  return tensors;
+}
+
+double max_relative_difference(const std::vector<torch::Tensor>& a,
+                               const std::vector<torch::Tensor>& b) {
+  if (a.size() != b.size()) return 1.0;
+  double worst = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double scale = b[i].abs().max().item<double>();
+    const double diff = (a[i] - b[i]).abs().max().item<double>();
+    worst = std::max(worst, scale > 0 ? diff / scale : diff);
+  }
+  return worst;
+}
+
+// Profiles one pair with the PyTorch profiler (Kineto) and saves its Chrome trace to `path`.
+void profile_pair(MoeStage& stage, const Microbatches& mb, bool overlapped, torch::Device device,
+                  const std::string& path) {
+  namespace profiler = torch::autograd::profiler;
+  const profiler::ProfilerConfig config(profiler::ProfilerState::KINETO);
+  std::set<profiler::ActivityType> activities{profiler::ActivityType::CPU};
+  if (device.is_cuda()) activities.insert(profiler::ActivityType::CUDA);
+  const BackwardPass backward = forward_first(stage, mb, overlapped);
+  synchronize(device);
+  profiler::prepareProfiler(config, activities);
+  profiler::enableProfiler(config, activities);
+  const ForwardResult pair = run_pair(stage, mb, backward);
+  synchronize(device);
+  auto trace = profiler::disableProfiler();
+  finish_pair(stage, mb, pair);
+  const std::string temporary = path + ".tmp";
+  try {
+    trace->save(temporary);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(std::string("--profile: ") + e.what_without_backtrace());
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    throw std::runtime_error(path + ": cannot write the trace");
+  }
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0.0 : values[values.size() / 2];
+}
+
+std::string number(double value) {
+  std::ostringstream text;
+  text.precision(6);
+  text << value;
+  return text.str();
+}
+
+// The per-rank file name of a trace: rank 0 writes `path`, rank r writes path with ".rank<r>".
+std::string rank_path(const std::string& path, int rank) {
+  if (rank == 0) return path;
+  const std::size_t dot = path.rfind(".json");
+  return dot == std::string::npos
+             ? path + ".rank" + std::to_string(rank)
+             : path.substr(0, dot) + ".rank" + std::to_string(rank) + path.substr(dot);
+}
+
+int run(const BenchFlags& flags) {
+  const dualpipe::runtime::LaunchEnvironment env = dualpipe::runtime::read_launch_environment();
+  const torch::ScalarType dtype = parse_dtype(flags.dtype);
+  if (flags.tokens % flags.seq != 0)
+    throw std::invalid_argument("--tokens must be a multiple of --seq");
+  const torch::Device device =
+      flags.device == "cuda" ? torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank))
+                             : torch::Device(torch::kCPU);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw std::invalid_argument("--device cuda: no CUDA device");
+  const std::vector<ExpertPlacement> placements = load_placements(flags, env.world_size);
+  const auto timeout = std::chrono::milliseconds(1000LL * flags.timeout_s);
+  std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
+  for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
+  const CommGroup group = make_expert_group(dualpipe::runtime::connect_store(env, timeout), ranks,
+                                            env.rank, device, timeout);
+
+  MoeStageOptions options;
+  options.heads = flags.heads;
+  options.moe.hidden = flags.hidden;
+  options.moe.ffn_hidden = flags.ffn_hidden;
+  options.moe.experts = flags.experts;
+  options.moe.top_k = flags.top_k;
+  options.moe.groups = flags.groups;
+  options.moe.top_groups = flags.top_groups;
+  options.moe.shared_ffn_hidden = flags.shared_ffn_hidden;
+  options.num_layers = flags.layers;
+  options.seed = flags.seed;
+  MoeStage stage(options, group, placements);
+  stage.to(device, dtype);
+  if (flags.weight_phases == "on")
+    dualpipe::runtime::attach_weight_grad_store(
+        stage, std::make_shared<dualpipe::runtime::WeightGradStore>());
+
+  torch::manual_seed(static_cast<uint64_t>(1000 + env.rank));
+  const auto make = [&] {
+    return torch::randn({flags.tokens / flags.seq, flags.seq, flags.hidden},
+                        torch::TensorOptions(dtype).device(device));
+  };
+  const Microbatches mb{make(), make(), make()};
+  const bool overlap = flags.overlap == "on";
+  if (!flags.profile.empty()) {  // first, so that a LibTorch without Kineto fails early
+    finish_pair(stage, mb, run_pair(stage, mb, forward_first(stage, mb, overlap)));  // warm-up
+    profile_pair(stage, mb, overlap, device, rank_path(flags.profile, env.rank));
+  }
+  std::shared_ptr<LoadRecorder> recorder;
+  if (!flags.record_loads.empty()) {
+    recorder = std::make_shared<LoadRecorder>(flags.layers, flags.experts, device);
+    stage.set_load_recorder(recorder);
+  }
+  const std::vector<double> sequential =
+      time_pairs(stage, mb, false, flags, group, device, recorder.get());
+  const std::vector<double> overlapped =
+      overlap ? time_pairs(stage, mb, true, flags, group, device, recorder.get())
+              : std::vector<double>();
+  std::string check;
+  if (flags.check) {
+    const double diff =
+        max_relative_difference(pair_results(stage, mb, true), pair_results(stage, mb, false));
+    check =
+        ", \"check\": {\"max_rel_grad_diff\": " + number(max_over_ranks(group, diff, device)) + "}";
+  }
+  if (env.rank != 0) return 0;
+  if (recorder) {
+    dualpipe::apps::StagedOutputs outputs;
+    outputs.add(flags.record_loads, dualpipe::eplb::format_json_loads(recorder->series()));
+    outputs.commit();
+  }
+  std::ostringstream line;
+  line << "{\"bench\": \"moe\", \"ranks\": " << env.world_size << ", \"device\": \"" << device.str()
+       << "\", \"dtype\": \"" << flags.dtype << "\", \"hidden\": " << flags.hidden
+       << ", \"ffn_hidden\": " << flags.ffn_hidden << ", \"experts\": " << flags.experts
+       << ", \"slots\": " << placements.front().num_slots() << ", \"top_k\": " << flags.top_k
+       << ", \"tokens\": " << flags.tokens << ", \"seq\": " << flags.seq
+       << ", \"layers\": " << flags.layers << ", \"steps\": " << flags.steps
+       << ", \"pair_ms_sequential_median\": " << number(median(sequential))
+       << ", \"pair_ms_sequential_min\": "
+       << number(*std::min_element(sequential.begin(), sequential.end()));
+  if (overlap) {
+    line << ", \"pair_ms_overlapped_median\": " << number(median(overlapped))
+         << ", \"pair_ms_overlapped_min\": "
+         << number(*std::min_element(overlapped.begin(), overlapped.end()))
+         << ", \"overlapped_over_sequential\": " << number(median(overlapped) / median(sequential));
+  }
+  line << check << "}";
+  std::cout << line.str() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "moe-bench: times an overlapped MoE forward/backward pair against forward-then-backward"};
+  BenchFlags flags;
+  app.add_option("--hidden", flags.hidden, "token width H")->check(CLI::PositiveNumber);
+  app.add_option("--ffn-hidden", flags.ffn_hidden, "hidden width of each expert")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--experts", flags.experts, "logical experts")->check(CLI::PositiveNumber);
+  app.add_option("--topk", flags.top_k, "experts per token")->check(CLI::PositiveNumber);
+  app.add_option("--groups", flags.groups, "expert groups for group-limited routing")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--top-groups", flags.top_groups, "groups a token may use")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--shared-ffn-hidden", flags.shared_ffn_hidden,
+                 "hidden width of a shared expert (0: none)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--tokens", flags.tokens, "tokens per micro-batch and rank")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seq", flags.seq, "sequence length (attention span); divides --tokens")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--heads", flags.heads, "attention heads")->check(CLI::PositiveNumber);
+  app.add_option("--layers", flags.layers, "MoE transformer layers in the stage")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--dtype", flags.dtype, "float32, float64 or bfloat16")
+      ->check(CLI::IsMember({"float32", "float64", "bfloat16"}));
+  app.add_option("--device", flags.device, "cpu or cuda (cuda:LOCAL_RANK)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--steps", flags.steps, "timed pairs per mode")->check(CLI::PositiveNumber);
+  app.add_option("--warmup", flags.warmup, "untimed pairs before them")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--overlap", flags.overlap,
+                 "on: time overlapped and sequential pairs; off: sequential only")
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--weight-phases", flags.weight_phases,
+                 "on: overlapped pairs run weight gradients as separate attn(W)/mlp(W) phases")
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_flag("--check", flags.check, "compare overlapped with sequential outputs and gradients");
+  app.add_option("--profile", flags.profile,
+                 "write a Chrome trace of one pair (rank r > 0: OUT.rank<r>.json)");
+  app.add_option("--placement", flags.placement,
+                 "eplb-plan output whose rows 0.. place each layer's experts");
+  app.add_option("--record-loads", flags.record_loads,
+                 "write tokens per expert per layer per pair (eplb-plan input)");
+  app.add_option("--seed", flags.seed, "parameter seed");
+  app.add_option("--timeout", flags.timeout_s, "seconds to wait for other ranks")
+      ->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return run(flags);
+  } catch (const std::exception& e) {
+    std::string message = e.what();
+    message = message.substr(0, message.find('\n'));
+    std::cerr << "moe-bench: " << message << std::endl;
+    return 2;
+  }
+}

@@ -1,0 +1,223 @@
+// EPLB in the training loop: train an expert-parallel MoE stage whose router prefers a few experts,
+// record how many tokens each expert gets, plan a placement with EPLB, move the experts (weights
+// and Adam state) to it between steps, and train on. Prints the max/mean tokens per GPU and the
+// step time before and after. Each training step runs its micro-batches as overlapped
+// forward/backward pairs (the overlap engine), as DualPipe's steady state would.
+//
+//   torchrun --nproc-per-node 2 --no-python ./moe_eplb_loop [--device cuda] [--steps 300]
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "dualpipe/eplb/aggregation.h"
+#include "dualpipe/eplb/placement.h"
+#include "dualpipe/eplb/policy.h"
+#include "dualpipe/eplb/statistics.h"
+#include "dualpipe/runtime/launch_environment.h"
+#include "dualpipe/runtime/moe/load_recorder.h"
+#include "dualpipe/runtime/moe/moe_stage.h"
+#include "dualpipe/runtime/process_group.h"
+
+namespace {
+
+using namespace dualpipe::runtime;
+using namespace dualpipe::runtime::moe;
+
+struct LoopSettings {
+  torch::Device device{torch::kCPU};
+  int steps = 300;       // per phase: before and after re-planning
+  int microbatches = 4;  // per step
+  int64_t hidden = 64;
+  int64_t experts = 16;
+  int64_t top_k = 2;
+  int layers = 2;
+  int64_t tokens = 256;  // per micro-batch and rank
+  int64_t seq = 32;
+};
+
+LoopSettings parse(int argc, char** argv, int local_rank) {
+  LoopSettings s;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--device" && value == "cuda")
+      s.device = torch::Device(torch::kCUDA, static_cast<int8_t>(local_rank));
+    else if (flag == "--steps")
+      s.steps = std::stoi(value);
+    else if (flag == "--tokens")
+      s.tokens = std::stoll(value);
+    else if (flag == "--hidden")
+      s.hidden = std::stoll(value);
+    else
+      throw std::invalid_argument("unknown flag " + flag +
+                                  " (flags: --device cpu|cuda, --steps N, --tokens N, --hidden H)");
+  }
+  return s;
+}
+
+// A regression task with a fixed teacher: y = tanh(x T).
+struct Teacher {
+  torch::Tensor weight;
+  torch::Tensor operator()(const torch::Tensor& x) const { return torch::tanh(x.matmul(weight)); }
+};
+
+// One training step: micro-batch 0 forward, then overlapped pairs (forward i+1 | backward i), then
+// the last backward; replica gradients are summed and Adam steps. Returns the mean loss.
+double train_step(MoeStage& stage, torch::optim::Adam& adam, const Teacher& teacher,
+                  const LoopSettings& s) {
+  const Criterion mse = [](const TensorList& out, const TensorList& labels) {
+    return torch::mse_loss(out[0], labels[0]);
+  };
+  std::vector<torch::Tensor> inputs;
+  std::vector<torch::Tensor> targets;
+  for (int m = 0; m < s.microbatches; ++m) {
+    inputs.push_back(
+        torch::randn({s.tokens / s.seq, s.seq, s.hidden}, torch::TensorOptions().device(s.device)));
+    targets.push_back(teacher(inputs.back()));
+  }
+  adam.zero_grad();
+  ForwardResult previous = run_forward(stage, ForwardPass{{inputs[0]}, &mse, {targets[0]}});
+  double loss = previous.loss.item<double>();
+  for (int m = 1; m < s.microbatches; ++m) {
+    BackwardPass backward{&stage, previous.loss, {}, {}};
+    previous =
+        stage.overlapped_forward_backward(ForwardPass{{inputs[m]}, &mse, {targets[m]}}, backward);
+    loss += previous.loss.item<double>();
+  }
+  run_backward(BackwardPass{&stage, previous.loss, {}, {}});
+  stage.reduce_replica_gradients();
+  adam.step();
+  return loss / s.microbatches;
+}
+
+// Max and mean tokens per GPU (summed over layers and the steps of `series`) under `placement`,
+// counting each expert's tokens split evenly over its copies.
+std::pair<double, double> tokens_per_gpu(const dualpipe::eplb::LoadSeries& series,
+                                         const std::vector<std::vector<int>>& phy2log, int gpus) {
+  const dualpipe::eplb::LoadMatrix total = dualpipe::eplb::aggregate(series, {});
+  double max_sum = 0;
+  double mean_sum = 0;
+  for (std::size_t layer = 0; layer < phy2log.size(); ++layer) {
+    const std::vector<double> loads = dualpipe::eplb::gpu_loads(
+        phy2log[layer], dualpipe::eplb::layer_loads(total, static_cast<int>(layer)), gpus);
+    max_sum += *std::max_element(loads.begin(), loads.end());
+    for (double l : loads) mean_sum += l / gpus;
+  }
+  return {max_sum, mean_sum};
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+// Trains `s.steps` steps recording loads; returns the median step time in ms.
+double train_phase(MoeStage& stage, torch::optim::Adam& adam, const Teacher& teacher,
+                   const LoopSettings& s, LoadRecorder& recorder, const CommGroup& group,
+                   const char* name, int rank) {
+  std::vector<double> times;
+  for (int step = 0; step < s.steps; ++step) {
+    const auto start = std::chrono::steady_clock::now();
+    const double loss = train_step(stage, adam, teacher, s);
+    if (s.device.is_cuda()) torch::cuda::synchronize(s.device.index());
+    times.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
+    recorder.end_step(group);
+    if (rank == 0 && (step % 50 == 0 || step + 1 == s.steps)) {
+      std::printf("%s step %3d  loss %.5f  %.1f ms\n", name, step, loss, times.back());
+    }
+  }
+  return median(times);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const LaunchEnvironment env = read_launch_environment();
+    const LoopSettings s = parse(argc, argv, env.local_rank);
+    const int gpus = env.world_size;
+    const auto timeout = std::chrono::minutes(5);
+    std::vector<int> ranks;
+    for (int r = 0; r < gpus; ++r) ranks.push_back(r);
+    const CommGroup group =
+        make_expert_group(connect_store(env, timeout), ranks, env.rank, s.device, timeout);
+
+    // Two spare slots per GPU: the initial placement copies experts 0.. once more (slot p holds
+    // expert p % experts); the planner may give the spares to whichever experts need them.
+    const int replicas = static_cast<int>(s.experts) + 2 * gpus;
+    dualpipe::eplb::Placement placement =
+        dualpipe::eplb::trivial_placement(s.layers, static_cast<int>(s.experts), replicas);
+    MoeStageOptions options;
+    options.heads = 4;
+    options.moe.hidden = s.hidden;
+    options.moe.ffn_hidden = 2 * s.hidden;
+    options.moe.experts = s.experts;
+    options.moe.top_k = s.top_k;
+    options.num_layers = s.layers;
+    std::vector<ExpertPlacement> per_layer;
+    for (int l = 0; l < s.layers; ++l)
+      per_layer.push_back(ExpertPlacement::from_plan(placement, l, gpus));
+    MoeStage stage(options, group, per_layer);
+    // The skew: experts with high ids (which the initial placement does not copy) win the top-k far
+    // more often; the bias only steers selection.
+    for (MoeTransformerLayer& layer : stage.layers) {
+      torch::NoGradGuard no_grad;
+      layer->moe->router->selection_bias.copy_(torch::linspace(0.0, 0.3, s.experts));
+    }
+    stage.to(s.device);
+    torch::manual_seed(7);  // the same teacher everywhere
+    const Teacher teacher{
+        torch::randn({s.hidden, s.hidden}, torch::TensorOptions().device(s.device)) /
+        std::sqrt(double(s.hidden))};
+    torch::manual_seed(100 + env.rank);  // each rank its own data
+    torch::optim::Adam adam(stage.parameters(), torch::optim::AdamOptions(1e-3));
+
+    auto before = std::make_shared<LoadRecorder>(s.layers, s.experts, s.device);
+    stage.set_load_recorder(before);
+    const double ms_before =
+        train_phase(stage, adam, teacher, s, *before, group, "before", env.rank);
+
+    // Plan from the recorded loads (every rank gets the same sums, so the same plan) and apply it.
+    dualpipe::eplb::PlanParameters parameters;
+    parameters.replicas = replicas;
+    parameters.gpus = gpus;
+    const dualpipe::eplb::Placement planned =
+        dualpipe::eplb::plan(dualpipe::eplb::aggregate(before->series(), {}), parameters,
+                             dualpipe::eplb::Policy::kBalanced);
+    for (int l = 0; l < s.layers; ++l) {
+      stage.layers[static_cast<std::size_t>(l)]->moe->apply_placement(
+          ExpertPlacement::from_plan(planned, l, gpus), &adam);
+    }
+
+    auto after = std::make_shared<LoadRecorder>(s.layers, s.experts, s.device);
+    stage.set_load_recorder(after);
+    const double ms_after = train_phase(stage, adam, teacher, s, *after, group, "after", env.rank);
+
+    if (env.rank == 0) {
+      const auto [max_before, mean_before] =
+          tokens_per_gpu(before->series(), placement.phy2log, gpus);
+      const auto [max_after, mean_after] = tokens_per_gpu(after->series(), planned.phy2log, gpus);
+      std::printf("tokens per GPU (all layers, %d steps):\n", s.steps);
+      std::printf("  before re-planning: max %.0f  mean %.0f  max/mean %.3f\n", max_before,
+                  mean_before, max_before / mean_before);
+      std::printf("  after  re-planning: max %.0f  mean %.0f  max/mean %.3f\n", max_after,
+                  mean_after, max_after / mean_after);
+      std::printf("replicas moved: %d\n", dualpipe::eplb::replicas_moved(placement, planned));
+      std::printf("median step time: before %.2f ms, after %.2f ms (%s)\n", ms_before, ms_after,
+                  s.device.str().c_str());
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "moe_eplb_loop: " << e.what() << std::endl;
+    return 2;
+  }
+}
