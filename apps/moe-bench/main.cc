@@ -1,16 +1,13 @@
 // moe-bench: times one overlapped forward/backward pair of an expert-parallel MoE stage against
 // forward-then-backward, across the processes of a torchrun launch (NCCL on GPUs, Gloo on CPUs).
-#include <torch/csrc/autograd/profiler_kineto.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -25,6 +22,7 @@
 #include "dualpipe/runtime/moe/load_recorder.h"
 #include "dualpipe/runtime/moe/moe_stage.h"
 #include "dualpipe/runtime/process_group.h"
+#include "dualpipe/runtime/profile_capture.h"
 
 namespace {
 
@@ -188,30 +186,17 @@ double max_relative_difference(const std::vector<torch::Tensor>& a,
   return worst;
 }
 
-// Profiles one pair with the PyTorch profiler (Kineto) and saves its Chrome trace to `path`.
-void profile_pair(MoeStage& stage, const Microbatches& mb, bool overlapped, torch::Device device,
-                  const std::string& path) {
-  namespace profiler = torch::autograd::profiler;
-  const profiler::ProfilerConfig config(profiler::ProfilerState::KINETO);
-  std::set<profiler::ActivityType> activities{profiler::ActivityType::CPU};
-  if (device.is_cuda()) activities.insert(profiler::ActivityType::CUDA);
+// Profiles one pair with the PyTorch profiler; returns its Chrome trace (with rank information).
+std::string profile_pair(MoeStage& stage, const Microbatches& mb, bool overlapped,
+                         torch::Device device, const dualpipe::runtime::LaunchEnvironment& env) {
   const BackwardPass backward = forward_first(stage, mb, overlapped);
   synchronize(device);
-  profiler::prepareProfiler(config, activities);
-  profiler::enableProfiler(config, activities);
+  dualpipe::runtime::ProfileCapture capture(device.is_cuda());
   const ForwardResult pair = run_pair(stage, mb, backward);
   synchronize(device);
-  auto trace = profiler::disableProfiler();
+  std::string trace = capture.finish(env.rank, env.world_size);
   finish_pair(stage, mb, pair);
-  const std::string temporary = path + ".tmp";
-  try {
-    trace->save(temporary);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(std::string("--profile: ") + e.what_without_backtrace());
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw std::runtime_error(path + ": cannot write the trace");
-  }
+  return trace;
 }
 
 double median(std::vector<double> values) {
@@ -276,9 +261,10 @@ int run(const BenchFlags& flags) {
   };
   const Microbatches mb{make(), make(), make()};
   const bool overlap = flags.overlap == "on";
-  if (!flags.profile.empty()) {  // first, so that a LibTorch without Kineto fails early
+  dualpipe::apps::StagedOutputs outputs;  // written at the end, all or nothing
+  if (!flags.profile.empty()) {
     finish_pair(stage, mb, run_pair(stage, mb, forward_first(stage, mb, overlap)));  // warm-up
-    profile_pair(stage, mb, overlap, device, rank_path(flags.profile, env.rank));
+    outputs.add(rank_path(flags.profile, env.rank), profile_pair(stage, mb, overlap, device, env));
   }
   std::shared_ptr<LoadRecorder> recorder;
   if (!flags.record_loads.empty()) {
@@ -297,12 +283,11 @@ int run(const BenchFlags& flags) {
     check =
         ", \"check\": {\"max_rel_grad_diff\": " + number(max_over_ranks(group, diff, device)) + "}";
   }
-  if (env.rank != 0) return 0;
-  if (recorder) {
-    dualpipe::apps::StagedOutputs outputs;
+  if (recorder && env.rank == 0) {
     outputs.add(flags.record_loads, dualpipe::eplb::format_json_loads(recorder->series()));
-    outputs.commit();
   }
+  outputs.commit();
+  if (env.rank != 0) return 0;
   std::ostringstream line;
   line << "{\"bench\": \"moe\", \"ranks\": " << env.world_size << ", \"device\": \"" << device.str()
        << "\", \"dtype\": \"" << flags.dtype << "\", \"hidden\": " << flags.hidden
