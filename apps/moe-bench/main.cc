@@ -357,7 +357,14 @@ int main(int argc, char** argv) {
   app.add_option("--seed", flags.seed, "parameter seed");
   app.add_option("--timeout", flags.timeout_s, "seconds to wait for other ranks")
       ->check(CLI::PositiveNumber);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    std::cerr << "moe-bench: " << error.what() << std::endl;
+    return 2;
+  }
   try {
     return run(flags);
   } catch (const std::exception& e) {

@@ -1,0 +1,130 @@
+// moe-bench end to end: JSON line with a passing --check, per-rank traces, recorded loads that
+// eplb-plan reads, placements from a plan file, and one-line errors with exit code 2.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dualpipe/eplb/load_reader.h"
+#include "worker_launcher.h"
+
+namespace dualpipe::runtime {
+namespace {
+
+using testing::JobOutcome;
+using testing::run_job;
+
+std::vector<std::string> bench(const std::vector<std::string>& flags) {
+  std::vector<std::string> command{MOE_BENCH_BINARY,
+                                   "--hidden",
+                                   "16",
+                                   "--ffn-hidden",
+                                   "8",
+                                   "--experts",
+                                   "4",
+                                   "--topk",
+                                   "2",
+                                   "--tokens",
+                                   "16",
+                                   "--seq",
+                                   "4",
+                                   "--heads",
+                                   "2",
+                                   "--layers",
+                                   "2",
+                                   "--dtype",
+                                   "float64",
+                                   "--steps",
+                                   "2",
+                                   "--warmup",
+                                   "1"};
+  command.insert(command.end(), flags.begin(), flags.end());
+  return command;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+TEST(MoeBench, PrintsOneJsonLineWithAnExactCheckWritesTracesAndLoads) {
+  const std::string trace = ::testing::TempDir() + "moe_bench_trace.json";
+  const std::string loads = ::testing::TempDir() + "moe_bench_loads.json";
+  const JobOutcome job =
+      run_job(2, bench({"--check", "--profile", trace, "--record-loads", loads}));
+  ASSERT_TRUE(job.all_succeeded()) << job.report();
+  const std::string& line = job.workers[0].output;
+  EXPECT_EQ(line.find("{\"bench\": \"moe\", \"ranks\": 2, \"device\": \"cpu\""), 0u) << line;
+  EXPECT_NE(line.find("\"pair_ms_overlapped_median\": "), std::string::npos) << line;
+  EXPECT_NE(line.find("\"overlapped_over_sequential\": "), std::string::npos) << line;
+  EXPECT_NE(line.find("\"check\": {\"max_rel_grad_diff\": 0}"), std::string::npos) << line;
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;
+  EXPECT_TRUE(job.workers[1].output.empty()) << job.workers[1].output;
+  const std::vector<std::string> traces{trace, ::testing::TempDir() + "moe_bench_trace.rank1.json"};
+  for (std::size_t rank = 0; rank < traces.size(); ++rank) {
+    const std::string text = read_file(traces[rank]);
+    EXPECT_NE(text.find("\"distributedInfo\": {\"rank\": " + std::to_string(rank)),
+              std::string::npos);
+    for (const char* phase : {"attn(F)", "dispatch(F)", "mlp(F)", "combine(F)", "attn(B)",
+                              "dispatch(B)", "mlp(B)", "combine(B)", "attn(W)", "mlp(W)"}) {
+      EXPECT_NE(text.find(std::string("\"name\": \"") + phase + "\""), std::string::npos) << phase;
+    }
+    std::remove(traces[rank].c_str());
+  }
+  // One step per timed or untimed pair of either mode: (1 + 2) x 2; each of 2 x 16 tokens picks
+  // 2 experts in each of the 2 layers.
+  const eplb::LoadSeries series = eplb::parse_loads(read_file(loads), loads);
+  ASSERT_EQ(series.size(), 6u);
+  EXPECT_EQ(series[0].rows(), 2);
+  EXPECT_EQ(series[0].cols(), 4);
+  EXPECT_FLOAT_EQ(series[3].row(1).sum(), 2 * 2 * 16 * 2);
+  std::remove(loads.c_str());
+}
+
+TEST(MoeBench, PlacesExpertsFromAnEplbPlan) {
+  const std::string plan = ::testing::TempDir() + "moe_bench_plan.json";
+  write_file(plan, "{\"phy2log\": [[0, 1, 2, 3, 0, 3], [3, 2, 1, 0, 1, 2]]}\n");
+  const JobOutcome job = run_job(2, bench({"--placement", plan, "--check"}));
+  ASSERT_TRUE(job.all_succeeded()) << job.report();
+  EXPECT_NE(job.workers[0].output.find("\"slots\": 6"), std::string::npos) << job.workers[0].output;
+  EXPECT_NE(job.workers[0].output.find("\"max_rel_grad_diff\": 0}"), std::string::npos);
+  std::remove(plan.c_str());
+}
+
+TEST(MoeBench, RejectsAPlanThatLeavesAnExpertOutWithOneLineAndExitCode2) {
+  const std::string plan = ::testing::TempDir() + "moe_bench_bad_plan.json";
+  write_file(plan, "{\"phy2log\": [[0, 1, 2, 2], [0, 1, 2, 3]]}\n");
+  const JobOutcome job = run_job(2, bench({"--placement", plan}));
+  ASSERT_FALSE(job.timed_out);
+  for (const auto& worker : job.workers) {
+    EXPECT_EQ(worker.exit_code, 2);
+    EXPECT_EQ(worker.output.rfind("moe-bench: " + plan + ": ", 0), 0u) << worker.output;
+    EXPECT_NE(worker.output.find("expert 3"), std::string::npos) << worker.output;
+    EXPECT_EQ(std::count(worker.output.begin(), worker.output.end(), '\n'), 1) << worker.output;
+  }
+  std::remove(plan.c_str());
+}
+
+TEST(MoeBench, RejectsBadFlagsWithOneLineAndExitCode2) {
+  for (const std::vector<std::string>& flags : {std::vector<std::string>{"--dtype", "float16"},
+                                                {"--tokens", "10", "--seq", "4"},
+                                                {"--placement", "/nonexistent/plan.json"}}) {
+    const JobOutcome job = run_job(1, bench(flags));
+    ASSERT_FALSE(job.timed_out);
+    EXPECT_EQ(job.workers[0].exit_code, 2) << flags[0];
+    EXPECT_EQ(job.workers[0].output.rfind("moe-bench: ", 0), 0u) << job.workers[0].output;
+    EXPECT_EQ(std::count(job.workers[0].output.begin(), job.workers[0].output.end(), '\n'), 1)
+        << job.workers[0].output;
+  }
+}
+
+}  // namespace
+}  // namespace dualpipe::runtime
