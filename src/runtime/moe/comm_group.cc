@@ -5,8 +5,10 @@
 #include <stdexcept>
 #include <string>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 
+#ifdef USE_C10D_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #ifdef DUALPIPE_WITH_CUDA
 #include <c10/cuda/CUDAFunctions.h>
 
@@ -39,9 +41,14 @@ CommGroup make_expert_group(const c10::intrusive_ptr<c10d::Store>& store,
                                 " needs NCCL, which this build lacks");
 #endif
   }
+#ifdef USE_C10D_GLOO
   auto options = c10d::ProcessGroupGloo::Options::create(timeout);
   options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
   return c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, rank, size, options);
+#else
+  throw std::invalid_argument(
+      "expert group: the CPU needs Gloo, which this LibTorch lacks; use CUDA");
+#endif
 }
 
 }  // namespace dualpipe::runtime::moe

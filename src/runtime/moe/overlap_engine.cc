@@ -22,9 +22,8 @@ struct PhasedMicrobatch : torch::CustomClassHolder {
   std::vector<ValueId> input_ids;   // their values on the tape
   std::vector<ValueId> output_ids;  // the stage outputs' values
   std::vector<ValueId> anchored;    // the values of the autograd node's inputs (-1: placeholder)
-  bool capture = false;             // the node's backward only hands its gradients over
-  bool captured = false;
-  TensorList output_grads;
+  bool capture = false;             // the node's backward only hands its gradients over ...
+  TensorList output_grads;          // ... into here
 };
 
 using MicrobatchPtr = c10::intrusive_ptr<PhasedMicrobatch>;
@@ -116,7 +115,6 @@ struct PhaseAnchor : torch::autograd::Function<PhaseAnchor> {
     torch::autograd::variable_list input_grads(mb->anchored.size() + 1);
     if (mb->capture) {
       mb->output_grads = std::move(grads);
-      mb->captured = true;
       return input_grads;
     }
     run_backward_in_order(*mb, grads);
@@ -130,10 +128,10 @@ struct PhaseAnchor : torch::autograd::Function<PhaseAnchor> {
 
 // Records the stage inputs on a new tape and appends the stage's phases.
 MicrobatchPtr build_microbatch(const TensorList& inputs, const ProgramBuilder& build,
-                               const std::shared_ptr<CommStreams>& streams, PhaseProgram& program) {
+                               PhaseProgram& program) {
   auto mb = c10::make_intrusive<PhasedMicrobatch>();
   mb->tape = program.shared_tape();
-  mb->streams = streams;
+  mb->streams = program.streams();
   mb->inputs = inputs;
   for (const torch::Tensor& input : inputs)
     mb->input_ids.push_back(program.tape().add_input(input));
@@ -268,7 +266,7 @@ OverlapEngine::OverlapEngine(torch::Device device)
 
 TensorList OverlapEngine::forward(const TensorList& inputs, const ProgramBuilder& build) {
   PhaseProgram program(streams_);
-  MicrobatchPtr mb = build_microbatch(inputs, build, streams_, program);
+  MicrobatchPtr mb = build_microbatch(inputs, build, program);
   run_in_order(program.forward_phases(), *streams_);
   if (!torch::GradMode::is_enabled()) {
     TensorList outputs;
@@ -295,7 +293,12 @@ ForwardResult OverlapEngine::forward_backward(const ForwardPass& forward_pass,
   }
   // Let autograd carry the gradients down to the stage outputs (through the criterion, if any).
   backward_mb->capture = true;
-  run_backward(backward_pass);
+  try {
+    run_backward(backward_pass);
+  } catch (...) {
+    backward_mb->capture = false;
+    throw;
+  }
   backward_mb->capture = false;
   for (std::size_t i = 0;
        i < backward_mb->output_ids.size() && i < backward_mb->output_grads.size(); ++i) {
@@ -304,7 +307,7 @@ ForwardResult OverlapEngine::forward_backward(const ForwardPass& forward_pass,
   backward_mb->output_grads.clear();
 
   PhaseProgram program(streams_);
-  MicrobatchPtr forward_mb = build_microbatch(forward_pass.inputs, build, streams_, program);
+  MicrobatchPtr forward_mb = build_microbatch(forward_pass.inputs, build, program);
   run_interleaved(program.forward_phases(), backward_phases(backward_mb->tape), *streams_,
                   weight_grads);
   deliver_input_grads(*backward_mb);

@@ -23,7 +23,8 @@ inline int group_rank(const CommGroup& group) { return group ? group->getRank() 
 inline int group_size(const CommGroup& group) { return group ? group->getSize() : 1; }
 
 // Creates the expert-parallel group of the global ranks `ranks` (its rank i is ranks[i]) on
-// `store`: NCCL for a CUDA device (which becomes the current device), Gloo for the CPU. Every
+// `store`: NCCL for a CUDA device (which becomes the current device), Gloo for the CPU (where
+// LibTorch ships it; std::invalid_argument otherwise). Every
 // member calls it with the same ranks; groups over disjoint rank sets may share the store. Waits
 // at most `timeout` for the members. Throws std::invalid_argument when `global_rank` is not a
 // member or ranks repeat.
