@@ -50,7 +50,8 @@ class ResidualMlp : public PipelineStage {
 // Batch `step` of the task, identical on every rank: x ~ N(0, 1), y = tanh(x A) with a fixed A.
 std::pair<torch::Tensor, torch::Tensor> batch(int step) {
   at::Generator teacher = at::make_generator<at::CPUGeneratorImpl>(7);
-  const torch::Tensor a = torch::randn({kHidden, kHidden}, teacher) / std::sqrt(static_cast<double>(kHidden));
+  const torch::Tensor a =
+      torch::randn({kHidden, kHidden}, teacher) / std::sqrt(static_cast<double>(kHidden));
   at::Generator data = at::make_generator<at::CPUGeneratorImpl>(1000 + step);
   const torch::Tensor x = torch::randn({kBatch, kHidden}, data);
   return {x, torch::tanh(x.matmul(a))};
@@ -82,16 +83,19 @@ int main(int argc, char** argv) {
       input.inputs = {x.to(group.device)};
       input.labels = {y.to(group.device)};
       input.num_microbatches = kMicrobatches;
-      input.criterion = [](const TensorList& out, const TensorList& labels) { return torch::mse_loss(out[0], labels[0]); };
+      input.criterion = [](const TensorList& out, const TensorList& labels) {
+        return torch::mse_loss(out[0], labels[0]);
+      };
 
       optimizer.zero_grad();
       const StepResult result = pipeline.step(input);
-      pipeline.synchronize_replica_gradients();  // DualPipe: both copies of a stage get the full gradient
+      pipeline.synchronize_replica_gradients();  // DualPipe: both copies of a stage get the full
+                                                 // gradient
       optimizer.step();
 
       if (result.losses.defined() && (step % 20 == 0 || step == steps - 1)) {
-        std::cout << "rank " << group.rank << " step " << step << " loss " << result.losses.mean().item<double>()
-                  << std::endl;
+        std::cout << "rank " << group.rank << " step " << step << " loss "
+                  << result.losses.mean().item<double>() << std::endl;
       }
     }
     return 0;

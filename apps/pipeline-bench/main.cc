@@ -2,14 +2,15 @@
 // (blocks of Linear(H -> 4H), GELU, Linear(4H -> H), no biases, MSE loss), run under torchrun.
 // Rank 0 prints one JSON line; --check compares with the same step run sequentially, --profile
 // records a Chrome trace of one step per rank.
-#include <CLI/CLI.hpp>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -20,6 +21,7 @@
 #include "dualpipe/runtime/pipeline.h"
 #include "dualpipe/runtime/process_group.h"
 #include "dualpipe/runtime/profile_capture.h"
+#include "dualpipe/runtime/rank_agreement.h"
 #include "dualpipe/runtime/sequential_step.h"
 #include "dualpipe/schedule/generators.h"
 #include "output_file.h"
@@ -52,7 +54,9 @@ torch::Dtype dtype_of(const std::string& name) {
   return torch::kBFloat16;
 }
 
-torch::Tensor mse(const TensorList& outputs, const TensorList& labels) { return torch::mse_loss(outputs.at(0), labels.at(0)); }
+torch::Tensor mse(const TensorList& outputs, const TensorList& labels) {
+  return torch::mse_loss(outputs.at(0), labels.at(0));
+}
 
 // The step's data, identical on every rank: inputs and targets [N * M, L, H].
 StepInput make_input(const Options& o, torch::Device device) {
@@ -70,34 +74,40 @@ void synchronize(torch::Device device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
 }
 
-// Largest value of `x` over all ranks (MAX all-reduce on the Gloo control group).
-double max_over_ranks(const PipelineGroup& group, double x) {
-  std::vector<torch::Tensor> value{torch::full({1}, x, torch::kDouble)};
-  c10d::AllreduceOptions options;
-  options.reduceOp = c10d::ReduceOp::MAX;
-  group.control->allreduce(value, options)->wait();
-  return value[0].item<double>();
+// Largest value of `x` over all ranks (an exchange through the store; also a barrier). `key`
+// must be new for every call.
+double max_over_ranks(const PipelineGroup& group, const std::string& key, double x) {
+  double largest = x;
+  std::ostringstream text;
+  text << std::setprecision(17) << x;
+  for (const std::string& value : all_gather_text(group, "bench/" + key, text.str())) {
+    largest = std::max(largest, std::stod(value));
+  }
+  return largest;
 }
 
 void zero_grads(Pipeline& pipeline) {
   for (torch::Tensor& p : pipeline.parameters()) p.mutable_grad() = torch::Tensor();
 }
 
-// Milliseconds of one step, the slowest rank's, all ranks starting together.
-double timed_step(Pipeline& pipeline, const StepInput& input) {
+// Milliseconds of step `index`, the slowest rank's, all ranks starting together.
+double timed_step(Pipeline& pipeline, const StepInput& input, int index) {
   const PipelineGroup& group = pipeline.group();
+  const std::string name = "step" + std::to_string(index);
   zero_grads(pipeline);
   synchronize(group.device);
-  max_over_ranks(group, 0);  // barrier
+  max_over_ranks(group, name + "/start", 0);  // barrier
   const auto start = std::chrono::steady_clock::now();
   pipeline.step(input);
   synchronize(group.device);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  return max_over_ranks(group, ms);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return max_over_ranks(group, name + "/time", ms);
 }
 
 // "check": the pipelined step against the same step on the whole model, one micro-batch at a time.
-std::string check_against_sequential(Pipeline& pipeline, const Options& o, const StepInput& input, int num_stages) {
+std::string check_against_sequential(Pipeline& pipeline, const Options& o, const StepInput& input,
+                                     int num_stages) {
   const PipelineGroup& group = pipeline.group();
   std::vector<std::shared_ptr<PipelineStage>> model;
   for (int s = 0; s < num_stages; ++s) {
@@ -111,7 +121,8 @@ std::string check_against_sequential(Pipeline& pipeline, const Options& o, const
   pipeline.synchronize_replica_gradients();
   bool equal = true;
   for (std::size_t i = 0; i < got.microbatches.size(); ++i) {
-    equal = equal && torch::equal(got.losses[static_cast<int64_t>(i)], expected.losses[got.microbatches[i]]);
+    equal = equal &&
+            torch::equal(got.losses[static_cast<int64_t>(i)], expected.losses[got.microbatches[i]]);
   }
   double worst = 0;
   for (const LocalStage& l : pipeline.stages()) {
@@ -123,10 +134,11 @@ std::string check_against_sequential(Pipeline& pipeline, const Options& o, const
       worst = std::max(worst, (a - b).abs().max().item<double>() / b.abs().max().item<double>());
     }
   }
-  const bool all_equal = max_over_ranks(group, equal ? 0 : 1) == 0;
-  worst = max_over_ranks(group, worst);
+  const bool all_equal = max_over_ranks(group, "check/losses", equal ? 0 : 1) == 0;
+  worst = max_over_ranks(group, "check/gradients", worst);
   std::ostringstream json;
-  json << "{\"losses_equal\": " << (all_equal ? "true" : "false") << ", \"max_rel_grad_diff\": " << worst << "}";
+  json << "{\"losses_equal\": " << (all_equal ? "true" : "false")
+       << ", \"max_rel_grad_diff\": " << worst << "}";
   return json.str();
 }
 
@@ -144,19 +156,25 @@ int run(const Options& o) {
   const LaunchEnvironment env = read_launch_environment();
   torch::Device device(torch::kCPU);
   if (o.device == "cuda") {
-    if (!torch::cuda::is_available()) throw std::invalid_argument("--device cuda: no CUDA device is available");
+    if (!torch::cuda::is_available())
+      throw std::invalid_argument("--device cuda: no CUDA device is available");
     device = torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank));
   }
   const auto timeout = std::chrono::seconds(o.timeout_s);
   std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
   for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
-  PipelineGroup group = make_pipeline_group(connect_store(env, timeout), ranks, env.rank, device, timeout);
+  PipelineGroup group =
+      make_pipeline_group(connect_store(env, timeout), ranks, env.rank, device, timeout);
 
-  const int num_stages =
-      dualpipe::schedule::generate_schedule(o.schedule, env.world_size, o.microbatches, o.virtual_stages).num_stages;
+  const int num_stages = dualpipe::schedule::generate_schedule(o.schedule, env.world_size,
+                                                               o.microbatches, o.virtual_stages)
+                             .num_stages;
   std::vector<LocalStage> stages;
-  for (const auto& [direction, stage] : local_stage_slots(o.schedule, env.world_size, env.rank, o.virtual_stages)) {
-    stages.push_back({direction, stage, make_mlp_stage(o.hidden, o.blocks, num_stages, stage, o.seed, dtype_of(o.dtype))});
+  for (const auto& [direction, stage] :
+       local_stage_slots(o.schedule, env.world_size, env.rank, o.virtual_stages)) {
+    stages.push_back(
+        {direction, stage,
+         make_mlp_stage(o.hidden, o.blocks, num_stages, stage, o.seed, dtype_of(o.dtype))});
   }
   PipelineOptions options;
   options.schedule = o.schedule;
@@ -165,12 +183,13 @@ int run(const Options& o) {
   Pipeline pipeline(std::move(stages), group, options);
   const StepInput input = make_input(o, device);
 
-  for (int i = 0; i < o.warmup; ++i) timed_step(pipeline, input);
+  for (int i = 0; i < o.warmup; ++i) timed_step(pipeline, input, i);
   std::vector<double> times;
-  for (int i = 0; i < o.steps; ++i) times.push_back(timed_step(pipeline, input));
+  for (int i = 0; i < o.steps; ++i) times.push_back(timed_step(pipeline, input, o.warmup + i));
   std::sort(times.begin(), times.end());
-  const double median = times.size() % 2 == 1 ? times[times.size() / 2]
-                                              : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
+  const double median = times.size() % 2 == 1
+                            ? times[times.size() / 2]
+                            : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
   std::string check;
   if (o.check) check = check_against_sequential(pipeline, o, input, num_stages);
   if (!o.profile.empty()) {
@@ -179,7 +198,8 @@ int run(const Options& o) {
     ProfileCapture capture(device.is_cuda());
     pipeline.step(input);
     synchronize(device);
-    dualpipe::apps::write_output_file(profile_path(o.profile, env.rank), capture.finish(env.rank, env.world_size));
+    dualpipe::apps::write_output_file(profile_path(o.profile, env.rank),
+                                      capture.finish(env.rank, env.world_size));
   }
   if (env.rank == 0) {
     std::cout << "{\"schedule\": \"" << o.schedule << "\", \"ranks\": " << env.world_size
@@ -199,17 +219,26 @@ int main(int argc, char** argv) {
   app.add_option("--schedule", o.schedule, "schedule to run")->check(CLI::IsMember(names));
   app.add_option("--hidden", o.hidden, "hidden size H")->check(CLI::PositiveNumber);
   app.add_option("--seq", o.seq, "sequence length L")->check(CLI::PositiveNumber);
-  app.add_option("--microbatch-size", o.microbatch_size, "samples per micro-batch M")->check(CLI::PositiveNumber);
-  app.add_option("--microbatches", o.microbatches, "micro-batches per step N")->check(CLI::PositiveNumber);
-  app.add_option("--dtype", o.dtype, "float32, float64 or bfloat16")->check(CLI::IsMember({"float32", "float64", "bfloat16"}));
-  app.add_option("--device", o.device, "cpu or cuda (cuda:LOCAL_RANK)")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--microbatch-size", o.microbatch_size, "samples per micro-batch M")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--microbatches", o.microbatches, "micro-batches per step N")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--dtype", o.dtype, "float32, float64 or bfloat16")
+      ->check(CLI::IsMember({"float32", "float64", "bfloat16"}));
+  app.add_option("--device", o.device, "cpu or cuda (cuda:LOCAL_RANK)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--steps", o.steps, "timed steps")->check(CLI::PositiveNumber);
   app.add_option("--warmup", o.warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
   app.add_flag("--check", o.check, "also compare one step with the sequential step");
-  app.add_option("--profile", o.profile, "write a Chrome trace of one step (rank r > 0: OUT.rank<r>.json)");
-  app.add_option("--blocks", o.blocks, "MLP blocks of the whole model, split evenly over the stages")->check(CLI::PositiveNumber);
-  app.add_option("--virtual-stages", o.virtual_stages, "stages per rank for interleaved-1f1b")->check(CLI::PositiveNumber);
-  app.add_option("--timeout", o.timeout_s, "seconds any wait may take before it fails")->check(CLI::PositiveNumber);
+  app.add_option("--profile", o.profile,
+                 "write a Chrome trace of one step (rank r > 0: OUT.rank<r>.json)");
+  app.add_option("--blocks", o.blocks,
+                 "MLP blocks of the whole model, split evenly over the stages")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--virtual-stages", o.virtual_stages, "stages per rank for interleaved-1f1b")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--timeout", o.timeout_s, "seconds any wait may take before it fails")
+      ->check(CLI::PositiveNumber);
   app.add_option("--seed", o.seed, "seed of weights and data");
   try {
     app.parse(argc, argv);
@@ -223,7 +252,8 @@ int main(int argc, char** argv) {
     return run(o);
   } catch (const std::exception& error) {
     std::string message = error.what();
-    if (const auto* c10_error = dynamic_cast<const c10::Error*>(&error)) message = c10_error->what_without_backtrace();
+    if (const auto* c10_error = dynamic_cast<const c10::Error*>(&error))
+      message = c10_error->what_without_backtrace();
     std::cerr << "pipeline-bench: " << message.substr(0, message.find('\n')) << std::endl;
     return 2;
   }

@@ -49,7 +49,9 @@ struct DeferrableLinearFunction : torch::autograd::Function<DeferrableLinearFunc
     const torch::Tensor& bias = optional_bias.tensor;
     ctx->save_for_backward({input, weight});
     if (bias.defined()) ctx->saved_data["bias"] = bias;
-    if (store) ctx->saved_data["store"] = c10::IValue::make_capsule(c10::make_intrusive<StoreCapsule>(store));
+    if (store)
+      ctx->saved_data["store"] =
+          c10::IValue::make_capsule(c10::make_intrusive<StoreCapsule>(store));
     return torch::linear(input, weight, bias);
   }
 
@@ -59,7 +61,8 @@ struct DeferrableLinearFunction : torch::autograd::Function<DeferrableLinearFunc
     const torch::Tensor input = saved[0];
     const torch::Tensor weight = saved[1];
     auto saved_bias = ctx->saved_data.find("bias");
-    const torch::Tensor bias = saved_bias == ctx->saved_data.end() ? torch::Tensor() : saved_bias->second.toTensor();
+    const torch::Tensor bias =
+        saved_bias == ctx->saved_data.end() ? torch::Tensor() : saved_bias->second.toTensor();
     const torch::Tensor grad_output = grad_outputs[0];
     auto weight_gradients = [input, weight, bias, grad_output] {
       const torch::Tensor grad_2d = grad_output.reshape({-1, grad_output.size(-1)});
@@ -87,7 +90,8 @@ DeferrableLinearImpl::DeferrableLinearImpl(const torch::nn::LinearOptions& optio
 }
 
 void DeferrableLinearImpl::reset() {
-  weight = register_parameter("weight", torch::empty({options.out_features(), options.in_features()}));
+  weight =
+      register_parameter("weight", torch::empty({options.out_features(), options.in_features()}));
   if (options.bias()) {
     bias = register_parameter("bias", torch::empty(options.out_features()));
   } else {

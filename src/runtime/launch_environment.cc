@@ -34,8 +34,8 @@ LaunchEnvironment read_launch_environment() {
   }
   env.restart_count = read_int("TORCHELASTIC_RESTART_COUNT", 0, 0);
   if (env.rank >= env.world_size) {
-    throw std::invalid_argument("RANK=" + std::to_string(env.rank) + " is not below WORLD_SIZE=" +
-                                std::to_string(env.world_size));
+    throw std::invalid_argument("RANK=" + std::to_string(env.rank) +
+                                " is not below WORLD_SIZE=" + std::to_string(env.world_size));
   }
   return env;
 }

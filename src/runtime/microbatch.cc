@@ -6,7 +6,8 @@
 namespace dualpipe::runtime {
 
 std::vector<TensorList> split_microbatches(const TensorList& batch, int count, int64_t batch_dim) {
-  if (count < 1) throw std::invalid_argument("micro-batch count must be >= 1, got " + std::to_string(count));
+  if (count < 1)
+    throw std::invalid_argument("micro-batch count must be >= 1, got " + std::to_string(count));
   std::vector<TensorList> result(static_cast<std::size_t>(count));
   int64_t batch_size = -1;
   for (std::size_t t = 0; t < batch.size(); ++t) {
@@ -15,7 +16,8 @@ std::vector<TensorList> split_microbatches(const TensorList& batch, int count, i
     if (!tensor.defined()) throw std::invalid_argument(name + " of the batch is undefined");
     if (batch_dim < 0 || batch_dim >= tensor.dim()) {
       throw std::invalid_argument(name + " of the batch has " + std::to_string(tensor.dim()) +
-                                  " dimensions, so it has no batch dimension " + std::to_string(batch_dim));
+                                  " dimensions, so it has no batch dimension " +
+                                  std::to_string(batch_dim));
     }
     const int64_t size = tensor.size(batch_dim);
     if (batch_size >= 0 && size != batch_size) {
@@ -31,7 +33,8 @@ std::vector<TensorList> split_microbatches(const TensorList& batch, int count, i
                                   " equal micro-batches");
     }
     const std::vector<torch::Tensor> slices = tensor.chunk(count, batch_dim);
-    for (int i = 0; i < count; ++i) result[static_cast<std::size_t>(i)].push_back(slices[static_cast<std::size_t>(i)]);
+    for (int i = 0; i < count; ++i)
+      result[static_cast<std::size_t>(i)].push_back(slices[static_cast<std::size_t>(i)]);
   }
   return result;
 }
@@ -45,7 +48,8 @@ TensorList join_microbatches(const std::vector<TensorList>& microbatches, int64_
     for (const TensorList& microbatch : microbatches) {
       if (microbatch.size() != width) {
         throw std::invalid_argument("micro-batches hold different numbers of tensors (" +
-                                    std::to_string(width) + " and " + std::to_string(microbatch.size()) + ")");
+                                    std::to_string(width) + " and " +
+                                    std::to_string(microbatch.size()) + ")");
       }
       parts.push_back(microbatch[t]);
     }

@@ -16,8 +16,12 @@ MlpStage::MlpStage(int64_t hidden_size, int num_blocks) {
   }
   for (int b = 0; b < num_blocks; ++b) {
     const std::string index = std::to_string(b);
-    up_.push_back(register_module("up" + index, DeferrableLinear(torch::nn::LinearOptions(hidden_size, 4 * hidden_size).bias(false))));
-    down_.push_back(register_module("down" + index, DeferrableLinear(torch::nn::LinearOptions(4 * hidden_size, hidden_size).bias(false))));
+    up_.push_back(register_module(
+        "up" + index,
+        DeferrableLinear(torch::nn::LinearOptions(hidden_size, 4 * hidden_size).bias(false))));
+    down_.push_back(register_module(
+        "down" + index,
+        DeferrableLinear(torch::nn::LinearOptions(4 * hidden_size, hidden_size).bias(false))));
   }
 }
 
@@ -32,13 +36,14 @@ void MlpStage::initialize(uint64_t seed) {
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   for (torch::Tensor& weight : parameters()) {
     const double bound = 1.0 / std::sqrt(static_cast<double>(weight.size(1)));
-    torch::Tensor values = torch::empty(weight.sizes(), torch::kDouble).uniform_(-bound, bound, generator);
+    torch::Tensor values =
+        torch::empty(weight.sizes(), torch::kDouble).uniform_(-bound, bound, generator);
     weight.copy_(values);
   }
 }
 
-std::shared_ptr<MlpStage> make_mlp_stage(int64_t hidden_size, int total_blocks, int num_stages, int stage,
-                                         uint64_t seed, torch::Dtype dtype) {
+std::shared_ptr<MlpStage> make_mlp_stage(int64_t hidden_size, int total_blocks, int num_stages,
+                                         int stage, uint64_t seed, torch::Dtype dtype) {
   if (num_stages < 1 || total_blocks % num_stages != 0) {
     throw std::invalid_argument(std::to_string(total_blocks) + " blocks do not split evenly over " +
                                 std::to_string(num_stages) + " stages");

@@ -21,7 +21,8 @@ torch::Tensor encode_header(const std::optional<MessageMeta>& meta) {
     words[1] = static_cast<int64_t>(meta->size());
     for (const TensorMeta& tensor : *meta) {
       if (at + 2 + tensor.shape.size() > words.size()) {
-        throw std::invalid_argument("message layout " + to_string(*meta) + " is too large to announce");
+        throw std::invalid_argument("message layout " + to_string(*meta) +
+                                    " is too large to announce");
       }
       words[at++] = static_cast<int64_t>(tensor.dtype);
       words[at++] = static_cast<int64_t>(tensor.shape.size());
@@ -36,7 +37,8 @@ std::optional<MessageMeta> decode_header(const torch::Tensor& header) {
   const int64_t* words = cpu.data_ptr<int64_t>();
   if (words[0] == kHeaderFailed) return std::nullopt;
   if (words[0] != kHeaderOk || words[1] < 0 || words[1] > kMaxMessageTensors) {
-    throw std::runtime_error("received a malformed message header (status " + std::to_string(words[0]) + ")");
+    throw std::runtime_error("received a malformed message header (status " +
+                             std::to_string(words[0]) + ")");
   }
   MessageMeta meta;
   int64_t at = 2;
@@ -101,7 +103,8 @@ PendingReceive P2PTransport::post_receive(int peer, int tag, const MessageMeta& 
   TensorList tensors;
   std::vector<c10::intrusive_ptr<c10d::Work>> works;
   for (std::size_t i = 0; i < meta.size(); ++i) {
-    torch::Tensor buffer = torch::empty(meta[i].shape, torch::TensorOptions().dtype(meta[i].dtype).device(group_->device));
+    torch::Tensor buffer = torch::empty(
+        meta[i].shape, torch::TensorOptions().dtype(meta[i].dtype).device(group_->device));
     works.push_back(receive_one(peer, part_tag(tag, static_cast<int>(i) + 1), buffer));
     tensors.push_back(std::move(buffer));
   }
@@ -115,16 +118,19 @@ void P2PTransport::post_send(int peer, int tag, const TensorList& tensors) {
   }
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     // A tensor of its own (sharing the memory) travels, so the caller may release its tensor.
-    sends_.push_back(send_one(peer, part_tag(tag, static_cast<int>(i) + 1), tensors[i].detach().contiguous()));
+    sends_.push_back(
+        send_one(peer, part_tag(tag, static_cast<int>(i) + 1), tensors[i].detach().contiguous()));
   }
 }
 
 void P2PTransport::send_header(int peer, int tag, const std::optional<MessageMeta>& meta) {
-  sends_.push_back(send_one(peer, part_tag(tag, kHeaderPart), encode_header(meta).to(group_->device)));
+  sends_.push_back(
+      send_one(peer, part_tag(tag, kHeaderPart), encode_header(meta).to(group_->device)));
 }
 
 std::optional<MessageMeta> P2PTransport::receive_header(int peer, int tag) {
-  torch::Tensor header = torch::empty({kHeaderLength}, torch::TensorOptions().dtype(torch::kLong).device(group_->device));
+  torch::Tensor header = torch::empty(
+      {kHeaderLength}, torch::TensorOptions().dtype(torch::kLong).device(group_->device));
   receive_one(peer, part_tag(tag, kHeaderPart), header)->wait();
   return decode_header(header);
 }

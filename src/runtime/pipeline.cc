@@ -32,7 +32,8 @@ struct CommunicationError : std::runtime_error {
 // The first line of an exception's message, without c10's backtrace.
 std::string message_of(const std::exception& error) {
   std::string text = error.what();
-  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&error)) text = c10_error->what_without_backtrace();
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&error))
+    text = c10_error->what_without_backtrace();
   return text.substr(0, text.find('\n'));
 }
 
@@ -56,7 +57,8 @@ TensorList detached(const TensorList& tensors) {
 
 TensorList zeros_of(const MessageMeta& meta, torch::Device device) {
   TensorList result;
-  for (const TensorMeta& m : meta) result.push_back(torch::zeros(m.shape, torch::TensorOptions().dtype(m.dtype).device(device)));
+  for (const TensorMeta& m : meta)
+    result.push_back(torch::zeros(m.shape, torch::TensorOptions().dtype(m.dtype).device(device)));
   return result;
 }
 
@@ -77,14 +79,14 @@ struct Pipeline::PreparedSchedule {
 
 // Everything one chunk (direction, stage, micro-batch) of this rank holds during a step.
 struct ChunkState {
-  TensorList inputs;          // leaves; their .grad is the input gradient after the backward
+  TensorList inputs;  // leaves; their .grad is the input gradient after the backward
   PendingReceive input_message;
-  bool input_lost = false;    // the sender failed and sent no input
-  TensorList outputs;         // forward outputs, roots of the backward
-  torch::Tensor loss;         // last stage with criterion
+  bool input_lost = false;  // the sender failed and sent no input
+  TensorList outputs;       // forward outputs, roots of the backward
+  torch::Tensor loss;       // last stage with criterion
   PendingReceive grad_message;
   bool grad_lost = false;
-  TensorList input_grads;     // produced by the backward, sent or handed to the previous stage
+  TensorList input_grads;  // produced by the backward, sent or handed to the previous stage
   bool forward_done = false;
 };
 
@@ -105,14 +107,22 @@ struct Pipeline::Run {
   std::string failure;  // set once this rank failed; it then only keeps its messages going
 
   Run(Pipeline& p, const schedule::Schedule& s, const StepInput& in, bool headers_on)
-      : pipe(p), schedule(s), input(in), training(torch::GradMode::is_enabled()), headers(headers_on),
+      : pipe(p),
+        schedule(s),
+        input(in),
+        training(torch::GradMode::is_enabled()),
+        headers(headers_on),
         microbatches_per_direction(s.microbatches_per_direction()),
-        chunks(static_cast<std::size_t>(s.num_directions() * s.num_stages * microbatches_per_direction)) {}
+        chunks(static_cast<std::size_t>(s.num_directions() * s.num_stages *
+                                        microbatches_per_direction)) {}
 
   int me() const { return pipe.group_.rank; }
-  int global_microbatch(const Chunk& c) const { return c.direction * microbatches_per_direction + c.microbatch; }
+  int global_microbatch(const Chunk& c) const {
+    return c.direction * microbatches_per_direction + c.microbatch;
+  }
   ChunkState& state(const Chunk& c) {
-    return chunks.at(static_cast<std::size_t>((c.direction * schedule.num_stages + c.stage) * microbatches_per_direction + c.microbatch));
+    return chunks.at(static_cast<std::size_t>(
+        (c.direction * schedule.num_stages + c.stage) * microbatches_per_direction + c.microbatch));
   }
   bool local(const Chunk& c) const {
     return c.stage >= 0 && c.stage < schedule.num_stages && schedule.rank_of(c) == me();
@@ -129,7 +139,8 @@ struct Pipeline::Run {
   }
   // Message tags: unique per message of the step, equal on both sides.
   int tag(bool gradient, const Chunk& producer) const {
-    return ((gradient ? schedule.num_directions() : 0) + producer.direction) * schedule.num_stages * microbatches_per_direction +
+    return ((gradient ? schedule.num_directions() : 0) + producer.direction) * schedule.num_stages *
+               microbatches_per_direction +
            producer.stage * microbatches_per_direction + producer.microbatch;
   }
 
@@ -138,7 +149,8 @@ struct Pipeline::Run {
     ChunkState& st = state(c);
     TensorList inputs;
     if (c.stage == 0) {
-      for (const torch::Tensor& t : input_microbatches.at(static_cast<std::size_t>(global_microbatch(c)))) {
+      for (const torch::Tensor& t :
+           input_microbatches.at(static_cast<std::size_t>(global_microbatch(c)))) {
         inputs.push_back(t.to(pipe.group_.device, /*non_blocking=*/true));
       }
       return inputs;
@@ -146,13 +158,20 @@ struct Pipeline::Run {
     const Chunk previous = shifted(c, -1);
     if (local(previous)) {
       ChunkState& prev = state(previous);
-      if (!prev.forward_done) throw std::logic_error("forward of " + describe(Action::compute(Op::F, c)) + " before its previous stage");
+      if (!prev.forward_done)
+        throw std::logic_error("forward of " + describe(Action::compute(Op::F, c)) +
+                               " before its previous stage");
       inputs = detached(prev.outputs);
       if (!training) prev.outputs.clear();
     } else {
-      if (st.input_lost) throw std::runtime_error("stopped: rank " + std::to_string(schedule.rank_of(previous)) + " failed and sent no input");
-      if (!st.input_message.posted()) throw std::logic_error("no RECV_F before the forward of " + describe(Action::compute(Op::F, c)));
-      inputs = communicate("waiting for the input of " + describe(Action::compute(Op::F, c)), [&] { return st.input_message.wait(); });
+      if (st.input_lost)
+        throw std::runtime_error("stopped: rank " + std::to_string(schedule.rank_of(previous)) +
+                                 " failed and sent no input");
+      if (!st.input_message.posted())
+        throw std::logic_error("no RECV_F before the forward of " +
+                               describe(Action::compute(Op::F, c)));
+      inputs = communicate("waiting for the input of " + describe(Action::compute(Op::F, c)),
+                           [&] { return st.input_message.wait(); });
     }
     if (training) {
       for (torch::Tensor& t : inputs) {
@@ -166,9 +185,14 @@ struct Pipeline::Run {
     const Chunk next = shifted(c, 1);
     if (local(next)) return std::move(state(next).input_grads);
     ChunkState& st = state(c);
-    if (st.grad_lost) throw std::runtime_error("stopped: rank " + std::to_string(schedule.rank_of(next)) + " failed and sent no gradient");
-    if (!st.grad_message.posted()) throw std::logic_error("no RECV_B before the backward of " + describe(Action::compute(Op::B, c)));
-    return communicate("waiting for the output gradient of " + describe(Action::compute(Op::B, c)), [&] { return st.grad_message.wait(); });
+    if (st.grad_lost)
+      throw std::runtime_error("stopped: rank " + std::to_string(schedule.rank_of(next)) +
+                               " failed and sent no gradient");
+    if (!st.grad_message.posted())
+      throw std::logic_error("no RECV_B before the backward of " +
+                             describe(Action::compute(Op::B, c)));
+    return communicate("waiting for the output gradient of " + describe(Action::compute(Op::B, c)),
+                       [&] { return st.grad_message.wait(); });
   }
 
   // ---- compute ------------------------------------------------------------------------------
@@ -177,7 +201,8 @@ struct Pipeline::Run {
     pass.inputs = forward_inputs(c);
     if (schedule.is_last_stage(c) && input.criterion) {
       pass.criterion = &input.criterion;
-      if (!label_microbatches.empty()) pass.labels = label_microbatches.at(static_cast<std::size_t>(global_microbatch(c)));
+      if (!label_microbatches.empty())
+        pass.labels = label_microbatches.at(static_cast<std::size_t>(global_microbatch(c)));
     }
     return pass;
   }
@@ -203,11 +228,14 @@ struct Pipeline::Run {
 
   BackwardPass backward_pass(const Chunk& c) {
     ChunkState& st = state(c);
-    if (!st.forward_done) throw std::logic_error("backward of " + describe(Action::compute(Op::B, c)) + " before its forward");
+    if (!st.forward_done)
+      throw std::logic_error("backward of " + describe(Action::compute(Op::B, c)) +
+                             " before its forward");
     BackwardPass pass;
     pass.stage = &module(c);
     if (schedule.is_last_stage(c)) {
-      if (!st.loss.defined()) throw std::invalid_argument("training needs a criterion on the last stage");
+      if (!st.loss.defined())
+        throw std::invalid_argument("training needs a criterion on the last stage");
       pass.loss = st.loss;
     } else {
       pass.outputs = st.outputs;
@@ -266,9 +294,7 @@ struct Pipeline::Run {
 
   void compute(const Action& action) {
     switch (action.op) {
-      case Op::F:
-        forward(action.chunk);
-        break;
+      case Op::F: forward(action.chunk); break;
       case Op::B:
       case Op::I:
         if (training) backward(action.chunk, action.op == Op::I);
@@ -283,8 +309,7 @@ struct Pipeline::Run {
           forward(action.chunk);
         }
         break;
-      default:
-        break;
+      default: break;
     }
   }
 
@@ -296,10 +321,12 @@ struct Pipeline::Run {
   }
 
   // Records (header mode) or checks a layout seen on a boundary; all micro-batches must agree.
-  void check_layout(int direction, int sender_stage, const MessageMeta& meta, const std::string& what) {
+  void check_layout(int direction, int sender_stage, const MessageMeta& meta,
+                    const std::string& what) {
     if (MessageMeta* known = known_layout(direction, sender_stage)) {
       if (*known != meta) {
-        throw std::invalid_argument(what + " has layout " + to_string(meta) + ", expected " + to_string(*known) +
+        throw std::invalid_argument(what + " has layout " + to_string(meta) + ", expected " +
+                                    to_string(*known) +
                                     " (as declared or as earlier micro-batches had)");
       }
     } else if (headers) {
@@ -330,20 +357,25 @@ struct Pipeline::Run {
       payload = zeros_of(*layout, pipe.group_.device);
     }
     communicate(what, [&] {
-      if (headers) pipe.transport_.send_header(action.peer, message_tag, payload ? std::optional<MessageMeta>(meta_of(*payload)) : std::nullopt);
+      if (headers)
+        pipe.transport_.send_header(
+            action.peer, message_tag,
+            payload ? std::optional<MessageMeta>(meta_of(*payload)) : std::nullopt);
       if (payload) pipe.transport_.post_send(action.peer, message_tag, *payload);
       return 0;
     });
   }
 
   // Posts the receive of a message over a boundary; returns false when its sender failed.
-  bool receive(const Action& action, int boundary_stage, const Chunk& producer, PendingReceive& into) {
+  bool receive(const Action& action, int boundary_stage, const Chunk& producer,
+               PendingReceive& into) {
     const bool gradient = action.op == Op::RECV_B;
     const std::string what = describe(action) + " from rank " + std::to_string(action.peer);
     const int message_tag = tag(gradient, producer);
     std::optional<MessageMeta> layout;
     if (headers) {
-      layout = communicate(what, [&] { return pipe.transport_.receive_header(action.peer, message_tag); });
+      layout = communicate(
+          what, [&] { return pipe.transport_.receive_header(action.peer, message_tag); });
       if (!layout) return false;
       if (failure.empty()) {
         try {
@@ -357,7 +389,8 @@ struct Pipeline::Run {
       if (known == nullptr) throw std::logic_error("no layout known for " + what);
       layout = *known;
     }
-    into = communicate(what, [&] { return pipe.transport_.post_receive(action.peer, message_tag, *layout); });
+    into = communicate(
+        what, [&] { return pipe.transport_.post_receive(action.peer, message_tag, *layout); });
     return true;
   }
 
@@ -388,8 +421,7 @@ struct Pipeline::Run {
         if (!training) break;
         st.grad_lost = !receive(action, c.stage, shifted(c, 1), st.grad_message);
         break;
-      default:
-        break;
+      default: break;
     }
   }
 
@@ -405,11 +437,23 @@ struct Pipeline::Run {
     }
   }
 
+  // The losses (and outputs) of the micro-batches whose last stage ran here.
+  StepResult result() {
+    StepResult r;
+    r.microbatches.assign(finished.begin(), finished.end());
+    std::vector<torch::Tensor> loss_values;
+    for (const auto& entry : losses) loss_values.push_back(entry.second);
+    if (!loss_values.empty()) r.losses = torch::stack(loss_values);
+    for (auto& entry : outputs) r.outputs.push_back(std::move(entry.second));
+    return r;
+  }
+
   // Waits for receives that nobody consumed (after a failure), so no transfer outlives its buffer.
   void wait_for_unconsumed_receives() {
     for (ChunkState& st : chunks) {
       for (PendingReceive* message : {&st.input_message, &st.grad_message}) {
-        if (message->posted()) communicate("waiting for an unconsumed message", [&] { return message->wait(); });
+        if (message->posted())
+          communicate("waiting for an unconsumed message", [&] { return message->wait(); });
       }
     }
   }
@@ -438,7 +482,8 @@ Pipeline::Pipeline(std::vector<LocalStage> stages, PipelineGroup group, Pipeline
       transport_(group_),
       key_prefix_("pipeline" + std::to_string((*group_.pipelines_made)++) + "/") {
   for (const LocalStage& stage : stages_) {
-    if (!stage.module) throw std::invalid_argument("stage " + std::to_string(stage.stage) + " has no module");
+    if (!stage.module)
+      throw std::invalid_argument("stage " + std::to_string(stage.stage) + " has no module");
     stage.module->to(group_.device);
     attach_weight_grad_store(*stage.module, weight_grads_);
   }
@@ -455,7 +500,9 @@ Pipeline::~Pipeline() {
   for (const LocalStage& stage : stages_) attach_weight_grad_store(*stage.module, nullptr);
 }
 
-const schedule::Schedule& Pipeline::schedule_for(int num_microbatches) { return prepare(num_microbatches).schedule; }
+const schedule::Schedule& Pipeline::schedule_for(int num_microbatches) {
+  return prepare(num_microbatches).schedule;
+}
 
 const Pipeline::PreparedSchedule& Pipeline::prepare(int num_microbatches) {
   auto found = schedules_.find(num_microbatches);
@@ -463,65 +510,79 @@ const Pipeline::PreparedSchedule& Pipeline::prepare(int num_microbatches) {
   schedule::Schedule compute;
   if (fixed_schedule_) {
     if (num_microbatches != fixed_schedule_->num_microbatches) {
-      throw std::invalid_argument("this pipeline runs a fixed schedule of " + std::to_string(fixed_schedule_->num_microbatches) +
+      throw std::invalid_argument("this pipeline runs a fixed schedule of " +
+                                  std::to_string(fixed_schedule_->num_microbatches) +
                                   " micro-batches, not " + std::to_string(num_microbatches));
     }
     compute = *fixed_schedule_;
   } else {
-    compute = schedule::generate_schedule(options_.schedule, group_.size, num_microbatches, options_.virtual_stages);
+    compute = schedule::generate_schedule(options_.schedule, group_.size, num_microbatches,
+                                          options_.virtual_stages);
   }
   if (compute.num_ranks != group_.size) {
-    throw std::invalid_argument("schedule " + compute.name + " has " + std::to_string(compute.num_ranks) +
-                                " ranks, the process group " + std::to_string(group_.size));
+    throw std::invalid_argument("schedule " + compute.name + " has " +
+                                std::to_string(compute.num_ranks) + " ranks, the process group " +
+                                std::to_string(group_.size));
   }
   auto prepared = std::make_unique<PreparedSchedule>();
-  prepared->schedule = schedule::has_communication(compute) ? compute : schedule::with_communication(compute);
+  prepared->schedule =
+      schedule::has_communication(compute) ? compute : schedule::with_communication(compute);
   const std::vector<schedule::Violation> violations =
       schedule::validate(prepared->schedule, schedule::P2PMode::asynchronous, 1);
   if (!violations.empty()) {
-    throw std::invalid_argument("schedule " + compute.name + " cannot run: " + schedule::to_string(violations.front()));
+    throw std::invalid_argument("schedule " + compute.name +
+                                " cannot run: " + schedule::to_string(violations.front()));
   }
   check_stages_match(prepared->schedule);
-  for (const Action& action : prepared->schedule.programs.at(static_cast<std::size_t>(group_.rank))) {
+  for (const Action& action :
+       prepared->schedule.programs.at(static_cast<std::size_t>(group_.rank))) {
     prepared->labels.push_back(schedule::annotation_label(action));
   }
   std::string programs;
   for (const auto& program : prepared->schedule.programs) {
     for (const Action& action : program) programs += describe(action) + ";";
   }
-  prepared->description = "schedule " + compute.name + " on " + std::to_string(compute.num_ranks) + " ranks, " +
-                          std::to_string(compute.num_stages) + " stages, " + std::to_string(compute.num_microbatches) +
-                          " micro-batches (program hash " + std::to_string(fingerprint_of(programs)) + ")";
+  prepared->description =
+      "schedule " + compute.name + " on " + std::to_string(compute.num_ranks) + " ranks, " +
+      std::to_string(compute.num_stages) + " stages, " + std::to_string(compute.num_microbatches) +
+      " micro-batches (program hash " + std::to_string(fingerprint_of(programs)) + ")";
   return *schedules_.emplace(num_microbatches, std::move(prepared)).first->second;
 }
 
 void Pipeline::check_stages_match(const schedule::Schedule& s) const {
   for (int d = 0; d < s.num_directions(); ++d) {
     for (int stage = 0; stage < s.num_stages; ++stage) {
-      const bool placed_here = s.stage_rank[static_cast<std::size_t>(d)][static_cast<std::size_t>(stage)] == group_.rank;
-      const bool given = std::any_of(stages_.begin(), stages_.end(),
-                                     [&](const LocalStage& l) { return l.direction == d && l.stage == stage; });
+      const bool placed_here =
+          s.stage_rank[static_cast<std::size_t>(d)][static_cast<std::size_t>(stage)] == group_.rank;
+      const bool given = std::any_of(stages_.begin(), stages_.end(), [&](const LocalStage& l) {
+        return l.direction == d && l.stage == stage;
+      });
       if (placed_here && !given) {
-        throw std::invalid_argument(s.name + " places stage " + std::to_string(stage) + " of direction " + std::to_string(d) +
-                                    " on rank " + std::to_string(group_.rank) + ", but no module was given for it");
+        throw std::invalid_argument(s.name + " places stage " + std::to_string(stage) +
+                                    " of direction " + std::to_string(d) + " on rank " +
+                                    std::to_string(group_.rank) +
+                                    ", but no module was given for it");
       }
     }
   }
   for (const LocalStage& l : stages_) {
-    if (l.direction < 0 || l.direction >= s.num_directions() || l.stage < 0 || l.stage >= s.num_stages ||
-        s.rank_of(Chunk{l.stage, 0, l.direction}) != group_.rank) {
-      throw std::invalid_argument("a module was given for stage " + std::to_string(l.stage) + " of direction " +
-                                  std::to_string(l.direction) + ", which " + s.name + " does not place on rank " +
+    if (l.direction < 0 || l.direction >= s.num_directions() || l.stage < 0 ||
+        l.stage >= s.num_stages || s.rank_of(Chunk{l.stage, 0, l.direction}) != group_.rank) {
+      throw std::invalid_argument("a module was given for stage " + std::to_string(l.stage) +
+                                  " of direction " + std::to_string(l.direction) + ", which " +
+                                  s.name + " does not place on rank " +
                                   std::to_string(group_.rank));
     }
   }
 }
 
-Agreement Pipeline::agree_or_throw(const std::string& key, const RankReport& report, int64_t index) const {
+Agreement Pipeline::agree_or_throw(const std::string& key, const RankReport& report,
+                                   int64_t index) const {
   try {
     return agree(group_, key, report);
   } catch (const std::exception& error) {
-    throw std::runtime_error("pipeline step " + std::to_string(index) + ": rank " + std::to_string(group_.rank) +
+    throw std::runtime_error("pipeline step " + std::to_string(index) + ": rank " +
+                             std::to_string(group_.rank) +
                              " lost contact with the other ranks: " + message_of(error));
   }
 }
@@ -533,7 +594,8 @@ void Pipeline::connect_channels(const schedule::Schedule& s) {
   std::set<std::pair<int, int>> channels;  // (sender, receiver)
   for (std::size_t r = 0; r < s.programs.size(); ++r) {
     for (const Action& action : s.programs[r]) {
-      if (action.op == Op::SEND_F || action.op == Op::SEND_B) channels.emplace(static_cast<int>(r), action.peer);
+      if (action.op == Op::SEND_F || action.op == Op::SEND_B)
+        channels.emplace(static_cast<int>(r), action.peer);
     }
   }
   const torch::Tensor token = torch::zeros({1}, torch::TensorOptions().device(group_.device));
@@ -557,110 +619,126 @@ std::string Pipeline::input_signature(const StepInput& input) const {
   return to_string(meta_of(input.inputs)) + to_string(meta_of(input.labels));
 }
 
+// What a step needs before it can run, or why it cannot (in report.failure).
+struct Pipeline::StepPlan {
+  const PreparedSchedule* prepared = nullptr;
+  std::vector<TensorList> input_microbatches;  // when this rank holds a first stage
+  std::vector<TensorList> label_microbatches;  // when it holds a last stage and got labels
+  RankReport report;
+};
+
+Pipeline::StepPlan Pipeline::plan_step(const StepInput& input) {
+  StepPlan plan;
+  const bool training = torch::GradMode::is_enabled();
+  const std::string rank = "rank " + std::to_string(group_.rank);
+  try {
+    plan.prepared = &prepare(input.num_microbatches);
+    const int last_stage = plan.prepared->schedule.num_stages - 1;
+    const auto holds = [&](int stage) {
+      return std::any_of(stages_.begin(), stages_.end(),
+                         [&](const LocalStage& l) { return l.stage == stage; });
+    };
+    if (holds(0)) {
+      if (input.inputs.empty())
+        throw std::invalid_argument(rank + " holds a first stage but got no inputs");
+      plan.input_microbatches =
+          split_microbatches(input.inputs, input.num_microbatches, options_.batch_dim);
+    }
+    if (holds(last_stage)) {
+      if (training && !input.criterion) {
+        throw std::invalid_argument(rank +
+                                    " holds a last stage but got no criterion to train with");
+      }
+      if (!input.labels.empty()) {
+        plan.label_microbatches =
+            split_microbatches(input.labels, input.num_microbatches, options_.batch_dim);
+      }
+    }
+    plan.report.description = plan.prepared->description;
+  } catch (const std::exception& error) {
+    plan.report.failure = message_of(error);
+    plan.report.description =
+        "a step of " + std::to_string(input.num_microbatches) + " micro-batches";
+  }
+  plan.report.description += training ? ", training" : ", forward only";
+  if (!options_.activation_layout.empty()) {
+    plan.report.description += ", activations " + to_string(options_.activation_layout);
+  }
+  plan.report.fingerprint = fingerprint_of(plan.report.description);
+  plan.report.changed = input_signature(input) != last_input_signature_;
+  return plan;
+}
+
+void Pipeline::run_program(Run& run, const PreparedSchedule& prepared) {
+  const std::vector<Action>& program =
+      prepared.schedule.programs[static_cast<std::size_t>(group_.rank)];
+  for (std::size_t i = 0; i < program.size(); ++i) {
+    RECORD_USER_SCOPE(prepared.labels[i].c_str());
+    run.execute(program[i]);
+    transport_.release_finished_sends();
+  }
+  run.wait_for_unconsumed_receives();
+  communicate("waiting for sends to complete", [&] {
+    transport_.wait_for_sends();
+    return 0;
+  });
+}
+
 StepResult Pipeline::step(const StepInput& input) {
   const int64_t index = step_index_++;
+  const std::string name = "pipeline step " + std::to_string(index);
   const std::string key = key_prefix_ + "step" + std::to_string(index);
-  const bool training = torch::GradMode::is_enabled();
 
   // 1. Local checks, then agreement of all ranks on the step.
-  RankReport report;
-  const PreparedSchedule* prepared = nullptr;
-  std::vector<TensorList> input_microbatches;
-  std::vector<TensorList> label_microbatches;
-  try {
-    prepared = &prepare(input.num_microbatches);
-    const schedule::Schedule& s = prepared->schedule;
-    bool first = false;
-    bool last = false;
-    for (const LocalStage& l : stages_) {
-      first = first || l.stage == 0;
-      last = last || l.stage == s.num_stages - 1;
-    }
-    if (first) {
-      if (input.inputs.empty()) throw std::invalid_argument("rank " + std::to_string(group_.rank) + " holds a first stage but got no inputs");
-      input_microbatches = split_microbatches(input.inputs, input.num_microbatches, options_.batch_dim);
-    }
-    if (last) {
-      if (training && !input.criterion) throw std::invalid_argument("rank " + std::to_string(group_.rank) + " holds a last stage but got no criterion to train with");
-      if (!input.labels.empty()) label_microbatches = split_microbatches(input.labels, input.num_microbatches, options_.batch_dim);
-    }
-    report.description = prepared->description;
-  } catch (const std::exception& error) {
-    report.failure = message_of(error);
-    report.description = "a step of " + std::to_string(input.num_microbatches) + " micro-batches";
-  }
-  report.description += training ? ", training" : ", forward only";
-  report.description += options_.activation_layout.empty() ? "" : ", activations " + to_string(options_.activation_layout);
-  report.fingerprint = fingerprint_of(report.description);
-  const std::string signature = input_signature(input);
-  report.changed = signature != last_input_signature_;
-  const Agreement start = agree_or_throw(key + "/start", report, index);
-  if (!start.error.empty()) throw std::runtime_error("pipeline step " + std::to_string(index) + ": " + start.error);
-  last_input_signature_ = signature;
+  StepPlan plan = plan_step(input);
+  const Agreement start = agree_or_throw(key + "/start", plan.report, index);
+  if (!start.error.empty()) throw std::runtime_error(name + ": " + start.error);
+  const PreparedSchedule& prepared = *plan.prepared;
+  last_input_signature_ = input_signature(input);
   if (start.any_changed || !layouts_valid_) forget_learned_layouts();
   if (!options_.activation_layout.empty() && layouts_.empty()) {
-    for (int d = 0; d < prepared->schedule.num_directions(); ++d) {
-      for (int s = 0; s + 1 < prepared->schedule.num_stages; ++s) layouts_[{d, s}] = options_.activation_layout;
+    for (int d = 0; d < prepared.schedule.num_directions(); ++d) {
+      for (int s = 0; s + 1 < prepared.schedule.num_stages; ++s)
+        layouts_[{d, s}] = options_.activation_layout;
     }
   }
-
   if (!channels_connected_) {
     try {
-      connect_channels(prepared->schedule);
+      connect_channels(prepared.schedule);
     } catch (const std::exception& error) {
-      throw std::runtime_error("pipeline step " + std::to_string(index) + ": rank " + std::to_string(group_.rank) +
+      throw std::runtime_error(name + ": rank " + std::to_string(group_.rank) +
                                " cannot reach its peers: " + message_of(error));
     }
     channels_connected_ = true;
   }
 
-  // 2. Run this rank's program.
-  Run run(*this, prepared->schedule, input, !layouts_valid_);
-  run.input_microbatches = std::move(input_microbatches);
-  run.label_microbatches = std::move(label_microbatches);
-  const std::vector<Action>& program = prepared->schedule.programs[static_cast<std::size_t>(group_.rank)];
+  // 2. Run this rank's program. Only communication failures stop it early.
+  Run run(*this, prepared.schedule, input, !layouts_valid_);
+  run.input_microbatches = std::move(plan.input_microbatches);
+  run.label_microbatches = std::move(plan.label_microbatches);
   try {
-    for (std::size_t i = 0; i < program.size(); ++i) {
-      RECORD_USER_SCOPE(prepared->labels[i].c_str());
-      run.execute(program[i]);
-      transport_.release_finished_sends();
-    }
-    run.wait_for_unconsumed_receives();
-    communicate("waiting for sends to complete", [&] {
-      transport_.wait_for_sends();
-      return 0;
-    });
+    run_program(run, prepared);
   } catch (const std::exception& error) {
     weight_grads_->clear();
     forget_learned_layouts();
-    const std::string text = "pipeline step " + std::to_string(index) + ": rank " + std::to_string(group_.rank) + ": " + message_of(error);
-    try {
-      group_.store->set(key + "/lost", std::vector<uint8_t>(text.begin(), text.end()));
-    } catch (...) {
-    }
-    throw std::runtime_error(text);
+    throw std::runtime_error(name + ": rank " + std::to_string(group_.rank) + ": " +
+                             message_of(error));
   }
-  if (run.failure.empty() && training && weight_grads_->pending_groups() != 0) {
-    run.failure = std::to_string(weight_grads_->pending_groups()) + " deferred weight gradients were never replayed by a W";
+  if (run.failure.empty() && run.training && weight_grads_->pending_groups() != 0) {
+    run.failure = std::to_string(weight_grads_->pending_groups()) +
+                  " deferred weight gradients were never replayed by a W";
   }
 
   // 3. Agree on the outcome.
-  report.failure = run.failure;
-  const Agreement end = agree_or_throw(key + "/end", report, index);
+  plan.report.failure = run.failure;
+  const Agreement end = agree_or_throw(key + "/end", plan.report, index);
   if (!end.error.empty()) {
     weight_grads_->clear();
     forget_learned_layouts();
-    throw std::runtime_error("pipeline step " + std::to_string(index) + " failed: " + end.error);
+    throw std::runtime_error(name + " failed: " + end.error);
   }
   layouts_valid_ = true;
-
-  StepResult result;
-  result.microbatches.assign(run.finished.begin(), run.finished.end());
-  std::vector<torch::Tensor> loss_values;
-  for (const auto& entry : run.losses) loss_values.push_back(entry.second);
-  if (!loss_values.empty()) result.losses = torch::stack(loss_values);
-  for (auto& entry : run.outputs) result.outputs.push_back(std::move(entry.second));
-  return result;
+  return run.result();
 }
 
 void Pipeline::synchronize_replica_gradients() {
@@ -678,7 +756,8 @@ void Pipeline::synchronize_replica_gradients() {
         if (d == l.direction) continue;
         const int partner = s.rank_of(Chunk{stage, 0, d});
         if (partner == group_.rank) {
-          throw std::invalid_argument("stage " + std::to_string(stage) + " is held twice by rank " + std::to_string(partner));
+          throw std::invalid_argument("stage " + std::to_string(stage) + " is held twice by rank " +
+                                      std::to_string(partner));
         }
         Exchange exchange;
         for (torch::Tensor& p : l.module->parameters()) {
@@ -689,7 +768,8 @@ void Pipeline::synchronize_replica_gradients() {
         std::vector<torch::Tensor> flat;
         for (const torch::Tensor& g : exchange.grads) flat.push_back(g.reshape({-1}));
         const torch::Tensor mine = torch::cat(flat);
-        const std::string what = "exchanging the gradients of stage " + std::to_string(stage) + " with rank " + std::to_string(partner);
+        const std::string what = "exchanging the gradients of stage " + std::to_string(stage) +
+                                 " with rank " + std::to_string(partner);
         communicate(what, [&] {
           exchange.incoming = transport_.post_receive(partner, stage, meta_of({mine}));
           transport_.post_send(partner, stage, {mine});
@@ -700,7 +780,8 @@ void Pipeline::synchronize_replica_gradients() {
     }
   }
   for (Exchange& exchange : exchanges) {
-    const torch::Tensor theirs = communicate("receiving replica gradients", [&] { return exchange.incoming.wait().at(0); });
+    const torch::Tensor theirs =
+        communicate("receiving replica gradients", [&] { return exchange.incoming.wait().at(0); });
     int64_t offset = 0;
     for (torch::Tensor& g : exchange.grads) {
       g.add_(theirs.narrow(0, offset, g.numel()).view_as(g));
@@ -721,13 +802,15 @@ std::vector<torch::Tensor> Pipeline::parameters() const {
   return result;
 }
 
-std::vector<std::pair<int, int>> local_stage_slots(const std::string& schedule_name, int num_ranks, int rank,
-                                                   int virtual_stages) {
-  const schedule::Schedule s = schedule::generate_schedule(schedule_name, num_ranks, 2 * num_ranks, virtual_stages);
+std::vector<std::pair<int, int>> local_stage_slots(const std::string& schedule_name, int num_ranks,
+                                                   int rank, int virtual_stages) {
+  const schedule::Schedule s =
+      schedule::generate_schedule(schedule_name, num_ranks, 2 * num_ranks, virtual_stages);
   std::vector<std::pair<int, int>> slots;
   for (int d = 0; d < s.num_directions(); ++d) {
     for (int stage = 0; stage < s.num_stages; ++stage) {
-      if (s.stage_rank[static_cast<std::size_t>(d)][static_cast<std::size_t>(stage)] == rank) slots.emplace_back(d, stage);
+      if (s.stage_rank[static_cast<std::size_t>(d)][static_cast<std::size_t>(stage)] == rank)
+        slots.emplace_back(d, stage);
     }
   }
   return slots;

@@ -1,37 +1,43 @@
 #include "dualpipe/runtime/process_group.h"
 
-#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/cuda.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#ifdef USE_C10D_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #ifdef DUALPIPE_WITH_CUDA
 #include <c10/cuda/CUDAFunctions.h>
+
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
 namespace dualpipe::runtime {
 namespace {
 
-// Gloo's network device: the interface GLOO_SOCKET_IFNAME names, else the one this host's name
-// resolves to (as torch.distributed does).
-std::shared_ptr<::gloo::transport::Device> gloo_device() {
-  if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface != nullptr && *interface) {
-    return c10d::ProcessGroupGloo::createDeviceForInterface(interface);
-  }
-  return c10d::ProcessGroupGloo::createDefaultDevice();
-}
-
 c10::intrusive_ptr<Communicator> make_gloo(const c10::intrusive_ptr<c10d::Store>& store, int rank,
                                            int size, std::chrono::milliseconds timeout) {
+#ifdef USE_C10D_GLOO
   auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-  options->devices.push_back(gloo_device());
+  // The interface GLOO_SOCKET_IFNAME names, else the one this host's name resolves to (as
+  // torch.distributed does).
+  const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
+  options->devices.push_back(
+      interface != nullptr && *interface ? c10d::ProcessGroupGloo::createDeviceForInterface(
+                                               interface)
+                                         : c10d::ProcessGroupGloo::createDefaultDevice());
   return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, options);
+#else
+  (void)store, (void)rank, (void)size, (void)timeout;
+  throw std::invalid_argument(
+      "pipelines on CPU need Gloo, which this LibTorch's headers lack; use a CUDA device");
+#endif
 }
 
 c10::intrusive_ptr<Communicator> make_p2p(const c10::intrusive_ptr<c10d::Store>& store, int rank,
@@ -60,7 +66,8 @@ namespace {
 void check_peer(const PipelineGroup& group, int peer) {
   if (peer < 0 || peer >= group.size || peer == group.rank) {
     throw std::invalid_argument("rank " + std::to_string(group.rank) + " has no peer " +
-                                std::to_string(peer) + " in a pipeline of " + std::to_string(group.size));
+                                std::to_string(peer) + " in a pipeline of " +
+                                std::to_string(group.size));
   }
 }
 
@@ -117,14 +124,15 @@ PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
   group.device = device;
   group.timeout = timeout;
   group.store = prefixed(name + "/keys", store);
-  group.control = make_gloo(prefixed(name + "/control", store), group.rank, group.size, timeout);
   group.upward = make_p2p(prefixed(name + "/up", store), group.rank, group.size, device, timeout);
-  group.downward = make_p2p(prefixed(name + "/down", store), group.rank, group.size, device, timeout);
+  group.downward =
+      make_p2p(prefixed(name + "/down", store), group.rank, group.size, device, timeout);
   return group;
 }
 
 torch::Device default_device(const LaunchEnvironment& env) {
-  if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank));
+  if (torch::cuda::is_available())
+    return torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank));
   return torch::Device(torch::kCPU);
 }
 
@@ -132,7 +140,8 @@ PipelineGroup pipeline_group_from_environment(const LaunchEnvironment& env,
                                               std::chrono::milliseconds timeout) {
   std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
   for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
-  return make_pipeline_group(connect_store(env, timeout), ranks, env.rank, default_device(env), timeout);
+  return make_pipeline_group(connect_store(env, timeout), ranks, env.rank, default_device(env),
+                             timeout);
 }
 
 }  // namespace dualpipe::runtime

@@ -2,7 +2,6 @@
 
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/profiler_kineto.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,13 +20,21 @@ using torch::profiler::impl::ProfilerState;
 
 // KinetoEvent reports microseconds in LibTorch 1.x and nanoseconds in 2.x.
 template <typename Event>
-auto start_us(const Event& e, int) -> decltype(e.startNs(), uint64_t()) { return e.startNs() / 1000; }
+auto start_us(const Event& e, int) -> decltype(e.startNs(), uint64_t()) {
+  return e.startNs() / 1000;
+}
 template <typename Event>
-uint64_t start_us(const Event& e, long) { return e.startUs(); }
+uint64_t start_us(const Event& e, long) {
+  return e.startUs();
+}
 template <typename Event>
-auto duration_us(const Event& e, int) -> decltype(e.durationNs(), uint64_t()) { return e.durationNs() / 1000; }
+auto duration_us(const Event& e, int) -> decltype(e.durationNs(), uint64_t()) {
+  return e.durationNs() / 1000;
+}
 template <typename Event>
-uint64_t duration_us(const Event& e, long) { return e.durationUs(); }
+uint64_t duration_us(const Event& e, long) {
+  return e.durationUs();
+}
 
 std::string json_string(const std::string& text) {
   std::string out = "\"";
@@ -54,8 +61,9 @@ std::string trace_from_events(const profiler::ProfilerResult& result) {
   const long pid = static_cast<long>(getpid());
   for (const profiler::KinetoEvent& e : result.events()) {
     const bool user = e.scope() == static_cast<uint8_t>(at::RecordScope::USER_SCOPE);
-    out << (first ? "\n" : ",\n") << "{\"ph\": \"X\", \"cat\": \"" << (user ? "user_annotation" : "cpu_op")
-        << "\", \"name\": " << json_string(e.name()) << ", \"pid\": " << pid << ", \"tid\": " << e.startThreadId()
+    out << (first ? "\n" : ",\n") << "{\"ph\": \"X\", \"cat\": \""
+        << (user ? "user_annotation" : "cpu_op") << "\", \"name\": " << json_string(e.name())
+        << ", \"pid\": " << pid << ", \"tid\": " << e.startThreadId()
         << ", \"ts\": " << start_us(e, 0) << ", \"dur\": " << duration_us(e, 0) << "}";
     first = false;
   }

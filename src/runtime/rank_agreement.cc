@@ -1,7 +1,7 @@
 #include "dualpipe/runtime/rank_agreement.h"
 
 #include <algorithm>
-#include <vector>
+#include <utility>
 
 namespace dualpipe::runtime {
 namespace {
@@ -10,47 +10,68 @@ constexpr char kSeparator = '\x1f';
 
 std::vector<uint8_t> bytes_of(const std::string& text) { return {text.begin(), text.end()}; }
 
-// Publishes this rank's report and reads everyone's: (description, failure) per rank.
-std::vector<std::pair<std::string, std::string>> exchange_reports(const PipelineGroup& group,
-                                                                   const std::string& key,
-                                                                   const RankReport& report) {
-  group.store->set(key + "/" + std::to_string(group.rank),
-                   bytes_of(report.description + kSeparator + report.failure));
-  std::vector<std::pair<std::string, std::string>> reports;
-  for (int r = 0; r < group.size; ++r) {
-    const std::vector<uint8_t> value = group.store->get(key + "/" + std::to_string(r));
-    const std::string text(value.begin(), value.end());
-    const std::size_t cut = text.find(kSeparator);
-    reports.emplace_back(text.substr(0, cut), cut == std::string::npos ? "" : text.substr(cut + 1));
+// Splits "a<sep>b<sep>c" into its fields.
+std::vector<std::string> fields_of(const std::string& text) {
+  std::vector<std::string> fields;
+  std::size_t start = 0;
+  for (std::size_t cut; (cut = text.find(kSeparator, start)) != std::string::npos;
+       start = cut + 1) {
+    fields.push_back(text.substr(start, cut - start));
   }
-  return reports;
+  fields.push_back(text.substr(start));
+  return fields;
 }
 
-std::string describe_problem(const std::vector<std::pair<std::string, std::string>>& reports) {
+std::string describe_problem(const std::vector<RankReport>& reports) {
   std::string failures;
   for (std::size_t r = 0; r < reports.size(); ++r) {
-    if (reports[r].second.empty()) continue;
-    failures += (failures.empty() ? "" : "; ") + std::string("rank ") + std::to_string(r) + ": " + reports[r].second;
+    if (reports[r].failure.empty()) continue;
+    failures += (failures.empty() ? "" : "; ") + std::string("rank ") + std::to_string(r) + ": " +
+                reports[r].failure;
   }
   if (!failures.empty()) return failures;
   // No failure, so the fingerprints differ: list each distinct description with its ranks, in
   // the order of their lowest rank.
   std::vector<std::pair<std::string, std::string>> groups;  // description, ranks
   for (std::size_t r = 0; r < reports.size(); ++r) {
-    auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == reports[r].first; });
-    if (group == groups.end()) group = groups.insert(groups.end(), {reports[r].first, ""});
+    auto group = std::find_if(groups.begin(), groups.end(),
+                              [&](const auto& g) { return g.first == reports[r].description; });
+    if (group == groups.end()) group = groups.insert(groups.end(), {reports[r].description, ""});
     group->second += (group->second.empty() ? "" : ",") + std::to_string(r);
   }
   std::string text = "ranks disagree on the step:";
   for (const auto& [description, ranks] : groups) {
     const bool one = ranks.find(',') == std::string::npos;
-    text += std::string(one ? " rank " : " ranks ") + ranks + (one ? " runs " : " run ") + description + ";";
+    text += std::string(one ? " rank " : " ranks ") + ranks + (one ? " runs " : " run ") +
+            description + ";";
   }
   text.pop_back();
   return text;
 }
 
 }  // namespace
+
+std::vector<std::string> all_gather_text(const PipelineGroup& group, const std::string& key,
+                                         const std::string& text) {
+  std::vector<std::string> keys;
+  for (int r = 0; r < group.size; ++r) keys.push_back(key + "/" + std::to_string(r));
+  const std::string& mine = keys[static_cast<std::size_t>(group.rank)];
+  group.store->set(mine, bytes_of(text));
+  group.store->wait(keys);
+  std::vector<std::string> texts;
+  for (const std::string& k : keys) {
+    const std::vector<uint8_t> value = group.store->get(k);
+    texts.emplace_back(value.begin(), value.end());
+  }
+  // Every rank has read the keys of two exchanges ago: it wrote this exchange's key after that.
+  std::deque<std::string>& written = *group.exchange_keys;
+  written.push_back(mine);
+  if (written.size() > 2) {
+    group.store->deleteKey(written.front());
+    written.pop_front();
+  }
+  return texts;
+}
 
 uint64_t fingerprint_of(const std::string& text) {
   uint64_t hash = 1469598103934665603ULL;
@@ -62,24 +83,23 @@ uint64_t fingerprint_of(const std::string& text) {
 }
 
 Agreement agree(const PipelineGroup& group, const std::string& key, const RankReport& report) {
-  // [fingerprint, -fingerprint, changed, failed per rank], reduced with MAX: the fingerprints are
-  // all equal exactly when max(fingerprint) == -max(-fingerprint).
-  const int64_t fingerprint = static_cast<int64_t>(report.fingerprint);
-  torch::Tensor words = torch::zeros({3 + group.size}, torch::kLong);
-  words[0] = fingerprint;
-  words[1] = -fingerprint;
-  words[2] = report.changed ? 1 : 0;
-  words[3 + group.rank] = report.failure.empty() ? 0 : 1;
-  std::vector<torch::Tensor> tensors{words};
-  c10d::AllreduceOptions options;
-  options.reduceOp = c10d::ReduceOp::MAX;
-  group.control->allreduce(tensors, options)->wait();
-  const int64_t* reduced = words.data_ptr<int64_t>();
+  const std::string text = std::to_string(report.fingerprint) + kSeparator +
+                           (report.changed ? "1" : "0") + kSeparator + report.failure + kSeparator +
+                           report.description;
+  std::vector<RankReport> reports;
+  for (const std::string& received : all_gather_text(group, key, text)) {
+    std::vector<std::string> fields = fields_of(received);
+    fields.resize(4);
+    reports.push_back(RankReport{std::stoull(fields[0].empty() ? "0" : fields[0]), fields[3],
+                                 fields[2], fields[1] == "1"});
+  }
   Agreement agreement;
-  agreement.any_changed = reduced[2] != 0;
-  bool failed = reduced[0] != -reduced[1];
-  for (int r = 0; r < group.size; ++r) failed = failed || reduced[3 + r] != 0;
-  if (failed) agreement.error = describe_problem(exchange_reports(group, key, report));
+  bool problem = false;
+  for (const RankReport& r : reports) {
+    agreement.any_changed = agreement.any_changed || r.changed;
+    problem = problem || !r.failure.empty() || r.fingerprint != reports.front().fingerprint;
+  }
+  if (problem) agreement.error = describe_problem(reports);
   return agreement;
 }
 

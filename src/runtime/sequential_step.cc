@@ -7,11 +7,13 @@
 
 namespace dualpipe::runtime {
 
-StepResult sequential_step(const std::vector<std::shared_ptr<PipelineStage>>& stages, const StepInput& input,
-                           int64_t batch_dim) {
-  const std::vector<TensorList> inputs = split_microbatches(input.inputs, input.num_microbatches, batch_dim);
+StepResult sequential_step(const std::vector<std::shared_ptr<PipelineStage>>& stages,
+                           const StepInput& input, int64_t batch_dim) {
+  const std::vector<TensorList> inputs =
+      split_microbatches(input.inputs, input.num_microbatches, batch_dim);
   std::vector<TensorList> labels;
-  if (!input.labels.empty()) labels = split_microbatches(input.labels, input.num_microbatches, batch_dim);
+  if (!input.labels.empty())
+    labels = split_microbatches(input.labels, input.num_microbatches, batch_dim);
   StepResult result;
   std::vector<torch::Tensor> losses;
   for (int g = 0; g < input.num_microbatches; ++g) {
@@ -19,7 +21,8 @@ StepResult sequential_step(const std::vector<std::shared_ptr<PipelineStage>>& st
     for (const auto& stage : stages) x = stage->forward(x);
     result.microbatches.push_back(g);
     if (input.criterion) {
-      const torch::Tensor loss = input.criterion(x, labels.empty() ? TensorList{} : labels[static_cast<std::size_t>(g)]);
+      const torch::Tensor loss =
+          input.criterion(x, labels.empty() ? TensorList{} : labels[static_cast<std::size_t>(g)]);
       if (torch::GradMode::is_enabled()) torch::autograd::backward({loss});
       losses.push_back(loss.detach());
     }

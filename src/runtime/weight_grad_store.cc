@@ -41,8 +41,9 @@ void WeightGradStore::replay(const schedule::Chunk& chunk) {
     auto group = std::find_if(groups_.begin(), groups_.end(),
                               [&](const Group& g) { return g.chunk == chunk; });
     if (group == groups_.end()) {
-      throw std::logic_error(schedule::to_string(schedule::Action::compute(schedule::Op::W, chunk)) +
-                             " has no deferred weight gradients: no I of that chunk ran before it");
+      throw std::logic_error(
+          schedule::to_string(schedule::Action::compute(schedule::Op::W, chunk)) +
+          " has no deferred weight gradients: no I of that chunk ran before it");
     }
     tasks = std::move(group->tasks);
     groups_.erase(group);
@@ -62,7 +63,8 @@ void WeightGradStore::clear() {
   groups_.clear();
 }
 
-int attach_weight_grad_store(torch::nn::Module& module, const std::shared_ptr<WeightGradStore>& store) {
+int attach_weight_grad_store(torch::nn::Module& module,
+                             const std::shared_ptr<WeightGradStore>& store) {
   int attached = 0;
   module.apply([&](torch::nn::Module& m) {
     if (auto* deferrable = dynamic_cast<DefersWeightGradients*>(&m)) {

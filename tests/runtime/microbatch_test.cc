@@ -24,7 +24,8 @@ TEST(SplitMicrobatches, SplitsAlongAnotherDimensionWhenAsked) {
 
 TEST(SplitMicrobatches, RejectsBatchesThatDoNotSplitEvenly) {
   EXPECT_THROW(split_microbatches({torch::zeros({5, 2})}, 2, 0), std::invalid_argument);
-  EXPECT_THROW(split_microbatches({torch::zeros({4}), torch::zeros({6})}, 2, 0), std::invalid_argument);
+  EXPECT_THROW(split_microbatches({torch::zeros({4}), torch::zeros({6})}, 2, 0),
+               std::invalid_argument);
   EXPECT_THROW(split_microbatches({torch::zeros({4})}, 2, 1), std::invalid_argument);
   EXPECT_THROW(split_microbatches({torch::zeros({4})}, 0, 0), std::invalid_argument);
 }

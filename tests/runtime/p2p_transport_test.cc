@@ -8,7 +8,8 @@ namespace dualpipe::runtime {
 namespace {
 
 TEST(MetaOf, DescribesDtypeAndShapeOfEveryTensor) {
-  const MessageMeta meta = meta_of({torch::zeros({2, 3}, torch::kFloat), torch::zeros({4}, torch::kLong)});
+  const MessageMeta meta =
+      meta_of({torch::zeros({2, 3}, torch::kFloat), torch::zeros({4}, torch::kLong)});
   ASSERT_EQ(meta.size(), 2u);
   EXPECT_EQ(meta[1], (TensorMeta{torch::kLong, {4}}));
   EXPECT_EQ(to_string(meta), "[Float 2x3, Long 4]");

@@ -34,7 +34,8 @@ TEST(RunForward, AppliesTheCriterionOnlyWhenGiven) {
   const torch::Tensor x = torch::ones({2}, torch::kDouble);
   EXPECT_FALSE(run_forward(stage, ForwardPass{{x}, nullptr, {}}).loss.defined());
   const Criterion criterion = sum_loss;
-  const ForwardResult result = run_forward(stage, ForwardPass{{x}, &criterion, {torch::ones({2}, torch::kDouble)}});
+  const ForwardResult result =
+      run_forward(stage, ForwardPass{{x}, &criterion, {torch::ones({2}, torch::kDouble)}});
   EXPECT_DOUBLE_EQ(result.loss.item<double>(), 4.0);
 }
 
@@ -64,7 +65,8 @@ TEST(PipelineStage, OverlapsByDefaultAsForwardThenBackward) {
   const ForwardResult earlier = run_forward(stage, ForwardPass{{earlier_input}, nullptr, {}});
   const Criterion criterion = sum_loss;
   const ForwardResult result = stage.overlapped_forward_backward(
-      ForwardPass{{torch::ones({1}, torch::kDouble)}, &criterion, {torch::zeros({1}, torch::kDouble)}},
+      ForwardPass{
+          {torch::ones({1}, torch::kDouble)}, &criterion, {torch::zeros({1}, torch::kDouble)}},
       BackwardPass{&stage, earlier.outputs.at(0).sum(), {}, {}});
   EXPECT_EQ(log, (std::vector<std::string>{"forward", "forward"}));
   EXPECT_DOUBLE_EQ(result.loss.item<double>(), 3.0);

@@ -1,9 +1,9 @@
 #include "dualpipe/runtime/process_group.h"
 
 #include <gtest/gtest.h>
-#include <torch/csrc/distributed/c10d/HashStore.hpp>
 
 #include <stdexcept>
+#include <torch/csrc/distributed/c10d/HashStore.hpp>
 
 #include "worker_launcher.h"
 
@@ -12,13 +12,16 @@ namespace {
 
 TEST(MakePipelineGroup, RejectsARankOutsideThePipeline) {
   auto store = c10::make_intrusive<c10d::HashStore>();
-  EXPECT_THROW(make_pipeline_group(store, {0, 1}, 2, torch::kCPU, std::chrono::seconds(1)), std::invalid_argument);
-  EXPECT_THROW(make_pipeline_group(store, {0, 0}, 0, torch::kCPU, std::chrono::seconds(1)), std::invalid_argument);
+  EXPECT_THROW(make_pipeline_group(store, {0, 1}, 2, torch::kCPU, std::chrono::seconds(1)),
+               std::invalid_argument);
+  EXPECT_THROW(make_pipeline_group(store, {0, 0}, 0, torch::kCPU, std::chrono::seconds(1)),
+               std::invalid_argument);
 }
 
 TEST(MakePipelineGroup, GivesASingleRankPipelineItsOwnCommunicators) {
   auto store = c10::make_intrusive<c10d::HashStore>();
-  const PipelineGroup group = make_pipeline_group(store, {5}, 5, torch::kCPU, std::chrono::seconds(5));
+  const PipelineGroup group =
+      make_pipeline_group(store, {5}, 5, torch::kCPU, std::chrono::seconds(5));
   EXPECT_EQ(group.rank, 0);
   EXPECT_EQ(group.size, 1);
   EXPECT_FALSE(group.uses_nccl());

@@ -17,8 +17,10 @@ TEST(Agree, TellsEveryRankWhichRankDisagreesOrFailed) {
   const testing::JobOutcome job = testing::run_workers(3, {"agreement"}, std::chrono::seconds(60));
   ASSERT_TRUE(job.all_succeeded()) << job.report();
   for (const testing::WorkerOutcome& worker : job.workers) {
-    EXPECT_NE(worker.output.find("CAUGHT: ranks disagree on the step: ranks 0,2 run the same step; rank 1 runs another step"),
-              std::string::npos) << worker.output;
+    EXPECT_NE(worker.output.find("CAUGHT: ranks disagree on the step: ranks 0,2 run the same step; "
+                                 "rank 1 runs another step"),
+              std::string::npos)
+        << worker.output;
     EXPECT_NE(worker.output.find("CAUGHT: rank 0: no inputs"), std::string::npos) << worker.output;
   }
 }

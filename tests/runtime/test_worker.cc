@@ -4,6 +4,7 @@
 // 1 otherwise ("FAILED: <why>").
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <functional>
@@ -13,7 +14,6 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "dualpipe/runtime/launch_environment.h"
@@ -73,9 +73,12 @@ struct Problem {
 
   torch::Tensor data(uint64_t seed) const {
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-    return torch::randn({microbatches * kMicrobatchSize, sequence, hidden}, generator, torch::kDouble);
+    return torch::randn({microbatches * kMicrobatchSize, sequence, hidden}, generator,
+                        torch::kDouble);
   }
-  std::shared_ptr<MlpStage> stage(int s) const { return make_mlp_stage(kHidden, stages, stages, s, kSeed, torch::kDouble); }
+  std::shared_ptr<MlpStage> stage(int s) const {
+    return make_mlp_stage(kHidden, stages, stages, s, kSeed, torch::kDouble);
+  }
   StepInput input(bool return_outputs) const {
     StepInput in;
     in.inputs = {data(7)};
@@ -105,7 +108,8 @@ class CountingStage : public PipelineStage {
   CountingStage(std::shared_ptr<MlpStage> inner, std::shared_ptr<int> calls)
       : inner_(register_module("inner", std::move(inner))), calls_(std::move(calls)) {}
   TensorList forward(const TensorList& inputs) override { return inner_->forward(inputs); }
-  ForwardResult overlapped_forward_backward(const ForwardPass& forward_pass, const BackwardPass& backward_pass) override {
+  ForwardResult overlapped_forward_backward(const ForwardPass& forward_pass,
+                                            const BackwardPass& backward_pass) override {
     ++*calls_;
     return PipelineStage::overlapped_forward_backward(forward_pass, backward_pass);
   }
@@ -115,10 +119,12 @@ class CountingStage : public PipelineStage {
   std::shared_ptr<int> calls_;
 };
 
-std::vector<LocalStage> local_stages(const Problem& p, int rank, const std::shared_ptr<int>& hook_calls = std::make_shared<int>()) {
+std::vector<LocalStage> local_stages(
+    const Problem& p, int rank, const std::shared_ptr<int>& hook_calls = std::make_shared<int>()) {
   std::vector<LocalStage> stages;
   for (const auto& [direction, stage] : local_stage_slots(p.schedule, p.ranks, rank)) {
-    stages.push_back({direction, stage, std::make_shared<CountingStage>(p.stage(stage), hook_calls)});
+    stages.push_back(
+        {direction, stage, std::make_shared<CountingStage>(p.stage(stage), hook_calls)});
   }
   return stages;
 }
@@ -137,7 +143,8 @@ double relative_grad_difference(PipelineStage& mine, PipelineStage& reference) {
 }
 
 std::string label_of(const Problem& p, const std::string& what) {
-  return p.schedule + " (" + std::to_string(p.ranks) + " ranks, " + std::to_string(p.microbatches) + " micro-batches): " + what;
+  return p.schedule + " (" + std::to_string(p.ranks) + " ranks, " + std::to_string(p.microbatches) +
+         " micro-batches): " + what;
 }
 
 // One training step through the pipeline against the sequential step on the full model; every FB
@@ -152,9 +159,12 @@ void check_training_step(Pipeline& pipeline, const Problem& p, const StepInput& 
   const StepResult got = pipeline.step(input);
   if (hook_calls) {
     int pairs = 0;
-    for (const schedule::Action& a : pipeline.schedule_for(p.microbatches).programs[pipeline.group().rank]) pairs += a.op == schedule::Op::FB;
-    expect(*hook_calls - calls_before == pairs, label_of(p, "the overlapped hook ran " + std::to_string(*hook_calls - calls_before) +
-                                                               " times for " + std::to_string(pairs) + " FB actions"));
+    for (const schedule::Action& a :
+         pipeline.schedule_for(p.microbatches).programs[pipeline.group().rank])
+      pairs += a.op == schedule::Op::FB;
+    expect(*hook_calls - calls_before == pairs,
+           label_of(p, "the overlapped hook ran " + std::to_string(*hook_calls - calls_before) +
+                           " times for " + std::to_string(pairs) + " FB actions"));
   }
 
   // Losses: exactly those of the micro-batches whose last stage is here, bit for bit.
@@ -168,13 +178,16 @@ void check_training_step(Pipeline& pipeline, const Problem& p, const StepInput& 
   expect(got.microbatches == owned, label_of(p, "returned losses of the wrong micro-batches"));
   for (std::size_t i = 0; i < owned.size(); ++i) {
     expect(torch::equal(got.losses[static_cast<int64_t>(i)], expected.losses[owned[i]]),
-           label_of(p, "loss of micro-batch " + std::to_string(owned[i]) + " differs from the sequential step"));
+           label_of(p, "loss of micro-batch " + std::to_string(owned[i]) +
+                           " differs from the sequential step"));
   }
   pipeline.synchronize_replica_gradients();
   for (const LocalStage& l : pipeline.stages()) {
-    const double difference = relative_grad_difference(*l.module, *model[static_cast<std::size_t>(l.stage)]);
-    expect(difference <= 1e-12, label_of(p, "gradients of stage " + std::to_string(l.stage) + " differ by " +
-                                                std::to_string(difference) + " (relative)"));
+    const double difference =
+        relative_grad_difference(*l.module, *model[static_cast<std::size_t>(l.stage)]);
+    expect(difference <= 1e-12,
+           label_of(p, "gradients of stage " + std::to_string(l.stage) + " differ by " +
+                           std::to_string(difference) + " (relative)"));
   }
 }
 
@@ -211,7 +224,8 @@ void pipeline_check(const PipelineGroup& group, const Args& args) {
       check_forward_only_step(pipeline, p);
     }
     PipelineOptions declared = options_for(name);
-    declared.activation_layout = {TensorMeta{torch::kDouble, {kMicrobatchSize, kSequence, kHidden}}};
+    declared.activation_layout = {
+        TensorMeta{torch::kDouble, {kMicrobatchSize, kSequence, kHidden}}};
     Pipeline pipeline(local_stages(p, group.rank), group, declared);
     check_training_step(pipeline, p, p.input(false));
     std::cout << "OK " << label_of(p, "matches the sequential step") << std::endl;
@@ -241,7 +255,8 @@ void mismatched_layout(const PipelineGroup& group, const Args& args) {
   const std::string name = arg(args, "schedule", "1f1b");
   Problem p = make_problem(name, group.size, 2 * group.size);
   PipelineOptions options = options_for(name);
-  options.activation_layout = {TensorMeta{torch::kDouble, {kMicrobatchSize, kSequence + (group.rank == 1 ? 1 : 0), kHidden}}};
+  options.activation_layout = {TensorMeta{
+      torch::kDouble, {kMicrobatchSize, kSequence + (group.rank == 1 ? 1 : 0), kHidden}}};
   Pipeline pipeline(local_stages(p, group.rank), group, options);
   expect_error([&] { pipeline.step(p.input(false)); });
 }
@@ -252,7 +267,9 @@ void stage_error(const PipelineGroup& group, const Args& args) {
   Problem p = make_problem(name, group.size, 2 * group.size);
   Pipeline pipeline(local_stages(p, group.rank), group, options_for(name));
   StepInput input = p.input(false);
-  if (group.rank == 0) input.inputs = {torch::randn({p.microbatches * kMicrobatchSize, kSequence, kHidden + 1}, torch::kDouble)};
+  if (group.rank == 0)
+    input.inputs = {
+        torch::randn({p.microbatches * kMicrobatchSize, kSequence, kHidden + 1}, torch::kDouble)};
   expect_error([&] { pipeline.step(input); });
   // The pipeline stays usable: the next, correct step succeeds.
   check_training_step(pipeline, p, p.input(false));
@@ -291,15 +308,18 @@ void silent_peer(const PipelineGroup& group, const Args&) {
   const auto start = std::chrono::steady_clock::now();
   expect_error([&] { pipeline.step(p.input(false)); });
   const auto waited = std::chrono::steady_clock::now() - start;
-  expect(waited < group.timeout * 3, "gave up only after " +
-                                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()) + " ms");
+  expect(waited < group.timeout * 3,
+         "gave up only after " +
+             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()) +
+             " ms");
 }
 
 // Sub-groups: the world splits into pipelines of two ranks; each exchanges over its own group.
 void sub_groups(const LaunchEnvironment& env, const Args&) {
   auto store = connect_store(env, kTimeout);
   const int base = env.rank - env.rank % 2;
-  PipelineGroup group = make_pipeline_group(store, {base, base + 1}, env.rank, torch::kCPU, kTimeout);
+  PipelineGroup group =
+      make_pipeline_group(store, {base, base + 1}, env.rank, torch::kCPU, kTimeout);
   expect(group.size == 2 && group.rank == env.rank % 2, "wrong rank or size in the sub-group");
   P2PTransport transport(group);
   const int peer = 1 - group.rank;
@@ -326,7 +346,8 @@ void p2p_messages(const PipelineGroup& group, const Args&) {
   expect(!transport.receive_header(peer, 2).has_value(), "a failed header arrived as a layout");
   transport.wait_for_sends();
   expect(transport.sends_in_flight() == 0, "sends still in flight after waiting");
-  expect(torch::equal(got[0], torch::arange(6, torch::kDouble).reshape({2, 3}) + peer), "double tensor changed");
+  expect(torch::equal(got[0], torch::arange(6, torch::kDouble).reshape({2, 3}) + peer),
+         "double tensor changed");
   expect(torch::equal(got[1], torch::full({4}, peer, torch::kLong)), "long tensor changed");
   std::cout << "OK p2p" << std::endl;
 }
@@ -361,13 +382,19 @@ int run(int argc, char** argv) {
     sub_groups(env, args);
     return 0;
   }
-  const std::chrono::milliseconds timeout(std::stoi(arg(args, "timeout_ms", std::to_string(kTimeout.count() * 1000))));
+  const std::chrono::milliseconds timeout(
+      std::stoi(arg(args, "timeout_ms", std::to_string(kTimeout.count() * 1000))));
   const PipelineGroup group = pipeline_group_from_environment(env, timeout);
   const std::map<std::string, void (*)(const PipelineGroup&, const Args&)> scenarios = {
-      {"pipeline-check", pipeline_check},   {"mismatched-microbatches", mismatched_microbatches},
-      {"mismatched-layout", mismatched_layout}, {"stage-error", stage_error},
-      {"criterion-error", criterion_error}, {"lost-peer", lost_peer}, {"silent-peer", silent_peer},
-      {"p2p", p2p_messages},                {"agreement", agreement}};
+      {"pipeline-check", pipeline_check},
+      {"mismatched-microbatches", mismatched_microbatches},
+      {"mismatched-layout", mismatched_layout},
+      {"stage-error", stage_error},
+      {"criterion-error", criterion_error},
+      {"lost-peer", lost_peer},
+      {"silent-peer", silent_peer},
+      {"p2p", p2p_messages},
+      {"agreement", agreement}};
   auto found = scenarios.find(scenario);
   if (found == scenarios.end()) fail("unknown scenario " + scenario);
   found->second(group, args);

@@ -70,7 +70,8 @@ TEST(WeightGradStore, ClearDropsEverythingAndStopsDeferring) {
 }
 
 TEST(AttachWeightGradStore, ReachesEveryDeferrableModuleOfATree) {
-  torch::nn::Sequential model(DeferrableLinear(4, 4), torch::nn::ReLU(), DeferrableLinear(4, 2), torch::nn::Linear(2, 2));
+  torch::nn::Sequential model(DeferrableLinear(4, 4), torch::nn::ReLU(), DeferrableLinear(4, 2),
+                              torch::nn::Linear(2, 2));
   EXPECT_EQ(attach_weight_grad_store(*model, std::make_shared<WeightGradStore>()), 2);
 }
 

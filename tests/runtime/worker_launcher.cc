@@ -1,7 +1,5 @@
 #include "worker_launcher.h"
 
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -12,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 extern char** environ;
 
@@ -34,7 +33,8 @@ std::string JobOutcome::report() const {
   return text.str();
 }
 
-JobOutcome run_job(int world_size, const std::vector<std::string>& job_command, std::chrono::seconds deadline) {
+JobOutcome run_job(int world_size, const std::vector<std::string>& job_command,
+                   std::chrono::seconds deadline) {
   // The job's rendezvous store, hosted here on a free port as torchrun's agent hosts it.
   c10d::TCPStoreOptions options;
   options.port = 0;
@@ -50,16 +50,21 @@ JobOutcome run_job(int world_size, const std::vector<std::string>& job_command, 
     std::vector<std::string> command = job_command;
     const std::string log = directory + "/rank" + std::to_string(rank) + ".log";
     // Everything the child needs is prepared before fork(): it only opens, dups and execs.
-    std::vector<std::string> environment = {
-        "RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank),
-        "WORLD_SIZE=" + std::to_string(world_size), "MASTER_ADDR=127.0.0.1",
-        "MASTER_PORT=" + std::to_string(store->getPort()), "TORCHELASTIC_USE_AGENT_STORE=True",
-        "TORCHELASTIC_RESTART_COUNT=0", "GLOO_SOCKET_IFNAME=lo", "OMP_NUM_THREADS=1"};
+    std::vector<std::string> environment = {"RANK=" + std::to_string(rank),
+                                            "LOCAL_RANK=" + std::to_string(rank),
+                                            "WORLD_SIZE=" + std::to_string(world_size),
+                                            "MASTER_ADDR=127.0.0.1",
+                                            "MASTER_PORT=" + std::to_string(store->getPort()),
+                                            "TORCHELASTIC_USE_AGENT_STORE=True",
+                                            "TORCHELASTIC_RESTART_COUNT=0",
+                                            "GLOO_SOCKET_IFNAME=lo",
+                                            "OMP_NUM_THREADS=1"};
     for (char** entry = environ; *entry != nullptr; ++entry) {
       const std::string variable = *entry;
       const std::string name = variable.substr(0, variable.find('=') + 1);
       bool overridden = false;
-      for (std::size_t i = 0; i < 9; ++i) overridden = overridden || environment[i].rfind(name, 0) == 0;
+      for (std::size_t i = 0; i < 9; ++i)
+        overridden = overridden || environment[i].rfind(name, 0) == 0;
       if (!overridden) environment.push_back(variable);
     }
     std::vector<char*> argv;
@@ -117,7 +122,8 @@ JobOutcome run_job(int world_size, const std::vector<std::string>& job_command, 
   return outcome;
 }
 
-JobOutcome run_workers(int world_size, const std::vector<std::string>& args, std::chrono::seconds deadline) {
+JobOutcome run_workers(int world_size, const std::vector<std::string>& args,
+                       std::chrono::seconds deadline) {
   std::vector<std::string> command{DUALPIPE_TEST_WORKER};
   command.insert(command.end(), args.begin(), args.end());
   return run_job(world_size, command, deadline);

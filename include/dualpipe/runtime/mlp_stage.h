@@ -32,7 +32,7 @@ class MlpStage : public PipelineStage {
 // Stage `stage` of a model of `total_blocks` blocks split evenly over `num_stages` stages,
 // initialised from seed + stage and converted to `dtype`. Throws std::invalid_argument when the
 // blocks do not split evenly.
-std::shared_ptr<MlpStage> make_mlp_stage(int64_t hidden_size, int total_blocks, int num_stages, int stage,
-                                         uint64_t seed, torch::Dtype dtype);
+std::shared_ptr<MlpStage> make_mlp_stage(int64_t hidden_size, int total_blocks, int num_stages,
+                                         int stage, uint64_t seed, torch::Dtype dtype);
 
 }  // namespace dualpipe::runtime

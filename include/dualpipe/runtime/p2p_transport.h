@@ -1,12 +1,12 @@
 // P2PTransport: asynchronous point-to-point messages (lists of tensors) between pipeline ranks.
 #pragma once
 
-#include <torch/csrc/distributed/c10d/Work.hpp>
 #include <torch/types.h>
 
 #include <deque>
 #include <optional>
 #include <string>
+#include <torch/csrc/distributed/c10d/Work.hpp>
 #include <vector>
 
 #include "dualpipe/runtime/pipeline_stage.h"

@@ -41,10 +41,10 @@ struct PipelineOptions {
 // The data of one step. Every rank passes the whole batch it has; a rank only reads the
 // micro-batches its stages need.
 struct StepInput {
-  TensorList inputs;         // batch inputs; needed on ranks that hold a first stage
-  TensorList labels;         // batch labels; needed on ranks that hold a last stage (with criterion)
-  int num_microbatches = 1;  // in total (DualPipe: half per direction), equal on every rank
-  Criterion criterion;       // loss per micro-batch on last stages; required there when training
+  TensorList inputs;  // batch inputs; needed on ranks that hold a first stage
+  TensorList labels;  // batch labels; needed on ranks that hold a last stage (with criterion)
+  int num_microbatches = 1;     // in total (DualPipe: half per direction), equal on every rank
+  Criterion criterion;          // loss per micro-batch on last stages; required there when training
   bool return_outputs = false;  // also return last-stage outputs
 };
 
@@ -67,8 +67,8 @@ struct StepResult {
 // waited for only when their data is needed; sends never block, and their tensors are released
 // when they complete. Every action runs inside a profiler scope named annotation_label(action).
 //
-// Errors: a step first checks (one small all-reduce) that every rank runs the same schedule,
-// micro-batch count and options and has the data it needs; if not, every rank throws
+// Errors: a step first checks (one small exchange through the store) that every rank runs the same
+// schedule, micro-batch count and options and has the data it needs; if not, every rank throws
 // std::runtime_error naming the rank and problem. An error inside the step (a stage throwing, an
 // output of an unexpected shape) stops that rank's compute but not its messages (it sends zeros
 // or "failed" headers), so no peer hangs; the step then throws the same message on every rank.
@@ -107,11 +107,14 @@ class Pipeline {
   const schedule::Schedule& schedule_for(int num_microbatches);
 
  private:
-  struct Run;           // the state of one step
+  struct Run;               // the state of one step
   struct PreparedSchedule;  // a schedule with communication and this rank's action labels
+  struct StepPlan;          // what a step needs before it runs
   friend struct Run;
 
   const PreparedSchedule& prepare(int num_microbatches);
+  StepPlan plan_step(const StepInput& input);
+  void run_program(Run& run, const PreparedSchedule& prepared);
   void check_stages_match(const schedule::Schedule& schedule) const;
   std::string input_signature(const StepInput& input) const;
   void forget_learned_layouts();

@@ -1,4 +1,5 @@
-// PipelineStage: one model chunk the pipeline executor runs, and its overlapped forward/backward hook.
+// PipelineStage: one model chunk the pipeline executor runs, and its overlapped forward/backward
+// hook.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -37,9 +38,9 @@ struct ForwardResult {
 // and the stage inputs' .grad.
 struct BackwardPass {
   PipelineStage* stage = nullptr;
-  torch::Tensor loss;        // defined: backward from the loss, outputs/output_grads are empty
-  TensorList outputs;        // otherwise the forward's outputs
-  TensorList output_grads;   // and the gradients received for them
+  torch::Tensor loss;       // defined: backward from the loss, outputs/output_grads are empty
+  TensorList outputs;       // otherwise the forward's outputs
+  TensorList output_grads;  // and the gradients received for them
 };
 
 // Base class of the modules a pipeline runs. Subclass it, register parameters and submodules as

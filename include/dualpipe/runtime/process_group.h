@@ -1,13 +1,15 @@
 // PipelineGroup: the rendezvous store and c10d communicators one pipeline uses (NCCL on CUDA,
-// Gloo on CPU), made from a torchrun environment or for a sub-group of ranks.
+// Gloo on CPU where LibTorch ships Gloo), made from a torchrun environment or for a sub-group.
 #pragma once
 
-#include <torch/csrc/distributed/c10d/Store.hpp>
 #include <torch/types.h>
 #include <torch/version.h>
 
 #include <chrono>
+#include <deque>
 #include <memory>
+#include <string>
+#include <torch/csrc/distributed/c10d/Store.hpp>
 #include <vector>
 
 #include "dualpipe/runtime/launch_environment.h"
@@ -32,16 +34,19 @@ using Communicator = c10d::ProcessGroup;
 // way down never queues a send on the way up behind it (NCCL runs each communicator's operations
 // between two ranks in order on one stream).
 struct PipelineGroup {
-  int rank = 0;                          // this process in the pipeline
-  int size = 1;                          // pipeline ranks
-  torch::Device device{torch::kCPU};     // where stages, activations and gradients live
-  std::chrono::milliseconds timeout{0};  // the longest any wait may take before it fails
-  c10::intrusive_ptr<c10d::Store> store;        // this group's keys only (error reports)
-  c10::intrusive_ptr<Communicator> control;     // Gloo on CPU tensors: per-step agreement checks
-  c10::intrusive_ptr<Communicator> upward;      // messages from lower to higher ranks
-  c10::intrusive_ptr<Communicator> downward;    // messages from higher to lower ranks
+  int rank = 0;                               // this process in the pipeline
+  int size = 1;                               // pipeline ranks
+  torch::Device device{torch::kCPU};          // where stages, activations and gradients live
+  std::chrono::milliseconds timeout{0};       // the longest any wait may take before it fails
+  c10::intrusive_ptr<c10d::Store> store;      // this group's keys only: per-step agreement
+  c10::intrusive_ptr<Communicator> upward;    // messages from lower to higher ranks
+  c10::intrusive_ptr<Communicator> downward;  // messages from higher to lower ranks
   // Pipelines made on this group so far (shared by copies); names each one's keys in `store`.
   std::shared_ptr<int> pipelines_made = std::make_shared<int>(0);
+  // Keys this rank wrote in its latest store exchanges (rank_agreement.h), deleted once every
+  // rank is known to have read them.
+  std::shared_ptr<std::deque<std::string>> exchange_keys =
+      std::make_shared<std::deque<std::string>>();
 
   // The communicator that carries messages from this rank to `peer`.
   Communicator& sending_to(int peer) const;
@@ -58,8 +63,9 @@ c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
 // Creates the communicators of the pipeline made of the global ranks `ranks` (pipeline rank i is
 // ranks[i]); `global_rank` must be one of them, and every member must pass the same `ranks`.
 // Pipelines over disjoint rank sets (e.g. one per data-parallel replica) can share `store`.
-// CUDA devices get NCCL (and become the current device), CPU gets Gloo. Throws
-// std::invalid_argument for bad ranks and c10::Error when peers do not join within `timeout`.
+// CUDA devices get NCCL (and become the current device), CPU gets Gloo (std::invalid_argument
+// when this LibTorch has no Gloo, like the PyTorch wheel). Throws std::invalid_argument for bad
+// ranks and c10::Error when peers do not join within `timeout`.
 PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
                                   const std::vector<int>& ranks, int global_rank,
                                   torch::Device device, std::chrono::milliseconds timeout);

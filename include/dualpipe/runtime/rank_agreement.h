@@ -1,12 +1,21 @@
-// Rank agreement: one cheap all-ranks check that the ranks run the same step and that none failed.
+// Rank agreement: cheap all-ranks exchanges through the group's store (no GPU, no Gloo): that the
+// ranks run the same step and that none failed, or any small piece of text (timings, barriers).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "dualpipe/runtime/process_group.h"
 
 namespace dualpipe::runtime {
+
+// Every rank of `group` calls this with the same `key` (unique per exchange, e.g. "step7/start")
+// and its own `text`; returns every rank's text, by rank. Acts as a barrier. Costs each rank
+// size + 3 small store operations; waits at most the store's timeout. Keys are deleted two
+// exchanges later, when every rank has read them.
+std::vector<std::string> all_gather_text(const PipelineGroup& group, const std::string& key,
+                                         const std::string& text);
 
 // What one rank brings to a check.
 struct RankReport {
@@ -22,10 +31,9 @@ struct Agreement {
   bool any_changed = false;  // some rank reported changed
 };
 
-// Every rank of `group` calls this with its report under the same `key` (unique per check, e.g.
-// "step7/start"). Costs one small all-reduce on the Gloo control group; only when something is
-// wrong do ranks exchange their descriptions and failures through the store, so that `error`
-// names each rank that failed or disagrees, e.g. "rank 1: micro-batches: 8 (rank 0: 10)".
+// One all_gather_text of the reports. `error` names each rank that failed, or (when none failed)
+// which ranks run which step, e.g. "ranks disagree on the step: ranks 0,1 run ...; rank 2 runs
+// ...".
 Agreement agree(const PipelineGroup& group, const std::string& key, const RankReport& report);
 
 // 64-bit FNV-1a hash of `text`, reduced to 62 bits (a fingerprint helper).

@@ -70,6 +70,7 @@ class DefersWeightGradients {
 
 // Hands `store` to `module` and every module below it that implements DefersWeightGradients.
 // Returns how many modules took it.
-int attach_weight_grad_store(torch::nn::Module& module, const std::shared_ptr<WeightGradStore>& store);
+int attach_weight_grad_store(torch::nn::Module& module,
+                             const std::shared_ptr<WeightGradStore>& store);
 
 }  // namespace dualpipe::runtime

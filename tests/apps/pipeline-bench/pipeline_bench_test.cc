@@ -16,9 +16,23 @@ using testing::JobOutcome;
 using testing::run_job;
 
 std::vector<std::string> bench(const std::vector<std::string>& flags) {
-  std::vector<std::string> command{PIPELINE_BENCH_BINARY, "--hidden", "16", "--seq", "4", "--microbatch-size", "2",
-                                   "--microbatches", "4", "--dtype", "float64", "--device", "cpu", "--steps", "2",
-                                   "--warmup", "1"};
+  std::vector<std::string> command{PIPELINE_BENCH_BINARY,
+                                   "--hidden",
+                                   "16",
+                                   "--seq",
+                                   "4",
+                                   "--microbatch-size",
+                                   "2",
+                                   "--microbatches",
+                                   "4",
+                                   "--dtype",
+                                   "float64",
+                                   "--device",
+                                   "cpu",
+                                   "--steps",
+                                   "2",
+                                   "--warmup",
+                                   "1"};
   command.insert(command.end(), flags.begin(), flags.end());
   return command;
 }
@@ -32,17 +46,24 @@ std::string read_file(const std::string& path) {
 
 TEST(PipelineBench, PrintsOneJsonLineWithAPassingCheckAndWritesATracePerRank) {
   const std::string trace = ::testing::TempDir() + "pipeline_bench_trace.json";
-  const JobOutcome job = run_job(2, bench({"--schedule", "dualpipe", "--check", "--profile", trace}));
+  const JobOutcome job =
+      run_job(2, bench({"--schedule", "dualpipe", "--check", "--profile", trace}));
   ASSERT_TRUE(job.all_succeeded()) << job.report();
   const std::string& line = job.workers[0].output;
-  EXPECT_EQ(line.find("{\"schedule\": \"dualpipe\", \"ranks\": 2, \"step_ms_median\": "), 0u) << line;
-  EXPECT_NE(line.find("\"check\": {\"losses_equal\": true, \"max_rel_grad_diff\": "), std::string::npos) << line;
+  EXPECT_EQ(line.find("{\"schedule\": \"dualpipe\", \"ranks\": 2, \"step_ms_median\": "), 0u)
+      << line;
+  EXPECT_NE(line.find("\"check\": {\"losses_equal\": true, \"max_rel_grad_diff\": "),
+            std::string::npos)
+      << line;
   EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;
   EXPECT_TRUE(job.workers[1].output.empty()) << job.workers[1].output;
-  const std::vector<std::string> paths{trace, ::testing::TempDir() + "pipeline_bench_trace.rank1.json"};
+  const std::vector<std::string> paths{trace,
+                                       ::testing::TempDir() + "pipeline_bench_trace.rank1.json"};
   for (std::size_t rank = 0; rank < paths.size(); ++rank) {
     const std::string text = read_file(paths[rank]);
-    EXPECT_NE(text.find("\"distributedInfo\": {\"rank\": " + std::to_string(rank)), std::string::npos) << paths[rank];
+    EXPECT_NE(text.find("\"distributedInfo\": {\"rank\": " + std::to_string(rank)),
+              std::string::npos)
+        << paths[rank];
     EXPECT_NE(text.find("\"name\": \"dualpipe:FB "), std::string::npos) << paths[rank];
     EXPECT_NE(text.find("\"cat\": \"user_annotation\""), std::string::npos) << paths[rank];
     std::remove(paths[rank].c_str());
@@ -53,7 +74,8 @@ TEST(PipelineBench, RunsEveryScheduleOnTwoRanks) {
   for (const char* schedule : {"dualpipev", "1f1b", "zb1p", "interleaved-1f1b", "gpipe"}) {
     const JobOutcome job = run_job(2, bench({"--schedule", schedule, "--check"}));
     ASSERT_TRUE(job.all_succeeded()) << job.report();
-    EXPECT_NE(job.workers[0].output.find("\"losses_equal\": true"), std::string::npos) << job.workers[0].output;
+    EXPECT_NE(job.workers[0].output.find("\"losses_equal\": true"), std::string::npos)
+        << job.workers[0].output;
   }
 }
 
@@ -61,7 +83,8 @@ TEST(PipelineBench, RejectsBadFlagsWithOneLineAndExitCode2) {
   const JobOutcome job = run_job(1, bench({"--schedule", "zigzag"}));
   ASSERT_FALSE(job.timed_out);
   EXPECT_EQ(job.workers[0].exit_code, 2);
-  EXPECT_EQ(job.workers[0].output.rfind("pipeline-bench: --schedule: ", 0), 0u) << job.workers[0].output;
+  EXPECT_EQ(job.workers[0].output.rfind("pipeline-bench: --schedule: ", 0), 0u)
+      << job.workers[0].output;
   EXPECT_EQ(std::count(job.workers[0].output.begin(), job.workers[0].output.end(), '\n'), 1);
 }
 
