@@ -37,36 +37,43 @@ TEST(LocalStageSlots, FollowsEachSchedulesPlacement) {
 const char* kEverySchedule = "schedules=dualpipe,dualpipev,1f1b,zb1p,interleaved-1f1b,gpipe";
 
 TEST(Pipeline, MatchesTheSequentialStepOnTwoRanksForEverySchedule) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   EXPECT_TRUE(every_rank_says(run_workers(2, {"pipeline-check", kEverySchedule}), "OK gpipe"));
 }
 
 TEST(Pipeline, MatchesTheSequentialStepOnFourRanksForEverySchedule) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   EXPECT_TRUE(every_rank_says(run_workers(4, {"pipeline-check", kEverySchedule}), "OK gpipe"));
 }
 
 TEST(Pipeline, MatchesTheSequentialStepOnEightRanksForEverySchedule) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   EXPECT_TRUE(every_rank_says(
       run_workers(8, {"pipeline-check", kEverySchedule}, std::chrono::seconds(240)), "OK gpipe"));
 }
 
 TEST(Pipeline, MatchesTheSequentialStepWithMoreMicrobatchesThanTheMinimum) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   EXPECT_TRUE(every_rank_says(
       run_workers(4, {"pipeline-check", "schedules=dualpipe,dualpipev,zb1p", "microbatches=16"}),
       "OK zb1p"));
 }
 
 TEST(Pipeline, ReportsAMismatchedMicrobatchCountOnEveryRank) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   EXPECT_TRUE(every_rank_says(run_workers(4, {"mismatched-microbatches"}, std::chrono::seconds(60)),
                               "CAUGHT: pipeline step 0: ranks disagree on the step"));
 }
 
 TEST(Pipeline, ReportsAMismatchedActivationShapeOnEveryRank) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const JobOutcome job = run_workers(4, {"mismatched-layout"}, std::chrono::seconds(60));
   EXPECT_TRUE(every_rank_says(job, "CAUGHT: pipeline step 0: ranks disagree on the step"));
   EXPECT_TRUE(every_rank_says(job, "activations [Double 2x4x8]"));
 }
 
 TEST(Pipeline, ReportsAStageThatFailsMidStepOnEveryRankAndRecovers) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   EXPECT_TRUE(every_rank_says(
       run_workers(4, {"stage-error", "schedule=dualpipe"}, std::chrono::seconds(60)),
       "CAUGHT: pipeline step 0 failed: rank 0: F s0 m0 d0: "));
@@ -76,11 +83,13 @@ TEST(Pipeline, ReportsAStageThatFailsMidStepOnEveryRankAndRecovers) {
 }
 
 TEST(Pipeline, ReportsACriterionThatFailsOnEveryRankWhenLayoutsAreCached) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   EXPECT_TRUE(every_rank_says(run_workers(4, {"criterion-error"}, std::chrono::seconds(60)),
                               "criterion refuses"));
 }
 
 TEST(Pipeline, TurnsALostPeerIntoAnErrorInsteadOfAHang) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const JobOutcome job = run_workers(3, {"lost-peer", "timeout_ms=3000"}, std::chrono::seconds(60));
   ASSERT_FALSE(job.timed_out) << job.report();
   for (int r = 0; r < 2; ++r) {
@@ -92,6 +101,7 @@ TEST(Pipeline, TurnsALostPeerIntoAnErrorInsteadOfAHang) {
 }
 
 TEST(Pipeline, GivesUpOnASilentPeerAfterTheTimeout) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const JobOutcome job =
       run_workers(3, {"silent-peer", "timeout_ms=2000"}, std::chrono::seconds(60));
   ASSERT_FALSE(job.timed_out) << job.report();

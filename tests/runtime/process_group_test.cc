@@ -19,6 +19,7 @@ TEST(MakePipelineGroup, RejectsARankOutsideThePipeline) {
 }
 
 TEST(MakePipelineGroup, GivesASingleRankPipelineItsOwnCommunicators) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   auto store = c10::make_intrusive<c10d::HashStore>();
   const PipelineGroup group =
       make_pipeline_group(store, {5}, 5, torch::kCPU, std::chrono::seconds(5));
@@ -30,6 +31,7 @@ TEST(MakePipelineGroup, GivesASingleRankPipelineItsOwnCommunicators) {
 }
 
 TEST(PipelineGroupFromEnvironment, SplitsATorchrunJobIntoSubGroupsThatTalkOnlyAmongThemselves) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const testing::JobOutcome job = testing::run_workers(4, {"sub-groups"}, std::chrono::seconds(60));
   EXPECT_TRUE(job.all_succeeded()) << job.report();
 }

@@ -14,6 +14,7 @@ TEST(FingerprintOf, IsStableAndFitsInSixtyTwoBits) {
 }
 
 TEST(Agree, TellsEveryRankWhichRankDisagreesOrFailed) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const testing::JobOutcome job = testing::run_workers(3, {"agreement"}, std::chrono::seconds(60));
   ASSERT_TRUE(job.all_succeeded()) << job.report();
   for (const testing::WorkerOutcome& worker : job.workers) {

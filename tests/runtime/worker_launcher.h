@@ -8,6 +8,14 @@
 
 namespace dualpipe::runtime::testing {
 
+// True when this LibTorch has Gloo, which the multi-process CPU tests need (Debian's LibTorch has
+// it; the PyTorch wheel ships no Gloo headers, so there they skip).
+#ifdef USE_C10D_GLOO
+inline constexpr bool kHaveGloo = true;
+#else
+inline constexpr bool kHaveGloo = false;
+#endif
+
 // What one worker process did.
 struct WorkerOutcome {
   int exit_code = -1;  // -1 when it was killed (timed out or crashed)

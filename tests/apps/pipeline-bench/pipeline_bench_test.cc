@@ -45,6 +45,7 @@ std::string read_file(const std::string& path) {
 }
 
 TEST(PipelineBench, PrintsOneJsonLineWithAPassingCheckAndWritesATracePerRank) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const std::string trace = ::testing::TempDir() + "pipeline_bench_trace.json";
   const JobOutcome job =
       run_job(2, bench({"--schedule", "dualpipe", "--check", "--profile", trace}));
@@ -71,6 +72,7 @@ TEST(PipelineBench, PrintsOneJsonLineWithAPassingCheckAndWritesATracePerRank) {
 }
 
 TEST(PipelineBench, RunsEveryScheduleOnTwoRanks) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   for (const char* schedule : {"dualpipev", "1f1b", "zb1p", "interleaved-1f1b", "gpipe"}) {
     const JobOutcome job = run_job(2, bench({"--schedule", schedule, "--check"}));
     ASSERT_TRUE(job.all_succeeded()) << job.report();
@@ -89,6 +91,7 @@ TEST(PipelineBench, RejectsBadFlagsWithOneLineAndExitCode2) {
 }
 
 TEST(PipelineBench, ReportsAModelThatDoesNotSplitOverTheStagesOnEveryRank) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const JobOutcome job = run_job(2, bench({"--schedule", "dualpipev", "--blocks", "2"}));
   ASSERT_FALSE(job.timed_out);
   for (const auto& worker : job.workers) {
