@@ -207,6 +207,17 @@ void check_forward_only_step(Pipeline& pipeline, const Problem& p) {
   }
 }
 
+// Runs `body`, which must throw; prints the message for the launcher to check.
+void expect_error(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const std::exception& error) {
+    std::cout << "CAUGHT: " << error.what() << std::endl;
+    return;
+  }
+  fail("the step did not fail");
+}
+
 // Every schedule: two training steps (layouts learned, then reused), a step with another sequence
 // length (layouts learned again), a forward-only step, and a run with declared layouts.
 void pipeline_check(const PipelineGroup& group, const Args& args) {
@@ -228,19 +239,13 @@ void pipeline_check(const PipelineGroup& group, const Args& args) {
         TensorMeta{torch::kDouble, {kMicrobatchSize, kSequence, kHidden}}};
     Pipeline pipeline(local_stages(p, group.rank), group, declared);
     check_training_step(pipeline, p, p.input(false));
+    // The same schedule handed over as IR (compute actions only) instead of by name.
+    Pipeline fixed(local_stages(p, group.rank), group,
+                   schedule::generate_schedule(name, group.size, microbatches), options_for(name));
+    check_training_step(fixed, p, p.input(false));
+    expect_error([&] { fixed.schedule_for(microbatches + group.size); });
     std::cout << "OK " << label_of(p, "matches the sequential step") << std::endl;
   }
-}
-
-// Runs `body`, which must throw; prints the message for the launcher to check.
-void expect_error(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const std::exception& error) {
-    std::cout << "CAUGHT: " << error.what() << std::endl;
-    return;
-  }
-  fail("the step did not fail");
 }
 
 void mismatched_microbatches(const PipelineGroup& group, const Args& args) {
