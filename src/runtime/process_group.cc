@@ -9,7 +9,7 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
-#ifdef USE_C10D_GLOO
+#ifdef DUALPIPE_WITH_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
 #ifdef DUALPIPE_WITH_CUDA
@@ -23,7 +23,7 @@ namespace {
 
 c10::intrusive_ptr<Communicator> make_gloo(const c10::intrusive_ptr<c10d::Store>& store, int rank,
                                            int size, std::chrono::milliseconds timeout) {
-#ifdef USE_C10D_GLOO
+#ifdef DUALPIPE_WITH_GLOO
   auto options = c10d::ProcessGroupGloo::Options::create(timeout);
   // The interface GLOO_SOCKET_IFNAME names, else the one this host's name resolves to (as
   // torch.distributed does).

@@ -10,7 +10,7 @@ namespace dualpipe::runtime::testing {
 
 // True when this LibTorch has Gloo, which the multi-process CPU tests need (Debian's LibTorch has
 // it; the PyTorch wheel ships no Gloo headers, so there they skip).
-#ifdef USE_C10D_GLOO
+#ifdef DUALPIPE_WITH_GLOO
 inline constexpr bool kHaveGloo = true;
 #else
 inline constexpr bool kHaveGloo = false;

@@ -6,7 +6,7 @@
 #include <string>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 
-#ifdef USE_C10D_GLOO
+#ifdef DUALPIPE_WITH_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
 #ifdef DUALPIPE_WITH_CUDA
@@ -41,7 +41,7 @@ CommGroup make_expert_group(const c10::intrusive_ptr<c10d::Store>& store,
                                 " needs NCCL, which this build lacks");
 #endif
   }
-#ifdef USE_C10D_GLOO
+#ifdef DUALPIPE_WITH_GLOO
   auto options = c10d::ProcessGroupGloo::Options::create(timeout);
   options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
   return c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, rank, size, options);

@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <thread>
 
-#ifdef USE_C10D_GLOO
+#ifdef DUALPIPE_WITH_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -93,7 +93,7 @@ std::vector<int> wait_for(const std::vector<pid_t>& pids,
 }  // namespace
 
 CommGroup Worker::group(const std::string& name, const std::vector<int>& members) const {
-#ifndef USE_C10D_GLOO
+#ifndef DUALPIPE_WITH_GLOO
   (void)members;
   throw std::logic_error("test group " + name + ": this LibTorch has no Gloo");
 #else
@@ -118,7 +118,7 @@ CommGroup Worker::world() const {
 
 void run_in_processes(int world_size, const std::function<void(const Worker&)>& body,
                       std::chrono::seconds timeout) {
-#ifndef USE_C10D_GLOO
+#ifndef DUALPIPE_WITH_GLOO
   GTEST_SKIP() << "multi-process CPU tests need Gloo, which this LibTorch lacks";
 #endif
   if (const char* rank_text = std::getenv(kRankVariable)) {
