@@ -25,8 +25,8 @@ echo "== 2. pipeline-schedule: DualPipe, 8 ranks, 20 micro-batches, DeepSeek-V3 
 "$bin/pipeline-schedule/pipeline-schedule" --compare dualpipe,dualpipev,zb1p,1f1b,gpipe --ranks 8 \
   --microbatches 20 --costs profiles/deepseek-v3-h800.yaml | tee out/compare.md
 
-echo "== 3. trace-view: a 2-rank NCCL trace recorded on two H200s"
-traces=(profiles/nccl_overlap_trace_rank0.json.gz profiles/nccl_overlap_trace_rank1.json.gz)
+echo "== 3. trace-view: one DualPipe step of this runtime profiled on two H200s"
+traces=(profiles/dualpipe_step_h200x2_rank0.json.gz profiles/dualpipe_step_h200x2_rank1.json.gz)
 "$bin/trace-view/trace-view" "${traces[@]}" --summary text -o out/trace-summary.txt \
   --svg out/trace.svg --html out/trace.html --perfetto out/trace.perfetto.json
 cat out/trace-summary.txt
