@@ -220,6 +220,46 @@ std::string rank_path(const std::string& path, int rank) {
              : path.substr(0, dot) + ".rank" + std::to_string(rank) + path.substr(dot);
 }
 
+// The stage the bench runs, from its flags.
+MoeStageOptions stage_options(const BenchFlags& flags) {
+  MoeStageOptions options;
+  options.heads = flags.heads;
+  options.moe.hidden = flags.hidden;
+  options.moe.ffn_hidden = flags.ffn_hidden;
+  options.moe.experts = flags.experts;
+  options.moe.top_k = flags.top_k;
+  options.moe.groups = flags.groups;
+  options.moe.top_groups = flags.top_groups;
+  options.moe.shared_ffn_hidden = flags.shared_ffn_hidden;
+  options.num_layers = flags.layers;
+  options.seed = flags.seed;
+  return options;
+}
+
+// Rank 0's JSON line: sizes, pair times (median and min, milliseconds) and the check.
+std::string result_line(const BenchFlags& flags, int ranks, torch::Device device, int slots,
+                        const std::vector<double>& sequential,
+                        const std::vector<double>& overlapped, const std::string& check) {
+  std::ostringstream line;
+  line << "{\"bench\": \"moe\", \"ranks\": " << ranks << ", \"device\": \"" << device.str()
+       << "\", \"dtype\": \"" << flags.dtype << "\", \"hidden\": " << flags.hidden
+       << ", \"ffn_hidden\": " << flags.ffn_hidden << ", \"experts\": " << flags.experts
+       << ", \"slots\": " << slots << ", \"top_k\": " << flags.top_k
+       << ", \"tokens\": " << flags.tokens << ", \"seq\": " << flags.seq
+       << ", \"layers\": " << flags.layers << ", \"steps\": " << flags.steps
+       << ", \"pair_ms_sequential_median\": " << number(median(sequential))
+       << ", \"pair_ms_sequential_min\": "
+       << number(*std::min_element(sequential.begin(), sequential.end()));
+  if (!overlapped.empty()) {
+    line << ", \"pair_ms_overlapped_median\": " << number(median(overlapped))
+         << ", \"pair_ms_overlapped_min\": "
+         << number(*std::min_element(overlapped.begin(), overlapped.end()))
+         << ", \"overlapped_over_sequential\": " << number(median(overlapped) / median(sequential));
+  }
+  line << check << "}";
+  return line.str();
+}
+
 int run(const BenchFlags& flags) {
   const dualpipe::runtime::LaunchEnvironment env = dualpipe::runtime::read_launch_environment();
   const torch::ScalarType dtype = parse_dtype(flags.dtype);
@@ -237,18 +277,7 @@ int run(const BenchFlags& flags) {
   const CommGroup group = make_expert_group(dualpipe::runtime::connect_store(env, timeout), ranks,
                                             env.rank, device, timeout);
 
-  MoeStageOptions options;
-  options.heads = flags.heads;
-  options.moe.hidden = flags.hidden;
-  options.moe.ffn_hidden = flags.ffn_hidden;
-  options.moe.experts = flags.experts;
-  options.moe.top_k = flags.top_k;
-  options.moe.groups = flags.groups;
-  options.moe.top_groups = flags.top_groups;
-  options.moe.shared_ffn_hidden = flags.shared_ffn_hidden;
-  options.num_layers = flags.layers;
-  options.seed = flags.seed;
-  MoeStage stage(options, group, placements);
+  MoeStage stage(stage_options(flags), group, placements);
   stage.to(device, dtype);
   if (flags.weight_phases == "on")
     dualpipe::runtime::attach_weight_grad_store(
@@ -288,24 +317,9 @@ int run(const BenchFlags& flags) {
   }
   outputs.commit();
   if (env.rank != 0) return 0;
-  std::ostringstream line;
-  line << "{\"bench\": \"moe\", \"ranks\": " << env.world_size << ", \"device\": \"" << device.str()
-       << "\", \"dtype\": \"" << flags.dtype << "\", \"hidden\": " << flags.hidden
-       << ", \"ffn_hidden\": " << flags.ffn_hidden << ", \"experts\": " << flags.experts
-       << ", \"slots\": " << placements.front().num_slots() << ", \"top_k\": " << flags.top_k
-       << ", \"tokens\": " << flags.tokens << ", \"seq\": " << flags.seq
-       << ", \"layers\": " << flags.layers << ", \"steps\": " << flags.steps
-       << ", \"pair_ms_sequential_median\": " << number(median(sequential))
-       << ", \"pair_ms_sequential_min\": "
-       << number(*std::min_element(sequential.begin(), sequential.end()));
-  if (overlap) {
-    line << ", \"pair_ms_overlapped_median\": " << number(median(overlapped))
-         << ", \"pair_ms_overlapped_min\": "
-         << number(*std::min_element(overlapped.begin(), overlapped.end()))
-         << ", \"overlapped_over_sequential\": " << number(median(overlapped) / median(sequential));
-  }
-  line << check << "}";
-  std::cout << line.str() << std::endl;
+  std::cout << result_line(flags, env.world_size, device, placements.front().num_slots(),
+                           sequential, overlapped, check)
+            << std::endl;
   return 0;
 }
 
