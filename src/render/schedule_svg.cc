@@ -22,7 +22,7 @@ using schedule::TimedSchedule;
 constexpr double kLabelWidth = 64.0;  // rank labels left of the rows
 constexpr double kMargin = 12.0;
 constexpr double kTitleHeight = 26.0;
-constexpr double kAxisHeight = 34.0;
+constexpr double kAxisHeight = 48.0;  // axis line, tick labels and the axis title below them
 constexpr double kLegendHeight = 30.0;
 constexpr double kLegendFont = 12.0;
 constexpr double kCharWidth = 0.6;  // average glyph width per pixel of font size (sans-serif)
@@ -255,7 +255,7 @@ void draw_axis(SvgDocument& svg, const Layout& layout, double timeline_width,
     svg.line(x, y, x, y + 5.0, "#000000");
     svg.text(x, y + 17.0, format_number(i * step), 10.0, "middle");
   }
-  svg.text(layout.left - 8.0, y + 17.0, "time (" + unit + ")", 10.0, "end");
+  svg.text(layout.left + timeline_width / 2.0, y + 31.0, "time (" + unit + ")", 10.0, "middle");
 }
 
 double text_width(const std::string& text, double font) {
