@@ -15,8 +15,7 @@ struct CommStreams::CudaState {
   explicit CudaState(c10::DeviceIndex index)
       : comm(c10::cuda::getStreamFromPool(/*isHighPriority=*/true, index)) {}
   c10::cuda::CUDAStream comm;
-  at::cuda::CUDAEvent ready;
-  bool marked = false;
+  at::cuda::CUDAEvent issued;  // re-recorded at every Scope entry
 };
 
 struct CommStreams::Scope::Guard {
@@ -29,21 +28,12 @@ CommStreams::CommStreams(torch::Device device) : device_(device) {
     cuda_ = std::make_unique<CudaState>(device_.index() < 0 ? 0 : device_.index());
 }
 
-void CommStreams::mark_ready() {
-  if (!cuda_) return;
-  cuda_->ready.record(c10::cuda::getCurrentCUDAStream(cuda_->comm.device_index()));
-  cuda_->marked = true;
-}
-
-void CommStreams::clear_ready() {
-  if (cuda_) cuda_->marked = false;
-}
-
 CommStreams::Scope::Scope(CommStreams& streams) {
   CudaState* cuda = streams.cuda_.get();
   if (cuda == nullptr) return;
-  if (!cuda->marked) cuda->ready.record(c10::cuda::getCurrentCUDAStream(cuda->comm.device_index()));
-  cuda->ready.block(cuda->comm);
+  // cudaStreamWaitEvent takes the event as recorded now, so re-recording it later is harmless.
+  cuda->issued.record(c10::cuda::getCurrentCUDAStream(cuda->comm.device_index()));
+  cuda->issued.block(cuda->comm);
   guard_ = std::make_unique<Guard>(cuda->comm);
 }
 
@@ -53,10 +43,6 @@ struct CommStreams::CudaState {};
 struct CommStreams::Scope::Guard {};
 
 CommStreams::CommStreams(torch::Device device) : device_(device) {}
-
-void CommStreams::mark_ready() {}
-
-void CommStreams::clear_ready() {}
 
 CommStreams::Scope::Scope(CommStreams& /*streams*/) {}
 

@@ -17,7 +17,6 @@ namespace {
 // autograd node its outputs hang off (and by the engine while it runs an overlapped backward).
 struct PhasedMicrobatch : torch::CustomClassHolder {
   std::shared_ptr<PhaseTape> tape;
-  std::shared_ptr<CommStreams> streams;
   TensorList inputs;                // the stage inputs as given
   std::vector<ValueId> input_ids;   // their values on the tape
   std::vector<ValueId> output_ids;  // the stage outputs' values
@@ -38,32 +37,15 @@ std::function<void()> start_communication(const Phase& phase) {
   return phase.start();
 }
 
-// While alive, communication waits only for the compute issued before it was made.
-struct ReadyMark {
-  explicit ReadyMark(CommStreams& s) : streams(s) { streams.mark_ready(); }
-  ~ReadyMark() { streams.clear_ready(); }
-  ReadyMark(const ReadyMark&) = delete;
-  ReadyMark& operator=(const ReadyMark&) = delete;
-  CommStreams& streams;
-};
-
-// Runs one step: `compute` (may be empty) while `communication` (may be null) is in flight.
-void run_step(const std::function<void()>& compute, const Phase* communication,
-              CommStreams& streams) {
-  if (communication == nullptr) {
-    if (compute) compute();
-    return;
-  }
+// Runs one step: `communication` (may be null) is started first, so that on CUDA it waits only for
+// the work issued before this step and the host issues it before the compute it hides under;
+// then `compute` (may be empty) is issued; then the step waits for the communication (on CUDA:
+// the compute stream waits, the host does not).
+void run_step(const std::function<void()>& compute, const Phase* communication) {
   std::function<void()> wait;
-  if (streams.device().is_cuda()) {
-    ReadyMark mark(streams);  // the communication waits for what was issued before this compute
-    if (compute) compute();
-    wait = start_communication(*communication);
-  } else {
-    wait = start_communication(*communication);
-    if (compute) compute();
-  }
-  wait();
+  if (communication != nullptr) wait = start_communication(*communication);
+  if (compute) compute();
+  if (wait) wait();
 }
 
 // Runs a backward compute phase for input gradients only, its weight-gradient work kept in
@@ -92,7 +74,7 @@ void run_backward_in_order(PhasedMicrobatch& mb, const TensorList& output_grads)
   for (std::size_t i = 0; i < mb.output_ids.size() && i < output_grads.size(); ++i) {
     mb.tape->add_grad(mb.output_ids[i], output_grads[i]);
   }
-  run_in_order(backward_phases(mb.tape), *mb.streams);
+  run_in_order(backward_phases(mb.tape));
 }
 
 // The autograd node a phased forward's outputs hang off. Its inputs are the stage inputs that
@@ -131,7 +113,6 @@ MicrobatchPtr build_microbatch(const TensorList& inputs, const ProgramBuilder& b
                                PhaseProgram& program) {
   auto mb = c10::make_intrusive<PhasedMicrobatch>();
   mb->tape = program.shared_tape();
-  mb->streams = program.streams();
   mb->inputs = inputs;
   for (const torch::Tensor& input : inputs)
     mb->input_ids.push_back(program.tape().add_input(input));
@@ -199,10 +180,10 @@ ForwardResult finish_forward(const MicrobatchPtr& mb, const ForwardPass& pass) {
 
 }  // namespace
 
-void run_in_order(const std::vector<Phase>& phases, CommStreams& streams) {
+void run_in_order(const std::vector<Phase>& phases) {
   for (const Phase& phase : phases) {
     if (phase.communication) {
-      run_step({}, &phase, streams);
+      run_step({}, &phase);
     } else {
       run_compute(phase);
     }
@@ -231,7 +212,7 @@ std::vector<PairStep> interleaving(const std::vector<Phase>& forward,
 }
 
 void run_interleaved(const std::vector<Phase>& forward, const std::vector<Phase>& backward,
-                     CommStreams& streams, WeightGradStore* weight_grads) {
+                     WeightGradStore* weight_grads) {
   const bool split = weight_grads != nullptr && !weight_grads->deferring();
   std::optional<Phase> pending_weights;  // the W phase of the previous step's backward compute
   int deferred = 0;
@@ -256,7 +237,7 @@ void run_interleaved(const std::vector<Phase>& forward, const std::vector<Phase>
         run_compute(*compute);
       }
     };
-    run_step(step_compute, communication, streams);
+    run_step(step_compute, communication);
   }
   if (pending_weights) run_compute(*pending_weights);
 }
@@ -267,7 +248,7 @@ OverlapEngine::OverlapEngine(torch::Device device)
 TensorList OverlapEngine::forward(const TensorList& inputs, const ProgramBuilder& build) {
   PhaseProgram program(streams_);
   MicrobatchPtr mb = build_microbatch(inputs, build, program);
-  run_in_order(program.forward_phases(), *streams_);
+  run_in_order(program.forward_phases());
   if (!torch::GradMode::is_enabled()) {
     TensorList outputs;
     for (ValueId id : mb->output_ids) outputs.push_back(mb->tape->value(id));
@@ -308,8 +289,7 @@ ForwardResult OverlapEngine::forward_backward(const ForwardPass& forward_pass,
 
   PhaseProgram program(streams_);
   MicrobatchPtr forward_mb = build_microbatch(forward_pass.inputs, build, program);
-  run_interleaved(program.forward_phases(), backward_phases(backward_mb->tape), *streams_,
-                  weight_grads);
+  run_interleaved(program.forward_phases(), backward_phases(backward_mb->tape), weight_grads);
   deliver_input_grads(*backward_mb);
   backward_mb->tape->release();
   return finish_forward(forward_mb, forward_pass);

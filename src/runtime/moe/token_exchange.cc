@@ -35,15 +35,18 @@ PendingExchange start_exchange(const CommGroup& group, const torch::Tensor& rows
         " rows do not match the split sizes over " + std::to_string(ranks) + " ranks");
   }
   if (!group) return PendingExchange({}, {}, rows);
+  // Buffers on the compute stream, before the communication stream waits for it (CommStreams).
   torch::Tensor input = rows.contiguous();
   std::vector<int64_t> output_shape = input.sizes().vec();
   output_shape[0] = splits.rows_received();
-  // Allocated on the compute stream, where the received rows will be used.
   torch::Tensor output = torch::empty(output_shape, input.options());
   std::vector<int64_t> send = splits.send;
   std::vector<int64_t> recv = splits.recv;
-  CommStreams::Scope on_comm_stream(streams);
-  auto work = group->alltoall_base(output, input, recv, send);
+  c10::intrusive_ptr<c10d::Work> work;
+  {
+    CommStreams::Scope on_comm_stream(streams);
+    work = group->alltoall_base(output, input, recv, send);
+  }
   return PendingExchange(std::move(work), std::move(input), std::move(output));
 }
 
@@ -55,10 +58,10 @@ CountsExchange exchange_counts(const CommGroup& group, const torch::Tensor& coun
   }
   CountsExchange result;
   result.received_on_device = group ? torch::empty_like(input) : input;
-  // Copies on the communication stream, so the host waits only for what that stream waits for.
   CommStreams::Scope on_comm_stream(streams);
   if (group) {
     std::vector<int64_t> equal_splits;  // empty: the same share to and from every rank
+    // wait(): the communication stream waits; the copies below make the host wait for it.
     group->alltoall_base(result.received_on_device, input, equal_splits, equal_splits)->wait();
   }
   result.sent = input.cpu();

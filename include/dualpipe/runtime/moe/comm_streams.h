@@ -1,6 +1,7 @@
-// CommStreams: the compute and communication streams of one device and the event that orders
-// communication after the compute it depends on. On the CPU every operation is a no-op: compute
-// runs on the calling thread and c10d runs communication on its own threads.
+// CommStreams: the communication stream of one device, on which the MoE exchanges are issued so
+// that they run beside the compute stream (the stream current when work is issued). On the CPU
+// every operation is a no-op: compute runs on the calling thread and c10d runs communication on
+// its own threads.
 #pragma once
 
 #include <torch/types.h>
@@ -9,10 +10,18 @@
 
 namespace dualpipe::runtime::moe {
 
+// How an exchange stays race-free on CUDA (token_exchange.cc follows it):
+//   1. on the compute stream, make every tensor the communication reads or writes (contiguous
+//      copies, zero fills, output buffers), so the caching allocator hands out memory whose
+//      earlier users are all ordered before the point where step 2 records its event;
+//   2. inside a Scope, issue the communication: it waits for everything issued so far on the
+//      compute stream (ProcessGroupNCCL's own stream in turn waits for the communication stream);
+//   3. issue the compute that runs alongside, on the compute stream;
+//   4. wait for the communication's Work on the compute stream (work->wait() makes the current
+//      stream wait) before the compute stream uses its output or drops its input.
 class CommStreams {
  public:
-  // Streams for `device`; on a CUDA device the communication stream comes from the stream pool
-  // and the compute stream is whatever stream is current when work is issued.
+  // Streams for `device`; on a CUDA device the communication stream comes from the stream pool.
   explicit CommStreams(torch::Device device);
   ~CommStreams();
   CommStreams(const CommStreams&) = delete;
@@ -20,13 +29,8 @@ class CommStreams {
 
   torch::Device device() const { return device_; }
 
-  // Marks the compute work issued so far as what communication must wait for until clear_ready(),
-  // so that compute issued in between can run alongside that communication.
-  void mark_ready();
-  void clear_ready();
-
-  // While alive, the current stream is the communication stream; on entry that stream waits for
-  // the mark (or, without one, for all compute issued so far).
+  // While alive, the current stream is the communication stream, which on entry waits for all
+  // work issued so far on the stream that was current (the compute stream).
   class Scope {
    public:
     explicit Scope(CommStreams& streams);

@@ -18,7 +18,7 @@
 namespace dualpipe::runtime::moe {
 
 // Runs `phases` in order; each communication is waited for before the next phase starts.
-void run_in_order(const std::vector<Phase>& phases, CommStreams& streams);
+void run_in_order(const std::vector<Phase>& phases);
 
 // One step of an interleaved pair: the forward phase and the backward phase it runs (-1: none).
 struct PairStep {
@@ -32,16 +32,18 @@ struct PairStep {
 std::vector<PairStep> interleaving(const std::vector<Phase>& forward,
                                    const std::vector<Phase>& backward);
 
-// Runs a forward and a backward interleaved (see interleaving). CPU: a step starts its
-// communication (c10d runs it on its own threads), runs its compute, then waits. CUDA: a step
-// issues its compute, then its communication on the communication stream after an event marking
-// the compute issued before the step, then makes the compute stream wait for it.
+// Runs a forward and a backward interleaved (see interleaving). A step starts its communication,
+// then runs (CUDA: issues) its compute, then waits for the communication. CPU: c10d runs the
+// communication on its own threads. CUDA: the communication runs on the communication stream
+// after the work issued before the step (CommStreams), the compute on the compute stream beside
+// it, and the compute stream waits for the communication at the end of the step; the host does
+// not wait, except for the split sizes of a dispatch.
 // With `weight_grads` (a zero-bubble store that is not deferring), the backward's "attn" and
 // "mlp" phases compute input gradients only; their weight gradients run as "attn(W)"/"mlp(W)"
-// phases at the start of the next step's compute, after the mark, so the communication that needs
-// those input gradients does not wait for them.
+// phases at the start of the next step's compute, after that step's communication was started,
+// so the communication that needs those input gradients does not wait for them.
 void run_interleaved(const std::vector<Phase>& forward, const std::vector<Phase>& backward,
-                     CommStreams& streams, WeightGradStore* weight_grads = nullptr);
+                     WeightGradStore* weight_grads = nullptr);
 
 // Appends a stage's forward phases to `program` for the stage inputs stored as `inputs`, and
 // returns the values holding the stage outputs.

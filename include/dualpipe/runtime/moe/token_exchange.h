@@ -24,8 +24,9 @@ struct ExchangeSplits {
   ExchangeSplits reversed() const { return {recv, send}; }
 };
 
-// An exchange in flight; wait() blocks (on CUDA: makes the current stream wait) until the rows
-// have arrived and returns them, [splits.rows_received(), hidden].
+// An exchange in flight; wait() blocks (on CUDA: makes the current stream, the compute stream,
+// wait) until the rows have arrived and returns them, [splits.rows_received(), hidden]. The input
+// stays referenced until then, so its memory cannot be reused while the exchange reads it.
 class PendingExchange {
  public:
   PendingExchange() = default;
@@ -39,8 +40,10 @@ class PendingExchange {
   torch::Tensor output_;
 };
 
-// Starts the all-to-all of `rows` [splits.rows_sent(), hidden] over `group` (issued on the
-// communication stream of `streams`). With a null group, the rows are returned as they are.
+// Starts the all-to-all of `rows` [splits.rows_sent(), hidden] over `group`: buffers on the
+// compute stream, the exchange on the communication stream of `streams` after all work issued so
+// far (CommStreams). Call it before issuing the compute that should run alongside. With a null
+// group, the rows are returned as they are.
 PendingExchange start_exchange(const CommGroup& group, const torch::Tensor& rows,
                                const ExchangeSplits& splits, CommStreams& streams);
 
@@ -52,8 +55,8 @@ struct CountsExchange {
 };
 
 // Tells every rank how many items it will receive: `counts` [ranks, m] int64, row r being what
-// this rank sends to rank r. Blocks until the counts are on the CPU; on CUDA it waits only for the
-// compute marked ready (CommStreams), not for compute issued after the mark.
+// this rank sends to rank r. Blocks the host until the counts are on the CPU, that is until the
+// work issued so far and the exchange are done; it copies them on the communication stream.
 CountsExchange exchange_counts(const CommGroup& group, const torch::Tensor& counts,
                                CommStreams& streams);
 
