@@ -51,6 +51,7 @@ struct BenchFlags {
   std::string weight_phases = "on";
   bool check = false;
   std::string profile;
+  std::string profile_sequential;
   std::string placement;
   std::string record_loads;
   uint64_t seed = 0;
@@ -295,6 +296,10 @@ int run(const BenchFlags& flags) {
     finish_pair(stage, mb, run_pair(stage, mb, forward_first(stage, mb, overlap)));  // warm-up
     outputs.add(rank_path(flags.profile, env.rank), profile_pair(stage, mb, overlap, device, env));
   }
+  if (!flags.profile_sequential.empty()) {
+    outputs.add(rank_path(flags.profile_sequential, env.rank),
+                profile_pair(stage, mb, false, device, env));
+  }
   std::shared_ptr<LoadRecorder> recorder;
   if (!flags.record_loads.empty()) {
     recorder = std::make_shared<LoadRecorder>(flags.layers, flags.experts, device);
@@ -307,10 +312,13 @@ int run(const BenchFlags& flags) {
               : std::vector<double>();
   std::string check;
   if (flags.check) {
-    const double diff =
-        max_relative_difference(pair_results(stage, mb, true), pair_results(stage, mb, false));
-    check =
-        ", \"check\": {\"max_rel_grad_diff\": " + number(max_over_ranks(group, diff, device)) + "}";
+    // A second sequential pair gives the run-to-run noise (atomics in CUDA kernels); the overlapped
+    // pair should differ from the sequential one by no more than that (0 on the CPU).
+    const std::vector<torch::Tensor> reference = pair_results(stage, mb, false);
+    const double diff = max_relative_difference(pair_results(stage, mb, true), reference);
+    const double noise = max_relative_difference(pair_results(stage, mb, false), reference);
+    check = ", \"check\": {\"max_rel_grad_diff\": " + number(max_over_ranks(group, diff, device)) +
+            ", \"rerun_rel_grad_diff\": " + number(max_over_ranks(group, noise, device)) + "}";
   }
   if (recorder && env.rank == 0) {
     outputs.add(flags.record_loads, dualpipe::eplb::format_json_loads(recorder->series()));
@@ -364,6 +372,9 @@ int main(int argc, char** argv) {
   app.add_flag("--check", flags.check, "compare overlapped with sequential outputs and gradients");
   app.add_option("--profile", flags.profile,
                  "write a Chrome trace of one pair (rank r > 0: OUT.rank<r>.json)");
+  app.add_option("--profile-sequential", flags.profile_sequential,
+                 "write a Chrome trace of one forward-then-backward pair (rank r > 0: "
+                 "OUT.rank<r>.json)");
   app.add_option("--placement", flags.placement,
                  "eplb-plan output whose rows 0.. place each layer's experts");
   app.add_option("--record-loads", flags.record_loads,

@@ -1,10 +1,33 @@
 #include "dualpipe/runtime/moe/multi_head_attention.h"
 
+#include <torch/version.h>
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
 namespace dualpipe::runtime::moe {
+namespace {
+
+// softmax(q k^T / sqrt(width) + causal mask) v for q, k, v [batch, heads, sequence, width].
+// LibTorch 2 has a fused kernel (flash attention on CUDA) that never stores the [sequence,
+// sequence] scores.
+torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k,
+                               const torch::Tensor& v) {
+#if TORCH_VERSION_MAJOR >= 2
+  return at::scaled_dot_product_attention(q, k, v, {}, /*dropout_p=*/0.0, /*is_causal=*/true);
+#else
+  const int64_t sequence = q.size(2);
+  const torch::Tensor scores =
+      torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(3)));
+  const torch::Tensor future =
+      torch::ones({sequence, sequence}, q.options().dtype(torch::kBool)).triu(1);
+  return torch::matmul(
+      torch::softmax(scores.masked_fill(future, -std::numeric_limits<double>::infinity()), -1), v);
+#endif
+}
+
+}  // namespace
 
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t hidden, int64_t heads) : heads_(heads) {
   if (hidden < 1 || heads < 1 || hidden % heads != 0) {
@@ -25,14 +48,10 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x) {
   // [batch, sequence, 3, heads, width] -> three [batch, heads, sequence, width]
   const std::vector<torch::Tensor> qkv_heads =
       qkv->forward(x).view({batch, sequence, 3, heads_, width}).permute({2, 0, 3, 1, 4}).unbind(0);
-  const torch::Tensor scores = torch::matmul(qkv_heads[0], qkv_heads[1].transpose(-2, -1)) /
-                               std::sqrt(static_cast<double>(width));
-  const torch::Tensor future =
-      torch::ones({sequence, sequence}, x.options().dtype(torch::kBool)).triu(1);
-  const torch::Tensor attention =
-      torch::softmax(scores.masked_fill(future, -std::numeric_limits<double>::infinity()), -1);
   const torch::Tensor mixed =
-      torch::matmul(attention, qkv_heads[2]).transpose(1, 2).reshape({batch, sequence, hidden});
+      causal_attention(qkv_heads[0], qkv_heads[1], qkv_heads[2])  // [batch, heads, seq, width]
+          .transpose(1, 2)
+          .reshape({batch, sequence, hidden});
   return out->forward(mixed);
 }
 

@@ -57,15 +57,18 @@ void write_file(const std::string& path, const std::string& text) { std::ofstrea
 
 TEST(MoeBench, PrintsOneJsonLineWithAnExactCheckWritesTracesAndLoads) {
   const std::string trace = ::testing::TempDir() + "moe_bench_trace.json";
+  const std::string sequential = ::testing::TempDir() + "moe_bench_sequential.json";
   const std::string loads = ::testing::TempDir() + "moe_bench_loads.json";
-  const JobOutcome job =
-      run_job(2, bench({"--check", "--profile", trace, "--record-loads", loads}));
+  const JobOutcome job = run_job(2, bench({"--check", "--profile", trace, "--profile-sequential",
+                                           sequential, "--record-loads", loads}));
   ASSERT_TRUE(job.all_succeeded()) << job.report();
   const std::string& line = job.workers[0].output;
   EXPECT_EQ(line.find("{\"bench\": \"moe\", \"ranks\": 2, \"device\": \"cpu\""), 0u) << line;
   EXPECT_NE(line.find("\"pair_ms_overlapped_median\": "), std::string::npos) << line;
   EXPECT_NE(line.find("\"overlapped_over_sequential\": "), std::string::npos) << line;
-  EXPECT_NE(line.find("\"check\": {\"max_rel_grad_diff\": 0}"), std::string::npos) << line;
+  EXPECT_NE(line.find("\"check\": {\"max_rel_grad_diff\": 0, \"rerun_rel_grad_diff\": 0}"),
+            std::string::npos)
+      << line;
   EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;
   EXPECT_TRUE(job.workers[1].output.empty()) << job.workers[1].output;
   const std::vector<std::string> traces{trace, ::testing::TempDir() + "moe_bench_trace.rank1.json"};
@@ -79,6 +82,12 @@ TEST(MoeBench, PrintsOneJsonLineWithAnExactCheckWritesTracesAndLoads) {
     }
     std::remove(traces[rank].c_str());
   }
+  // The forward-then-backward pair has every forward and backward phase and no W phase.
+  const std::string sequential_text = read_file(sequential);
+  EXPECT_NE(sequential_text.find("\"name\": \"dispatch(B)\""), std::string::npos);
+  EXPECT_EQ(sequential_text.find("\"name\": \"mlp(W)\""), std::string::npos);
+  std::remove(sequential.c_str());
+  std::remove((::testing::TempDir() + "moe_bench_sequential.rank1.json").c_str());
   // One step per timed or untimed pair of either mode: (1 + 2) x 2; each of 2 x 16 tokens picks
   // 2 experts in each of the 2 layers.
   const eplb::LoadSeries series = eplb::parse_loads(read_file(loads), loads);
@@ -95,7 +104,7 @@ TEST(MoeBench, PlacesExpertsFromAnEplbPlan) {
   const JobOutcome job = run_job(2, bench({"--placement", plan, "--check"}));
   ASSERT_TRUE(job.all_succeeded()) << job.report();
   EXPECT_NE(job.workers[0].output.find("\"slots\": 6"), std::string::npos) << job.workers[0].output;
-  EXPECT_NE(job.workers[0].output.find("\"max_rel_grad_diff\": 0}"), std::string::npos);
+  EXPECT_NE(job.workers[0].output.find("\"max_rel_grad_diff\": 0, "), std::string::npos);
   std::remove(plan.c_str());
 }
 
