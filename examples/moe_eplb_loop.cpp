@@ -5,14 +5,17 @@
 // forward/backward pairs (the overlap engine), as DualPipe's steady state would.
 //
 //   torchrun --nproc-per-node 2 --no-python ./moe_eplb_loop [--device cuda] [--steps 300]
+//            [--tokens 256] [--hidden 64] [--ffn-hidden 128] [--seq 32] [--skew 0.3]
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -35,29 +38,46 @@ struct LoopSettings {
   int steps = 300;       // per phase: before and after re-planning
   int microbatches = 4;  // per step
   int64_t hidden = 64;
+  int64_t ffn_hidden = 128;
   int64_t experts = 16;
   int64_t top_k = 2;
   int layers = 2;
+  int64_t heads = 4;
   int64_t tokens = 256;  // per micro-batch and rank
   int64_t seq = 32;
+  double skew = 0.3;  // selection bias of the last expert (the first gets 0, linear in between)
 };
 
 LoopSettings parse(int argc, char** argv, int local_rank) {
   LoopSettings s;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
+    if (i + 1 >= argc) throw std::invalid_argument("flag " + flag + " needs a value");
     const std::string value = argv[i + 1];
-    if (flag == "--device" && value == "cuda")
-      s.device = torch::Device(torch::kCUDA, static_cast<int8_t>(local_rank));
+    if (flag == "--device" && (value == "cuda" || value == "cpu"))
+      s.device = value == "cuda" ? torch::Device(torch::kCUDA, static_cast<int8_t>(local_rank))
+                                 : torch::Device(torch::kCPU);
     else if (flag == "--steps")
       s.steps = std::stoi(value);
     else if (flag == "--tokens")
       s.tokens = std::stoll(value);
     else if (flag == "--hidden")
       s.hidden = std::stoll(value);
+    else if (flag == "--ffn-hidden")
+      s.ffn_hidden = std::stoll(value);
+    else if (flag == "--seq")
+      s.seq = std::stoll(value);
+    else if (flag == "--skew")
+      s.skew = std::stod(value);
     else
       throw std::invalid_argument("unknown flag " + flag +
-                                  " (flags: --device cpu|cuda, --steps N, --tokens N, --hidden H)");
+                                  " (flags: --device cpu|cuda, --steps N, --tokens N, --hidden H, "
+                                  "--ffn-hidden F, --seq S, --skew B)");
+  }
+  if (s.steps < 1 || s.tokens < 1 || s.seq < 1 || s.tokens % s.seq != 0 || s.hidden < 1 ||
+      s.hidden % s.heads != 0 || s.ffn_hidden < 1) {
+    throw std::invalid_argument("need positive sizes, --seq dividing --tokens and " +
+                                std::to_string(s.heads) + " heads dividing --hidden");
   }
   return s;
 }
@@ -69,7 +89,8 @@ struct Teacher {
 };
 
 // One training step: micro-batch 0 forward, then overlapped pairs (forward i+1 | backward i), then
-// the last backward; replica gradients are summed and Adam steps. Returns the mean loss.
+// the last backward; replica gradients are summed and Adam steps. Returns the mean loss (read once,
+// at the end, so the host never waits for the GPU in the middle of the step).
 double train_step(MoeStage& stage, torch::optim::Adam& adam, const Teacher& teacher,
                   const LoopSettings& s) {
   const Criterion mse = [](const TensorList& out, const TensorList& labels) {
@@ -84,17 +105,17 @@ double train_step(MoeStage& stage, torch::optim::Adam& adam, const Teacher& teac
   }
   adam.zero_grad();
   ForwardResult previous = run_forward(stage, ForwardPass{{inputs[0]}, &mse, {targets[0]}});
-  double loss = previous.loss.item<double>();
+  torch::Tensor loss = previous.loss.detach();
   for (int m = 1; m < s.microbatches; ++m) {
     BackwardPass backward{&stage, previous.loss, {}, {}};
     previous =
         stage.overlapped_forward_backward(ForwardPass{{inputs[m]}, &mse, {targets[m]}}, backward);
-    loss += previous.loss.item<double>();
+    loss = loss + previous.loss.detach();
   }
   run_backward(BackwardPass{&stage, previous.loss, {}, {}});
   stage.reduce_replica_gradients();
   adam.step();
-  return loss / s.microbatches;
+  return loss.item<double>() / s.microbatches;
 }
 
 // Max and mean tokens per GPU (summed over layers and the steps of `series`) under `placement`,
@@ -118,11 +139,18 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
-// Trains `s.steps` steps recording loads; returns the median step time in ms.
-double train_phase(MoeStage& stage, torch::optim::Adam& adam, const Teacher& teacher,
-                   const LoopSettings& s, LoadRecorder& recorder, const CommGroup& group,
-                   const char* name, int rank) {
+// What a training phase measured: the median step time and the steps whose loss was not finite.
+struct PhaseResult {
+  double median_ms = 0;
+  int non_finite_losses = 0;
+};
+
+// Trains `s.steps` steps recording loads.
+PhaseResult train_phase(MoeStage& stage, torch::optim::Adam& adam, const Teacher& teacher,
+                        const LoopSettings& s, LoadRecorder& recorder, const CommGroup& group,
+                        const char* name, int rank) {
   std::vector<double> times;
+  int non_finite = 0;
   for (int step = 0; step < s.steps; ++step) {
     const auto start = std::chrono::steady_clock::now();
     const double loss = train_step(stage, adam, teacher, s);
@@ -131,11 +159,12 @@ double train_phase(MoeStage& stage, torch::optim::Adam& adam, const Teacher& tea
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
             .count());
     recorder.end_step(group);
+    if (!std::isfinite(loss)) ++non_finite;
     if (rank == 0 && (step % 50 == 0 || step + 1 == s.steps)) {
       std::printf("%s step %3d  loss %.5f  %.1f ms\n", name, step, loss, times.back());
     }
   }
-  return median(times);
+  return {median(times), non_finite};
 }
 
 }  // namespace
@@ -157,9 +186,9 @@ int main(int argc, char** argv) {
     dualpipe::eplb::Placement placement =
         dualpipe::eplb::trivial_placement(s.layers, static_cast<int>(s.experts), replicas);
     MoeStageOptions options;
-    options.heads = 4;
+    options.heads = s.heads;
     options.moe.hidden = s.hidden;
-    options.moe.ffn_hidden = 2 * s.hidden;
+    options.moe.ffn_hidden = s.ffn_hidden;
     options.moe.experts = s.experts;
     options.moe.top_k = s.top_k;
     options.num_layers = s.layers;
@@ -171,7 +200,7 @@ int main(int argc, char** argv) {
     // more often; the bias only steers selection.
     for (MoeTransformerLayer& layer : stage.layers) {
       torch::NoGradGuard no_grad;
-      layer->moe->router->selection_bias.copy_(torch::linspace(0.0, 0.3, s.experts));
+      layer->moe->router->selection_bias.copy_(torch::linspace(0.0, s.skew, s.experts));
     }
     stage.to(s.device);
     torch::manual_seed(7);  // the same teacher everywhere
@@ -183,7 +212,7 @@ int main(int argc, char** argv) {
 
     auto before = std::make_shared<LoadRecorder>(s.layers, s.experts, s.device);
     stage.set_load_recorder(before);
-    const double ms_before =
+    const PhaseResult before_result =
         train_phase(stage, adam, teacher, s, *before, group, "before", env.rank);
 
     // Plan from the recorded loads (every rank gets the same sums, so the same plan) and apply it.
@@ -200,7 +229,8 @@ int main(int argc, char** argv) {
 
     auto after = std::make_shared<LoadRecorder>(s.layers, s.experts, s.device);
     stage.set_load_recorder(after);
-    const double ms_after = train_phase(stage, adam, teacher, s, *after, group, "after", env.rank);
+    const PhaseResult after_result =
+        train_phase(stage, adam, teacher, s, *after, group, "after", env.rank);
 
     if (env.rank == 0) {
       const auto [max_before, mean_before] =
@@ -212,8 +242,11 @@ int main(int argc, char** argv) {
       std::printf("  after  re-planning: max %.0f  mean %.0f  max/mean %.3f\n", max_after,
                   mean_after, max_after / mean_after);
       std::printf("replicas moved: %d\n", dualpipe::eplb::replicas_moved(placement, planned));
-      std::printf("median step time: before %.2f ms, after %.2f ms (%s)\n", ms_before, ms_after,
-                  s.device.str().c_str());
+      std::printf("median step time: before %.2f ms, after %.2f ms, after/before %.3f (%s)\n",
+                  before_result.median_ms, after_result.median_ms,
+                  after_result.median_ms / before_result.median_ms, s.device.str().c_str());
+      std::printf("steps with a non-finite loss (rank 0): before %d, after %d\n",
+                  before_result.non_finite_losses, after_result.non_finite_losses);
     }
     return 0;
   } catch (const std::exception& e) {
