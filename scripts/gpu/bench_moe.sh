@@ -1,49 +1,109 @@
 #!/usr/bin/env bash
-# MoE all-to-all hidden under compute, on one machine with two NVLink-linked GPUs (NCCL):
+# MoE all-to-all hidden under compute, on one machine with two NVLink-linked GPUs (NCCL, bf16):
 #   1. builds Release against the PyTorch wheel's LibTorch (scripts/gpu/build.sh; carry .deps/),
-#   2. runs moe-bench (torchrun, 2 processes) at sizes where the all-to-all and the compute of a
-#      layer take similar time, with --check (overlapped vs sequential gradients) and --profile,
-#      printing each pair's times (overlapped, forward-then-backward, ratio),
-#   3. runs trace-view on each trace (overlap of communication with compute, SVG picture),
-#   4. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning).
-# Usage: scripts/gpu/bench_moe.sh [OUT_DIR]   (default: profiles/moe; traces, SVGs, JSON lines)
+#   2. runs moe-bench (torchrun, 2 processes) over a sweep of sizes from compute-heavy to
+#      communication-heavy, each with --check (overlapped vs sequential gradients, next to the
+#      noise of a sequential rerun) and a trace of one overlapped and one sequential pair,
+#   3. runs trace-view on every trace (both ranks): the share of communication under compute in
+#      the overlapped pair, and communication vs compute in the sequential one (the balance),
+#   4. re-runs the best size with NCCL limited to 16 channels (fewer SMs taken from compute),
+#   5. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning),
+#   6. prints one compact summary. Budget: under 8 minutes including the build.
+# Usage: scripts/gpu/bench_moe.sh [OUT_DIR]   (default: profiles/moe; traces, SVG, JSON lines)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-profiles/moe}
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
-DUALPIPE_GPU_TESTS=OFF bash scripts/gpu/build.sh moe-bench trace-view moe_eplb_loop
+DUALPIPE_GPU_TESTS=OFF bash scripts/gpu/build.sh moe-bench trace-view moe_eplb_loop | tail -n 2
 mkdir -p "$out"
 bench=build/gpu/apps/moe-bench/moe-bench
 view=build/gpu/apps/trace-view/trace-view
 nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader
 
-# name | flags. Per layer and micro-batch each rank sends tokens*topk rows of hidden bf16 values
-# each way twice (dispatch, combine); half stay on the GPU. The expert MLPs and attention set the
-# compute; ffn-hidden moves the balance between the two.
+# Per MoE layer and micro-batch each rank sends tokens x topk rows of hidden bf16 values in each of
+# dispatch and combine (forward and backward): with hidden 2048, top-8 and 16384 tokens that is
+# 512 MiB per exchange, half of it over NVLink (about 1 ms at ~250 GB/s). Compute per phase:
+# attention ~ 8 hidden^2 flops per token (flash attention), experts ~ 6 hidden ffn topk flops per
+# token; ffn-hidden moves the balance from communication-heavy (256) to compute-heavy (1024).
+common=(--device cuda --dtype bfloat16 --layers 4 --experts 16 --topk 8 --seq 1024 --steps 10
+        --warmup 3 --timeout 120)
 configs=(
-  "h4096_f1024|--hidden 4096 --ffn-hidden 1024 --experts 16 --topk 4 --tokens 4096 --seq 512 --heads 32"
-  "h4096_f2048|--hidden 4096 --ffn-hidden 2048 --experts 16 --topk 4 --tokens 4096 --seq 512 --heads 32"
-  "h2048_f1024|--hidden 2048 --ffn-hidden 1024 --experts 32 --topk 8 --tokens 8192 --seq 1024 --heads 16"
+  "h2048_f256|--hidden 2048 --ffn-hidden 256 --tokens 16384 --heads 16"
+  "h2048_f512|--hidden 2048 --ffn-hidden 512 --tokens 16384 --heads 16"
+  "h2048_f1024|--hidden 2048 --ffn-hidden 1024 --tokens 16384 --heads 16"
+  "h4096_f512|--hidden 4096 --ffn-hidden 512 --tokens 8192 --heads 32"
 )
+
+# run_size NAME FLAGS...: one moe-bench run with both traces and their trace-view summaries.
+run_size() {
+  local name=$1
+  shift
+  echo "== moe-bench $name: $*"
+  torchrun --nproc-per-node 2 --no-python "$bench" "${common[@]}" "$@" --check \
+    --profile "$out/moe_pair_$name.json" --profile-sequential "$out/moe_seq_$name.json" \
+    --record-loads "$out/moe_loads_$name.json" 2>&1 | grep -v '^W.*torch/distributed/run.py' |
+    tee "$out/moe_bench_$name.jsonl"
+  for kind in pair seq; do
+    "$view" "$out/moe_${kind}_$name.json" "$out/moe_${kind}_$name.rank1.json" --summary json \
+      -o "$out/moe_${kind}_$name.summary.json"
+  done
+}
+
 for config in "${configs[@]}"; do
-  name=${config%%|*}
-  flags=${config#*|}
-  echo "== moe-bench $name: $flags"
   # shellcheck disable=SC2086
-  torchrun --nproc-per-node 2 --no-python "$bench" --device cuda --dtype bfloat16 --layers 2 $flags \
-    --steps 20 --warmup 5 --check --profile "$out/moe_pair_$name.json" \
-    --record-loads "$out/moe_loads_$name.json" | tee "$out/moe_bench_$name.jsonl"
-  echo "== trace-view $name (rank 0)"
-  "$view" "$out/moe_pair_$name.json" --summary text --svg "$out/moe_pair_$name.svg" | tee "$out/moe_overlap_$name.txt"
+  run_size "${config%%|*}" ${config#*|}
 done
 
-echo "== sequential-only run (--overlap off) for the first size, as a baseline trace"
-first_flags=${configs[0]#*|}
+# The size whose overlapped pair is fastest relative to sequential, again with 16 NCCL channels.
+best=$(python3 - "$out" "${configs[@]%%|*}" <<'EOF'
+import json, sys
+out, names = sys.argv[1], sys.argv[2:]
+def ratio(n):
+    try:
+        return json.loads(open(f"{out}/moe_bench_{n}.jsonl").read().strip().splitlines()[-1])["overlapped_over_sequential"]
+    except Exception:
+        return 9.0
+print(min(names, key=ratio))
+EOF
+)
+for config in "${configs[@]}"; do
+  if [[ ${config%%|*} == "$best" ]]; then best_flags=${config#*|}; fi
+done
 # shellcheck disable=SC2086
-torchrun --nproc-per-node 2 --no-python "$bench" --device cuda --dtype bfloat16 --layers 2 $first_flags \
-  --steps 20 --warmup 5 --overlap off --profile "$out/moe_sequential.json" | tee "$out/moe_bench_sequential.jsonl"
-"$view" "$out/moe_sequential.json" --summary text --svg "$out/moe_sequential.svg" | tee "$out/moe_overlap_sequential.txt"
+NCCL_MAX_NCHANNELS=16 run_size "${best}_nch16" $best_flags
+"$view" "$out/moe_pair_$best.json" "$out/moe_pair_$best.rank1.json" --svg "$out/moe_pair_$best.svg" \
+  >/dev/null
 
 echo "== EPLB in the loop (skewed router, plan, move experts, train on)"
-torchrun --nproc-per-node 2 --no-python build/gpu/examples/moe_eplb_loop --device cuda --steps 300 \
-  --tokens 4096 --hidden 1024 | tee "$out/moe_eplb_loop.txt"
+torchrun --nproc-per-node 2 --no-python build/gpu/examples/moe_eplb_loop --device cuda --steps 100 \
+  --tokens 8192 --seq 256 --hidden 1024 --ffn-hidden 4096 2>&1 |
+  grep -v '^W.*torch/distributed/run.py' | tee "$out/moe_eplb_loop.txt"
+
+echo "== summary (ratio: overlapped / sequential pair, median; target <= 0.7; overlap: share of"
+echo "   communication under compute in the overlapped pair, worse rank, target >= 90%; balance:"
+echo "   communication / compute GPU time in the sequential pair; check: overlapped-vs-sequential"
+echo "   gradient difference next to a sequential rerun's)"
+python3 - "$out" "$best" "${configs[@]%%|*}" "${best}_nch16" <<'EOF'
+import json, sys
+out, best, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+print(f"{'size':18} {'seq ms':>8} {'ovl ms':>8} {'ratio':>6} {'overlap':>8} {'comm ms':>8} "
+      f"{'compute':>8} {'balance':>7} {'check':>9} {'rerun':>9}")
+for n in names:
+    try:
+        r = json.loads(open(f"{out}/moe_bench_{n}.jsonl").read().strip().splitlines()[-1])
+        pair = json.load(open(f"{out}/moe_pair_{n}.summary.json"))["traces"]
+        seq = json.load(open(f"{out}/moe_seq_{n}.summary.json"))["traces"]
+    except Exception as e:
+        print(f"{n:18} failed: {e}")
+        continue
+    overlap = min(t["overlap_pct"] for t in pair)
+    comm = max(t["comm_ms"] for t in seq)
+    compute = max(t["compute_ms"] for t in seq)
+    c = r.get("check", {})
+    print(f"{n:18} {r['pair_ms_sequential_median']:8.2f} {r['pair_ms_overlapped_median']:8.2f} "
+          f"{r['overlapped_over_sequential']:6.3f} {overlap:7.1f}% {comm:8.2f} {compute:8.2f} "
+          f"{comm / compute:7.2f} {c.get('max_rel_grad_diff', -1):9.2e} "
+          f"{c.get('rerun_rel_grad_diff', -1):9.2e}")
+print(f"chosen size: {best} (trace {out}/moe_pair_{best}.json, picture {out}/moe_pair_{best}.svg)")
+EOF
+grep -E "max/mean|median step time|non-finite" "$out/moe_eplb_loop.txt"
