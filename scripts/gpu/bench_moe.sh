@@ -61,7 +61,7 @@ import json, sys
 out, names = sys.argv[1], sys.argv[2:]
 def ratio(n):
     try:
-        return json.loads(open(f"{out}/moe_bench_{n}.jsonl").read().strip().splitlines()[-1])["overlapped_over_sequential"]
+        return json.loads([l for l in open(f"{out}/moe_bench_{n}.jsonl") if l.startswith("{")][-1])["overlapped_over_sequential"]
     except Exception:
         return 9.0
 print(min(names, key=ratio))
@@ -91,7 +91,7 @@ print(f"{'size':18} {'seq ms':>8} {'ovl ms':>8} {'ratio':>6} {'overlap':>8} {'co
       f"{'compute':>8} {'balance':>7} {'check':>9} {'rerun':>9}")
 for n in names:
     try:
-        r = json.loads(open(f"{out}/moe_bench_{n}.jsonl").read().strip().splitlines()[-1])
+        r = json.loads([l for l in open(f"{out}/moe_bench_{n}.jsonl") if l.startswith("{")][-1])
         pair = json.load(open(f"{out}/moe_pair_{n}.summary.json"))["traces"]
         seq = json.load(open(f"{out}/moe_seq_{n}.summary.json"))["traces"]
     except Exception as e:

@@ -55,12 +55,13 @@ torch::Tensor LocalExpertsImpl::forward(const torch::Tensor& rows,
     throw std::invalid_argument("local experts: row counts per slot do not match the " +
                                 std::to_string(rows.size(0)) + " rows");
   }
+  // One split (its backward is one concatenation), not a narrow per slot (whose backwards would
+  // each fill a zero tensor of all the rows and add them up).
+  const std::vector<torch::Tensor> inputs = rows.split_with_sizes(rows_per_slot, 0);
   std::vector<torch::Tensor> outputs;
-  int64_t begin = 0;
   for (int64_t j = 0; j < num_slots(); ++j) {
-    const int64_t count = rows_per_slot[static_cast<std::size_t>(j)];
-    if (count > 0) outputs.push_back(slot(j)->forward(rows.narrow(0, begin, count)));
-    begin += count;
+    const torch::Tensor& input = inputs[static_cast<std::size_t>(j)];
+    if (input.size(0) > 0) outputs.push_back(slot(j)->forward(input));
   }
   if (outputs.empty()) return rows * 0;  // no rows: keep the result connected to the input
   return outputs.size() == 1 ? outputs.front() : torch::cat(outputs, 0);

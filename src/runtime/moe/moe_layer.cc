@@ -8,6 +8,7 @@
 
 #include "dualpipe/runtime/moe/expert_migration.h"
 #include "dualpipe/runtime/moe/load_recorder.h"
+#include "dualpipe/runtime/moe/row_gather.h"
 #include "dualpipe/runtime/moe/token_exchange.h"
 
 namespace dualpipe::runtime::moe {
@@ -25,6 +26,7 @@ struct LayerBatch {
   ValueId shared_out = -1;    // [T, H] shared expert output
   ValueId output = -1;        // [T, H]
   torch::Tensor send_order;   // [T*k] the assignment (token * k + choice) behind each sent row
+  torch::Tensor send_position;  // [T*k] its inverse: the sent row of each assignment
   torch::Tensor slot_counts;  // [ranks, slots per rank] rows sent to each slot
   ExchangeSplits splits;      // of the dispatch; the combine uses splits.reversed()
   CountsExchange counts;      // rows per (rank, slot) each way
@@ -33,11 +35,6 @@ struct LayerBatch {
 // How often each value in [0, n) occurs in `values` (int64), without a device synchronisation.
 torch::Tensor count_values(const torch::Tensor& values, int64_t n) {
   return torch::zeros({n}, values.options()).index_add_(0, values, torch::ones_like(values));
-}
-
-// The inverse of a permutation `order` (int64 [n]).
-torch::Tensor inverse_permutation(const torch::Tensor& order) {
-  return torch::empty_like(order).scatter_(0, order, torch::arange(order.size(0), order.options()));
 }
 
 std::vector<int64_t> row_sums(const torch::Tensor& counts_cpu) {
@@ -171,8 +168,10 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
         (occurrence + group_rank(group_)).remainder(copies_on(flat.device()).index_select(0, flat));
     const torch::Tensor slot = log2phy.flatten().index_select(0, flat * log2phy.size(1) + copy);
     b->send_order = std::get<1>(slot.sort(/*stable=*/true, 0, false));
+    b->send_position = inverse_permutation(b->send_order);
     b->slot_counts = count_values(slot, placement_.num_slots()).view({placement_.num_ranks(), -1});
-    t.write(b->send_rows, x.index_select(0, torch::div(b->send_order, options_.top_k, "floor")));
+    t.write(b->send_rows,
+            gather_token_copies(x, b->send_order, b->send_position, options_.top_k));
   });
 
   program.add_exchange("dispatch", [this, b, streams](PhaseTape& t) {
@@ -193,8 +192,10 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
     const torch::Tensor per_slot = b->counts.received.sum(0).contiguous();
     const std::vector<int64_t> rows_per_slot(per_slot.data_ptr<int64_t>(),
                                              per_slot.data_ptr<int64_t>() + per_slot.numel());
-    const torch::Tensor by_slot = received.index_select(0, inverse_permutation(positions));
-    t.write(b->expert_out, experts->forward(by_slot, rows_per_slot).index_select(0, positions));
+    const torch::Tensor by_position = inverse_permutation(positions);
+    const torch::Tensor by_slot = permute_rows(received, by_position, positions);
+    t.write(b->expert_out,
+            permute_rows(experts->forward(by_slot, rows_per_slot), positions, by_position));
     if (shared) t.write(b->shared_out, shared->forward(t.read(b->tokens)));
   });
 
@@ -211,8 +212,7 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
   program.add_compute("combine", [this, b](PhaseTape& t) {  // weighted sum: joins the next phase
     const torch::Tensor weights = t.read(b->weights);
     const int64_t tokens_in = weights.size(0);
-    const torch::Tensor rows =
-        t.read(b->returned).index_select(0, inverse_permutation(b->send_order));
+    const torch::Tensor rows = permute_rows(t.read(b->returned), b->send_position, b->send_order);
     torch::Tensor out = (rows.view({tokens_in, options_.top_k, -1}) * weights.unsqueeze(-1)).sum(1);
     if (shared) out = out + t.read(b->shared_out);
     t.write(b->output, out);
