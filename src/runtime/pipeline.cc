@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 #include <typeinfo>
 
 #include "dualpipe/runtime/microbatch.h"
@@ -37,13 +38,23 @@ std::string message_of(const std::exception& error) {
   return text.substr(0, text.find('\n'));
 }
 
+// `what` as text: a string, or a function that makes one (built only when an error needs it).
+template <typename What>
+std::string text_of(const What& what) {
+  if constexpr (std::is_invocable_v<const What&>) {
+    return what();
+  } else {
+    return std::string(what);
+  }
+}
+
 // Runs a c10d call, turning its failure into a CommunicationError naming `what`.
-template <typename Call>
-auto communicate(const std::string& what, Call&& call) {
+template <typename What, typename Call>
+auto communicate(const What& what, Call&& call) {
   try {
     return call();
   } catch (const std::exception& error) {
-    throw CommunicationError(what + ": " + message_of(error));
+    throw CommunicationError(text_of(what) + ": " + message_of(error));
   }
 }
 
@@ -170,8 +181,9 @@ struct Pipeline::Run {
       if (!st.input_message.posted())
         throw std::logic_error("no RECV_F before the forward of " +
                                describe(Action::compute(Op::F, c)));
-      inputs = communicate("waiting for the input of " + describe(Action::compute(Op::F, c)),
-                           [&] { return st.input_message.wait(); });
+      inputs = communicate(
+          [&] { return "waiting for the input of " + describe(Action::compute(Op::F, c)); },
+          [&] { return st.input_message.wait(); });
     }
     if (training) {
       for (torch::Tensor& t : inputs) {
@@ -191,8 +203,9 @@ struct Pipeline::Run {
     if (!st.grad_message.posted())
       throw std::logic_error("no RECV_B before the backward of " +
                              describe(Action::compute(Op::B, c)));
-    return communicate("waiting for the output gradient of " + describe(Action::compute(Op::B, c)),
-                       [&] { return st.grad_message.wait(); });
+    return communicate(
+        [&] { return "waiting for the output gradient of " + describe(Action::compute(Op::B, c)); },
+        [&] { return st.grad_message.wait(); });
   }
 
   // ---- compute ------------------------------------------------------------------------------
@@ -280,14 +293,12 @@ struct Pipeline::Run {
   void forward_backward(const Chunk& f, const Chunk& b) {
     ForwardPass fpass = forward_pass(f);
     BackwardPass bpass = backward_pass(b);
+    bpass.worker = pipe.pair_worker_.get();
     PipelineStage& forward_stage = module(f);
-    ForwardResult result;
-    if (typeid(forward_stage) == typeid(*bpass.stage)) {
-      result = forward_stage.overlapped_forward_backward(fpass, bpass);
-    } else {
-      result = run_forward(forward_stage, fpass);
-      run_backward(bpass);
-    }
+    // The stage's hook when both stages have the same type; else the default pairing.
+    ForwardResult result = typeid(forward_stage) == typeid(*bpass.stage)
+                               ? forward_stage.overlapped_forward_backward(fpass, bpass)
+                               : forward_stage.PipelineStage::overlapped_forward_backward(fpass, bpass);
     finish_forward(f, fpass, result);
     finish_backward(b);
   }
@@ -321,18 +332,19 @@ struct Pipeline::Run {
   }
 
   // Records (header mode) or checks a layout seen on a boundary; all micro-batches must agree.
-  void check_layout(int direction, int sender_stage, const MessageMeta& meta,
-                    const std::string& what) {
+  // `what` names the message (a string or a function making one).
+  template <typename What>
+  void check_layout(int direction, int sender_stage, const MessageMeta& meta, const What& what) {
     if (MessageMeta* known = known_layout(direction, sender_stage)) {
       if (*known != meta) {
-        throw std::invalid_argument(what + " has layout " + to_string(meta) + ", expected " +
+        throw std::invalid_argument(text_of(what) + " has layout " + to_string(meta) + ", expected " +
                                     to_string(*known) +
                                     " (as declared or as earlier micro-batches had)");
       }
     } else if (headers) {
       pipe.layouts_[{direction, sender_stage}] = meta;
     } else {
-      throw std::logic_error("no layout known for " + what);
+      throw std::logic_error("no layout known for " + text_of(what));
     }
   }
 
@@ -340,7 +352,7 @@ struct Pipeline::Run {
   void send(const Action& action, int boundary_stage, const TensorList* tensors) {
     const Chunk& c = action.chunk;
     const bool gradient = action.op == Op::SEND_B;
-    const std::string what = describe(action) + " to rank " + std::to_string(action.peer);
+    const auto what = [&] { return describe(action) + " to rank " + std::to_string(action.peer); };
     const int message_tag = tag(gradient, c);
     std::optional<TensorList> payload;
     if (failure.empty()) {
@@ -353,7 +365,7 @@ struct Pipeline::Run {
     }
     if (!payload && !headers) {
       const MessageMeta* layout = known_layout(c.direction, boundary_stage);
-      if (layout == nullptr) throw std::logic_error("no layout known for " + what);
+      if (layout == nullptr) throw std::logic_error("no layout known for " + what());
       payload = zeros_of(*layout, pipe.group_.device);
     }
     communicate(what, [&] {
@@ -370,7 +382,7 @@ struct Pipeline::Run {
   bool receive(const Action& action, int boundary_stage, const Chunk& producer,
                PendingReceive& into) {
     const bool gradient = action.op == Op::RECV_B;
-    const std::string what = describe(action) + " from rank " + std::to_string(action.peer);
+    const auto what = [&] { return describe(action) + " from rank " + std::to_string(action.peer); };
     const int message_tag = tag(gradient, producer);
     std::optional<MessageMeta> layout;
     if (headers) {
@@ -386,7 +398,7 @@ struct Pipeline::Run {
       }
     } else {
       const MessageMeta* known = known_layout(action.chunk.direction, boundary_stage);
-      if (known == nullptr) throw std::logic_error("no layout known for " + what);
+      if (known == nullptr) throw std::logic_error("no layout known for " + what());
       layout = *known;
     }
     into = communicate(
@@ -488,6 +500,8 @@ Pipeline::Pipeline(std::vector<LocalStage> stages, PipelineGroup group, Pipeline
     attach_weight_grad_store(*stage.module, weight_grads_);
   }
   if (!options_.activation_layout.empty()) layouts_valid_ = true;
+  if (options_.concurrent_pairs.value_or(group_.device.is_cuda()))
+    pair_worker_ = std::make_unique<HostWorker>(group_.device);
 }
 
 Pipeline::Pipeline(std::vector<LocalStage> stages, PipelineGroup group, schedule::Schedule fixed,

@@ -8,8 +8,24 @@ namespace dualpipe::runtime {
 
 ForwardResult PipelineStage::overlapped_forward_backward(const ForwardPass& forward_pass,
                                                          const BackwardPass& backward_pass) {
-  ForwardResult result = run_forward(*this, forward_pass);
-  run_backward(backward_pass);
+  if (backward_pass.worker == nullptr) {
+    ForwardResult result = run_forward(*this, forward_pass);
+    run_backward(backward_pass);
+    return result;
+  }
+  HostWorker& worker = *backward_pass.worker;
+  worker.start([&backward_pass] { run_backward(backward_pass); });
+  ForwardResult result;
+  try {
+    result = run_forward(*this, forward_pass);
+  } catch (...) {
+    try {
+      worker.wait();  // the backward refers to backward_pass: let it finish first
+    } catch (...) {
+    }
+    throw;
+  }
+  worker.wait();
   return result;
 }
 

@@ -73,5 +73,39 @@ TEST(PipelineStage, OverlapsByDefaultAsForwardThenBackward) {
   EXPECT_DOUBLE_EQ(earlier_input.grad().item<double>(), 3.0);
 }
 
+TEST(PipelineStage, RunsTheBackwardOnTheWorkerWhenGivenOne) {
+  std::vector<std::string> log;
+  ScaleStage stage(&log);
+  ScaleStage other(&log);
+  const torch::Tensor earlier_input = torch::ones({1}, torch::kDouble).requires_grad_(true);
+  const ForwardResult earlier = run_forward(other, ForwardPass{{earlier_input}, nullptr, {}});
+  HostWorker worker;
+  const Criterion criterion = sum_loss;
+  BackwardPass backward{&other, earlier.outputs.at(0).sum(), {}, {}};
+  backward.worker = &worker;
+  const ForwardResult result = stage.overlapped_forward_backward(
+      ForwardPass{
+          {torch::ones({1}, torch::kDouble)}, &criterion, {torch::zeros({1}, torch::kDouble)}},
+      backward);
+  EXPECT_DOUBLE_EQ(result.loss.item<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(earlier_input.grad().item<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(other.weight.grad().item<double>(), 1.0);
+  EXPECT_FALSE(stage.weight.grad().defined());
+}
+
+TEST(PipelineStage, ReportsABackwardThatFailsOnTheWorker) {
+  std::vector<std::string> log;
+  ScaleStage stage(&log);
+  HostWorker worker;
+  const torch::Tensor no_graph = torch::ones({1}, torch::kDouble);  // nothing to backpropagate
+  BackwardPass backward{&stage, no_graph.sum(), {}, {}};
+  backward.worker = &worker;
+  EXPECT_THROW(stage.overlapped_forward_backward(
+                   ForwardPass{{torch::ones({1}, torch::kDouble)}, nullptr, {}}, backward),
+               std::exception);
+  worker.start([] {});  // the worker was waited for and takes the next task
+  worker.wait();
+}
+
 }  // namespace
 }  // namespace dualpipe::runtime

@@ -234,10 +234,13 @@ void pipeline_check(const PipelineGroup& group, const Args& args) {
       check_training_step(pipeline, longer, longer.input(false));
       check_forward_only_step(pipeline, p);
     }
+    // Declared layouts, and overlapped pairs with their backward on a helper thread.
     PipelineOptions declared = options_for(name);
     declared.activation_layout = {
         TensorMeta{torch::kDouble, {kMicrobatchSize, kSequence, kHidden}}};
+    declared.concurrent_pairs = true;
     Pipeline pipeline(local_stages(p, group.rank), group, declared);
+    check_training_step(pipeline, p, p.input(false));
     check_training_step(pipeline, p, p.input(false));
     // The same schedule handed over as IR (compute actions only) instead of by name.
     Pipeline fixed(local_stages(p, group.rank), group,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dualpipe/runtime/host_worker.h"
 #include "dualpipe/runtime/p2p_transport.h"
 #include "dualpipe/runtime/pipeline_stage.h"
 #include "dualpipe/runtime/process_group.h"
@@ -36,6 +37,11 @@ struct PipelineOptions {
   MessageMeta activation_layout;
   // Release a stage output's memory once it is sent (its autograd graph stays for the backward).
   bool free_sent_activations = true;
+  // Run an overlapped pair's backward on a helper host thread while its forward runs on the
+  // calling thread (BackwardPass::worker), so the host work of the two halves overlaps. Results
+  // are the same either way. Unset: on for CUDA devices (where the host launching kernels is the
+  // bottleneck of small models), off on CPU (where the host does the arithmetic itself).
+  std::optional<bool> concurrent_pairs;
 };
 
 // The data of one step. Every rank passes the whole batch it has; a rank only reads the
@@ -127,6 +133,7 @@ class Pipeline {
   std::optional<schedule::Schedule> fixed_schedule_;
   std::map<int, std::unique_ptr<PreparedSchedule>> schedules_;  // by micro-batch count
   std::shared_ptr<WeightGradStore> weight_grads_;
+  std::unique_ptr<HostWorker> pair_worker_;  // runs overlapped pairs' backwards (concurrent_pairs)
   P2PTransport transport_;
   // Activation layouts per boundary (direction, stage that sends forward): declared, or learned
   // from the headers of a step; valid for later steps until some rank's input shapes change.

@@ -8,6 +8,8 @@
 #include <functional>
 #include <vector>
 
+#include "dualpipe/runtime/host_worker.h"
+
 namespace dualpipe::runtime {
 
 // The tensors a stage takes or returns (a stage may have several inputs and outputs).
@@ -41,6 +43,10 @@ struct BackwardPass {
   torch::Tensor loss;       // defined: backward from the loss, outputs/output_grads are empty
   TensorList outputs;       // otherwise the forward's outputs
   TensorList output_grads;  // and the gradients received for them
+  // Set by the pipeline (see PipelineOptions::concurrent_pairs): the default
+  // overlapped_forward_backward() runs this backward on the worker's thread while the forward runs
+  // on the calling thread, so the host work of both halves (kernel launches) overlaps.
+  HostWorker* worker = nullptr;
 };
 
 // Base class of the modules a pipeline runs. Subclass it, register parameters and submodules as
@@ -59,7 +65,10 @@ class PipelineStage : public torch::nn::Module {
   // the forward's result. The executor calls it for FB actions only when both stages have the
   // same dynamic type, so an override may static_cast backward_pass.stage to its own type. The
   // backward half must have the same effect as run_backward(backward_pass). Default: forward, then
-  // backward.
+  // backward; or, when backward_pass.worker is set, the backward on that worker's thread while the
+  // forward runs on the calling thread (same results: the two halves touch different micro-batches
+  // and the backward's stage is another module, so a stage's forward must not change state its
+  // other copies' backward reads).
   virtual ForwardResult overlapped_forward_backward(const ForwardPass& forward_pass,
                                                     const BackwardPass& backward_pass);
 };
