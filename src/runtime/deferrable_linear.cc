@@ -40,13 +40,32 @@ struct OptionalBias {
   torch::Tensor tensor;
 };
 
+// The weight wrapped the same way, for when the input already makes the output require grad.
+struct PlainWeight {
+  torch::Tensor tensor;
+};
+
 // Linear whose weight and bias gradients bypass autograd's accumulation so they can be deferred.
-// The weight is an autograd input only so that the output requires grad.
+// The weight is an autograd input (first overload) only when the output needs it to require grad,
+// i.e. when the input does not: an edge to the weight's accumulator would make every backward
+// visit a node that has nothing to do. The backward is the same for both.
 struct DeferrableLinearFunction : torch::autograd::Function<DeferrableLinearFunction> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
                                const torch::Tensor& weight, const OptionalBias& optional_bias,
                                const std::shared_ptr<WeightGradStore>& store) {
-    const torch::Tensor& bias = optional_bias.tensor;
+    return linear_saving_context(ctx, input, weight, optional_bias.tensor, store);
+  }
+
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
+                               const PlainWeight& weight, const OptionalBias& optional_bias,
+                               const std::shared_ptr<WeightGradStore>& store) {
+    return linear_saving_context(ctx, input, weight.tensor, optional_bias.tensor, store);
+  }
+
+  static torch::Tensor linear_saving_context(torch::autograd::AutogradContext* ctx,
+                                             const torch::Tensor& input,
+                                             const torch::Tensor& weight, const torch::Tensor& bias,
+                                             const std::shared_ptr<WeightGradStore>& store) {
     ctx->save_for_backward({input, weight});
     if (bias.defined()) ctx->saved_data["bias"] = bias;
     if (store)
@@ -110,6 +129,8 @@ void DeferrableLinearImpl::reset_parameters() {
 }
 
 torch::Tensor DeferrableLinearImpl::forward(const torch::Tensor& input) {
+  if (input.requires_grad())
+    return DeferrableLinearFunction::apply(input, PlainWeight{weight}, OptionalBias{bias}, store_);
   return DeferrableLinearFunction::apply(input, weight, OptionalBias{bias}, store_);
 }
 

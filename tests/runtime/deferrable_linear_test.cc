@@ -62,5 +62,27 @@ TEST(DeferrableLinear, AccumulatesOverSeveralBackwards) {
   EXPECT_TRUE(torch::allclose(twins.ours->weight.grad(), twins.theirs->weight.grad(), 0, 1e-12));
 }
 
+TEST(DeferrableLinear, OutputRequiresGradWhenOnlyTheWeightDoes) {
+  Twins twins;
+  const torch::Tensor x = torch::randn({3, 5}, torch::kDouble);
+  const torch::Tensor y = twins.ours(x);
+  ASSERT_TRUE(y.requires_grad());
+  y.sum().backward();
+  twins.theirs(x).sum().backward();
+  EXPECT_TRUE(torch::allclose(twins.ours->weight.grad(), twins.theirs->weight.grad(), 0, 1e-13));
+}
+
+TEST(DeferrableLinear, LeavesTheWeightOutOfTheGraphWhenTheInputRequiresGrad) {
+  Twins twins;
+  const torch::Tensor x = torch::randn({3, 5}, torch::dtype(torch::kDouble).requires_grad(true));
+  const torch::Tensor y = twins.ours(x);
+  int valid_edges = 0;
+  for (const auto& edge : y.grad_fn()->next_edges()) valid_edges += edge.is_valid();
+  EXPECT_EQ(valid_edges, 1);  // only the input's: the weight gradient is accumulated by hand
+  y.sum().backward();
+  twins.theirs(x.detach()).sum().backward();
+  EXPECT_TRUE(torch::allclose(twins.ours->weight.grad(), twins.theirs->weight.grad(), 0, 1e-13));
+}
+
 }  // namespace
 }  // namespace dualpipe::runtime
