@@ -53,14 +53,16 @@ std::string describe_problem(const std::vector<RankReport>& reports) {
 
 std::vector<std::string> all_gather_text(const PipelineGroup& group, const std::string& key,
                                          const std::string& text) {
-  std::vector<std::string> keys;
-  for (int r = 0; r < group.size; ++r) keys.push_back(key + "/" + std::to_string(r));
-  const std::string& mine = keys[static_cast<std::size_t>(group.rank)];
-  group.store->set(mine, bytes_of(text));
-  group.store->wait(keys);
+  const std::string mine = key + "/" + std::to_string(group.rank);
+  group.store->set(mine, bytes_of(text));  // no reply to wait for
+  // Each get waits for its key first (the store's timeout applies), so no separate wait.
   std::vector<std::string> texts;
-  for (const std::string& k : keys) {
-    const std::vector<uint8_t> value = group.store->get(k);
+  for (int r = 0; r < group.size; ++r) {
+    if (r == group.rank) {
+      texts.push_back(text);
+      continue;
+    }
+    const std::vector<uint8_t> value = group.store->get(key + "/" + std::to_string(r));
     texts.emplace_back(value.begin(), value.end());
   }
   // Every rank has read the keys of two exchanges ago: it wrote this exchange's key after that.

@@ -11,9 +11,10 @@
 namespace dualpipe::runtime {
 
 // Every rank of `group` calls this with the same `key` (unique per exchange, e.g. "step7/start")
-// and its own `text`; returns every rank's text, by rank. Acts as a barrier. Costs each rank
-// size + 3 small store operations; waits at most the store's timeout. Keys are deleted two
-// exchanges later, when every rank has read them.
+// and its own `text`; returns every rank's text, by rank. Acts as a barrier. Costs each rank one
+// set (no reply), size - 1 gets (a wait and a read each) and one delete: 2 * size - 1 round trips
+// to the store; waits at most the store's timeout. Keys are deleted two exchanges later, when
+// every rank has read them.
 std::vector<std::string> all_gather_text(const PipelineGroup& group, const std::string& key,
                                          const std::string& text);
 
