@@ -3,23 +3,38 @@
 # one machine, at the issue's three sizes, and records one DualPipe step's profile.
 #
 #   scripts/gpu/bench_pipeline.sh            # results and traces in out/pipeline-bench/
+#   scripts/gpu/bench_pipeline.sh --short    # small and medium only, 10 steps, no trace (< 4 min)
 #
 # Needs: 2 GPUs, torchrun and PyTorch (2.11 + CUDA, its LibTorch is what we build against),
 # simdjson in .deps/root/usr (see scripts/gpu/build.sh) and the reference package deepseek-ai/DualPipe
 # carried (not committed) as .ref/dualpipe (the package folder) or .ref/DualPipe/dualpipe;
-# DUALPIPE_REF overrides the folder put on PYTHONPATH. STEPS and WARMUP override 20 and 5.
+# DUALPIPE_REF overrides the folder put on PYTHONPATH. STEPS and WARMUP override 20 and 5 (10 and 3
+# with --short). The C++ runs also report host_ms_median (CPU time of the thread calling step());
+# at the two small sizes the C++ side also runs with --concurrent-pairs off, to show what running
+# an FB pair's backward on a helper thread (the CUDA default) gains.
 # Prints a table: C++ and reference step medians, their ratio (target <= 0.5 at the two small
 # sizes), and at the largest size the C++ median over the ideal (half of the whole model's compute
 # on one GPU, measured here with gpipe on one rank; target <= 1.04).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
-steps=${STEPS:-20}
-warmup=${WARMUP:-5}
+short=false
+[[ ${1:-} == --short ]] && short=true
+if $short; then
+  steps=${STEPS:-10}
+  warmup=${WARMUP:-3}
+else
+  steps=${STEPS:-20}
+  warmup=${WARMUP:-5}
+fi
 out=out/pipeline-bench
 mkdir -p "$out"
 
-DUALPIPE_GPU_TESTS=OFF bash scripts/gpu/build.sh pipeline-bench trace-view
+if $short; then
+  DUALPIPE_GPU_TESTS=OFF bash scripts/gpu/build.sh pipeline-bench
+else
+  DUALPIPE_GPU_TESTS=OFF bash scripts/gpu/build.sh pipeline-bench trace-view
+fi
 bench=build/gpu/apps/pipeline-bench/pipeline-bench
 trace_view=build/gpu/apps/trace-view/trace-view
 
@@ -39,6 +54,7 @@ python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.versio
 
 # name  hidden seq microbatch-size microbatches dtype
 sizes=("small 512 256 3 20 float32" "medium 1024 512 2 20 bfloat16" "large 4096 1024 2 20 bfloat16")
+$short && sizes=("${sizes[@]:0:2}")
 
 json_field() {  # json_field FILE KEY: a number from the last JSON line of FILE
   python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])' "$1" "$2"
@@ -64,34 +80,48 @@ run_reference() {  # run_reference NAME H L M N DTYPE
 for size in "${sizes[@]}"; do
   read -r name h l m n dtype <<<"$size"
   run_cpp "cpp-$name" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --check
+  [[ $name != large ]] &&
+    run_cpp "cpp-$name-sequential-pairs" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --concurrent-pairs off
   run_reference "ref-$name" "$h" "$l" "$m" "$n" "$dtype"
 done
-read -r _ h l m n dtype <<<"${sizes[2]}"
-run_cpp "one-gpu-large" 1 gpipe "$h" "$l" "$m" "$n" "$dtype"
+if ! $short; then
+  read -r _ h l m n dtype <<<"${sizes[2]}"
+  run_cpp "one-gpu-large" 1 gpipe "$h" "$l" "$m" "$n" "$dtype"
 
-# One DualPipe step's trace per rank (medium size), and trace-view's reading of it.
-read -r _ h l m n dtype <<<"${sizes[1]}"
-run_cpp "profile-medium" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --profile "$out/dualpipe_step.json"
-"$trace_view" "$out/dualpipe_step.json" "$out/dualpipe_step.rank1.json" --summary text \
-  --svg "$out/dualpipe_step.svg" | tee "$out/dualpipe_step_summary.txt"
+  # One DualPipe step's trace per rank (medium size), and trace-view's reading of it.
+  read -r _ h l m n dtype <<<"${sizes[1]}"
+  run_cpp "profile-medium" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --profile "$out/dualpipe_step.json"
+  "$trace_view" "$out/dualpipe_step.json" "$out/dualpipe_step.rank1.json" --summary text \
+    --svg "$out/dualpipe_step.svg" | tee "$out/dualpipe_step_summary.txt"
+fi
 
 echo
-printf '%-8s %-30s %12s %12s %8s %s\n' size "H L M N dtype" "C++ ms" "ref ms" "ratio" "target"
+printf '%-8s %-30s %12s %12s %8s %-15s %s\n' size "H L M N dtype" "C++ ms" "ref ms" "ratio" "target" \
+  "C++ host ms; sequential pairs: ms, host ms"
 for size in "${sizes[@]}"; do
   read -r name h l m n dtype <<<"$size"
   cpp=$(json_field "$out/cpp-$name.json" step_ms_median)
+  host=$(json_field "$out/cpp-$name.json" host_ms_median)
   ref_ms=$(json_field "$out/ref-$name.json" step_ms_median)
   ratio=$(python3 -c "print(f'{$cpp / $ref_ms:.3f}')")
   target="<= 0.5"
-  [[ $name == large ]] && target="(ideal: below)"
-  printf '%-8s %-30s %12.2f %12.2f %8s %s\n' "$name" "$h $l $m $n $dtype" "$cpp" "$ref_ms" "$ratio" "$target"
+  sequential="-"
+  if [[ $name == large ]]; then
+    target="(ideal: below)"
+  else
+    sequential="$(json_field "$out/cpp-$name-sequential-pairs.json" step_ms_median), $(json_field "$out/cpp-$name-sequential-pairs.json" host_ms_median)"
+  fi
+  printf '%-8s %-30s %12.2f %12.2f %8s %-15s %s; %s\n' "$name" "$h $l $m $n $dtype" "$cpp" "$ref_ms" "$ratio" \
+    "$target" "$host" "$sequential"
 done
-one_gpu=$(json_field "$out/one-gpu-large.json" step_ms_median)
-cpp=$(json_field "$out/cpp-large.json" step_ms_median)
-python3 -c "print(f'large: whole model on one GPU {$one_gpu:.2f} ms, ideal on 2 GPUs {$one_gpu / 2:.2f} ms, C++ DualPipe {$cpp:.2f} ms = {$cpp / ($one_gpu / 2):.3f} x ideal (target <= 1.04)')"
+if ! $short; then
+  one_gpu=$(json_field "$out/one-gpu-large.json" step_ms_median)
+  cpp=$(json_field "$out/cpp-large.json" step_ms_median)
+  python3 -c "print(f'large: whole model on one GPU {$one_gpu:.2f} ms, ideal on 2 GPUs {$one_gpu / 2:.2f} ms, C++ DualPipe {$cpp:.2f} ms = {$cpp / ($one_gpu / 2):.3f} x ideal (target <= 1.04)')"
+fi
 echo "checks (losses equal, max relative gradient difference):"
 for size in "${sizes[@]}"; do
   read -r name _ <<<"$size"
   python3 -c 'import json,sys; print(sys.argv[2], json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]).get("check"))' "$out/cpp-$name.json" "$name"
 done
-echo "traces: $out/dualpipe_step.json $out/dualpipe_step.rank1.json (copy to profiles/), picture: $out/dualpipe_step.svg"
+$short || echo "traces: $out/dualpipe_step.json $out/dualpipe_step.rank1.json (copy to profiles/), picture: $out/dualpipe_step.svg"
