@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../eplb-plan/staged_outputs.h"
@@ -187,12 +188,23 @@ double max_relative_difference(const std::vector<torch::Tensor>& a,
   return worst;
 }
 
+// Waits until all `ranks` have reached the barrier named `key`, through the store only (no GPU
+// work, so nothing of it shows in a trace).
+void store_barrier(c10d::Store& store, const std::string& key, int ranks) {
+  store.add(key, 1);
+  while (store.add(key, 0) < ranks) std::this_thread::sleep_for(std::chrono::microseconds(50));
+}
+
 // Profiles one pair with the PyTorch profiler; returns its Chrome trace (with rank information).
+// The ranks start the pair together, after the profiler runs on each, so that the trace shows no
+// wait for a late peer that a training step would not have.
 std::string profile_pair(MoeStage& stage, const Microbatches& mb, bool overlapped,
-                         torch::Device device, const dualpipe::runtime::LaunchEnvironment& env) {
+                         torch::Device device, const dualpipe::runtime::LaunchEnvironment& env,
+                         c10d::Store& store, const std::string& barrier_key) {
   const BackwardPass backward = forward_first(stage, mb, overlapped);
   synchronize(device);
   dualpipe::runtime::ProfileCapture capture(device.is_cuda());
+  store_barrier(store, barrier_key, env.world_size);
   const ForwardResult pair = run_pair(stage, mb, backward);
   synchronize(device);
   std::string trace = capture.finish(env.rank, env.world_size);
@@ -275,8 +287,8 @@ int run(const BenchFlags& flags) {
   const auto timeout = std::chrono::milliseconds(1000LL * flags.timeout_s);
   std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
   for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
-  const CommGroup group = make_expert_group(dualpipe::runtime::connect_store(env, timeout), ranks,
-                                            env.rank, device, timeout);
+  const c10::intrusive_ptr<c10d::Store> store = dualpipe::runtime::connect_store(env, timeout);
+  const CommGroup group = make_expert_group(store, ranks, env.rank, device, timeout);
 
   MoeStage stage(stage_options(flags), group, placements);
   stage.to(device, dtype);
@@ -294,11 +306,13 @@ int run(const BenchFlags& flags) {
   dualpipe::apps::StagedOutputs outputs;  // written at the end, all or nothing
   if (!flags.profile.empty()) {
     finish_pair(stage, mb, run_pair(stage, mb, forward_first(stage, mb, overlap)));  // warm-up
-    outputs.add(rank_path(flags.profile, env.rank), profile_pair(stage, mb, overlap, device, env));
+    outputs.add(rank_path(flags.profile, env.rank),
+                profile_pair(stage, mb, overlap, device, env, *store, "moe-bench/profile"));
   }
   if (!flags.profile_sequential.empty()) {
-    outputs.add(rank_path(flags.profile_sequential, env.rank),
-                profile_pair(stage, mb, false, device, env));
+    outputs.add(
+        rank_path(flags.profile_sequential, env.rank),
+        profile_pair(stage, mb, false, device, env, *store, "moe-bench/profile-sequential"));
   }
   std::shared_ptr<LoadRecorder> recorder;
   if (!flags.record_loads.empty()) {

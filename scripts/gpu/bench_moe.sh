@@ -24,14 +24,15 @@ nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader
 # dispatch and combine (forward and backward): with hidden 2048, top-8 and 16384 tokens that is
 # 512 MiB per exchange, half of it over NVLink (about 1 ms at ~250 GB/s). Compute per phase:
 # attention ~ 8 hidden^2 flops per token (flash attention), experts ~ 6 hidden ffn topk flops per
-# token; ffn-hidden moves the balance from communication-heavy (256) to compute-heavy (1024).
+# token; per row sent, attention costs ~ hidden^2 / topk and an expert ~ hidden x ffn, while the exchange
+# costs ~ hidden: a smaller hidden and ffn-hidden move the balance towards communication.
 common=(--device cuda --dtype bfloat16 --layers 4 --experts 16 --topk 8 --seq 1024 --steps 10
         --warmup 3 --timeout 120)
 configs=(
   "h2048_f256|--hidden 2048 --ffn-hidden 256 --tokens 16384 --heads 16"
   "h2048_f512|--hidden 2048 --ffn-hidden 512 --tokens 16384 --heads 16"
-  "h2048_f1024|--hidden 2048 --ffn-hidden 1024 --tokens 16384 --heads 16"
-  "h4096_f512|--hidden 4096 --ffn-hidden 512 --tokens 8192 --heads 32"
+  "h1024_f256|--hidden 1024 --ffn-hidden 256 --tokens 32768 --heads 16"
+  "h1024_f128|--hidden 1024 --ffn-hidden 128 --tokens 32768 --heads 16"
 )
 
 # run_size NAME FLAGS...: one moe-bench run with both traces and their trace-view summaries.
