@@ -136,7 +136,7 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
 
   StagedOutputs outputs;
   outputs.add(options.output,
-              [&](const eplb::TextSink& sink) { eplb::write_plan(document, format, sink); });
+              [&](const StagedOutputs::Sink& sink) { eplb::write_plan(document, format, sink); });
   if (!options.report.empty() || !options.svg_path.empty()) {
     // "Before" is the previous plan, else SGLang's trivial placement.
     const std::string before_name = previous ? "previous plan" : "trivial placement";

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "../eplb-plan/staged_outputs.h"
+#include "staged_outputs.h"
 #include "dualpipe/eplb/json_loads.h"
 #include "dualpipe/eplb/placement.h"
 #include "dualpipe/eplb/plan_formats.h"

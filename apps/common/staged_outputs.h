@@ -4,18 +4,19 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
-
-#include "dualpipe/eplb/plan_formats.h"
 
 namespace dualpipe::apps {
 
 // Collects outputs by path; "-" means standard output.
 class StagedOutputs {
  public:
+  // Receives a file's text piece by piece.
+  using Sink = std::function<void(std::string_view)>;
   // Produces a file's text, piece by piece, into the sink it is given.
-  using Writer = std::function<void(const dualpipe::eplb::TextSink&)>;
+  using Writer = std::function<void(const Sink&)>;
 
   // Queues `content` for `path`.
   void add(std::string path, std::string content);

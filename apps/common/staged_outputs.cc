@@ -47,7 +47,7 @@ void write_file(const std::string& path, const std::string& temporary,
 
 void StagedOutputs::add(std::string path, std::string content) {
   add(std::move(path),
-      [content = std::move(content)](const dualpipe::eplb::TextSink& sink) { sink(content); });
+      [content = std::move(content)](const Sink& sink) { sink(content); });
 }
 
 void StagedOutputs::add(std::string path, Writer writer) {
