@@ -46,8 +46,7 @@ void write_file(const std::string& path, const std::string& temporary,
 }  // namespace
 
 void StagedOutputs::add(std::string path, std::string content) {
-  add(std::move(path),
-      [content = std::move(content)](const Sink& sink) { sink(content); });
+  add(std::move(path), [content = std::move(content)](const Sink& sink) { sink(content); });
 }
 
 void StagedOutputs::add(std::string path, Writer writer) {

@@ -15,7 +15,6 @@
 #include <thread>
 #include <vector>
 
-#include "staged_outputs.h"
 #include "dualpipe/eplb/json_loads.h"
 #include "dualpipe/eplb/placement.h"
 #include "dualpipe/eplb/plan_formats.h"
@@ -24,6 +23,7 @@
 #include "dualpipe/runtime/moe/moe_stage.h"
 #include "dualpipe/runtime/process_group.h"
 #include "dualpipe/runtime/profile_capture.h"
+#include "staged_outputs.h"
 
 namespace {
 
