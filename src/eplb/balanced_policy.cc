@@ -42,8 +42,8 @@ std::vector<int> assign_groups_to_nodes(const std::vector<double>& group_loads, 
   }
   for (bool improved = true; improved;) {
     improved = false;
-    const int heavy = static_cast<int>(std::max_element(node_load.begin(), node_load.end()) -
-                                       node_load.begin());
+    const int heavy =
+        static_cast<int>(std::max_element(node_load.begin(), node_load.end()) - node_load.begin());
     double best = node_load[heavy];
     int best_a = -1, best_b = -1;
     for (int a = 0; a < num_groups; ++a) {
@@ -70,8 +70,8 @@ std::vector<int> assign_groups_to_nodes(const std::vector<double>& group_loads, 
   return node_of;
 }
 
-// The experts of each node partition: all experts for a flat plan, else the experts of the groups that
-// assign_groups_to_nodes put on each node (ascending expert order).
+// The experts of each node partition: all experts for a flat plan, else the experts of the groups
+// that assign_groups_to_nodes put on each node (ascending expert order).
 std::vector<std::vector<int>> experts_per_partition(const std::vector<float>& loads,
                                                     const PlanParameters& p) {
   const int partitions = num_node_partitions(p);
@@ -108,8 +108,8 @@ std::vector<int> plan_partition(const std::vector<float>& loads, const std::vect
   return slots;
 }
 
-// Refines an existing layer plan (e.g. deepseek's) partition by partition, first removing duplicates.
-// Returns false when a duplicate could not be removed.
+// Refines an existing layer plan (e.g. deepseek's) partition by partition, first removing
+// duplicates. Returns false when a duplicate could not be removed.
 bool refine_existing(std::vector<int>& phy2log, const std::vector<float>& loads,
                      const PlanParameters& p) {
   const int partitions = num_node_partitions(p);
@@ -117,17 +117,8 @@ bool refine_existing(std::vector<int>& phy2log, const std::vector<float>& loads,
   bool clean = true;
   for (int part = 0; part < partitions; ++part) {
     const auto first = phy2log.begin() + part * slots_per_partition;
-    std::vector<int> experts(first, first + slots_per_partition);
-    std::sort(experts.begin(), experts.end());
-    experts.erase(std::unique(experts.begin(), experts.end()), experts.end());
-    std::vector<int> local_slots;
-    for (auto it = first; it != first + slots_per_partition; ++it) {
-      local_slots.push_back(static_cast<int>(std::lower_bound(experts.begin(), experts.end(), *it) -
-                                             experts.begin()));
-    }
-    std::vector<double> local;
-    for (int e : experts) local.push_back(loads[e]);
-    detail::GpuAssignment assignment(local, p.gpus / partitions, local_slots);
+    auto [experts, assignment] =
+        detail::assign_partition(&*first, slots_per_partition, loads, p.gpus / partitions);
     clean = assignment.remove_duplicates() && clean;
     assignment.refine(kStepsPerSlot * slots_per_partition);
     for (int s = 0; s < slots_per_partition; ++s) first[s] = experts[assignment.slots()[s]];
@@ -145,10 +136,10 @@ double max_gpu_load(const std::vector<int>& phy2log, const std::vector<float>& l
 void check_balanced_feasible(int num_experts, const PlanParameters& p) {
   const int experts_per_node = num_experts / num_node_partitions(p);
   if (experts_per_node < p.replicas_per_gpu()) {
-    throw std::invalid_argument(
-        "the balanced policy needs at least as many experts per node (" +
-        std::to_string(experts_per_node) + ") as replicas per GPU (" +
-        std::to_string(p.replicas_per_gpu()) + "); use --policy deepseek or more GPUs");
+    throw std::invalid_argument("the balanced policy needs at least as many experts per node (" +
+                                std::to_string(experts_per_node) + ") as replicas per GPU (" +
+                                std::to_string(p.replicas_per_gpu()) +
+                                "); use --policy deepseek or more GPUs");
   }
 }
 

@@ -324,4 +324,20 @@ std::vector<int> pack_copies_without_duplicates(const std::vector<double>& loads
   return slots;
 }
 
+PartitionAssignment assign_partition(const int* first, int num_slots,
+                                     const std::vector<float>& loads, int num_gpus) {
+  std::vector<int> experts(first, first + num_slots);
+  std::sort(experts.begin(), experts.end());
+  experts.erase(std::unique(experts.begin(), experts.end()), experts.end());
+  std::vector<int> local_slots;
+  for (const int* it = first; it != first + num_slots; ++it) {
+    local_slots.push_back(
+        static_cast<int>(std::lower_bound(experts.begin(), experts.end(), *it) - experts.begin()));
+  }
+  std::vector<double> local;
+  for (int e : experts) local.push_back(loads[e]);
+  GpuAssignment assignment(std::move(local), num_gpus, std::move(local_slots));
+  return PartitionAssignment{std::move(experts), std::move(assignment)};
+}
+
 }  // namespace dualpipe::eplb::detail

@@ -82,6 +82,17 @@ class GpuAssignment {
   std::vector<Donor> donors_;
 };
 
+// One node partition of a plan (a run of slots) as a GpuAssignment over its own experts.
+struct PartitionAssignment {
+  std::vector<int> experts;  // the logical experts in the partition, ascending
+  GpuAssignment assignment;  // whose expert i is experts[i]
+};
+
+// The `num_slots` slots from `first` (logical expert per slot; `loads` per logical expert) on
+// `num_gpus` GPUs.
+PartitionAssignment assign_partition(const int* first, int num_slots,
+                                     const std::vector<float>& loads, int num_gpus);
+
 // Puts copies on GPUs heaviest first, each into the lightest GPU with a free slot that does not
 // hold that expert yet. `copies[e]` >= 1 copies of expert e; returns slots of `num_gpus` GPUs.
 std::vector<int> pack_copies_without_duplicates(const std::vector<double>& loads,

@@ -13,7 +13,8 @@
 namespace dualpipe::eplb {
 namespace {
 
-// One way to plan a layer: its slots, the replicas it moves from the previous plan, its largest load.
+// One way to plan a layer: its slots, the replicas it moves from the previous plan, its largest
+// load.
 struct LayerOption {
   std::vector<int> phy2log;
   int moves = 0;
@@ -31,8 +32,8 @@ double max_load(const std::vector<int>& phy2log, const std::vector<float>& loads
   return *std::max_element(per_gpu.begin(), per_gpu.end());
 }
 
-// Pairs blocks of fresh slots with blocks of previous slots (block = `block_size` slots), most shared
-// experts first. Returns the previous block each fresh block goes to.
+// Pairs blocks of fresh slots with blocks of previous slots (block = `block_size` slots), most
+// shared experts first. Returns the previous block each fresh block goes to.
 std::vector<int> match_blocks(const std::vector<int>& fresh, const std::vector<int>& previous,
                               int first_block, int num_blocks, int block_size) {
   std::vector<std::tuple<int, int, int>> pairs;  // (-shared, fresh block, previous block)
@@ -116,24 +117,16 @@ bool experts_stay_on_nodes(const std::vector<int>& row, const PlanParameters& p)
 std::vector<LayerOption> local_search_options(const std::vector<int>& previous,
                                               const std::vector<float>& loads,
                                               const PlanParameters& p) {
-  const int partitions = keeps_groups_on_nodes(p) && experts_stay_on_nodes(previous, p) ? p.nodes : 1;
+  const int partitions =
+      keeps_groups_on_nodes(p) && experts_stay_on_nodes(previous, p) ? p.nodes : 1;
   const int slots_per_partition = p.replicas / partitions;
   std::vector<detail::GpuAssignment> parts;
   std::vector<std::vector<int>> experts_of(static_cast<std::size_t>(partitions));
   for (int part = 0; part < partitions; ++part) {
-    const auto first = previous.begin() + part * slots_per_partition;
-    auto& experts = experts_of[part];
-    experts.assign(first, first + slots_per_partition);
-    std::sort(experts.begin(), experts.end());
-    experts.erase(std::unique(experts.begin(), experts.end()), experts.end());
-    std::vector<int> local_slots;
-    for (auto it = first; it != first + slots_per_partition; ++it) {
-      local_slots.push_back(static_cast<int>(std::lower_bound(experts.begin(), experts.end(), *it) -
-                                             experts.begin()));
-    }
-    std::vector<double> local;
-    for (int e : experts) local.push_back(loads[e]);
-    parts.emplace_back(local, p.gpus / partitions, local_slots);
+    auto partition = detail::assign_partition(&previous[part * slots_per_partition],
+                                              slots_per_partition, loads, p.gpus / partitions);
+    experts_of[part] = std::move(partition.experts);
+    parts.push_back(std::move(partition.assignment));
   }
   auto current_row = [&] {
     std::vector<int> row;
@@ -165,12 +158,12 @@ std::vector<LayerOption> local_search_options(const std::vector<int>& previous,
 void check_previous(const Placement& previous, const LoadMatrix& loads, const PlanParameters& p) {
   if (previous.num_layers() != loads.rows() || previous.num_replicas() != p.replicas ||
       previous.num_experts() != loads.cols()) {
-    throw std::invalid_argument(
-        "the previous plan has " + std::to_string(previous.num_layers()) + " layers, " +
-        std::to_string(previous.num_replicas()) + " replicas and " +
-        std::to_string(previous.num_experts()) + " experts; expected " +
-        std::to_string(loads.rows()) + ", " + std::to_string(p.replicas) + " and " +
-        std::to_string(loads.cols()));
+    throw std::invalid_argument("the previous plan has " + std::to_string(previous.num_layers()) +
+                                " layers, " + std::to_string(previous.num_replicas()) +
+                                " replicas and " + std::to_string(previous.num_experts()) +
+                                " experts; expected " + std::to_string(loads.rows()) + ", " +
+                                std::to_string(p.replicas) + " and " +
+                                std::to_string(loads.cols()));
   }
 }
 
@@ -201,7 +194,8 @@ Replan replan(const LoadMatrix& loads, const PlanParameters& parameters, Policy 
   validate_loads(loads);
   validate_parameters(parameters, static_cast<int>(loads.cols()));
   check_previous(previous, loads, parameters);
-  if (policy == Policy::kBalanced) check_balanced_feasible(static_cast<int>(loads.cols()), parameters);
+  if (policy == Policy::kBalanced)
+    check_balanced_feasible(static_cast<int>(loads.cols()), parameters);
 
   const int num_layers = static_cast<int>(loads.rows());
   std::vector<std::vector<LayerOption>> layer_options(static_cast<std::size_t>(num_layers));
