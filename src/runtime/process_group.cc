@@ -40,20 +40,6 @@ c10::intrusive_ptr<Communicator> make_gloo(const c10::intrusive_ptr<c10d::Store>
 #endif
 }
 
-c10::intrusive_ptr<Communicator> make_p2p(const c10::intrusive_ptr<c10d::Store>& store, int rank,
-                                          int size, torch::Device device,
-                                          std::chrono::milliseconds timeout) {
-  if (!device.is_cuda()) return make_gloo(store, rank, size, timeout);
-#ifdef DUALPIPE_WITH_CUDA
-  auto options = c10d::ProcessGroupNCCL::Options::create(/*is_high_priority_stream=*/true);
-  options->timeout = timeout;
-  return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, options);
-#else
-  throw std::invalid_argument("device " + device.str() +
-                              " needs NCCL, but this build of dualpipe has no CUDA support");
-#endif
-}
-
 c10::intrusive_ptr<c10d::Store> prefixed(const std::string& prefix,
                                          const c10::intrusive_ptr<c10d::Store>& store) {
   return c10::make_intrusive<c10d::PrefixStore>(prefix, store);
@@ -100,6 +86,21 @@ c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
   return c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
 }
 
+c10::intrusive_ptr<Communicator> make_communicator(const c10::intrusive_ptr<c10d::Store>& store,
+                                                   int rank, int size, torch::Device device,
+                                                   std::chrono::milliseconds timeout) {
+  if (!device.is_cuda()) return make_gloo(store, rank, size, timeout);
+#ifdef DUALPIPE_WITH_CUDA
+  c10::cuda::set_device(device.index() < 0 ? 0 : device.index());
+  auto options = c10d::ProcessGroupNCCL::Options::create(/*is_high_priority_stream=*/true);
+  options->timeout = timeout;
+  return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, options);
+#else
+  throw std::invalid_argument("device " + device.str() +
+                              " needs NCCL, but this build of dualpipe has no CUDA support");
+#endif
+}
+
 PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
                                   const std::vector<int>& ranks, int global_rank,
                                   torch::Device device, std::chrono::milliseconds timeout) {
@@ -115,18 +116,16 @@ PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
       throw std::invalid_argument("pipeline ranks must be distinct and non-negative: " + name);
     }
   }
-#ifdef DUALPIPE_WITH_CUDA
-  if (device.is_cuda()) c10::cuda::set_device(device.index() < 0 ? 0 : device.index());
-#endif
   PipelineGroup group;
   group.rank = static_cast<int>(me - ranks.begin());
   group.size = static_cast<int>(ranks.size());
   group.device = device;
   group.timeout = timeout;
   group.store = prefixed(name + "/keys", store);
-  group.upward = make_p2p(prefixed(name + "/up", store), group.rank, group.size, device, timeout);
+  group.upward =
+      make_communicator(prefixed(name + "/up", store), group.rank, group.size, device, timeout);
   group.downward =
-      make_p2p(prefixed(name + "/down", store), group.rank, group.size, device, timeout);
+      make_communicator(prefixed(name + "/down", store), group.rank, group.size, device, timeout);
   return group;
 }
 

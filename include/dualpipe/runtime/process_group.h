@@ -60,6 +60,13 @@ struct PipelineGroup {
 c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
                                               std::chrono::milliseconds timeout);
 
+// A communicator of `size` processes over `store`: NCCL on a CUDA device (which becomes the
+// current device), Gloo on the CPU (std::invalid_argument when this build or LibTorch lacks the
+// one needed). Waits at most `timeout` for the peers.
+c10::intrusive_ptr<Communicator> make_communicator(const c10::intrusive_ptr<c10d::Store>& store,
+                                                   int rank, int size, torch::Device device,
+                                                   std::chrono::milliseconds timeout);
+
 // Creates the communicators of the pipeline made of the global ranks `ranks` (pipeline rank i is
 // ranks[i]); `global_rank` must be one of them, and every member must pass the same `ranks`.
 // Pipelines over disjoint rank sets (e.g. one per data-parallel replica) can share `store`.
