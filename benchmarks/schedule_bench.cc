@@ -3,6 +3,8 @@
 // the matching timing of the reference's step logic.
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
+
 #include "dualpipe/schedule/communication.h"
 #include "dualpipe/schedule/generators.h"
 #include "dualpipe/schedule/simulator.h"
@@ -22,8 +24,8 @@ void generate_dualpipe_only(benchmark::State& state) {
   const int ranks = static_cast<int>(state.range(0));
   const int microbatches = static_cast<int>(state.range(1));
   for (auto _ : state) benchmark::DoNotOptimize(generate_dualpipe(ranks, microbatches));
-  state.counters["actions"] = static_cast<double>(
-      compute_actions(generate_dualpipe(ranks, microbatches)));
+  state.counters["actions"] =
+      static_cast<double>(compute_actions(generate_dualpipe(ranks, microbatches)));
 }
 
 void generate_and_validate_dualpipe(benchmark::State& state) {
@@ -51,8 +53,8 @@ void generate_with_communication_and_validate_dualpipe(benchmark::State& state) 
 }
 
 void validate_named_schedule(benchmark::State& state, const char* name) {
-  const Schedule schedule = generate_schedule(name, static_cast<int>(state.range(0)),
-                                              static_cast<int>(state.range(1)));
+  const Schedule schedule =
+      generate_schedule(name, static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
   for (auto _ : state) benchmark::DoNotOptimize(validate(schedule));
 }
 
@@ -91,7 +93,9 @@ BENCHMARK(generate_with_communication_and_validate_dualpipe)
 BENCHMARK_CAPTURE(validate_named_schedule, dualpipev, "dualpipev")
     ->Args({32, 1024})
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(validate_named_schedule, zb1p, "zb1p")->Args({64, 1024})->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(validate_named_schedule, zb1p, "zb1p")
+    ->Args({64, 1024})
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK(simulate_dualpipe)->Args({8, 64})->Args({64, 1024})->Unit(benchmark::kMillisecond);
 BENCHMARK(generate_validate_and_simulate_dualpipe)

@@ -26,7 +26,7 @@ TEST(LayoutTimelines, HasPhaseAnnotationStreamAndOverlapLanesInThatOrder) {
 
 TEST(LayoutTimelines, DrawsAnnotationsInGpuTime) {
   const TimelineLayout layout = testing::two_streams_layout();
-  const TimelineLane& phases = lane(layout, "phases (F)");
+  const TimelineLane phases = lane(layout, "phases (F)");
   ASSERT_EQ(phases.bars.size(), 2u);
   EXPECT_EQ(layout.labels[phases.bars[1].label], "dispatch(F)");
   EXPECT_DOUBLE_EQ(phases.bars[1].start_ms, 0.05);
@@ -35,7 +35,7 @@ TEST(LayoutTimelines, DrawsAnnotationsInGpuTime) {
 
 TEST(LayoutTimelines, OverlapLaneSplitsHiddenAndExposedCommunication) {
   const TimelineLayout layout = testing::two_streams_layout();
-  const TimelineLane& overlap = lane(layout, "communication overlap");
+  const TimelineLane overlap = lane(layout, "communication overlap");
   ASSERT_EQ(overlap.bars.size(), 3u);
   EXPECT_EQ(overlap.bars[0].kind, BarKind::HiddenComm);
   EXPECT_EQ(overlap.bars[1].kind, BarKind::ExposedComm);

@@ -41,7 +41,7 @@ TEST(BuildTimeline, TextualStreamIdsNameTheirLanes) {
 
 TEST(BuildTimeline, MapsAnAnnotationToTheKernelsLaunchedInsideIt) {
   const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
-  const AnnotationWindow& attn = find(timeline, "attn(F)");
+  const AnnotationWindow attn = find(timeline, "attn(F)");
   EXPECT_EQ(attn.kind, AnnotationKind::Phase);
   EXPECT_EQ(attn.kernels, 1);
   EXPECT_EQ(attn.gpu_start, 1'000'000);
@@ -52,7 +52,7 @@ TEST(BuildTimeline, MapsAnAnnotationToTheKernelsLaunchedInsideIt) {
 TEST(BuildTimeline, JoinsLaunchesFromAnyThreadOfTheProcess) {
   // dispatch(F) is on thread 100; its NCCL kernel was launched by thread 101.
   const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
-  const AnnotationWindow& dispatch = find(timeline, "dispatch(F)");
+  const AnnotationWindow dispatch = find(timeline, "dispatch(F)");
   EXPECT_EQ(dispatch.kernels, 1);
   EXPECT_EQ(dispatch.gpu_start, 1'050'000);
   EXPECT_EQ(dispatch.gpu_end, 1'200'000);
@@ -61,7 +61,7 @@ TEST(BuildTimeline, JoinsLaunchesFromAnyThreadOfTheProcess) {
 
 TEST(BuildTimeline, OuterAnnotationCoversEveryKernelItLaunched) {
   const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
-  const AnnotationWindow& step = find(timeline, "ProfilerStep#1");
+  const AnnotationWindow step = find(timeline, "ProfilerStep#1");
   EXPECT_EQ(step.kind, AnnotationKind::Other);
   EXPECT_EQ(step.depth, 0);
   EXPECT_EQ(step.kernels, 4);  // the cudaEventQuery's correlation matches no kernel

@@ -56,6 +56,7 @@ std::string read_file(const std::string& path) {
 void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 TEST(MoeBench, PrintsOneJsonLineWithAnExactCheckWritesTracesAndLoads) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const std::string trace = ::testing::TempDir() + "moe_bench_trace.json";
   const std::string sequential = ::testing::TempDir() + "moe_bench_sequential.json";
   const std::string loads = ::testing::TempDir() + "moe_bench_loads.json";
@@ -99,6 +100,7 @@ TEST(MoeBench, PrintsOneJsonLineWithAnExactCheckWritesTracesAndLoads) {
 }
 
 TEST(MoeBench, PlacesExpertsFromAnEplbPlan) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const std::string plan = ::testing::TempDir() + "moe_bench_plan.json";
   write_file(plan, "{\"phy2log\": [[0, 1, 2, 3, 0, 3], [3, 2, 1, 0, 1, 2]]}\n");
   const JobOutcome job = run_job(2, bench({"--placement", plan, "--check"}));
