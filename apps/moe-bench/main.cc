@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -23,6 +22,8 @@
 #include "dualpipe/runtime/moe/moe_stage.h"
 #include "dualpipe/runtime/process_group.h"
 #include "dualpipe/runtime/profile_capture.h"
+#include "input_file.h"
+#include "rank_file.h"
 #include "staged_outputs.h"
 
 namespace {
@@ -66,14 +67,6 @@ torch::ScalarType parse_dtype(const std::string& name) {
   throw std::invalid_argument("--dtype: expected float32, float64 or bfloat16, got '" + name + "'");
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("cannot open the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // One placement per layer: rows 0..layers-1 of a plan file, or one slot per expert.
 std::vector<ExpertPlacement> load_placements(const BenchFlags& flags, int ranks) {
   std::vector<ExpertPlacement> placements;
@@ -82,11 +75,10 @@ std::vector<ExpertPlacement> load_placements(const BenchFlags& flags, int ranks)
       placements.push_back(ExpertPlacement::identity(static_cast<int>(flags.experts), ranks));
     return placements;
   }
-  const std::string where = flags.placement + ": ";
+  const dualpipe::apps::InputFile file(flags.placement);
   try {
     const auto plan = dualpipe::eplb::placement_from_phy2log(
-        dualpipe::eplb::parse_plan_phy2log(read_file(flags.placement)),
-        static_cast<int>(flags.experts));
+        dualpipe::eplb::parse_plan_phy2log(file.text()), static_cast<int>(flags.experts));
     if (plan.num_layers() < flags.layers) {
       throw std::invalid_argument("the plan has " + std::to_string(plan.num_layers()) +
                                   " layers, the stage " + std::to_string(flags.layers));
@@ -94,7 +86,7 @@ std::vector<ExpertPlacement> load_placements(const BenchFlags& flags, int ranks)
     for (int l = 0; l < flags.layers; ++l)
       placements.push_back(ExpertPlacement::from_plan(plan, l, ranks));
   } catch (const std::exception& e) {
-    throw std::invalid_argument(where + e.what());
+    throw std::invalid_argument(flags.placement + ": " + e.what());
   }
   return placements;
 }
@@ -224,15 +216,6 @@ std::string number(double value) {
   return text.str();
 }
 
-// The per-rank file name of a trace: rank 0 writes `path`, rank r writes path with ".rank<r>".
-std::string rank_path(const std::string& path, int rank) {
-  if (rank == 0) return path;
-  const std::size_t dot = path.rfind(".json");
-  return dot == std::string::npos
-             ? path + ".rank" + std::to_string(rank)
-             : path.substr(0, dot) + ".rank" + std::to_string(rank) + path.substr(dot);
-}
-
 // The stage the bench runs, from its flags.
 MoeStageOptions stage_options(const BenchFlags& flags) {
   MoeStageOptions options;
@@ -306,12 +289,12 @@ int run(const BenchFlags& flags) {
   dualpipe::apps::StagedOutputs outputs;  // written at the end, all or nothing
   if (!flags.profile.empty()) {
     finish_pair(stage, mb, run_pair(stage, mb, forward_first(stage, mb, overlap)));  // warm-up
-    outputs.add(rank_path(flags.profile, env.rank),
+    outputs.add(dualpipe::apps::rank_file_path(flags.profile, env.rank),
                 profile_pair(stage, mb, overlap, device, env, *store, "moe-bench/profile"));
   }
   if (!flags.profile_sequential.empty()) {
     outputs.add(
-        rank_path(flags.profile_sequential, env.rank),
+        dualpipe::apps::rank_file_path(flags.profile_sequential, env.rank),
         profile_pair(stage, mb, false, device, env, *store, "moe-bench/profile-sequential"));
   }
   std::shared_ptr<LoadRecorder> recorder;

@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <iomanip>
 #include <ctime>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -26,6 +26,7 @@
 #include "dualpipe/runtime/sequential_step.h"
 #include "dualpipe/schedule/generators.h"
 #include "output_file.h"
+#include "rank_file.h"
 
 namespace {
 
@@ -120,7 +121,8 @@ StepTime timed_step(Pipeline& pipeline, const StepInput& input, int index) {
   synchronize(group.device);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  return {max_over_ranks(group, name + "/time", ms), max_over_ranks(group, name + "/host", host_ms)};
+  return {max_over_ranks(group, name + "/time", ms),
+          max_over_ranks(group, name + "/host", host_ms)};
 }
 
 double median_of(std::vector<double> values) {
@@ -164,16 +166,6 @@ std::string check_against_sequential(Pipeline& pipeline, const Options& o, const
   json << "{\"losses_equal\": " << (all_equal ? "true" : "false")
        << ", \"max_rel_grad_diff\": " << worst << "}";
   return json.str();
-}
-
-// Rank r > 0 writes its trace beside rank 0's: trace.json -> trace.rank1.json.
-std::string profile_path(const std::string& path, int rank) {
-  if (rank == 0) return path;
-  const std::size_t dot = path.rfind('.');
-  const std::size_t slash = path.rfind('/');
-  const std::string suffix = ".rank" + std::to_string(rank);
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + suffix;
-  return path.substr(0, dot) + suffix + path.substr(dot);
 }
 
 int run(const Options& o) {
@@ -224,7 +216,7 @@ int run(const Options& o) {
     ProfileCapture capture(device.is_cuda());
     pipeline.step(input);
     synchronize(device);
-    dualpipe::apps::write_output_file(profile_path(o.profile, env.rank),
+    dualpipe::apps::write_output_file(dualpipe::apps::rank_file_path(o.profile, env.rank),
                                       capture.finish(env.rank, env.world_size));
   }
   if (env.rank == 0) {

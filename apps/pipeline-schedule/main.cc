@@ -4,9 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -23,6 +21,7 @@
 #include "dualpipe/schedule/schedule_io.h"
 #include "dualpipe/schedule/simulator.h"
 #include "dualpipe/schedule/validator.h"
+#include "input_file.h"
 #include "output_file.h"
 #include "schedule_report.h"
 
@@ -98,12 +97,6 @@ void check_combinations(const Options& options) {
   }
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + ": cannot read the cost profile");
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 std::string number_text(double value) {
   std::ostringstream text;
   text << value;
@@ -122,7 +115,8 @@ double cost_flag(const std::optional<double>& value, const char* flag, double fa
 // From --costs, or from the --cost-* flags: F 1, B 2, W B/2, F&B F+B and no P2P cost by default.
 schedule::CostModel cost_model(const Options& options) {
   if (!options.costs_path.empty()) {
-    return apps::parse_cost_profile(read_file(options.costs_path), options.costs_path);
+    const apps::InputFile profile(options.costs_path);
+    return apps::parse_cost_profile(std::string(profile.text()), options.costs_path);
   }
   const double forward = cost_flag(options.cost_f, "--cost-f", 1.0);
   const double backward = cost_flag(options.cost_b, "--cost-b", 2.0);

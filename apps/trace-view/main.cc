@@ -1,11 +1,8 @@
 // trace-view: summarises and draws PyTorch-profiler traces — how much communication ran under
 // compute, what each stream and annotation did, and the pipeline schedule that really ran.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
-#include <fstream>
-#include <sstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +17,7 @@
 #include "dualpipe/trace/schedule_json.h"
 #include "dualpipe/trace/summary_report.h"
 #include "dualpipe/trace/timeline.h"
+#include "input_file.h"
 #include "output_file.h"
 #include "schedule_comparison.h"
 
@@ -68,19 +66,12 @@ trace::TimeWindow parse_window(const std::string& text, trace::TimeNs origin) {
                          origin + static_cast<trace::TimeNs>(end_ms * 1e6)};
 }
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // "out.svg" -> "out.compare.svg"
 std::string comparison_svg_path(const std::string& svg_path) {
   const std::size_t dot = svg_path.rfind('.');
   const std::size_t slash = svg_path.rfind('/');
-  const bool has_extension = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  const bool has_extension =
+      dot != std::string::npos && (slash == std::string::npos || dot > slash);
   return (has_extension ? svg_path.substr(0, dot) : svg_path) + ".compare.svg";
 }
 
@@ -92,9 +83,10 @@ void compare_schedule(const std::vector<trace::RankTimeline>& timelines, trace::
         "--compare-schedule: the traces have no pipeline annotations of the toolkit "
         "(\"dualpipe:F s0 m0 d0\", ...) to compare with");
   }
+  const apps::InputFile planned_file(options.compare_schedule);
   schedule::Schedule planned;
   try {
-    planned = trace::read_schedule_json(read_text_file(options.compare_schedule));
+    planned = trace::read_schedule_json(std::string(planned_file.text()));
   } catch (const std::invalid_argument& error) {
     throw std::invalid_argument(options.compare_schedule + ": " + error.what());
   }
@@ -143,8 +135,7 @@ int run(const Options& options) {
 int main(int argc, char** argv) {
   Options options;
   CLI::App app{"trace-view: overlap statistics and drawings of PyTorch-profiler Chrome traces"};
-  app.add_option("traces", options.traces, "TRACE.json or TRACE.json.gz, one per rank")
-      ->required();
+  app.add_option("traces", options.traces, "TRACE.json or TRACE.json.gz, one per rank")->required();
   app.add_option("--comm-regex", options.comm_regex,
                  "regular expression (ECMAScript, case-insensitive) naming communication kernels")
       ->capture_default_str();
@@ -152,7 +143,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("-o,--output", options.output, "file for the summary (default: standard output)");
   app.add_option("--svg", options.svg, "draw the timelines as SVG");
-  app.add_option("--html", options.html, "draw the timelines as a zoomable, self-contained HTML page");
+  app.add_option("--html", options.html,
+                 "draw the timelines as a zoomable, self-contained HTML page");
   app.add_option("--perfetto", options.perfetto,
                  "write a cleaned Chrome/Perfetto trace: one track per lane, overlap counter");
   app.add_option("--compare-schedule", options.compare_schedule,
