@@ -57,10 +57,11 @@ void BM_StatisticsAndJsonHierarchical(benchmark::State& state) {
   dualpipe::eplb::PlanDocument document;
   document.parameters = kHierarchical;
   document.policy = "deepseek";
-  document.placement = dualpipe::eplb::plan_deepseek(loads, kHierarchical);
+  document.slots = dualpipe::eplb::plan_deepseek_slots(loads, kHierarchical);
   std::size_t bytes = 0;
   for (auto _ : state) {
-    document.statistics = dualpipe::eplb::placement_statistics(document.placement, loads, kHierarchical);
+    document.statistics = dualpipe::eplb::placement_statistics(
+        document.slots, loads, kHierarchical, dualpipe::eplb::lower_bounds(loads, kHierarchical));
     dualpipe::eplb::write_plan(document, dualpipe::eplb::PlanFormat::kJson,
                                [&](std::string_view piece) { bytes += piece.size(); });
   }

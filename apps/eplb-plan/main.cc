@@ -9,11 +9,13 @@
 
 #include "dualpipe/eplb/aggregation.h"
 #include "dualpipe/eplb/load_reader.h"
+#include "dualpipe/eplb/lower_bound.h"
 #include "dualpipe/eplb/migration.h"
 #include "dualpipe/eplb/parse_error.h"
 #include "dualpipe/eplb/plan_formats.h"
 #include "dualpipe/eplb/policy.h"
 #include "dualpipe/eplb/replay.h"
+#include "dualpipe/eplb/slot_table.h"
 #include "dualpipe/eplb/statistics.h"
 #include "input_file.h"
 #include "load_chart.h"
@@ -92,12 +94,13 @@ std::optional<eplb::MigrationOptions> migration_options(const CommonOptions& com
 }
 
 // Per-GPU loads summed over layers.
-std::vector<double> summed_gpu_loads(const eplb::Placement& placement,
-                                     const eplb::LoadMatrix& loads, int gpus) {
+std::vector<double> summed_gpu_loads(const eplb::SlotTable& table, const eplb::LoadMatrix& loads,
+                                     int gpus) {
   std::vector<double> total(static_cast<std::size_t>(gpus), 0.0);
-  for (int layer = 0; layer < placement.num_layers(); ++layer) {
-    const auto per_gpu =
-        eplb::gpu_loads(placement.phy2log[layer], eplb::layer_loads(loads, layer), gpus);
+  for (int layer = 0; layer < table.num_layers; ++layer) {
+    const int* phy2log = table.layer_phy2log(layer);
+    const auto per_gpu = eplb::gpu_loads(std::vector<int>(phy2log, phy2log + table.num_replicas),
+                                         eplb::layer_loads(loads, layer), gpus);
     for (int g = 0; g < gpus; ++g) total[g] += per_gpu[g];
   }
   return total;
@@ -127,12 +130,13 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
     previous = read_previous(options.previous_path, static_cast<int>(loads.cols()));
     eplb::Replan replan =
         eplb::replan(loads, p, policy, *previous, migration.value_or(eplb::MigrationOptions{}));
-    document.placement = std::move(replan.placement);
+    document.slots = eplb::to_slot_table(replan.placement);
     document.replicas_moved = replan.replicas_moved;
   } else {
-    document.placement = eplb::plan(loads, p, policy);
+    document.slots = eplb::plan_slots(loads, p, policy);
   }
-  document.statistics = eplb::placement_statistics(document.placement, loads, p);
+  const std::vector<eplb::LayerLowerBound> bounds = eplb::lower_bounds(loads, p);
+  document.statistics = eplb::placement_statistics(document.slots, loads, p, bounds);
 
   StagedOutputs outputs;
   outputs.add(options.output,
@@ -140,14 +144,14 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
   if (!options.report.empty() || !options.svg_path.empty()) {
     // "Before" is the previous plan, else SGLang's trivial placement.
     const std::string before_name = previous ? "previous plan" : "trivial placement";
-    const eplb::Placement before =
-        previous ? std::move(*previous)
+    const eplb::SlotTable before = eplb::to_slot_table(
+        previous ? *previous
                  : eplb::trivial_placement(static_cast<int>(loads.rows()),
-                                           static_cast<int>(loads.cols()), p.replicas);
+                                           static_cast<int>(loads.cols()), p.replicas));
     if (!options.report.empty()) {
       dualpipe::apps::PlanReportInput report{
           document.policy,     p,
-          document.statistics, eplb::placement_statistics(before, loads, p),
+          document.statistics, eplb::placement_statistics(before, loads, p, bounds),
           before_name,         document.replicas_moved};
       const std::string text = options.report == "json" ? dualpipe::apps::plan_report_json(report)
                                                         : dualpipe::apps::plan_report_text(report);
@@ -159,9 +163,9 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
     }
     if (!options.svg_path.empty()) {
       outputs.add(options.svg_path,
-                  dualpipe::apps::gpu_load_chart(
-                      summed_gpu_loads(before, loads, p.gpus),
-                      summed_gpu_loads(document.placement, loads, p.gpus), before_name));
+                  dualpipe::apps::gpu_load_chart(summed_gpu_loads(before, loads, p.gpus),
+                                                 summed_gpu_loads(document.slots, loads, p.gpus),
+                                                 before_name));
     }
   }
   outputs.commit();

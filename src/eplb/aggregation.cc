@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace dualpipe::eplb {
 namespace {
@@ -25,6 +26,15 @@ double parse_argument(const std::string& text, std::size_t colon) {
     throw std::invalid_argument("--aggregate '" + text + "': " + kForms);
   }
   return value;
+}
+
+// The steps [begin, end) of `num_steps` that `aggregation` combines up to end_step (all if < 0).
+std::pair<int, int> aggregated_steps(int num_steps, const Aggregation& aggregation, int end_step) {
+  const int end = end_step < 0 ? num_steps : std::min(end_step, num_steps);
+  if (end <= 0) throw std::invalid_argument("no load steps to aggregate");
+  const int begin =
+      aggregation.kind == Aggregation::Kind::kWindow ? std::max(0, end - aggregation.window) : 0;
+  return {begin, end};
 }
 
 }  // namespace
@@ -71,11 +81,8 @@ std::string to_string(const Aggregation& aggregation) {
 }
 
 LoadMatrix aggregate(const LoadSeries& series, const Aggregation& aggregation, int end_step) {
-  const int end = end_step < 0 ? static_cast<int>(series.size())
-                               : std::min(end_step, static_cast<int>(series.size()));
-  if (end <= 0) throw std::invalid_argument("no load steps to aggregate");
-  int begin = 0;
-  if (aggregation.kind == Aggregation::Kind::kWindow) begin = std::max(0, end - aggregation.window);
+  const auto [begin, end] =
+      aggregated_steps(static_cast<int>(series.size()), aggregation, end_step);
   // Every kind aggregates a single step to itself, exactly.
   if (end - begin == 1) return series[begin];
   Eigen::MatrixXd combined = Eigen::MatrixXd::Zero(series[0].rows(), series[0].cols());
@@ -94,6 +101,13 @@ LoadMatrix aggregate(const LoadSeries& series, const Aggregation& aggregation, i
     throw std::invalid_argument("aggregated loads exceed the float32 range");
   }
   return combined.cast<float>();
+}
+
+LoadMatrix aggregate(LoadSeries&& series, const Aggregation& aggregation, int end_step) {
+  const auto [begin, end] =
+      aggregated_steps(static_cast<int>(series.size()), aggregation, end_step);
+  if (end - begin == 1) return std::move(series[begin]);
+  return aggregate(static_cast<const LoadSeries&>(series), aggregation, end_step);
 }
 
 }  // namespace dualpipe::eplb

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
-#include <vector>
 
 #include "dualpipe/eplb/plan_formats.h"
 
@@ -74,9 +73,9 @@ class ChunkedText {
   ChunkedText& operator<<(double value) { return append_number(value); }
 
   // "[a, b, c]".
-  ChunkedText& list(const std::vector<int>& values) {
+  ChunkedText& list(const int* values, int count) {
     *this << '[';
-    for (std::size_t i = 0; i < values.size(); ++i) {
+    for (int i = 0; i < count; ++i) {
       if (limit_ - end_ < kLongestNumber) flush();
       if (i) {
         end_[0] = ',';

@@ -1,5 +1,6 @@
 #include "dualpipe/eplb/csv_loads.h"
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -14,9 +15,11 @@ std::string where(std::size_t line, std::size_t column) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
-// Parses one comma-separated line of numbers, appending them to `row`.
-void parse_row(std::string_view line, std::size_t line_number, std::vector<float>& row) {
-  std::size_t start = 0;
+// Parses one comma-separated line of numbers, storing the first `capacity` of them at `row`.
+// Returns how many numbers the line holds.
+std::size_t parse_row(std::string_view line, std::size_t line_number, float* row,
+                      std::size_t capacity) {
+  std::size_t count = 0, start = 0;
   while (true) {
     std::size_t end = line.find(',', start);
     if (end == std::string_view::npos) end = line.size();
@@ -28,8 +31,9 @@ void parse_row(std::string_view line, std::size_t line_number, std::vector<float
     const auto result = std::from_chars(field.data(), field.data() + field.size(), value);
     if (!field.empty() && result.ec == std::errc() && result.ptr == field.data() + field.size() &&
         is_valid_load(value)) {
-      row.push_back(static_cast<float>(value));
-      if (end == line.size()) return;
+      if (count < capacity) row[count] = static_cast<float>(value);
+      ++count;
+      if (end == line.size()) return count;
       start = end + 1;
       continue;
     }
@@ -48,54 +52,89 @@ void parse_row(std::string_view line, std::size_t line_number, std::vector<float
   }
 }
 
+// What a line holds: nothing (blank: a step ends), a comment, or a row of numbers.
+enum class LineKind { kBlank, kComment, kRow };
+
+LineKind line_kind(std::string_view line) {
+  std::size_t first = 0;
+  while (first < line.size() && is_blank(line[first])) ++first;
+  if (first == line.size()) return LineKind::kBlank;
+  return line[first] == '#' ? LineKind::kComment : LineKind::kRow;
+}
+
+// Calls visit(line, line_number) for every line of `text`, numbered from 1.
+template <typename Visit>
+void for_each_line(std::string_view text, Visit visit) {
+  std::size_t line_number = 0, position = 0;
+  while (true) {
+    std::size_t end = text.find('\n', position);
+    if (end == std::string_view::npos) end = text.size();
+    visit(text.substr(position, end - position), ++line_number);
+    if (end == text.size()) return;
+    position = end + 1;
+  }
+}
+
+// The number of rows of each step, and the number of fields of the first row (its commas + 1).
+struct CsvShape {
+  std::vector<std::size_t> step_rows;
+  std::size_t columns = 0;
+};
+
+CsvShape csv_shape(std::string_view text) {
+  CsvShape shape;
+  std::size_t rows = 0;
+  for_each_line(text, [&](std::string_view line, std::size_t) {
+    const LineKind kind = line_kind(line);
+    if (kind == LineKind::kRow) {
+      if (shape.step_rows.empty() && rows == 0)
+        shape.columns = static_cast<std::size_t>(std::count(line.begin(), line.end(), ',')) + 1;
+      ++rows;
+    } else if (kind == LineKind::kBlank && rows > 0) {
+      shape.step_rows.push_back(rows);
+      rows = 0;
+    }
+  });
+  if (rows > 0) shape.step_rows.push_back(rows);
+  return shape;
+}
+
 }  // namespace
 
 LoadSeries parse_csv_loads(std::string_view text) {
+  // A first pass sizes each step's matrix, so that the numbers are parsed straight into it.
+  const CsvShape shape = csv_shape(text);
   LoadSeries series;
-  std::vector<float> values;  // the current step's rows, one after another
-  values.reserve(text.size() / 2 + 1);
-  std::size_t columns = 0, rows = 0, first_row_line = 0, step_line = 0;
+  series.reserve(shape.step_rows.size());
+  std::size_t rows = 0, first_row_line = 0, step_line = 0;
   auto finish_step = [&]() {
     if (rows == 0) return;
-    if (!series.empty() && static_cast<Eigen::Index>(rows) != series[0].rows()) {
-      throw ParseError(where(step_line, 1) + ": step " + std::to_string(series.size() + 1) +
-                       " has " + std::to_string(rows) + " layers; expected " +
+    if (series.size() > 1 && static_cast<Eigen::Index>(rows) != series[0].rows()) {
+      throw ParseError(where(step_line, 1) + ": step " + std::to_string(series.size()) + " has " +
+                       std::to_string(rows) + " layers; expected " +
                        std::to_string(series[0].rows()) + " like step 1");
     }
-    series.push_back(Eigen::Map<const LoadMatrix>(values.data(), static_cast<Eigen::Index>(rows),
-                                                  static_cast<Eigen::Index>(columns)));
-    values.clear();
     rows = 0;
   };
-  std::size_t line_number = 0, position = 0;
-  while (position <= text.size()) {
-    std::size_t end = text.find('\n', position);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(position, end - position);
-    ++line_number;
-    std::size_t first = 0;
-    while (first < line.size() && is_blank(line[first])) ++first;
-    if (first == line.size()) {
-      finish_step();
-    } else if (line[first] != '#') {
-      const std::size_t row_start = values.size();
-      parse_row(line, line_number, values);
-      const std::size_t count = values.size() - row_start;
-      if (first_row_line == 0) {
-        first_row_line = line_number;
-        columns = count;
-      }
-      if (rows == 0) step_line = line_number;
-      if (count != columns) {
-        throw ParseError(where(line_number, 1) + ": " + std::to_string(count) +
-                         " values; expected " + std::to_string(columns) + " like line " +
-                         std::to_string(first_row_line));
-      }
-      ++rows;
+  for_each_line(text, [&](std::string_view line, std::size_t line_number) {
+    const LineKind kind = line_kind(line);
+    if (kind == LineKind::kBlank) finish_step();
+    if (kind != LineKind::kRow) return;
+    if (rows == 0) {
+      step_line = line_number;
+      series.emplace_back(static_cast<Eigen::Index>(shape.step_rows[series.size()]),
+                          static_cast<Eigen::Index>(shape.columns));
     }
-    if (end == text.size()) break;
-    position = end + 1;
-  }
+    const std::size_t count =
+        parse_row(line, line_number, series.back().row(rows).data(), shape.columns);
+    if (first_row_line == 0) first_row_line = line_number;
+    if (count != shape.columns) {
+      throw ParseError(where(line_number, 1) + ": " + std::to_string(count) + " values; expected " +
+                       std::to_string(shape.columns) + " like line " +
+                       std::to_string(first_row_line));
+    }
+    ++rows;
+  });
   finish_step();
   if (series.empty())
     throw ParseError("line 1, column 1: no loads found; expected rows of numbers");

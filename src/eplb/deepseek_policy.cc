@@ -109,37 +109,30 @@ DeepseekLayerPlan plan_deepseek_layer(const std::vector<float>& loads, const Pla
   return plan;
 }
 
-Placement plan_deepseek(const LoadMatrix& loads, const PlanParameters& parameters) {
+SlotTable plan_deepseek_slots(const LoadMatrix& loads, const PlanParameters& parameters) {
   validate_loads(loads);
   const int num_experts = static_cast<int>(loads.cols());
   const int num_layers = static_cast<int>(loads.rows());
   validate_parameters(parameters, num_experts);
   const LayerShape shape(num_experts, parameters);
-  const auto replicas = static_cast<std::size_t>(parameters.replicas);
   DeepseekScratch scratch(shape);
-  Placement placement;
-  placement.phy2log.assign(static_cast<std::size_t>(num_layers), std::vector<int>(replicas));
-  placement.logcnt.assign(static_cast<std::size_t>(num_layers),
-                          std::vector<int>(static_cast<std::size_t>(num_experts), 0));
-  std::vector<int> ranks(static_cast<std::size_t>(num_layers) * replicas);  // [layers][replicas]
-  int max_copies = 0;
+  SlotTable table;
+  table.num_layers = num_layers;
+  table.num_replicas = parameters.replicas;
+  table.num_experts = num_experts;
+  const std::size_t slots = static_cast<std::size_t>(num_layers) * parameters.replicas;
+  table.phy2log.resize(slots);
+  table.copy.resize(slots);
   for (int layer = 0; layer < num_layers; ++layer) {
-    std::vector<int>& phy2log = placement.phy2log[layer];
+    const std::size_t row = static_cast<std::size_t>(layer) * parameters.replicas;
     plan_layer(loads.data() + static_cast<std::ptrdiff_t>(layer) * num_experts, shape, scratch,
-               phy2log.data(), ranks.data() + layer * replicas);
-    for (int expert : phy2log) max_copies = std::max(max_copies, ++placement.logcnt[layer][expert]);
+               table.phy2log.data() + row, table.copy.data() + row);
   }
-  placement.log2phy.resize(static_cast<std::size_t>(num_layers));
-  for (int layer = 0; layer < num_layers; ++layer) {
-    auto& log2phy = placement.log2phy[layer];
-    log2phy.assign(static_cast<std::size_t>(num_experts),
-                   std::vector<int>(static_cast<std::size_t>(max_copies), -1));
-    for (std::size_t slot = 0; slot < replicas; ++slot) {
-      log2phy[placement.phy2log[layer][slot]][ranks[layer * replicas + slot]] =
-          static_cast<int>(slot);
-    }
-  }
-  return placement;
+  return table;
+}
+
+Placement plan_deepseek(const LoadMatrix& loads, const PlanParameters& parameters) {
+  return to_placement(plan_deepseek_slots(loads, parameters));
 }
 
 }  // namespace dualpipe::eplb

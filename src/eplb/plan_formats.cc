@@ -15,33 +15,62 @@ namespace {
 
 using detail::ChunkedText;
 
-// Rows as "[[...],\n<indent>[...]]".
-void write_rows(ChunkedText& out, const std::vector<std::vector<int>>& rows,
-                std::string_view indent) {
+// A [rows, cols] row-major table as "[[...],\n<indent>[...]]".
+void write_rows(ChunkedText& out, const int* table, int rows, int cols, std::string_view indent) {
   out << '[';
-  for (std::size_t i = 0; i < rows.size(); ++i) {
+  for (int i = 0; i < rows; ++i) {
     if (i) out << ",\n" << indent;
-    out.list(rows[i]);
+    out.list(table + static_cast<std::ptrdiff_t>(i) * cols, cols);
   }
   out << ']';
 }
 
+// One layer's log2phy [experts, max copies] and logcnt [experts] at a time, in reused buffers.
+class LayerInverse {
+ public:
+  explicit LayerInverse(const SlotTable& table)
+      : table_(table),
+        max_copies_(table.max_copies()),
+        log2phy_(static_cast<std::size_t>(table.num_experts) * max_copies_),
+        logcnt_(static_cast<std::size_t>(table.num_experts)) {}
+
+  void compute(int layer) {
+    layer_log2phy(table_, layer, max_copies_, log2phy_.data(), logcnt_.data());
+  }
+  int max_copies() const { return max_copies_; }
+  const int* log2phy() const { return log2phy_.data(); }
+  const int* logcnt() const { return logcnt_.data(); }
+
+ private:
+  const SlotTable& table_;
+  int max_copies_;
+  std::vector<int> log2phy_;
+  std::vector<int> logcnt_;
+};
+
 void write_json(ChunkedText& out, const PlanDocument& d) {
   const PlanParameters& p = d.parameters;
+  const SlotTable& t = d.slots;
   out << "{\n  \"policy\": \"" << d.policy << "\",\n";
   out << "  \"replicas\": " << p.replicas << ", \"groups\": " << p.groups
       << ", \"nodes\": " << p.nodes << ", \"gpus\": " << p.gpus << ",\n";
   if (d.replicas_moved) out << "  \"replicas_moved\": " << *d.replicas_moved << ",\n";
   out << "  \"phy2log\": ";
-  write_rows(out, d.placement.phy2log, "    ");
+  write_rows(out, t.phy2log.data(), t.num_layers, t.num_replicas, "    ");
+  LayerInverse inverse(t);
   out << ",\n  \"log2phy\": [";
-  for (std::size_t l = 0; l < d.placement.log2phy.size(); ++l) {
+  for (int l = 0; l < t.num_layers; ++l) {
     if (l) out << ",\n    ";
-    write_rows(out, d.placement.log2phy[l], "     ");
+    inverse.compute(l);
+    write_rows(out, inverse.log2phy(), t.num_experts, inverse.max_copies(), "     ");
   }
-  out << "],\n  \"logcnt\": ";
-  write_rows(out, d.placement.logcnt, "    ");
-  out << ",\n  \"layers\": [";
+  out << "],\n  \"logcnt\": [";
+  for (int l = 0; l < t.num_layers; ++l) {
+    if (l) out << ",\n    ";
+    inverse.compute(l);
+    out.list(inverse.logcnt(), t.num_experts);
+  }
+  out << "],\n  \"layers\": [";
   for (std::size_t l = 0; l < d.statistics.size(); ++l) {
     const LayerStatistics& s = d.statistics[l];
     out << (l ? ",\n    " : "\n    ") << "{\"layer\": " << static_cast<int>(l)
@@ -57,34 +86,39 @@ void write_json(ChunkedText& out, const PlanDocument& d) {
 
 void write_sglang(ChunkedText& out, const PlanDocument& d) {
   out << "{\"physical_to_logical_map\": ";
-  write_rows(out, d.placement.phy2log, "  ");
+  write_rows(out, d.slots.phy2log.data(), d.slots.num_layers, d.slots.num_replicas, "  ");
   out << "}\n";
 }
 
 void write_yaml(ChunkedText& out, const PlanDocument& d) {
   const PlanParameters& p = d.parameters;
+  const SlotTable& t = d.slots;
   out << "policy: " << d.policy << "\nreplicas: " << p.replicas << "\ngroups: " << p.groups
       << "\nnodes: " << p.nodes << "\ngpus: " << p.gpus << '\n';
   if (d.replicas_moved) out << "replicas_moved: " << *d.replicas_moved << '\n';
   out << "phy2log:\n";
-  for (const auto& row : d.placement.phy2log) {
+  for (int l = 0; l < t.num_layers; ++l) {
     out << "  - ";
-    out.list(row);
+    out.list(t.layer_phy2log(l), t.num_replicas);
     out << '\n';
   }
+  LayerInverse inverse(t);
   out << "log2phy:\n";
-  for (const auto& layer : d.placement.log2phy) {
+  for (int l = 0; l < t.num_layers; ++l) {
+    inverse.compute(l);
     out << "  - [";
-    for (std::size_t e = 0; e < layer.size(); ++e) {
+    for (int e = 0; e < t.num_experts; ++e) {
       if (e) out << ", ";
-      out.list(layer[e]);
+      out.list(inverse.log2phy() + static_cast<std::ptrdiff_t>(e) * inverse.max_copies(),
+               inverse.max_copies());
     }
     out << "]\n";
   }
   out << "logcnt:\n";
-  for (const auto& row : d.placement.logcnt) {
+  for (int l = 0; l < t.num_layers; ++l) {
+    inverse.compute(l);
     out << "  - ";
-    out.list(row);
+    out.list(inverse.logcnt(), t.num_experts);
     out << '\n';
   }
   if (!d.statistics.empty()) out << "layers:\n";
@@ -97,8 +131,9 @@ void write_yaml(ChunkedText& out, const PlanDocument& d) {
 }
 
 void write_csv(ChunkedText& out, const PlanDocument& d) {
-  for (const auto& row : d.placement.phy2log) {
-    for (std::size_t i = 0; i < row.size(); ++i) {
+  for (int l = 0; l < d.slots.num_layers; ++l) {
+    const int* row = d.slots.layer_phy2log(l);
+    for (int i = 0; i < d.slots.num_replicas; ++i) {
       if (i) out << ',';
       out << row[i];
     }
@@ -108,9 +143,9 @@ void write_csv(ChunkedText& out, const PlanDocument& d) {
 
 void write_trtllm(ChunkedText& out, const PlanDocument& d) {
   out << "initial_global_assignments:\n";
-  for (std::size_t l = 0; l < d.placement.phy2log.size(); ++l) {
-    out << "  " << d.first_layer + static_cast<int>(l) << ": ";
-    out.list(d.placement.phy2log[l]);
+  for (int l = 0; l < d.slots.num_layers; ++l) {
+    out << "  " << d.first_layer + l << ": ";
+    out.list(d.slots.layer_phy2log(l), d.slots.num_replicas);
     out << '\n';
   }
   out << "num_slots: " << d.parameters.replicas << "\nlayer_updates_per_iter: 0\n";

@@ -19,6 +19,11 @@ Placement plan(const LoadMatrix& loads, const PlanParameters& parameters, Policy
   return policy == Policy::kDeepseek ? plan_deepseek(loads, parameters) : plan_balanced(loads, parameters);
 }
 
+SlotTable plan_slots(const LoadMatrix& loads, const PlanParameters& parameters, Policy policy) {
+  return policy == Policy::kDeepseek ? plan_deepseek_slots(loads, parameters)
+                                     : to_slot_table(plan_balanced(loads, parameters));
+}
+
 std::vector<int> plan_layer(const std::vector<float>& loads, const PlanParameters& parameters,
                             Policy policy) {
   return policy == Policy::kDeepseek ? plan_deepseek_layer(loads, parameters).phy2log

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <utility>
 
 namespace dualpipe::eplb {
 namespace {
@@ -34,6 +35,14 @@ TEST(Aggregate, SumsAveragesWindowsAndSmooths) {
   // ema 0.5: 1 -> 1.5 -> 2.25 -> 4.125
   EXPECT_FLOAT_EQ(aggregate(series, parse_aggregation("ema:0.5"))(0, 0), 4.125f);
   EXPECT_EQ(aggregate(series, parse_aggregation("sum"), 2)(0, 0), 3.0f);
+}
+
+TEST(Aggregate, TakesASingleAggregatedStepOutOfASeriesItOwns) {
+  LoadSeries series = steps({1, 2, 3});
+  const float* last_step = series[2].data();
+  const LoadMatrix window = aggregate(std::move(series), parse_aggregation("window:1"));
+  EXPECT_EQ(window.data(), last_step);
+  EXPECT_EQ(aggregate(steps({1, 2, 3}), parse_aggregation("mean"))(0, 1), 2.0f);
 }
 
 TEST(Aggregate, RejectsSumsBeyondFloat32) {

@@ -64,6 +64,22 @@ double exhaustive_best(const std::vector<float>& loads, int gpus, int slots_per_
   return best;
 }
 
+TEST(LowerBounds, HoldsTheBoundOfEveryLayer) {
+  LoadMatrix loads(2, 4);
+  loads << 9, 1, 1, 1,  //
+      1, 2, 3, 4;
+  const PlanParameters p{8, 2, 2, 4};
+  const std::vector<LayerLowerBound> bounds = lower_bounds(loads, p);
+  ASSERT_EQ(bounds.size(), 2u);
+  for (int layer = 0; layer < 2; ++layer) {
+    const LayerLowerBound expected = layer_lower_bound(layer_loads(loads, layer), p);
+    EXPECT_EQ(bounds[layer].basic, expected.basic);
+    EXPECT_EQ(bounds[layer].global, expected.global);
+    EXPECT_EQ(bounds[layer].hierarchical, expected.hierarchical);
+  }
+  EXPECT_GT(bounds[0].value(), bounds[1].value());
+}
+
 TEST(LayerLowerBound, NeverExceedsTheBestPlacementOfTinyLayers) {
   std::mt19937 rng(3);
   int slot_bound_tighter = 0;

@@ -21,8 +21,9 @@ PlanDocument readme_document() {
   PlanDocument d;
   d.parameters = {16, 4, 2, 8};
   d.policy = "deepseek";
-  d.placement = plan_deepseek(loads, d.parameters);
-  d.statistics = placement_statistics(d.placement, loads, d.parameters);
+  d.slots = plan_deepseek_slots(loads, d.parameters);
+  d.statistics =
+      placement_statistics(d.slots, loads, d.parameters, lower_bounds(loads, d.parameters));
   return d;
 }
 
@@ -30,7 +31,8 @@ TEST(FormatPlan, EveryFormatReadsBackToTheSamePhy2log) {
   const PlanDocument d = readme_document();
   for (const std::string name : {"json", "yaml", "csv", "sglang", "trtllm"}) {
     SCOPED_TRACE(name);
-    EXPECT_EQ(parse_plan_phy2log(format_plan(d, parse_plan_format(name))), d.placement.phy2log);
+    EXPECT_EQ(parse_plan_phy2log(format_plan(d, parse_plan_format(name))),
+              to_placement(d.slots).phy2log);
   }
 }
 
@@ -41,8 +43,9 @@ TEST(FormatPlan, JsonCarriesTheReferenceOutputsParametersAndStatistics) {
   simdjson::dom::element root = parser.parse(text);
   EXPECT_EQ(std::string_view(root["policy"]), "deepseek");
   EXPECT_EQ(int64_t(root["gpus"]), 8);
-  EXPECT_EQ(int64_t(root["log2phy"].at(0).at(5).at(1)), d.placement.log2phy[0][5][1]);
-  EXPECT_EQ(int64_t(root["logcnt"].at(1).at(8)), d.placement.logcnt[1][8]);
+  const Placement placement = to_placement(d.slots);
+  EXPECT_EQ(int64_t(root["log2phy"].at(0).at(5).at(1)), placement.log2phy[0][5][1]);
+  EXPECT_EQ(int64_t(root["logcnt"].at(1).at(8)), placement.logcnt[1][8]);
   EXPECT_EQ(root["layers"].get_array().size(), 2u);
   EXPECT_DOUBLE_EQ(double(root["layers"].at(1)["max_gpu_load"]), d.statistics[1].max_gpu_load);
 }
@@ -60,7 +63,8 @@ TEST(FormatPlan, TrtllmKeysLayersFromTheFirstLayerNumber) {
   const YAML::Node root = YAML::Load(format_plan(d, PlanFormat::kTrtllm));
   EXPECT_EQ(root["num_slots"].as<int>(), 16);
   EXPECT_EQ(root["layer_updates_per_iter"].as<int>(), 0);
-  EXPECT_EQ(root["initial_global_assignments"][4].as<std::vector<int>>(), d.placement.phy2log[1]);
+  EXPECT_EQ(root["initial_global_assignments"][4].as<std::vector<int>>(),
+            to_placement(d.slots).phy2log[1]);
 }
 
 TEST(FormatPlan, WritesTheReadmeExampleAsCsvAndTrtllmTextExactly) {
@@ -85,8 +89,9 @@ TEST(WritePlan, StreamsFormatPlansTextInPiecesOfAtMost64KiB) {
   PlanDocument d;
   d.parameters = {288, 8, 4, 32};
   d.policy = "deepseek";
-  d.placement = plan_deepseek(loads, d.parameters);
-  d.statistics = placement_statistics(d.placement, loads, d.parameters);
+  d.slots = plan_deepseek_slots(loads, d.parameters);
+  d.statistics =
+      placement_statistics(d.slots, loads, d.parameters, lower_bounds(loads, d.parameters));
   for (const PlanFormat format : {PlanFormat::kJson, PlanFormat::kYaml, PlanFormat::kCsv}) {
     std::string streamed;
     std::vector<std::size_t> sizes;
@@ -95,7 +100,7 @@ TEST(WritePlan, StreamsFormatPlansTextInPiecesOfAtMost64KiB) {
       sizes.push_back(piece.size());
     });
     EXPECT_EQ(streamed, format_plan(d, format));
-    EXPECT_EQ(parse_plan_phy2log(streamed), d.placement.phy2log);
+    EXPECT_EQ(parse_plan_phy2log(streamed), to_placement(d.slots).phy2log);
     for (std::size_t i = 0; i < sizes.size(); ++i) {
       EXPECT_LE(sizes[i], 64u * 1024u);
       if (i + 1 < sizes.size()) {

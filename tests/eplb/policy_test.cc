@@ -23,5 +23,18 @@ TEST(Plan, DispatchesToTheNamedPolicy) {
             plan_deepseek(loads, {8, 1, 1, 4}).phy2log[0]);
 }
 
+TEST(PlanSlots, HoldsThePlanOfEitherPolicy) {
+  LoadMatrix loads(2, 4);
+  loads << 9, 1, 1, 1,  //
+      1, 2, 3, 4;
+  for (const Policy policy : {Policy::kDeepseek, Policy::kBalanced}) {
+    const Placement expected = plan(loads, {8, 1, 1, 4}, policy);
+    const Placement placement = to_placement(plan_slots(loads, {8, 1, 1, 4}, policy));
+    EXPECT_EQ(placement.phy2log, expected.phy2log);
+    EXPECT_EQ(placement.log2phy, expected.log2phy);
+    EXPECT_EQ(placement.logcnt, expected.logcnt);
+  }
+}
+
 }  // namespace
 }  // namespace dualpipe::eplb

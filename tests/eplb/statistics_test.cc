@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 namespace dualpipe::eplb {
 namespace {
 
@@ -18,6 +20,25 @@ TEST(LayerStatistics, ReportsBalancednessAndGap) {
   EXPECT_DOUBLE_EQ(s.mean_gpu_load, 5.5);
   EXPECT_DOUBLE_EQ(s.balancedness(), 5.5 / 6.0);
   EXPECT_DOUBLE_EQ(s.gap(), 6.0 / s.lower_bound.value());
+}
+
+TEST(PlacementStatistics, GivesASlotTableTheStatisticsOfItsPlacementWithTheGivenBounds) {
+  LoadMatrix loads(2, 3);
+  loads << 8, 2, 1,  //
+      1, 5, 3;
+  const PlanParameters p{4, 1, 1, 2};
+  const Placement placement = placement_from_phy2log({{0, 1, 0, 2}, {1, 2, 1, 0}}, 3);
+  const auto expected = placement_statistics(placement, loads, p);
+  const auto bounds = lower_bounds(loads, p);
+  const auto actual = placement_statistics(to_slot_table(placement), loads, p, bounds);
+  ASSERT_EQ(actual.size(), 2u);
+  for (std::size_t l = 0; l < 2; ++l) {
+    EXPECT_EQ(actual[l].max_gpu_load, expected[l].max_gpu_load);
+    EXPECT_EQ(actual[l].mean_gpu_load, expected[l].mean_gpu_load);
+    EXPECT_EQ(actual[l].lower_bound.value(), expected[l].lower_bound.value());
+  }
+  EXPECT_THROW(placement_statistics(to_slot_table(placement), loads, p, {bounds[0]}),
+               std::invalid_argument);
 }
 
 TEST(DuplicateCopiesOnGpus, CountsSecondCopiesOnOneGpu) {

@@ -27,5 +27,7 @@ std::string to_string(const Aggregation& aggregation);
 // one float32 matrix. Throws std::invalid_argument when there are no steps or a result exceeds the
 // float32 range.
 LoadMatrix aggregate(const LoadSeries& series, const Aggregation& aggregation, int end_step = -1);
+// The same, taking a single aggregated step out of `series` instead of copying it.
+LoadMatrix aggregate(LoadSeries&& series, const Aggregation& aggregation, int end_step = -1);
 
 }  // namespace dualpipe::eplb

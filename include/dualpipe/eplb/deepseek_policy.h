@@ -4,6 +4,7 @@
 #include "dualpipe/eplb/load_matrix.h"
 #include "dualpipe/eplb/placement.h"
 #include "dualpipe/eplb/plan_parameters.h"
+#include "dualpipe/eplb/slot_table.h"
 
 namespace dualpipe::eplb {
 
@@ -16,6 +17,10 @@ namespace dualpipe::eplb {
 // Two copies of one expert may share a GPU, as in the reference. Throws std::invalid_argument on
 // invalid loads or parameters.
 Placement plan_deepseek(const LoadMatrix& loads, const PlanParameters& parameters);
+
+// plan_deepseek as a SlotTable (copy numbers are the reference's replica ranks), without building
+// the nested log2phy.
+SlotTable plan_deepseek_slots(const LoadMatrix& loads, const PlanParameters& parameters);
 
 // One layer of plan_deepseek: phy2log and the copy rank of each slot.
 struct DeepseekLayerPlan {

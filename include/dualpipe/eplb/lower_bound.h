@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "dualpipe/eplb/load_matrix.h"
 #include "dualpipe/eplb/plan_parameters.h"
 
 namespace dualpipe::eplb {
@@ -32,6 +33,10 @@ struct LayerLowerBound {
 
 // The bounds for one layer's loads under `parameters` (assumed valid for loads.size() experts).
 LayerLowerBound layer_lower_bound(const std::vector<float>& loads, const PlanParameters& parameters);
+
+// layer_lower_bound of every layer (row) of `loads`, [layers].
+std::vector<LayerLowerBound> lower_bounds(const LoadMatrix& loads,
+                                          const PlanParameters& parameters);
 
 // m*(R') for R' = loads.size() .. num_replicas: element i is the smallest reachable maximum of
 // loads[e] / copies[e] over copy counts 1 <= copies[e] <= max_copies summing to loads.size() + i,

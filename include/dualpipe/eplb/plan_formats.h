@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dualpipe/eplb/placement.h"
 #include "dualpipe/eplb/plan_parameters.h"
+#include "dualpipe/eplb/slot_table.h"
 #include "dualpipe/eplb/statistics.h"
 
 namespace dualpipe::eplb {
@@ -25,7 +25,7 @@ PlanFormat parse_plan_format(const std::string& name);
 
 // Everything a plan file may carry.
 struct PlanDocument {
-  Placement placement;
+  SlotTable slots;
   PlanParameters parameters;
   std::string policy;
   std::vector<LayerStatistics> statistics;  // one per layer, or empty

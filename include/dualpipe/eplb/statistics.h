@@ -7,6 +7,7 @@
 #include "dualpipe/eplb/lower_bound.h"
 #include "dualpipe/eplb/placement.h"
 #include "dualpipe/eplb/plan_parameters.h"
+#include "dualpipe/eplb/slot_table.h"
 
 namespace dualpipe::eplb {
 
@@ -33,6 +34,12 @@ LayerStatistics layer_statistics(const std::vector<int>& phy2log, const std::vec
 // layer_statistics for every layer of `placement` (shapes must agree).
 std::vector<LayerStatistics> placement_statistics(const Placement& placement, const LoadMatrix& loads,
                                                   const PlanParameters& parameters);
+
+// The same for every layer of `table`, with each layer's bound taken from `bounds` ([layers], e.g.
+// from lower_bounds(loads, parameters)) instead of computed again.
+std::vector<LayerStatistics> placement_statistics(const SlotTable& table, const LoadMatrix& loads,
+                                                  const PlanParameters& parameters,
+                                                  const std::vector<LayerLowerBound>& bounds);
 
 // Number of (layer, GPU, expert) triples where the GPU holds more than one copy of the expert.
 int duplicate_copies_on_gpus(const Placement& placement, int num_gpus);
