@@ -1,7 +1,7 @@
 // pipeline-bench: times training steps of a pipeline schedule on the reference example's model
 // (blocks of Linear(H -> 4H), GELU, Linear(4H -> H), no biases, MSE loss), run under torchrun.
 // Rank 0 prints one JSON line; --check compares with the same step run sequentially, --profile
-// records a Chrome trace of one step per rank.
+// records a Chrome trace of one step per rank, --host-timeline the host side of one step only.
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "dualpipe/runtime/host_timeline.h"
 #include "dualpipe/runtime/launch_environment.h"
 #include "dualpipe/runtime/mlp_stage.h"
 #include "dualpipe/runtime/pipeline.h"
@@ -44,6 +45,7 @@ struct Options {
   int warmup = 3;
   bool check = false;
   std::string profile;
+  std::string host_timeline;
   int blocks = 4;
   int virtual_stages = 2;
   int timeout_s = 300;
@@ -210,6 +212,15 @@ int run(const Options& o) {
   }
   std::string check;
   if (o.check) check = check_against_sequential(pipeline, o, input, num_stages);
+  if (!o.host_timeline.empty()) {
+    zero_grads(pipeline);
+    synchronize(device);
+    HostTimeline timeline;
+    pipeline.step(input);
+    synchronize(device);
+    dualpipe::apps::write_output_file(dualpipe::apps::rank_file_path(o.host_timeline, env.rank),
+                                      timeline.finish(env.rank));
+  }
   if (!o.profile.empty()) {
     zero_grads(pipeline);
     synchronize(device);
@@ -252,6 +263,9 @@ int main(int argc, char** argv) {
   app.add_flag("--check", o.check, "also compare one step with the sequential step");
   app.add_option("--profile", o.profile,
                  "write a Chrome trace of one step (rank r > 0: OUT.rank<r>.json)");
+  app.add_option("--host-timeline", o.host_timeline,
+                 "write the host threads' scopes during one step, without CUPTI (rank r > 0: "
+                 "OUT.rank<r>.json)");
   app.add_option("--blocks", o.blocks,
                  "MLP blocks of the whole model, split evenly over the stages")
       ->check(CLI::PositiveNumber);

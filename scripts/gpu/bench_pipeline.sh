@@ -11,7 +11,8 @@
 # DUALPIPE_REF overrides the folder put on PYTHONPATH. STEPS and WARMUP override 20 and 5 (10 and 3
 # with --short). The C++ runs also report host_ms_median (CPU time of the thread calling step());
 # at the two small sizes the C++ side also runs with --concurrent-pairs off, to show what running
-# an FB pair's backward on a helper thread (the CUDA default) gains.
+# an FB pair's backward on a helper thread (the CUDA default) gains, and the C++ runs at the two
+# small sizes record one more step's host timeline (--host-timeline; summary in host-*-summary.txt).
 # Prints a table: C++ and reference step medians, their ratio (target <= 0.5 at the two small
 # sizes), and at the largest size the C++ median over the ideal (half of the whole model's compute
 # on one GPU, measured here with gpipe on one rank; target <= 1.04).
@@ -79,7 +80,9 @@ run_reference() {  # run_reference NAME H L M N DTYPE
 
 for size in "${sizes[@]}"; do
   read -r name h l m n dtype <<<"$size"
-  run_cpp "cpp-$name" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --check
+  timeline=()
+  [[ $name != large ]] && timeline=(--host-timeline "$out/host-$name.json")
+  run_cpp "cpp-$name" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --check "${timeline[@]}"
   [[ $name != large ]] &&
     run_cpp "cpp-$name-sequential-pairs" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --concurrent-pairs off
   run_reference "ref-$name" "$h" "$l" "$m" "$n" "$dtype"
@@ -94,6 +97,12 @@ if ! $short; then
   "$trace_view" "$out/dualpipe_step.json" "$out/dualpipe_step.rank1.json" --summary text \
     --svg "$out/dualpipe_step.svg" | tee "$out/dualpipe_step_summary.txt"
 fi
+
+for size in "${sizes[@]:0:2}"; do
+  read -r name _ <<<"$size"
+  python3 scripts/gpu/host_timeline_summary.py "$out/host-$name.json" "$out/host-$name.rank1.json" |
+    tee "$out/host-$name-summary.txt"
+done
 
 echo
 printf '%-8s %-30s %12s %12s %8s %-15s %s\n' size "H L M N dtype" "C++ ms" "ref ms" "ratio" "target" \

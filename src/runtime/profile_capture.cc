@@ -4,11 +4,12 @@
 #include <torch/csrc/autograd/profiler_kineto.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "dualpipe/runtime/json_quote.h"
 
 namespace dualpipe::runtime {
 namespace {
@@ -36,23 +37,6 @@ uint64_t duration_us(const Event& e, long) {
   return e.durationUs();
 }
 
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // A Chrome trace of the CPU events, for LibTorch builds that cannot save Kineto traces.
 std::string trace_from_events(const profiler::ProfilerResult& result) {
   std::ostringstream out;
@@ -62,7 +46,7 @@ std::string trace_from_events(const profiler::ProfilerResult& result) {
   for (const profiler::KinetoEvent& e : result.events()) {
     const bool user = e.scope() == static_cast<uint8_t>(at::RecordScope::USER_SCOPE);
     out << (first ? "\n" : ",\n") << "{\"ph\": \"X\", \"cat\": \""
-        << (user ? "user_annotation" : "cpu_op") << "\", \"name\": " << json_string(e.name())
+        << (user ? "user_annotation" : "cpu_op") << "\", \"name\": " << json_quoted(e.name())
         << ", \"pid\": " << pid << ", \"tid\": " << e.startThreadId()
         << ", \"ts\": " << start_us(e, 0) << ", \"dur\": " << duration_us(e, 0) << "}";
     first = false;
