@@ -3,7 +3,8 @@
 
 Writes 58 x 256 lognormal loads (sigma 1, numpy seed 1) as CSV, runs `eplb-plan` RUNS times per case
 (DeepSeek-V3 shape: 288 replicas, 8 groups; 4 nodes x 32 GPUs and 144 GPUs global) and reports the
-median wall time and the median CPU time (user + sys of the child, from wait4). With an EPLB checkout
+median wall time and the median CPU time (user + sys of the child, from wait4), and the same for
+/bin/true, the cost of starting any process here. With an EPLB checkout
 (a directory holding deepseek-ai/EPLB's eplb.py, importable with torch) it also times the reference
 call in this process and prints the ratios reference call / whole eplb-plan process.
 
@@ -78,6 +79,8 @@ def main():
                 line += (f"  {reference[0] * 1e3:10.1f} ms  {reference[1] * 1e3:10.1f} ms"
                          f"  {reference[0] / wall:9.0f}x  {reference[1] / cpu:8.0f}x")
             print(line)
+    floor = median_pair([run_process(["/bin/true"]) for _ in range(args.runs)])
+    print(f"{'/bin/true':23s} {floor[0] * 1e3:9.1f} ms {floor[1] * 1e3:9.1f} ms")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ inline constexpr std::array<SmallNumberText, 1000> kSmallNumberTexts = small_num
 class ChunkedText {
  public:
   // The buffer's size: pieces handed to the sink are at most this long.
-  static constexpr std::size_t kChunkBytes = 64 * 1024;
+  static constexpr std::size_t kChunkBytes = 16 * 1024;
 
   explicit ChunkedText(const TextSink& sink)
       : sink_(sink),
@@ -102,6 +102,10 @@ class ChunkedText {
     if (static_cast<unsigned>(value) < kSmallNumberTexts.size()) {
       std::memcpy(at, &kSmallNumberTexts[value], sizeof(SmallNumberText));
       return at + kSmallNumberTexts[value].length;
+    }
+    if (value == -1) {  // log2phy's padding
+      std::memcpy(at, "-1", 2);
+      return at + 2;
     }
     return std::to_chars(at, at + kLongestNumber, value).ptr;
   }

@@ -36,7 +36,7 @@ struct PlanDocument {
 // Receives a file's text piece by piece, in order.
 using TextSink = std::function<void(std::string_view)>;
 
-// Streams the file text of `document` in `format` to `sink` in pieces of about 64 KiB, built in one
+// Streams the file text of `document` in `format` to `sink` in pieces of about 16 KiB, built in one
 // reused buffer (a plan of 58 layers x 288 slots is about 0.8 MB of JSON).
 void write_plan(const PlanDocument& document, PlanFormat format, const TextSink& sink);
 
