@@ -51,6 +51,18 @@ void BM_DeepseekGlobal(benchmark::State& s) { run(s, dualpipe::eplb::plan_deepse
 void BM_BalancedHierarchical(benchmark::State& s) { run(s, dualpipe::eplb::plan_balanced, kHierarchical); }
 void BM_BalancedGlobal(benchmark::State& s) { run(s, dualpipe::eplb::plan_balanced, kGlobal); }
 
+// plan_deepseek_slots: the deepseek plan as eplb-plan builds it (flat tables, no nested log2phy).
+void run_slots(benchmark::State& state, const PlanParameters& parameters) {
+  const LoadMatrix loads = deepseek_v3_loads();
+  for (auto _ : state) {
+    dualpipe::eplb::SlotTable table = dualpipe::eplb::plan_deepseek_slots(loads, parameters);
+    benchmark::DoNotOptimize(table);
+  }
+}
+
+void BM_DeepseekSlotsHierarchical(benchmark::State& s) { run_slots(s, kHierarchical); }
+void BM_DeepseekSlotsGlobal(benchmark::State& s) { run_slots(s, kGlobal); }
+
 // placement_statistics and write_plan (JSON, to a sink that only counts bytes) of the deepseek plan.
 void BM_StatisticsAndJsonHierarchical(benchmark::State& state) {
   const LoadMatrix loads = deepseek_v3_loads();
@@ -70,6 +82,8 @@ void BM_StatisticsAndJsonHierarchical(benchmark::State& state) {
 
 BENCHMARK(BM_DeepseekHierarchical)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DeepseekGlobal)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DeepseekSlotsHierarchical)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DeepseekSlotsGlobal)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BalancedHierarchical)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BalancedGlobal)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_StatisticsAndJsonHierarchical)->Unit(benchmark::kMillisecond);

@@ -67,7 +67,7 @@ std::vector<LayerStatistics> placement_statistics(const SlotTable& table, const 
                                                   const std::vector<LayerLowerBound>& bounds) {
   if (table.num_layers != loads.rows() || table.num_experts != loads.cols() ||
       bounds.size() != static_cast<std::size_t>(table.num_layers)) {
-    throw std::invalid_argument("the placement's shape does not match the loads");
+    throw std::invalid_argument("the placement's shape does not match the loads or the bounds");
   }
   const auto experts = static_cast<std::size_t>(table.num_experts);
   std::vector<int> copies(experts);
