@@ -193,13 +193,10 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
   });
 
   program.add_compute("combine", [this, b](PhaseTape& t) {  // weighted sum: joins the next phase
-    const torch::Tensor weights = t.read(b->weights);
-    const int64_t tokens_in = weights.size(0);
-    const torch::Tensor rows = permute_rows(t.read(b->returned), b->send_position, b->send_order);
-    // [T, 1, k] x [T, k, H]: one batched product, not a broadcast product of [T, k, H] summed.
-    torch::Tensor out = torch::bmm(weights.to(rows.scalar_type()).unsqueeze(1),
-                                   rows.view({tokens_in, options_.top_k, -1}))
-                            .squeeze(1);
+    const torch::Tensor returned = t.read(b->returned);
+    // Back into token order and each token's k rows weighted and summed, in one pass.
+    torch::Tensor out = combine_token_copies(
+        returned, t.read(b->weights).to(returned.scalar_type()), b->send_order, b->send_position);
     if (shared) out = out + t.read(b->shared_out);
     t.write(b->output, out);
   });
