@@ -10,6 +10,19 @@
 #include <utility>
 
 namespace dualpipe::runtime {
+namespace {
+
+// Polls `done` until it returns true or `limit` has passed; returns its last value.
+template <typename Done>
+bool poll_for(std::chrono::microseconds limit, const Done& done) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 HostWorker::HostWorker(c10::Device device) : device_(device), thread_([this] { loop(); }) {}
 
@@ -39,11 +52,13 @@ void HostWorker::start(std::function<void()> task) {
       c10::StreamGuard stream_guard(*caller_stream);
       task();
     };
+    busy_.store(true, std::memory_order_release);
   }
   changed_.notify_all();
 }
 
 void HostWorker::wait() {
+  poll_for(kPollTime, [this] { return !busy_.load(std::memory_order_acquire); });
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait(lock, [this] { return !task_; });
   if (!started_) return;
@@ -54,6 +69,11 @@ void HostWorker::wait() {
 void HostWorker::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
+    if (!task_ && !stopping_) {
+      lock.unlock();
+      poll_for(kPollTime, [this] { return busy_.load(std::memory_order_acquire); });
+      lock.lock();
+    }
     changed_.wait(lock, [this] { return task_ || stopping_; });
     if (!task_) return;  // stopping, nothing left to run
     lock.unlock();
@@ -66,6 +86,7 @@ void HostWorker::loop() {
     lock.lock();
     error_ = error;
     task_ = nullptr;
+    busy_.store(false, std::memory_order_release);
     changed_.notify_all();
   }
 }

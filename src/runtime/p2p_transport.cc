@@ -1,5 +1,7 @@
 #include "dualpipe/runtime/p2p_transport.h"
 
+#include <c10/util/accumulate.h>
+
 #include <stdexcept>
 
 namespace dualpipe::runtime {
@@ -79,10 +81,38 @@ std::string to_string(const MessageMeta& meta) {
   return text + "]";
 }
 
-TensorList PendingReceive::wait() {
+void TransferWait::wait() {
+  std::lock_guard<std::mutex> lock(mutex_);
   for (auto& work : works_) work->wait();
   works_.clear();
+}
+
+TensorList PendingReceive::wait() {
+  if (transfer_) transfer_->wait();
+  transfer_.reset();
   return std::move(tensors_);
+}
+
+std::vector<PendingReceive> PendingReceive::split(const std::vector<MessageMeta>& layouts) && {
+  if (tensors_.size() != 1) throw std::logic_error("only a one-tensor receive can be split");
+  const torch::Tensor buffer = tensors_.front();
+  std::vector<PendingReceive> parts;
+  int64_t offset = 0;
+  for (const MessageMeta& layout : layouts) {
+    TensorList views;
+    for (const TensorMeta& tensor : layout) {
+      const int64_t count = c10::multiply_integers(tensor.shape);
+      if (tensor.dtype != buffer.scalar_type() || offset + count > buffer.numel())
+        throw std::logic_error("a split receive does not match its buffer");
+      views.push_back(buffer.narrow(0, offset, count).view(tensor.shape).detach());
+      offset += count;
+    }
+    parts.emplace_back(std::move(views), transfer_);
+  }
+  if (offset != buffer.numel()) throw std::logic_error("a split receive does not match its buffer");
+  tensors_.clear();
+  transfer_.reset();
+  return parts;
 }
 
 c10::intrusive_ptr<c10d::Work> P2PTransport::send_one(int peer, int tag, torch::Tensor tensor) {
@@ -108,7 +138,7 @@ PendingReceive P2PTransport::post_receive(int peer, int tag, const MessageMeta& 
     works.push_back(receive_one(peer, part_tag(tag, static_cast<int>(i) + 1), buffer));
     tensors.push_back(std::move(buffer));
   }
-  return PendingReceive(std::move(tensors), std::move(works));
+  return PendingReceive(std::move(tensors), std::make_shared<TransferWait>(std::move(works)));
 }
 
 void P2PTransport::post_send(int peer, int tag, const TensorList& tensors) {

@@ -2,6 +2,7 @@
 
 #include <ATen/record_function.h>
 #include <c10/util/Exception.h>
+#include <c10/util/accumulate.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "dualpipe/schedule/annotation.h"
 #include "dualpipe/schedule/communication.h"
 #include "dualpipe/schedule/generators.h"
+#include "dualpipe/schedule/message_bundles.h"
 #include "dualpipe/schedule/validator.h"
 
 namespace dualpipe::runtime {
@@ -85,6 +87,7 @@ void release_memory(torch::Tensor& tensor) {
 struct Pipeline::PreparedSchedule {
   schedule::Schedule schedule;      // with communication
   std::vector<std::string> labels;  // annotation_label of each action of this rank's program
+  std::vector<int> bundles;         // schedule::message_bundles of this rank's program
   std::string description;          // what every rank must agree on
 };
 
@@ -348,26 +351,45 @@ struct Pipeline::Run {
     }
   }
 
-  // Sends `tensors` (or, after a failure, zeros / a "failed" header) over a boundary.
-  void send(const Action& action, int boundary_stage, const TensorList* tensors) {
-    const Chunk& c = action.chunk;
-    const bool gradient = action.op == Op::SEND_B;
+  // The boundary a message crosses, named by the stage that sends over it (layouts_ key).
+  static int boundary_of(const Action& action) {
+    const int stage = action.chunk.stage;
+    return action.op == Op::SEND_F || action.op == Op::RECV_B ? stage : stage - 1;
+  }
+
+  // The tensors a SEND_ action sends: its chunk's outputs (F) or input gradients (B).
+  TensorList* sent_tensors(const Action& action) {
+    ChunkState& st = state(action.chunk);
+    return action.op == Op::SEND_F ? &st.outputs : &st.input_grads;
+  }
+
+  // What a send carries: `tensors` when they have the boundary's layout; after a failure, zeros
+  // of the known layout, or nothing (header mode: a "failed" header then says so).
+  std::optional<TensorList> payload_of(const Action& action, const TensorList& tensors) {
+    const int boundary = boundary_of(action);
     const auto what = [&] { return describe(action) + " to rank " + std::to_string(action.peer); };
-    const int message_tag = tag(gradient, c);
     std::optional<TensorList> payload;
     if (failure.empty()) {
       try {
-        check_layout(c.direction, boundary_stage, meta_of(*tensors), what);
-        payload = *tensors;
+        check_layout(action.chunk.direction, boundary, meta_of(tensors), what);
+        payload = tensors;
       } catch (const std::exception& error) {
         fail(action, error);
       }
     }
     if (!payload && !headers) {
-      const MessageMeta* layout = known_layout(c.direction, boundary_stage);
+      const MessageMeta* layout = known_layout(action.chunk.direction, boundary);
       if (layout == nullptr) throw std::logic_error("no layout known for " + what());
       payload = zeros_of(*layout, pipe.group_.device);
     }
+    return payload;
+  }
+
+  // Sends `tensors` (or, after a failure, zeros / a "failed" header) over a boundary.
+  void send(const Action& action, const TensorList* tensors) {
+    const auto what = [&] { return describe(action) + " to rank " + std::to_string(action.peer); };
+    const int message_tag = tag(action.op == Op::SEND_B, action.chunk);
+    const std::optional<TensorList> payload = payload_of(action, *tensors);
     communicate(what, [&] {
       if (headers)
         pipe.transport_.send_header(
@@ -378,12 +400,22 @@ struct Pipeline::Run {
     });
   }
 
+  // The chunk that produced the message a RECV_ action receives.
+  static Chunk producer_of(const Action& action) {
+    return shifted(action.chunk, action.op == Op::RECV_F ? -1 : 1);
+  }
+
+  // Where a RECV_ action's message goes.
+  PendingReceive& receive_slot(const Action& action) {
+    ChunkState& st = state(action.chunk);
+    return action.op == Op::RECV_F ? st.input_message : st.grad_message;
+  }
+
   // Posts the receive of a message over a boundary; returns false when its sender failed.
-  bool receive(const Action& action, int boundary_stage, const Chunk& producer,
-               PendingReceive& into) {
-    const bool gradient = action.op == Op::RECV_B;
+  bool receive(const Action& action, PendingReceive& into) {
+    const int boundary_stage = boundary_of(action);
     const auto what = [&] { return describe(action) + " from rank " + std::to_string(action.peer); };
-    const int message_tag = tag(gradient, producer);
+    const int message_tag = tag(action.op == Op::RECV_B, producer_of(action));
     std::optional<MessageMeta> layout;
     if (headers) {
       layout = communicate(
@@ -406,34 +438,99 @@ struct Pipeline::Run {
     return true;
   }
 
-  void communicate_action(const Action& action) {
-    const Chunk& c = action.chunk;
-    ChunkState& st = state(c);
-    switch (action.op) {
-      case Op::SEND_F: {
-        send(action, c.stage, &st.outputs);
-        if (failure.empty()) {
-          if (!training) {
-            st.outputs.clear();
-          } else if (pipe.options_.free_sent_activations) {
-            for (torch::Tensor& t : st.outputs) release_memory(t);
-          }
-        }
-        break;
+  // What is left to do once a SEND_ action's message is posted: drop or free what was sent.
+  void finish_send(const Action& action) {
+    ChunkState& st = state(action.chunk);
+    if (action.op == Op::SEND_B) {
+      st.input_grads.clear();
+    } else if (failure.empty()) {
+      if (!training) {
+        st.outputs.clear();
+      } else if (pipe.options_.free_sent_activations) {
+        for (torch::Tensor& t : st.outputs) release_memory(t);
       }
+    }
+  }
+
+  void communicate_action(const Action& action) {
+    ChunkState& st = state(action.chunk);
+    const bool gradient = action.op == Op::SEND_B || action.op == Op::RECV_B;
+    if (gradient && !training) return;
+    switch (action.op) {
+      case Op::SEND_F:
       case Op::SEND_B:
-        if (!training) break;
-        send(action, c.stage - 1, &st.input_grads);
-        st.input_grads.clear();
+        send(action, sent_tensors(action));
+        finish_send(action);
         break;
-      case Op::RECV_F:
-        st.input_lost = !receive(action, c.stage - 1, shifted(c, -1), st.input_message);
-        break;
-      case Op::RECV_B:
-        if (!training) break;
-        st.grad_lost = !receive(action, c.stage, shifted(c, 1), st.grad_message);
-        break;
+      case Op::RECV_F: st.input_lost = !receive(action, st.input_message); break;
+      case Op::RECV_B: st.grad_lost = !receive(action, st.grad_message); break;
       default: break;
+    }
+  }
+
+  // ---- bundles: consecutive messages to or from one peer as one transfer ---------------------
+  // The layouts of the messages of `actions` when they can travel as one flat buffer: training
+  // (every message is sent), layouts known on both sides (no headers) and one element type.
+  std::optional<std::vector<MessageMeta>> bundle_layouts(const std::vector<Action>& actions) {
+    if (!training || headers) return std::nullopt;
+    std::vector<MessageMeta> layouts;
+    for (const Action& action : actions) {
+      const MessageMeta* layout = known_layout(action.chunk.direction, boundary_of(action));
+      if (layout == nullptr || layout->empty()) return std::nullopt;
+      layouts.push_back(*layout);
+    }
+    const torch::ScalarType dtype = layouts.front().front().dtype;
+    for (const MessageMeta& layout : layouts) {
+      for (const TensorMeta& tensor : layout) {
+        if (tensor.dtype != dtype) return std::nullopt;
+      }
+    }
+    return layouts;
+  }
+
+  // Sends the messages of consecutive SEND_ actions to one peer as one flat buffer.
+  void send_bundle(const std::vector<Action>& actions) {
+    TensorList flat;
+    for (const Action& action : actions) {
+      const std::optional<TensorList> payload = payload_of(action, *sent_tensors(action));
+      for (const torch::Tensor& t : *payload) flat.push_back(t.reshape({-1}));
+    }
+    const Action& first = actions.front();
+    communicate([&] { return describe(first) + " (bundled) to rank " + std::to_string(first.peer); },
+                [&] {
+                  pipe.transport_.post_send(first.peer, tag(first.op == Op::SEND_B, first.chunk),
+                                            {torch::cat(flat)});
+                  return 0;
+                });
+    for (const Action& action : actions) finish_send(action);
+  }
+
+  // Posts one receive for the messages of consecutive RECV_ actions from one peer.
+  void receive_bundle(const std::vector<Action>& actions, const std::vector<MessageMeta>& layouts) {
+    int64_t elements = 0;
+    for (const MessageMeta& layout : layouts) {
+      for (const TensorMeta& tensor : layout) elements += c10::multiply_integers(tensor.shape);
+    }
+    const Action& first = actions.front();
+    const MessageMeta flat{TensorMeta{layouts.front().front().dtype, {elements}}};
+    PendingReceive whole = communicate(
+        [&] { return describe(first) + " (bundled) from rank " + std::to_string(first.peer); },
+        [&] {
+          return pipe.transport_.post_receive(
+              first.peer, tag(first.op == Op::RECV_B, producer_of(first)), flat);
+        });
+    std::vector<PendingReceive> parts = std::move(whole).split(layouts);
+    for (std::size_t i = 0; i < actions.size(); ++i)
+      receive_slot(actions[i]) = std::move(parts[i]);
+  }
+
+  // Runs the consecutive communication actions of one bundle (schedule::message_bundles) as one
+  // transfer; `layouts` from bundle_layouts.
+  void execute_bundle(const std::vector<Action>& actions, const std::vector<MessageMeta>& layouts) {
+    if (actions.front().op == Op::SEND_F || actions.front().op == Op::SEND_B) {
+      send_bundle(actions);
+    } else {
+      receive_bundle(actions, layouts);
     }
   }
 
@@ -552,6 +649,7 @@ const Pipeline::PreparedSchedule& Pipeline::prepare(int num_microbatches) {
        prepared->schedule.programs.at(static_cast<std::size_t>(group_.rank))) {
     prepared->labels.push_back(schedule::annotation_label(action));
   }
+  prepared->bundles = schedule::message_bundles(prepared->schedule, group_.rank);
   std::string programs;
   for (const auto& program : prepared->schedule.programs) {
     for (const Action& action : program) programs += describe(action) + ";";
@@ -686,10 +784,30 @@ Pipeline::StepPlan Pipeline::plan_step(const StepInput& input) {
 void Pipeline::run_program(Run& run, const PreparedSchedule& prepared) {
   const std::vector<Action>& program =
       prepared.schedule.programs[static_cast<std::size_t>(group_.rank)];
-  for (std::size_t i = 0; i < program.size(); ++i) {
-    RECORD_USER_SCOPE(prepared.labels[i].c_str());
-    run.execute(program[i]);
+  for (std::size_t i = 0; i < program.size();) {
+    auto length = static_cast<std::size_t>(std::max(prepared.bundles[i], 1));
+    std::vector<Action> bundle;
+    std::optional<std::vector<MessageMeta>> layouts;
+    if (length > 1) {
+      bundle.assign(program.begin() + static_cast<std::ptrdiff_t>(i),
+                    program.begin() + static_cast<std::ptrdiff_t>(i + length));
+      layouts = run.bundle_layouts(bundle);
+      if (!layouts) length = 1;  // e.g. layouts not known yet: the actions run one by one
+    }
+    {
+      RECORD_USER_SCOPE(prepared.labels[i].c_str());
+      if (length == 1) {
+        run.execute(program[i]);
+      } else {
+        run.execute_bundle(bundle, *layouts);
+      }
+    }
+    // The other actions of a bundle ran inside the first one's scope; theirs mark where they are.
+    for (std::size_t k = i + 1; k < i + length; ++k) {
+      RECORD_USER_SCOPE(prepared.labels[k].c_str());
+    }
     transport_.release_finished_sends();
+    i += length;
   }
   run.wait_for_unconsumed_receives();
   communicate("waiting for sends to complete", [&] {

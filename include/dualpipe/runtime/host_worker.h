@@ -4,6 +4,8 @@
 
 #include <c10/core/Device.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -14,7 +16,9 @@ namespace dualpipe::runtime {
 
 // Runs one task at a time on its own thread. A task sees the thread-local state of the thread that
 // started it (grad mode, profiler, dispatch settings), as PyTorch's own worker threads do, and, on
-// an accelerator `device`, that thread's current stream.
+// an accelerator `device`, that thread's current stream. Both sides poll for a short while
+// (kPollTime) before they sleep: waking a sleeping thread costs tens of microseconds, as much as a
+// small stage's kernel launches, and pairs come every few hundred microseconds.
 class HostWorker {
  public:
   explicit HostWorker(c10::Device device = c10::Device(c10::kCPU));
@@ -30,12 +34,16 @@ class HostWorker {
   void wait();
 
  private:
+  // How long either side polls before it sleeps on the condition variable.
+  static constexpr std::chrono::microseconds kPollTime{1000};
+
   void loop();
 
   c10::Device device_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::function<void()> task_;  // set while a task waits to run or runs
+  std::atomic<bool> busy_{false};  // task_ is set (read without the mutex while polling)
   bool started_ = false;        // a task was started and not yet waited for
   bool stopping_ = false;
   std::exception_ptr error_;

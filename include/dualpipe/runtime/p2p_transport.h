@@ -4,6 +4,8 @@
 #include <torch/types.h>
 
 #include <deque>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <torch/csrc/distributed/c10d/Work.hpp>
@@ -37,21 +39,40 @@ std::string to_string(const MessageMeta& meta);
 // Most tensors one message may hold.
 inline constexpr int kMaxMessageTensors = 15;
 
+// The c10d works of one posted transfer, waited for once however many messages it carries (a
+// Gloo receive cannot be waited for twice; on NCCL the first wait already orders the calling
+// stream after the transfer, and every message of a transfer is used on that stream).
+class TransferWait {
+ public:
+  explicit TransferWait(std::vector<c10::intrusive_ptr<c10d::Work>> works)
+      : works_(std::move(works)) {}
+  void wait();
+
+ private:
+  std::mutex mutex_;
+  std::vector<c10::intrusive_ptr<c10d::Work>> works_;  // cleared once waited for
+};
+
 // A message whose receive is posted and may not have arrived yet.
 class PendingReceive {
  public:
   PendingReceive() = default;
-  PendingReceive(TensorList tensors, std::vector<c10::intrusive_ptr<c10d::Work>> works)
-      : tensors_(std::move(tensors)), works_(std::move(works)) {}
+  PendingReceive(TensorList tensors, std::shared_ptr<TransferWait> transfer)
+      : tensors_(std::move(tensors)), transfer_(std::move(transfer)) {}
 
   bool posted() const { return !tensors_.empty(); }
   // Waits for the message and returns its tensors. On CPU (Gloo) this blocks until the data is
   // there; on CUDA (NCCL) it makes the current stream wait, so the caller does not block.
   TensorList wait();
 
+  // Splits a posted one-tensor receive (a flat buffer) into receives of messages laid out as
+  // `layouts`, in order: views of the buffer that share its transfer. The buffer's element count
+  // must be the layouts' total and every tensor of its element type.
+  std::vector<PendingReceive> split(const std::vector<MessageMeta>& layouts) &&;
+
  private:
   TensorList tensors_;
-  std::vector<c10::intrusive_ptr<c10d::Work>> works_;
+  std::shared_ptr<TransferWait> transfer_;
 };
 
 // Posts sends and receives on a PipelineGroup's directional communicators. `tag` must be unique
