@@ -74,10 +74,15 @@ struct CombineTokenCopies : torch::autograd::Function<CombineTokenCopies> {
       const int64_t n = order.size(0);
       const torch::Tensor token_of_assignment =
           torch::div(torch::arange(n, order.options()), copies, "floor");
+      // The CUDA kernel exists for float and double only (not bfloat16 / half): other element
+      // types are summed in float32 and the result cast back.
+      const bool native = rows.scalar_type() == torch::kFloat || rows.scalar_type() == torch::kDouble;
+      const torch::Tensor grad_in = native ? grad_out : grad_out.to(torch::kFloat);
+      const torch::Tensor rows_in = native ? rows.contiguous() : rows.to(torch::kFloat).contiguous();
       grad_weights = at::_embedding_bag_per_sample_weights_backward(
-                         grad_out, rows.contiguous(), inverse,
-                         torch::arange(0, n, copies, order.options()), token_of_assignment,
-                         /*mode=sum*/ 0)
+                         grad_in, rows_in, inverse, torch::arange(0, n, copies, order.options()),
+                         token_of_assignment, /*mode=sum*/ 0)
+                         .to(weights.scalar_type())
                          .view(weights.sizes());
     }
     return {grad_rows, grad_weights, torch::Tensor(), torch::Tensor()};
