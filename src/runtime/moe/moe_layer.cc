@@ -42,6 +42,19 @@ std::vector<int64_t> row_sums(const torch::Tensor& counts_cpu) {
   return std::vector<int64_t>(sums.data_ptr<int64_t>(), sums.data_ptr<int64_t>() + sums.numel());
 }
 
+// For rows received grouped by (source rank, slot), the position of each row once grouped by
+// (slot, source rank): [rows]. `received` [ranks, slots] counts on the rows' device.
+torch::Tensor slot_major_positions(const torch::Tensor& received, int64_t rows) {
+  const torch::Tensor per_slot = received.sum(0);
+  const torch::Tensor slot_start = per_slot.cumsum(0) - per_slot;
+  const torch::Tensor target_start = slot_start.unsqueeze(0) + (received.cumsum(0) - received);
+  const torch::Tensor flat = received.flatten();
+  const torch::Tensor source_start = flat.cumsum(0) - flat;
+  const torch::Tensor shift = target_start.flatten() - source_start;
+  return torch::arange(rows, received.options()) +
+         torch::repeat_interleave(shift, flat, /*dim=*/0, /*output_size=*/rows);
+}
+
 // Sends gradients of an exchange's output back over the reversed splits.
 ReverseExchange reverse_of(const CommGroup& group, ExchangeSplits splits,
                            std::shared_ptr<CommStreams> streams) {
@@ -173,12 +186,16 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
   });
 
   program.add_compute("mlp", [this, b](PhaseTape& t) {
-    // Received rows come grouped by (source rank, local slot): the experts take them in that
-    // order, block by block, so no permutation into slot order and back is needed.
-    const torch::Tensor& per_block = b->counts.received;
-    const std::vector<int64_t> rows_per_block(per_block.data_ptr<int64_t>(),
-                                              per_block.data_ptr<int64_t>() + per_block.numel());
-    t.write(b->expert_out, experts->forward(t.read(b->received), rows_per_block));
+    const torch::Tensor received = t.read(b->received);
+    const torch::Tensor positions =
+        slot_major_positions(b->counts.received_on_device, received.size(0));
+    const torch::Tensor per_slot = b->counts.received.sum(0).contiguous();
+    const std::vector<int64_t> rows_per_slot(per_slot.data_ptr<int64_t>(),
+                                             per_slot.data_ptr<int64_t>() + per_slot.numel());
+    const torch::Tensor by_position = inverse_permutation(positions);
+    const torch::Tensor by_slot = permute_rows(received, by_position, positions);
+    t.write(b->expert_out,
+            permute_rows(experts->forward(by_slot, rows_per_slot), positions, by_position));
     if (shared) t.write(b->shared_out, shared->forward(t.read(b->tokens)));
   });
 
@@ -193,10 +210,13 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
   });
 
   program.add_compute("combine", [this, b](PhaseTape& t) {  // weighted sum: joins the next phase
-    const torch::Tensor returned = t.read(b->returned);
-    // Back into token order and each token's k rows weighted and summed, in one pass.
-    torch::Tensor out = combine_token_copies(
-        returned, t.read(b->weights).to(returned.scalar_type()), b->send_order, b->send_position);
+    const torch::Tensor weights = t.read(b->weights);
+    const int64_t tokens_in = weights.size(0);
+    const torch::Tensor rows = permute_rows(t.read(b->returned), b->send_position, b->send_order);
+    // [T, 1, k] x [T, k, H]: one batched product, not a broadcast product of [T, k, H] summed.
+    torch::Tensor out = torch::bmm(weights.to(rows.scalar_type()).unsqueeze(1),
+                                   rows.view({tokens_in, options_.top_k, -1}))
+                            .squeeze(1);
     if (shared) out = out + t.read(b->shared_out);
     t.write(b->output, out);
   });

@@ -45,15 +45,11 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x) {
   const int64_t sequence = x.size(1);
   const int64_t hidden = x.size(2);
   const int64_t width = hidden / heads_;
-  // [batch, sequence, 3, heads, width] -> three [batch, sequence, heads, width] -> transposed
-  // views [batch, heads, sequence, width]. Unbinding dimension 2 (not a leading one after a
-  // permute) makes the backward's stack write the gradient in qkv's own layout, so the view's
-  // backward needs no second copy.
+  // [batch, sequence, 3, heads, width] -> three [batch, heads, sequence, width]
   const std::vector<torch::Tensor> qkv_heads =
-      qkv->forward(x).view({batch, sequence, 3, heads_, width}).unbind(2);
+      qkv->forward(x).view({batch, sequence, 3, heads_, width}).permute({2, 0, 3, 1, 4}).unbind(0);
   const torch::Tensor mixed =
-      causal_attention(qkv_heads[0].transpose(1, 2), qkv_heads[1].transpose(1, 2),
-                       qkv_heads[2].transpose(1, 2))  // [batch, heads, seq, width]
+      causal_attention(qkv_heads[0], qkv_heads[1], qkv_heads[2])  // [batch, heads, seq, width]
           .transpose(1, 2)
           .reshape({batch, sequence, hidden});
   return out->forward(mixed);

@@ -1,8 +1,7 @@
-// Row gathers whose backward is a gather too: the MoE layer copies each token to its k experts in
-// the order the exchange needs, and sums the k expert outputs of each token back, weighted.
-// index_select would do the first, but its backward scatters with atomic adds (slow for bfloat16
-// on CUDA); these ops' backward reads through the inverse permutation instead, and both sum a
-// token's k rows in one pass (embedding_bag's kernel: gather and sum per token in one read).
+// Row gathers whose backward is a gather too: the MoE layer reorders token rows by permutations
+// and copies each token to its k experts. index_select would do that, but its backward scatters
+// with atomic adds (slow for bfloat16 on CUDA); these ops' backward reads through the inverse
+// permutation instead, and sums a token's k copies with one reduction.
 #pragma once
 
 #include <torch/types.h>
@@ -14,17 +13,15 @@ namespace dualpipe::runtime::moe {
 // The inverse of a permutation `order` (int64 [n]): inverse[order[i]] = i.
 torch::Tensor inverse_permutation(const torch::Tensor& order);
 
+// rows[i] = source[order[i]] for a permutation `order` (int64 [n]) with `inverse` its inverse;
+// source [n, ...]. Differentiable in `source`.
+torch::Tensor permute_rows(const torch::Tensor& source, const torch::Tensor& order,
+                           const torch::Tensor& inverse);
+
 // rows[i] = tokens[order[i] / copies] for a permutation `order` of [tokens * copies] (assignment
 // a = token * copies + choice), `inverse` its inverse; tokens [T, ...], rows [T * copies, ...].
 // Differentiable in `tokens`: a token's gradient is the sum of its copies' gradients.
 torch::Tensor gather_token_copies(const torch::Tensor& tokens, const torch::Tensor& order,
                                   const torch::Tensor& inverse, int64_t copies);
-
-// out[t] = sum over j of weights[t, j] * rows[inverse[t * k + j]]: the weighted sum of each
-// token's k rows, for rows [T * k, H] in the order of gather_token_copies (row i holds
-// assignment order[i]) and weights [T, k] of the rows' dtype; out [T, H]. One pass over the rows
-// each way. Differentiable in `rows` and `weights`.
-torch::Tensor combine_token_copies(const torch::Tensor& rows, const torch::Tensor& weights,
-                                   const torch::Tensor& order, const torch::Tensor& inverse);
 
 }  // namespace dualpipe::runtime::moe
