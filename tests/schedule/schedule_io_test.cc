@@ -2,30 +2,19 @@
 
 #include <gtest/gtest.h>
 
-#include <stdexcept>
 #include <string>
 
 #include "dualpipe/schedule/communication.h"
 #include "dualpipe/schedule/generators.h"
+#include "schedule_test_support.h"
 
 namespace dualpipe::schedule {
 namespace {
 
-std::string csv_error(const std::string& text, int num_directions = 1) {
-  try {
-    read_schedule_csv(text, num_directions);
-  } catch (const std::invalid_argument& error) {
-    return error.what();
-  }
-  return "no error";
-}
+using testing::expect_same_schedule;
 
-void expect_same_schedule(const Schedule& actual, const Schedule& expected) {
-  EXPECT_EQ(actual.num_ranks, expected.num_ranks);
-  EXPECT_EQ(actual.num_stages, expected.num_stages);
-  EXPECT_EQ(actual.num_microbatches, expected.num_microbatches);
-  EXPECT_EQ(actual.stage_rank, expected.stage_rank);
-  EXPECT_EQ(actual.programs, expected.programs);
+std::string csv_error(const std::string& text, int num_directions = 1) {
+  return testing::invalid_argument_message([&] { read_schedule_csv(text, num_directions); });
 }
 
 TEST(WriteScheduleJson, WritesHeaderPlacementAndOneLinePerRank) {
@@ -72,13 +61,10 @@ TEST(WriteScheduleCsv, OffsetsDirectionOneAndWritesPairsAsOverlapFB) {
 }
 
 TEST(ReadScheduleCsv, RoundTripsEveryGeneratorWithAndWithoutCommunication) {
-  for (const std::string& name : schedule_names()) {
-    for (const Schedule& schedule :
-         {generate_schedule(name, 4, 8), with_communication(generate_schedule(name, 4, 8))}) {
-      SCOPED_TRACE(name);
-      expect_same_schedule(
-          read_schedule_csv(write_schedule_csv(schedule), schedule.num_directions()), schedule);
-    }
+  for (const Schedule& schedule : testing::generated_schedules()) {
+    SCOPED_TRACE(schedule.name);
+    expect_same_schedule(
+        read_schedule_csv(write_schedule_csv(schedule), schedule.num_directions()), schedule);
   }
 }
 

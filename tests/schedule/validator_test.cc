@@ -58,6 +58,20 @@ std::string describe(const std::vector<Violation>& violations) {
   return text;
 }
 
+// The one violation validate() finds, as text; any other count fails the test and lists them all.
+std::string only_violation(const Schedule& schedule, P2PMode mode = P2PMode::blocking) {
+  const std::vector<Violation> violations = validate(schedule, mode);
+  if (violations.size() == 1) return to_string(violations[0]);
+  ADD_FAILURE() << "expected one violation, found " << violations.size() << describe(violations);
+  return describe(violations);
+}
+
+// `schedule` without the action at `position` of `rank`'s program.
+Schedule without_action(Schedule schedule, int rank, int position) {
+  schedule.programs[rank].erase(schedule.programs[rank].begin() + position);
+  return schedule;
+}
+
 TEST(Validate, AcceptsAGeneratedScheduleWithAndWithoutCommunication) {
   const Schedule schedule = generate_dualpipe(4, 12);
   EXPECT_TRUE(validate(schedule).empty());
@@ -79,9 +93,7 @@ TEST(Validate, ReportsABadHeaderAsAWholeScheduleProblem) {
 TEST(Validate, ReportsOutOfRangeChunksAsMalformed) {
   Schedule schedule = generate_1f1b(2, 2);
   schedule.programs[0].push_back(F(0, 7));
-  const std::vector<Violation> violations = validate(schedule);
-  ASSERT_EQ(violations.size(), 1u) << describe(violations);
-  EXPECT_EQ(to_string(violations[0]),
+  EXPECT_EQ(only_violation(schedule),
             "rank 0, position 4 (F s0 m7 d0): malformed: s0 m7 d0 is out of range (stages 0..1, "
             "micro-batches 0..1, directions 0..0)");
 }
@@ -183,22 +195,16 @@ TEST(Validate, TellsBlockingFromAsynchronousPointToPoint) {
 }
 
 TEST(Validate, ReportsASendWithoutItsReceive) {
-  Schedule schedule = naive_two_rank_1f1b();
-  schedule.programs[1].erase(schedule.programs[1].begin() + 4);  // RECV_F s1 m1
-  const std::vector<Violation> violations = validate(schedule, P2PMode::asynchronous);
-  ASSERT_EQ(violations.size(), 1u) << describe(violations);
-  EXPECT_EQ(to_string(violations[0]),
+  const Schedule no_receive = without_action(naive_two_rank_1f1b(), 1, 4);  // RECV_F s1 m1
+  EXPECT_EQ(only_violation(no_receive, P2PMode::asynchronous),
             "rank 0, position 3 (SEND_F s0 m1 d0 peer 1): unmatched: no matching RECV_F s1 m1 d0 "
             "peer 0 on rank 1");
 }
 
 TEST(Validate, ReportsACrossRankInputWithNoMessage) {
-  Schedule schedule = naive_two_rank_1f1b();
-  schedule.programs[1].erase(schedule.programs[1].begin() + 4);  // RECV_F s1 m1
-  schedule.programs[0].erase(schedule.programs[0].begin() + 3);  // SEND_F s0 m1
-  const std::vector<Violation> violations = validate(schedule, P2PMode::asynchronous);
-  ASSERT_EQ(violations.size(), 1u) << describe(violations);
-  EXPECT_EQ(to_string(violations[0]),
+  // Neither RECV_F s1 m1 (rank 1, position 4) nor SEND_F s0 m1 (rank 0, position 3).
+  const Schedule no_message = without_action(without_action(naive_two_rank_1f1b(), 1, 4), 0, 3);
+  EXPECT_EQ(only_violation(no_message, P2PMode::asynchronous),
             "rank 1, position 4 (F s1 m1 d0): missing: needs RECV_F s1 m1 d0 peer 0 before it, "
             "and rank 0 never sends it");
 }
@@ -220,9 +226,7 @@ TEST(Validate, ReportsMessagesReceivedInAnotherOrderThanSent) {
                       {comm(Op::RECV_F, 1, 1, 0), comm(Op::RECV_F, 1, 0, 0), F(1, 0), F(1, 1),
                        B(1, 0), B(1, 1), comm(Op::SEND_B, 1, 0, 0), comm(Op::SEND_B, 1, 1, 0)},
                   });
-  const std::vector<Violation> async_violations = validate(schedule, P2PMode::asynchronous);
-  ASSERT_EQ(async_violations.size(), 1u) << describe(async_violations);
-  EXPECT_EQ(to_string(async_violations[0]),
+  EXPECT_EQ(only_violation(schedule, P2PMode::asynchronous),
             "rank 1, position 1 (RECV_F s1 m0 d0 peer 0): channel_order: rank 0 sends this "
             "before the message received at position 0");
   // Rendezvous cannot reorder: the same schedule also hangs.

@@ -2,11 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <stdexcept>
 #include <string>
+#include <vector>
 
-#include "dualpipe/schedule/communication.h"
-#include "dualpipe/schedule/generators.h"
+#include "../schedule/schedule_test_support.h"
 #include "dualpipe/schedule/schedule_io.h"
 
 namespace dualpipe::trace {
@@ -15,21 +14,7 @@ namespace {
 using schedule::Schedule;
 
 std::string error_of(const std::string& json) {
-  try {
-    read_schedule_json(json);
-  } catch (const std::invalid_argument& error) {
-    return error.what();
-  }
-  return "no error";
-}
-
-void expect_same_schedule(const Schedule& actual, const Schedule& expected) {
-  EXPECT_EQ(actual.name, expected.name);
-  EXPECT_EQ(actual.num_ranks, expected.num_ranks);
-  EXPECT_EQ(actual.num_stages, expected.num_stages);
-  EXPECT_EQ(actual.num_microbatches, expected.num_microbatches);
-  EXPECT_EQ(actual.stage_rank, expected.stage_rank);
-  EXPECT_EQ(actual.programs, expected.programs);
+  return schedule::testing::invalid_argument_message([&] { read_schedule_json(json); });
 }
 
 // A one-rank, one-stage schedule with `programs` spliced in.
@@ -38,13 +23,11 @@ std::string tiny(const std::string& programs) {
 }
 
 TEST(ReadScheduleJson, RoundTripsEveryGeneratorWithAndWithoutCommunication) {
-  for (const std::string& name : schedule::schedule_names()) {
-    for (const Schedule& schedule :
-         {schedule::generate_schedule(name, 4, 8),
-          schedule::with_communication(schedule::generate_schedule(name, 4, 8))}) {
-      SCOPED_TRACE(name);
-      expect_same_schedule(read_schedule_json(schedule::write_schedule_json(schedule)), schedule);
-    }
+  for (const Schedule& schedule : schedule::testing::generated_schedules()) {
+    SCOPED_TRACE(schedule.name);
+    const Schedule back = read_schedule_json(schedule::write_schedule_json(schedule));
+    schedule::testing::expect_same_schedule(back, schedule);
+    EXPECT_EQ(back.name, schedule.name);
   }
 }
 
