@@ -11,9 +11,8 @@ namespace {
 
 TEST(TimelineDataJson, IsValidJsonWithFiveNumbersPerBar) {
   const TimelineLayout layout = testing::two_streams_layout();
-  simdjson::dom::parser parser;
-  const simdjson::dom::element data = parser.parse(timeline_data_json(layout));
-  const simdjson::dom::array lanes = data["lanes"];
+  const testing::ParsedJson data(timeline_data_json(layout));
+  const simdjson::dom::array lanes = data.root["lanes"];
   ASSERT_EQ(lanes.size(), layout.lanes.size());
   std::size_t i = 0;
   for (const simdjson::dom::element lane : lanes) {
@@ -21,7 +20,7 @@ TEST(TimelineDataJson, IsValidJsonWithFiveNumbersPerBar) {
     EXPECT_EQ(simdjson::dom::array(lane["bars"]).size(), 5 * layout.lanes[i].bars.size());
     ++i;
   }
-  EXPECT_EQ(simdjson::dom::array(data["labels"]).size(), layout.labels.size());
+  EXPECT_EQ(simdjson::dom::array(data.root["labels"]).size(), layout.labels.size());
 }
 
 TEST(TimelineHtml, IsOneSelfContainedPageWithZoomAndHover) {

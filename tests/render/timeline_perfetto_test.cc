@@ -13,11 +13,10 @@ namespace {
 
 TEST(TimelinePerfettoJson, HasOneNamedTrackPerLaneAndEveryBar) {
   const TimelineLayout layout = testing::two_streams_layout();
-  simdjson::dom::parser parser;
-  const simdjson::dom::element trace = parser.parse(timeline_perfetto_json(layout));
+  const testing::ParsedJson trace(timeline_perfetto_json(layout));
   std::map<std::string, int> threads;
   std::size_t complete = 0;
-  for (const simdjson::dom::element event : simdjson::dom::array(trace["traceEvents"])) {
+  for (const simdjson::dom::element event : simdjson::dom::array(trace.root["traceEvents"])) {
     const std::string_view ph = event["ph"];
     if (ph == "M" && std::string_view(event["name"]) == "thread_name") {
       threads[std::string(std::string_view(event["args"]["name"]))] = int(int64_t(event["tid"]));
@@ -33,11 +32,9 @@ TEST(TimelinePerfettoJson, HasOneNamedTrackPerLaneAndEveryBar) {
 }
 
 TEST(TimelinePerfettoJson, OverlapCounterFollowsHiddenAndExposedCommunication) {
-  simdjson::dom::parser parser;
-  const simdjson::dom::element trace =
-      parser.parse(timeline_perfetto_json(testing::two_streams_layout()));
+  const testing::ParsedJson trace(timeline_perfetto_json(testing::two_streams_layout()));
   std::vector<std::pair<double, int64_t>> exposed;
-  for (const simdjson::dom::element event : simdjson::dom::array(trace["traceEvents"])) {
+  for (const simdjson::dom::element event : simdjson::dom::array(trace.root["traceEvents"])) {
     if (std::string_view(event["ph"]) != "C") continue;
     exposed.emplace_back(double(event["ts"]), int64_t(event["args"]["exposed"]));
   }

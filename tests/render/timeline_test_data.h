@@ -1,5 +1,8 @@
-// Test support for the timeline renderers: the hand-made trace of tests/data/trace/ as a layout.
+// Test support for the timeline renderers: the hand-made trace of tests/data/trace/ as a layout,
+// and the JSON documents the renderers write, parsed.
 #pragma once
+
+#include <simdjson.h>
 
 #include <string>
 #include <vector>
@@ -23,5 +26,13 @@ inline TimelineLayout two_streams_layout() {
   const auto timelines = two_streams_timelines();
   return layout_timelines(timelines, trace::earliest_gpu_start(timelines), std::nullopt);
 }
+
+// A JSON text parsed with simdjson, held together with the parser that owns its memory.
+struct ParsedJson {
+  explicit ParsedJson(const std::string& text) : root(parser.parse(text)) {}
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+};
 
 }  // namespace dualpipe::render::testing

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <utility>
 
 namespace dualpipe::render::testing {
 namespace {
@@ -21,38 +22,21 @@ TEST(ParseXml, ReadsElementsAttributesAndDecodedText) {
   EXPECT_EQ(root.all_text(), "<raw>t<u");
 }
 
-TEST(ParseXml, RejectsMismatchedEndTag) {
-  EXPECT_THROW(parse_xml("<a><b></a></b>"), std::runtime_error);
-}
-
-TEST(ParseXml, RejectsUnclosedElement) { EXPECT_THROW(parse_xml("<a><b/>"), std::runtime_error); }
-
-TEST(ParseXml, RejectsBareAmpersandInText) {
-  EXPECT_THROW(parse_xml("<a>x && y</a>"), std::runtime_error);
-}
-
-TEST(ParseXml, RejectsUnknownEntity) {
-  EXPECT_THROW(parse_xml("<a>&nbsp;</a>"), std::runtime_error);
-}
-
-TEST(ParseXml, RejectsLessThanInAttribute) {
-  EXPECT_THROW(parse_xml("<a x=\"<\"/>"), std::runtime_error);
-}
-
-TEST(ParseXml, RejectsUnquotedAttribute) {
-  EXPECT_THROW(parse_xml("<a x=1/>"), std::runtime_error);
-}
-
-TEST(ParseXml, RejectsDuplicateAttribute) {
-  EXPECT_THROW(parse_xml("<a x=\"1\" x=\"2\"/>"), std::runtime_error);
-}
-
-TEST(ParseXml, RejectsSecondRootElement) {
-  EXPECT_THROW(parse_xml("<a/><b/>"), std::runtime_error);
-}
-
-TEST(ParseXml, RejectsLessThanInText) {
-  EXPECT_THROW(parse_xml("<a>1 < 2</a>"), std::runtime_error);
+TEST(ParseXml, RejectsMalformedDocuments) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"mismatched end tag", "<a><b></a></b>"},
+      {"unclosed element", "<a><b/>"},
+      {"bare ampersand in text", "<a>x && y</a>"},
+      {"unknown entity", "<a>&nbsp;</a>"},
+      {"less-than in an attribute", "<a x=\"<\"/>"},
+      {"unquoted attribute", "<a x=1/>"},
+      {"duplicate attribute", "<a x=\"1\" x=\"2\"/>"},
+      {"second root element", "<a/><b/>"},
+      {"less-than in text", "<a>1 < 2</a>"},
+  };
+  for (const auto& [problem, text] : cases) {
+    EXPECT_THROW(parse_xml(text), std::runtime_error) << problem << ": " << text;
+  }
 }
 
 }  // namespace

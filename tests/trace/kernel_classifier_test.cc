@@ -3,30 +3,24 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <utility>
 
 namespace dualpipe::trace {
 namespace {
 
-TEST(KernelClassifier, DefaultFindsNcclKernelsOfOldAndNewNames) {
-  KernelClassifier classifier;
-  EXPECT_EQ(classifier.classify("ncclKernel_AllReduce_RING_LL_Sum_float(ncclWorkElem)"),
-            KernelKind::Communication);
-  EXPECT_EQ(classifier.classify("ncclDevKernel_SendRecv(ncclDevKernelArgsStorage<4096ul>)"),
-            KernelKind::Communication);
-}
-
-TEST(KernelClassifier, DefaultFindsDeepEpAllToAllKernels) {
-  KernelClassifier classifier;
-  EXPECT_EQ(classifier.classify("void deep_ep::intranode::dispatch<8, 768>(int4*, float*)"),
-            KernelKind::Communication);
-  EXPECT_EQ(classifier.classify("void deep_ep::internode::combine<true, 8>(...)"),
-            KernelKind::Communication);
-}
-
-TEST(KernelClassifier, GemmsAreCompute) {
-  KernelClassifier classifier;
-  EXPECT_EQ(classifier.classify("sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64"),
-            KernelKind::Compute);
+TEST(KernelClassifier, DefaultTellsNcclAndDeepEpKernelsFromGemms) {
+  const std::pair<const char*, KernelKind> cases[] = {
+      // NCCL kernels of old and new names.
+      {"ncclKernel_AllReduce_RING_LL_Sum_float(ncclWorkElem)", KernelKind::Communication},
+      {"ncclDevKernel_SendRecv(ncclDevKernelArgsStorage<4096ul>)", KernelKind::Communication},
+      // DeepEP all-to-all kernels.
+      {"void deep_ep::intranode::dispatch<8, 768>(int4*, float*)", KernelKind::Communication},
+      {"void deep_ep::internode::combine<true, 8>(...)", KernelKind::Communication},
+      // A GEMM.
+      {"sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64", KernelKind::Compute},
+  };
+  const KernelClassifier classifier;
+  for (const auto& [name, kind] : cases) EXPECT_EQ(classifier.classify(name), kind) << name;
 }
 
 TEST(KernelClassifier, MemcpyAndMemsetStandApart) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <string>
 
 #include "trace_test_data.h"
 
@@ -16,6 +17,16 @@ const AnnotationWindow& find(const RankTimeline& timeline, const std::string& na
     if (a.name == name) return a;
   }
   throw std::runtime_error("no annotation " + name);
+}
+
+// One rank's timeline of a CPU annotation `name` at 1..3 us and an unrelated kernel at 10..12 us.
+RankTimeline annotation_then_kernel(const std::string& name) {
+  const std::string annotation = R"({"ph": "X", "cat": "user_annotation", "name": ")" + name +
+                                 R"(", "pid": 1, "tid": 1, "ts": 1, "dur": 2})";
+  const std::string kernel =
+      R"({"ph": "X", "cat": "kernel", "name": "k", "pid": 0, "tid": 7, "ts": 10, "dur": 2})";
+  const std::string json = R"({"traceEvents": [)" + annotation + ", " + kernel + "]}";
+  return build_timeline(testing::parse(json), 0, KernelClassifier());
 }
 
 TEST(BuildTimeline, PutsKernelsOnTheirStreamsWithTheirKinds) {
@@ -71,20 +82,11 @@ TEST(BuildTimeline, OuterAnnotationCoversEveryKernelItLaunched) {
 }
 
 TEST(BuildTimeline, AnnotationWithoutGpuWorkStaysOnTheCpu) {
-  const RankTimeline timeline = build_timeline(
-      testing::parse(R"({"traceEvents": [
-        {"ph": "X", "cat": "user_annotation", "name": "idle", "pid": 1, "tid": 1, "ts": 1, "dur": 2},
-        {"ph": "X", "cat": "kernel", "name": "k", "pid": 0, "tid": 7, "ts": 10, "dur": 2}]})"),
-      0, KernelClassifier());
-  EXPECT_FALSE(timeline.annotations[0].on_gpu());
+  EXPECT_FALSE(annotation_then_kernel("idle").annotations[0].on_gpu());
 }
 
 TEST(BuildTimeline, RecognisesToolkitPipelineAnnotations) {
-  const RankTimeline timeline = build_timeline(
-      testing::parse(R"({"traceEvents": [
-        {"ph": "X", "cat": "user_annotation", "name": "dualpipe:F s1 m3 d0", "pid": 1, "tid": 1, "ts": 1, "dur": 2},
-        {"ph": "X", "cat": "kernel", "name": "k", "pid": 0, "tid": 7, "ts": 10, "dur": 2}]})"),
-      0, KernelClassifier());
+  const RankTimeline timeline = annotation_then_kernel("dualpipe:F s1 m3 d0");
   ASSERT_TRUE(timeline.annotations[0].action.has_value());
   EXPECT_EQ(timeline.annotations[0].kind, AnnotationKind::PipelineAction);
   EXPECT_EQ(timeline.annotations[0].action->chunk.microbatch, 3);
