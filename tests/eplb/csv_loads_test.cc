@@ -2,20 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "dualpipe/eplb/parse_error.h"
 #include "load_formats_test_util.h"
 
 namespace dualpipe::eplb {
 namespace {
 
-std::string error_of(const std::string& text) {
-  try {
-    parse_csv_loads(text);
-  } catch (const ParseError& error) {
-    return error.what();
-  }
-  return "no error";
-}
+// The message of the ParseError that parse_csv_loads throws, or "no error".
+const auto error_of = testing::parse_error_of<parse_csv_loads>;
 
 TEST(ParseCsvLoads, ReadsOneRowPerLayer) {
   const LoadSeries series = parse_csv_loads("1, 2,3\n4,5,6\n");
@@ -31,11 +24,7 @@ TEST(ParseCsvLoads, SplitsStepsAtBlankLinesAndSkipsComments) {
 }
 
 TEST(ParseCsvLoads, RoundTripsThroughItsWriter) {
-  const LoadSeries series = testing::two_step_series();
-  const LoadSeries back = parse_csv_loads(format_csv_loads(series));
-  ASSERT_EQ(back.size(), 2u);
-  EXPECT_EQ(back[0], series[0]);
-  EXPECT_EQ(back[1], series[1]);
+  testing::expect_round_trip(parse_csv_loads, format_csv_loads);
 }
 
 TEST(ParseCsvLoads, NamesLineAndColumnOfBadValues) {

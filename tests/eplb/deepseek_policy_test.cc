@@ -9,12 +9,7 @@
 namespace dualpipe::eplb {
 namespace {
 
-LoadMatrix readme_loads() {
-  LoadMatrix loads(2, 12);
-  loads << 90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86,  //
-      20, 107, 104, 64, 19, 197, 187, 157, 172, 86, 16, 27;
-  return loads;
-}
+using testing::readme_loads;
 
 TEST(PlanDeepseek, ReproducesTheReadmeExample) {
   const Placement plan = plan_deepseek(readme_loads(), {16, 4, 2, 8});

@@ -2,20 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "dualpipe/eplb/parse_error.h"
 #include "load_formats_test_util.h"
 
 namespace dualpipe::eplb {
 namespace {
 
-std::string error_of(const std::string& text) {
-  try {
-    parse_json_loads(text);
-  } catch (const ParseError& error) {
-    return error.what();
-  }
-  return "no error";
-}
+// The message of the ParseError that parse_json_loads throws, or "no error".
+const auto error_of = testing::parse_error_of<parse_json_loads>;
 
 TEST(ParseJsonLoads, ReadsANestedArray) {
   const LoadSeries series = parse_json_loads("[[1, 2], [3, 4.5]]");
@@ -29,11 +22,7 @@ TEST(ParseJsonLoads, ReadsAnObjectWithLoadsOrLogicalCount) {
 }
 
 TEST(ParseJsonLoads, RoundTripsATimeSeriesThroughItsWriter) {
-  const LoadSeries series = testing::two_step_series();
-  const LoadSeries back = parse_json_loads(format_json_loads(series));
-  ASSERT_EQ(back.size(), 2u);
-  EXPECT_EQ(back[0], series[0]);
-  EXPECT_EQ(back[1], series[1]);
+  testing::expect_round_trip(parse_json_loads, format_json_loads);
 }
 
 TEST(ParseJsonLoads, NamesThePathOfWrongTypesAndValues) {

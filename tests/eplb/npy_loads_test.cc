@@ -4,7 +4,6 @@
 
 #include <cstring>
 
-#include "dualpipe/eplb/parse_error.h"
 #include "load_formats_test_util.h"
 
 namespace dualpipe::eplb {
@@ -28,21 +27,11 @@ std::string raw(std::initializer_list<T> values) {
   return bytes;
 }
 
-std::string error_of(const std::string& bytes) {
-  try {
-    parse_npy_loads(bytes);
-  } catch (const ParseError& error) {
-    return error.what();
-  }
-  return "no error";
-}
+// The message of the ParseError that parse_npy_loads throws, or "no error".
+const auto error_of = testing::parse_error_of<parse_npy_loads>;
 
 TEST(ParseNpyLoads, RoundTripsATimeSeriesThroughItsWriter) {
-  const LoadSeries series = testing::two_step_series();
-  const LoadSeries back = parse_npy_loads(format_npy_loads(series));
-  ASSERT_EQ(back.size(), 2u);
-  EXPECT_EQ(back[0], series[0]);
-  EXPECT_EQ(back[1], series[1]);
+  testing::expect_round_trip(parse_npy_loads, format_npy_loads);
 }
 
 TEST(ParseNpyLoads, ReadsInt64AndFloat64AndFortranOrder) {

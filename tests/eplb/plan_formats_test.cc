@@ -10,21 +10,25 @@
 
 #include "dualpipe/eplb/deepseek_policy.h"
 #include "dualpipe/eplb/parse_error.h"
+#include "reference_cases.h"
 
 namespace dualpipe::eplb {
 namespace {
 
-PlanDocument readme_document() {
-  LoadMatrix loads(2, 12);
-  loads << 90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86,  //
-      20, 107, 104, 64, 19, 197, 187, 157, 172, 86, 16, 27;
+// A document holding the deepseek plan of `loads` and its per-layer statistics.
+PlanDocument deepseek_document(const LoadMatrix& loads, const PlanParameters& parameters) {
   PlanDocument d;
-  d.parameters = {16, 4, 2, 8};
+  d.parameters = parameters;
   d.policy = "deepseek";
   d.slots = plan_deepseek_slots(loads, d.parameters);
   d.statistics =
       placement_statistics(d.slots, loads, d.parameters, lower_bounds(loads, d.parameters));
   return d;
+}
+
+// The reference README's example, planned as there.
+PlanDocument readme_document() {
+  return deepseek_document(testing::readme_loads(), {16, 4, 2, 8});
 }
 
 TEST(FormatPlan, EveryFormatReadsBackToTheSamePhy2log) {
@@ -109,12 +113,7 @@ TEST(WritePlan, StreamsFormatPlansTextInPiecesOfAtMost16KiB) {
     for (Eigen::Index e = 0; e < loads.cols(); ++e)
       loads(l, e) = static_cast<float>((l * 7919 + e * 104729) % 1000 + 1);
   }
-  PlanDocument d;
-  d.parameters = {288, 8, 4, 32};
-  d.policy = "deepseek";
-  d.slots = plan_deepseek_slots(loads, d.parameters);
-  d.statistics =
-      placement_statistics(d.slots, loads, d.parameters, lower_bounds(loads, d.parameters));
+  const PlanDocument d = deepseek_document(loads, {288, 8, 4, 32});
   for (const PlanFormat format : {PlanFormat::kJson, PlanFormat::kYaml, PlanFormat::kCsv}) {
     std::string streamed;
     std::vector<std::size_t> sizes;

@@ -27,6 +27,13 @@ std::vector<std::vector<int>> int_rows(simdjson::dom::array array) {
 
 }  // namespace
 
+LoadMatrix readme_loads() {
+  LoadMatrix loads(2, 12);
+  loads << 90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86,  //
+      20, 107, 104, 64, 19, 197, 187, 157, 172, 86, 16, 27;
+  return loads;
+}
+
 std::string eplb_test_data(const std::string& file_name) {
   return std::string(DUALPIPE_SOURCE_DIR) + "/tests/data/eplb/" + file_name;
 }

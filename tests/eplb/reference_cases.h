@@ -25,6 +25,10 @@ struct SortCase {
   std::vector<int> order;
 };
 
+// The reference README's example: 2 layers x 12 experts (planned there with 16 replicas, 4 groups,
+// 2 nodes, 8 GPUs).
+LoadMatrix readme_loads();
+
 // Path of a file under tests/data/eplb/.
 std::string eplb_test_data(const std::string& file_name);
 

@@ -2,20 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "dualpipe/eplb/parse_error.h"
 #include "load_formats_test_util.h"
 
 namespace dualpipe::eplb {
 namespace {
 
-std::string error_of(const std::string& text) {
-  try {
-    parse_yaml_loads(text);
-  } catch (const ParseError& error) {
-    return error.what();
-  }
-  return "no error";
-}
+// The message of the ParseError that parse_yaml_loads throws, or "no error".
+const auto error_of = testing::parse_error_of<parse_yaml_loads>;
 
 TEST(ParseYamlLoads, ReadsBlockAndFlowSequences) {
   const LoadSeries series = parse_yaml_loads("- [1, 2]\n- - 3\n  - 4\n");
@@ -24,11 +17,8 @@ TEST(ParseYamlLoads, ReadsBlockAndFlowSequences) {
 }
 
 TEST(ParseYamlLoads, RoundTripsATimeSeriesThroughItsWriter) {
+  testing::expect_round_trip(parse_yaml_loads, format_yaml_loads);
   const LoadSeries series = testing::two_step_series();
-  const LoadSeries back = parse_yaml_loads(format_yaml_loads(series));
-  ASSERT_EQ(back.size(), 2u);
-  EXPECT_EQ(back[0], series[0]);
-  EXPECT_EQ(back[1], series[1]);
   EXPECT_EQ(parse_yaml_loads(format_yaml_loads({series[0]}))[0], series[0]);
 }
 

@@ -1,24 +1,9 @@
 // Fuzz target: the npy load reader must never crash, and every series it accepts must survive a
 // round trip through the npy writer unchanged.
-#include <cstdint>
-#include <cstdlib>
-#include <string_view>
-
 #include "dualpipe/eplb/npy_loads.h"
-#include "dualpipe/eplb/parse_error.h"
+#include "eplb_loads_round_trip.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view text(reinterpret_cast<const char*>(data), size);
-  dualpipe::eplb::LoadSeries series;
-  try {
-    series = dualpipe::eplb::parse_npy_loads(text);
-  } catch (const dualpipe::eplb::ParseError&) {
-    return 0;
-  }
-  const auto again = dualpipe::eplb::parse_npy_loads(dualpipe::eplb::format_npy_loads(series));
-  if (again.size() != series.size()) std::abort();
-  for (std::size_t s = 0; s < series.size(); ++s) {
-    if (again[s] != series[s]) std::abort();
-  }
-  return 0;
+  using namespace dualpipe::eplb;
+  return testing::check_load_round_trip(data, size, parse_npy_loads, format_npy_loads);
 }
