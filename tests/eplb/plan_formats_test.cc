@@ -27,9 +27,7 @@ PlanDocument deepseek_document(const LoadMatrix& loads, const PlanParameters& pa
 }
 
 // The reference README's example, planned as there.
-PlanDocument readme_document() {
-  return deepseek_document(testing::readme_loads(), {16, 4, 2, 8});
-}
+PlanDocument readme_document() { return deepseek_document(testing::readme_loads(), {16, 4, 2, 8}); }
 
 TEST(FormatPlan, EveryFormatReadsBackToTheSamePhy2log) {
   const PlanDocument d = readme_document();

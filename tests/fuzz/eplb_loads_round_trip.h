@@ -12,8 +12,8 @@
 
 namespace dualpipe::eplb::testing {
 
-// Reads `data` (`size` bytes) with `parse`; when it is accepted, aborts unless parse(format(series))
-// gives the same series back. Returns 0, as LLVMFuzzerTestOneInput must.
+// Reads `data` (`size` bytes) with `parse`; when it is accepted, aborts unless
+// parse(format(series)) gives the same series back. Returns 0, as LLVMFuzzerTestOneInput must.
 template <typename Parse, typename Format>
 int check_load_round_trip(const std::uint8_t* data, std::size_t size, Parse parse, Format format) {
   LoadSeries series;
