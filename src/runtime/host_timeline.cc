@@ -4,7 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "dualpipe/runtime/json_quote.h"
+#include "dualpipe/schedule/json_quote.h"
 
 namespace dualpipe::runtime {
 namespace {
@@ -66,9 +66,10 @@ std::string HostTimeline::finish(int rank) {
     const Span& s = spans_[i];
     const int tid =
         thread_numbers.emplace(s.thread, static_cast<int>(thread_numbers.size())).first->second;
-    out << (i == 0 ? "\n" : ",\n") << "{\"ph\": \"X\", \"cat\": \"host\", \"name\": "
-        << json_quoted(s.name) << ", \"pid\": " << rank << ", \"tid\": " << tid
-        << ", \"ts\": " << s.start_us << ", \"dur\": " << s.duration_us << "}";
+    out << (i == 0 ? "\n" : ",\n")
+        << "{\"ph\": \"X\", \"cat\": \"host\", \"name\": " << schedule::json_quote(s.name)
+        << ", \"pid\": " << rank << ", \"tid\": " << tid << ", \"ts\": " << s.start_us
+        << ", \"dur\": " << s.duration_us << "}";
   }
   out << "\n]}\n";
   return out.str();

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "dualpipe/runtime/json_quote.h"
+#include "dualpipe/schedule/json_quote.h"
 
 namespace dualpipe::runtime {
 namespace {
@@ -46,9 +46,10 @@ std::string trace_from_events(const profiler::ProfilerResult& result) {
   for (const profiler::KinetoEvent& e : result.events()) {
     const bool user = e.scope() == static_cast<uint8_t>(at::RecordScope::USER_SCOPE);
     out << (first ? "\n" : ",\n") << "{\"ph\": \"X\", \"cat\": \""
-        << (user ? "user_annotation" : "cpu_op") << "\", \"name\": " << json_quoted(e.name())
-        << ", \"pid\": " << pid << ", \"tid\": " << e.startThreadId()
-        << ", \"ts\": " << start_us(e, 0) << ", \"dur\": " << duration_us(e, 0) << "}";
+        << (user ? "user_annotation" : "cpu_op")
+        << "\", \"name\": " << schedule::json_quote(e.name()) << ", \"pid\": " << pid
+        << ", \"tid\": " << e.startThreadId() << ", \"ts\": " << start_us(e, 0)
+        << ", \"dur\": " << duration_us(e, 0) << "}";
     first = false;
   }
   out << "\n]}";

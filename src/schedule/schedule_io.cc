@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "dualpipe/schedule/json_quote.h"
+
 namespace dualpipe::schedule {
 namespace {
 
@@ -15,24 +17,6 @@ constexpr int kMaxMicrobatches = 1 << 20;
 constexpr std::int64_t kMaxChunks = std::int64_t{1} << 24;
 
 // --- JSON writing -----------------------------------------------------------------------------
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[(c >> 4) & 0xf];
-      out += kHex[c & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::string json_chunk_fields(const Chunk& chunk) {
   return "\"stage\":" + std::to_string(chunk.stage) +
@@ -235,7 +219,7 @@ RawSchedule parse_rows(const std::string& text) {
 std::string write_schedule_json(const Schedule& schedule) {
   const auto int_list = [](int value) { return std::to_string(value); };
   std::string text =
-      "{\"schedule\":" + json_string(schedule.name) +
+      "{\"schedule\":" + json_quote(schedule.name) +
       ",\"ranks\":" + std::to_string(schedule.num_ranks) +
       ",\"microbatches\":" + std::to_string(schedule.num_microbatches) +
       ",\"stages\":" + std::to_string(schedule.num_stages) +

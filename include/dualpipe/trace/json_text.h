@@ -1,4 +1,5 @@
-// JSON text helpers shared by the trace writers and readers: string escaping and number printing.
+// JSON text helpers shared by the trace writers and readers: string quoting and unescaping, number
+// printing.
 #pragma once
 
 #include <cstddef>
@@ -6,10 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "dualpipe/schedule/json_quote.h"
+
 namespace dualpipe::trace {
 
-// `text` as a JSON string literal, quotes included (control characters as \u00XX).
-std::string json_quote(std::string_view text);
+// The schedule library's JSON string quoting, under the name the trace writers use.
+using schedule::json_quote;
 
 // Decodes the content of a JSON string literal (without its quotes): \" \\ \/ \b \f \n \r \t and
 // \uXXXX (surrogate pairs too) become UTF-8. Returns nullopt and sets `bad_offset` (relative to
