@@ -134,9 +134,11 @@ std::pair<double, double> tokens_per_gpu(const dualpipe::eplb::LoadSeries& serie
   return {max_sum, mean_sum};
 }
 
+// The middle value (the mean of the two middle ones for an even count).
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 // What a training phase measured: the median step time and the steps whose loss was not finite.

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "command_line.h"
 #include "dualpipe/eplb/aggregation.h"
 #include "dualpipe/eplb/load_reader.h"
 #include "dualpipe/eplb/lower_bound.h"
@@ -219,7 +220,7 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"eplb-plan: plan expert replicas on GPUs from expert load logs"};
+  CLI::App app{"plan expert replicas on GPUs from expert load logs", "eplb-plan"};
   CommonOptions plan_common, replay_common;
   PlanOptions plan_options;
   ReplayOptions replay_options;
@@ -239,14 +240,13 @@ int main(int argc, char** argv) {
   replay->add_option("-o,--output", replay_options.output,
                      "report file (default: standard output)");
   app.require_subcommand(0, 1);
-  try {
-    // Options of the plan command are required only when it runs: parse leniently, then check.
-    for (CLI::App* command : {&app, replay}) {
-      for (const char* name : {"--replicas", "--groups", "--nodes", "--gpus"}) {
-        command->get_option(name)->required(false);
-      }
+  // Options of the plan command are required only when it runs: parse leniently, then check.
+  for (CLI::App* command : {&app, replay}) {
+    for (const char* name : {"--replicas", "--groups", "--nodes", "--gpus"}) {
+      command->get_option(name)->required(false);
     }
-    app.parse(argc, argv);
+  }
+  return dualpipe::apps::parse_and_run(app, argc, argv, [&] {
     const bool replaying = replay->parsed();
     CLI::App& command = replaying ? *replay : app;
     const CommonOptions& common = replaying ? replay_common : plan_common;
@@ -255,12 +255,5 @@ int main(int argc, char** argv) {
       if (command.get_option(name)->count() == 0) throw CLI::RequiredError(name);
     }
     return replaying ? run_replay(common, replay_options) : run_plan(common, plan_options);
-  } catch (const CLI::ParseError& error) {
-    if (error.get_exit_code() == 0) return app.exit(error);
-    std::cerr << "eplb-plan: " << error.what() << "\n";
-    return 2;
-  } catch (const std::exception& error) {
-    std::cerr << "eplb-plan: " << error.what() << "\n";
-    return 2;
-  }
+  });
 }

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "command_line.h"
 #include "dualpipe/eplb/json_loads.h"
 #include "dualpipe/eplb/placement.h"
 #include "dualpipe/eplb/plan_formats.h"
@@ -23,11 +24,15 @@
 #include "dualpipe/runtime/process_group.h"
 #include "dualpipe/runtime/profile_capture.h"
 #include "input_file.h"
+#include "median.h"
 #include "rank_file.h"
 #include "staged_outputs.h"
 
 namespace {
 
+using dualpipe::apps::median;
+using dualpipe::apps::non_negative_number;
+using dualpipe::apps::positive_number;
 using dualpipe::runtime::BackwardPass;
 using dualpipe::runtime::ForwardPass;
 using dualpipe::runtime::ForwardResult;
@@ -204,11 +209,6 @@ std::string profile_pair(MoeStage& stage, const Microbatches& mb, bool overlappe
   return trace;
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0.0 : values[values.size() / 2];
-}
-
 std::string number(double value) {
   std::ostringstream text;
   text.precision(6);
@@ -331,35 +331,35 @@ int run(const BenchFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "moe-bench: times an overlapped MoE forward/backward pair against forward-then-backward"};
+  CLI::App app{"times an overlapped MoE forward/backward pair against forward-then-backward",
+               "moe-bench"};
   BenchFlags flags;
-  app.add_option("--hidden", flags.hidden, "token width H")->check(CLI::PositiveNumber);
+  app.add_option("--hidden", flags.hidden, "token width H")->check(positive_number());
   app.add_option("--ffn-hidden", flags.ffn_hidden, "hidden width of each expert")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--experts", flags.experts, "logical experts")->check(CLI::PositiveNumber);
-  app.add_option("--topk", flags.top_k, "experts per token")->check(CLI::PositiveNumber);
+      ->check(positive_number());
+  app.add_option("--experts", flags.experts, "logical experts")->check(positive_number());
+  app.add_option("--topk", flags.top_k, "experts per token")->check(positive_number());
   app.add_option("--groups", flags.groups, "expert groups for group-limited routing")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--top-groups", flags.top_groups, "groups a token may use")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--shared-ffn-hidden", flags.shared_ffn_hidden,
                  "hidden width of a shared expert (0: none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   app.add_option("--tokens", flags.tokens, "tokens per micro-batch and rank")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--seq", flags.seq, "sequence length (attention span); divides --tokens")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--heads", flags.heads, "attention heads")->check(CLI::PositiveNumber);
+      ->check(positive_number());
+  app.add_option("--heads", flags.heads, "attention heads")->check(positive_number());
   app.add_option("--layers", flags.layers, "MoE transformer layers in the stage")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--dtype", flags.dtype, "float32, float64 or bfloat16")
       ->check(CLI::IsMember({"float32", "float64", "bfloat16"}));
   app.add_option("--device", flags.device, "cpu or cuda (cuda:LOCAL_RANK)")
       ->check(CLI::IsMember({"cpu", "cuda"}));
-  app.add_option("--steps", flags.steps, "timed pairs per mode")->check(CLI::PositiveNumber);
+  app.add_option("--steps", flags.steps, "timed pairs per mode")->check(positive_number());
   app.add_option("--warmup", flags.warmup, "untimed pairs before them")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   app.add_option("--overlap", flags.overlap,
                  "on: time overlapped and sequential pairs; off: sequential only")
       ->check(CLI::IsMember({"on", "off"}));
@@ -378,21 +378,6 @@ int main(int argc, char** argv) {
                  "write tokens per expert per layer per pair (eplb-plan input)");
   app.add_option("--seed", flags.seed, "parameter seed");
   app.add_option("--timeout", flags.timeout_s, "seconds to wait for other ranks")
-      ->check(CLI::PositiveNumber);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& help) {
-    return app.exit(help);
-  } catch (const CLI::ParseError& error) {
-    std::cerr << "moe-bench: " << error.what() << std::endl;
-    return 2;
-  }
-  try {
-    return run(flags);
-  } catch (const std::exception& e) {
-    std::string message = e.what();
-    message = message.substr(0, message.find('\n'));
-    std::cerr << "moe-bench: " << message << std::endl;
-    return 2;
-  }
+      ->check(positive_number());
+  return dualpipe::apps::parse_and_run(app, argc, argv, [&] { return run(flags); });
 }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.h"
 #include "dualpipe/runtime/host_timeline.h"
 #include "dualpipe/runtime/launch_environment.h"
 #include "dualpipe/runtime/mlp_stage.h"
@@ -26,12 +27,16 @@
 #include "dualpipe/runtime/rank_agreement.h"
 #include "dualpipe/runtime/sequential_step.h"
 #include "dualpipe/schedule/generators.h"
+#include "median.h"
 #include "output_file.h"
 #include "rank_file.h"
 
 namespace {
 
 using namespace dualpipe::runtime;
+using dualpipe::apps::median;
+using dualpipe::apps::non_negative_number;
+using dualpipe::apps::positive_number;
 
 struct Options {
   std::string schedule = "dualpipe";
@@ -125,12 +130,6 @@ StepTime timed_step(Pipeline& pipeline, const StepInput& input, int index) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return {max_over_ranks(group, name + "/time", ms),
           max_over_ranks(group, name + "/host", host_ms)};
-}
-
-double median_of(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 // "check": the pipelined step against the same step on the whole model, one micro-batch at a time.
@@ -232,9 +231,9 @@ int run(const Options& o) {
   }
   if (env.rank == 0) {
     std::cout << "{\"schedule\": \"" << o.schedule << "\", \"ranks\": " << env.world_size
-              << ", \"step_ms_median\": " << median_of(times)
+              << ", \"step_ms_median\": " << median(times)
               << ", \"step_ms_min\": " << *std::min_element(times.begin(), times.end())
-              << ", \"host_ms_median\": " << median_of(host_times);
+              << ", \"host_ms_median\": " << median(host_times);
     if (o.check) std::cout << ", \"check\": " << check;
     std::cout << "}" << std::endl;
   }
@@ -244,22 +243,23 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Times training steps of a pipeline schedule on the reference example's MLP model."};
+  CLI::App app{"Times training steps of a pipeline schedule on the reference example's MLP model.",
+               "pipeline-bench"};
   Options o;
   const std::vector<std::string> names = dualpipe::schedule::schedule_names();
   app.add_option("--schedule", o.schedule, "schedule to run")->check(CLI::IsMember(names));
-  app.add_option("--hidden", o.hidden, "hidden size H")->check(CLI::PositiveNumber);
-  app.add_option("--seq", o.seq, "sequence length L")->check(CLI::PositiveNumber);
+  app.add_option("--hidden", o.hidden, "hidden size H")->check(positive_number());
+  app.add_option("--seq", o.seq, "sequence length L")->check(positive_number());
   app.add_option("--microbatch-size", o.microbatch_size, "samples per micro-batch M")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--microbatches", o.microbatches, "micro-batches per step N")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--dtype", o.dtype, "float32, float64 or bfloat16")
       ->check(CLI::IsMember({"float32", "float64", "bfloat16"}));
   app.add_option("--device", o.device, "cpu or cuda (cuda:LOCAL_RANK)")
       ->check(CLI::IsMember({"cpu", "cuda"}));
-  app.add_option("--steps", o.steps, "timed steps")->check(CLI::PositiveNumber);
-  app.add_option("--warmup", o.warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
+  app.add_option("--steps", o.steps, "timed steps")->check(positive_number());
+  app.add_option("--warmup", o.warmup, "untimed steps first")->check(non_negative_number());
   app.add_flag("--check", o.check, "also compare one step with the sequential step");
   app.add_option("--profile", o.profile,
                  "write a Chrome trace of one step (rank r > 0: OUT.rank<r>.json)");
@@ -268,30 +268,14 @@ int main(int argc, char** argv) {
                  "OUT.rank<r>.json)");
   app.add_option("--blocks", o.blocks,
                  "MLP blocks of the whole model, split evenly over the stages")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--virtual-stages", o.virtual_stages, "stages per rank for interleaved-1f1b")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--timeout", o.timeout_s, "seconds any wait may take before it fails")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--seed", o.seed, "seed of weights and data");
   app.add_option("--concurrent-pairs", o.concurrent_pairs,
                  "run an FB pair's backward on a helper thread: auto (on CUDA), on, off")
       ->check(CLI::IsMember({"auto", "on", "off"}));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& help) {
-    return app.exit(help);
-  } catch (const CLI::ParseError& error) {
-    std::cerr << "pipeline-bench: " << error.what() << std::endl;
-    return 2;
-  }
-  try {
-    return run(o);
-  } catch (const std::exception& error) {
-    std::string message = error.what();
-    if (const auto* c10_error = dynamic_cast<const c10::Error*>(&error))
-      message = c10_error->what_without_backtrace();
-    std::cerr << "pipeline-bench: " << message.substr(0, message.find('\n')) << std::endl;
-    return 2;
-  }
+  return dualpipe::apps::parse_and_run(app, argc, argv, [&] { return run(o); });
 }

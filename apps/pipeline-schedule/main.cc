@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "command_line.h"
 #include "cost_profile.h"
 #include "dualpipe/render/schedule_chrome_trace.h"
 #include "dualpipe/render/schedule_html.h"
@@ -32,11 +33,6 @@ using namespace dualpipe;
 // A user error: printed as one line, exit code 2.
 struct UsageError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
-};
-
-// A schedule the toolkit generated but its own validator rejects: a bug, exit code 1.
-struct InternalError : std::runtime_error {
-  using std::runtime_error::runtime_error;
 };
 
 struct Options {
@@ -139,8 +135,8 @@ apps::SimulatedSchedule run_schedule(const std::string& name, const Options& opt
   if (options.with_comm) generated = schedule::with_communication(generated);
   const auto violations = schedule::validate(generated, schedule::P2PMode::blocking, 1);
   if (!violations.empty()) {
-    throw InternalError("the generated " + name +
-                        " schedule fails validation: " + schedule::to_string(violations.front()));
+    throw apps::InternalError("the generated " + name + " schedule fails validation: " +
+                              schedule::to_string(violations.front()));
   }
   return apps::SimulatedSchedule{schedule::simulate(generated, costs), virtual_stages};
 }
@@ -234,25 +230,9 @@ void add_options(CLI::App& app, Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Generates, validates, simulates, draws and compares pipeline schedules."};
-  app.name("pipeline-schedule");
+  CLI::App app{"Generates, validates, simulates, draws and compares pipeline schedules.",
+               "pipeline-schedule"};
   Options options;
   add_options(app, options);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& help) {
-    return app.exit(help);
-  } catch (const CLI::ParseError& error) {
-    std::fprintf(stderr, "pipeline-schedule: %s\n", error.what());
-    return 2;
-  }
-  try {
-    return run(options);
-  } catch (const InternalError& error) {
-    std::fprintf(stderr, "pipeline-schedule: internal error: %s\n", error.what());
-    return 1;
-  } catch (const std::exception& error) {
-    std::fprintf(stderr, "pipeline-schedule: %s\n", error.what());
-    return 2;
-  }
+  return apps::parse_and_run(app, argc, argv, [&] { return run(options); });
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.h"
 #include "dualpipe/render/timeline_html.h"
 #include "dualpipe/render/timeline_layout.h"
 #include "dualpipe/render/timeline_perfetto.h"
@@ -134,7 +135,7 @@ int run(const Options& options) {
 
 int main(int argc, char** argv) {
   Options options;
-  CLI::App app{"trace-view: overlap statistics and drawings of PyTorch-profiler Chrome traces"};
+  CLI::App app{"overlap statistics and drawings of PyTorch-profiler Chrome traces", "trace-view"};
   app.add_option("traces", options.traces, "TRACE.json or TRACE.json.gz, one per rank")->required();
   app.add_option("--comm-regex", options.comm_regex,
                  "regular expression (ECMAScript, case-insensitive) naming communication kernels")
@@ -152,20 +153,5 @@ int main(int argc, char** argv) {
                  "measured schedule (report on stdout; with --svg also OUT.compare.svg)");
   app.add_option("--window", options.window,
                  "only START_MS:END_MS (ms since the first GPU activity)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "trace-view: %s (see --help)\n", e.what());
-    return 2;
-  }
-  try {
-    return run(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "trace-view: %s\n", e.what());
-    return 2;
-  }
+  return apps::parse_and_run(app, argc, argv, [&] { return run(options); });
 }

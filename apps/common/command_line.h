@@ -1,0 +1,28 @@
+// parse_and_run: how every tool turns its command line into an exit code and one-line errors.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <stdexcept>
+
+namespace dualpipe::apps {
+
+// A defect of the toolkit found while running (e.g. a generated schedule its own validator
+// rejects), as opposed to bad input: exit code 1.
+struct InternalError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Parses argv into `app`, then returns run(). --help prints CLI11's help and returns 0. Anything
+// else that goes wrong is one line "NAME: message" on stderr (NAME is app.get_name(); only the
+// first line of a longer message, e.g. without LibTorch's backtrace) and exit code 2, or
+// "NAME: internal error: message" and exit code 1 for an InternalError. run() may throw
+// CLI::ParseError for flag rules CLI11 cannot express.
+int parse_and_run(CLI::App& app, int argc, char** argv, const std::function<int()>& run);
+
+// Flag checks with short messages ("--hidden: must be positive, got 0"), in place of CLI11's
+// PositiveNumber and NonNegativeNumber, whose messages print the largest double in full.
+CLI::Validator positive_number();
+CLI::Validator non_negative_number();
+
+}  // namespace dualpipe::apps
