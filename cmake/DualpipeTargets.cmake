@@ -50,6 +50,7 @@ function(dualpipe_add_test name)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   target_compile_definitions(${name} PRIVATE
     DUALPIPE_SOURCE_DIR="${PROJECT_SOURCE_DIR}" DUALPIPE_BINARY_DIR="${PROJECT_BINARY_DIR}")
   dualpipe_apply_flags(${name})

@@ -1,76 +1,38 @@
 // Runs the built eplb-plan binary: outputs, formats, and the one-line errors (exit code 2, no
 // output file) for every kind of bad input.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "dualpipe/eplb/plan_formats.h"
+#include "tool_test.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct ProcessResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing_support::read_text_file;
+using testing_support::ToolOutcome;
 
-class EplbPlanApp : public ::testing::Test {
+class EplbPlanApp : public testing_support::ToolTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("eplb_plan_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::string write(const std::string& name, const std::string& content) const {
-    std::ofstream(path(name), std::ios::binary) << content;
-    return path(name);
-  }
-
-  static std::string read(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
-  }
-
-  // Runs eplb-plan with `arguments` (shell words), `environment` ("NAME=value ...") set for it.
-  ProcessResult run(const std::string& arguments, const std::string& environment = "") const {
-    const std::string command = environment + " " + std::string(EPLB_PLAN_BINARY) + " " +
-                                arguments + " >" + path("stdout") + " 2>" + path("stderr");
-    const int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read(path("stdout")),
-            read(path("stderr"))};
-  }
+  EplbPlanApp() : ToolTest(EPLB_PLAN_BINARY) {}
 
   // Runs with the README parameters into out.json and expects a one-line error mentioning `needle`,
   // exit code 2, and no output file.
   void expect_rejected(
       const std::string& loads_file, const std::string& needle,
       const std::string& parameters = "--replicas 16 --groups 4 --nodes 2 --gpus 8") {
-    const ProcessResult r = run(loads_file + " " + parameters + " -o " + path("out.json") +
-                                " --svg " + path("out.svg"));
+    const ToolOutcome r = run(loads_file + " " + parameters + " -o " + path("out.json") +
+                              " --svg " + path("out.svg"));
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_FALSE(fs::exists(path("out.json")));
     EXPECT_FALSE(fs::exists(path("out.svg")));
   }
-
-  fs::path dir_;
 };
 
 const char* const kReadmeCsv =
@@ -79,8 +41,7 @@ const char* const kReadmeParameters = "--replicas 16 --groups 4 --nodes 2 --gpus
 
 TEST_F(EplbPlanApp, ReproducesTheReadmeExampleWithTheDeepseekPolicy) {
   const std::string loads = write("loads.csv", kReadmeCsv);
-  const ProcessResult r =
-      run(loads + " " + kReadmeParameters + " --policy deepseek --format sglang");
+  const ToolOutcome r = run(loads + " " + kReadmeParameters + " --policy deepseek --format sglang");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(dualpipe::eplb::parse_plan_phy2log(r.out),
             (std::vector<std::vector<int>>{{5, 6, 5, 7, 8, 4, 3, 4, 10, 9, 10, 2, 0, 1, 11, 1},
@@ -91,12 +52,12 @@ TEST_F(EplbPlanApp, WritesEveryFormatAReportAndAnSvg) {
   const std::string loads = write("loads.csv", kReadmeCsv);
   for (const std::string format : {"json", "yaml", "csv", "sglang", "trtllm"}) {
     const std::string out = path("plan." + format);
-    const ProcessResult r = run(loads + " " + kReadmeParameters + " --format " + format + " -o " +
-                                out + " --report json --svg " + path("plan.svg"));
+    const ToolOutcome r = run(loads + " " + kReadmeParameters + " --format " + format + " -o " +
+                              out + " --report json --svg " + path("plan.svg"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(dualpipe::eplb::parse_plan_phy2log(read(out)).size(), 2u) << format;
+    EXPECT_EQ(dualpipe::eplb::parse_plan_phy2log(read_text_file(out)).size(), 2u) << format;
     EXPECT_NE(r.out.find("\"balancedness_after\""), std::string::npos);
-    EXPECT_EQ(read(path("plan.svg")).rfind("<svg", 0), 0u);
+    EXPECT_EQ(read_text_file(path("plan.svg")).rfind("<svg", 0), 0u);
   }
 }
 
@@ -106,13 +67,12 @@ TEST_F(EplbPlanApp, ReplansFromAPreviousPlanWithinTheMoveCap) {
       write("shifted.csv",
             "9,132,40,61,104,16,39,4,73,56,183,186\n200,107,104,64,19,19,187,157,17,86,16,27\n");
   ASSERT_EQ(run(loads + " " + kReadmeParameters + " -o " + path("old.json")).exit_code, 0);
-  const ProcessResult r =
-      run(shifted + " " + kReadmeParameters + " --previous " + path("old.json") +
-          " --max-moves 3 -o " + path("new.json") + " --report text");
+  const ToolOutcome r = run(shifted + " " + kReadmeParameters + " --previous " + path("old.json") +
+                            " --max-moves 3 -o " + path("new.json") + " --report text");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("replicas moved: "), std::string::npos) << r.out;
-  const auto old_plan = dualpipe::eplb::parse_plan_phy2log(read(path("old.json")));
-  const auto new_plan = dualpipe::eplb::parse_plan_phy2log(read(path("new.json")));
+  const auto old_plan = dualpipe::eplb::parse_plan_phy2log(read_text_file(path("old.json")));
+  const auto new_plan = dualpipe::eplb::parse_plan_phy2log(read_text_file(path("new.json")));
   int moved = 0;
   for (std::size_t l = 0; l < old_plan.size(); ++l) {
     for (std::size_t s = 0; s < old_plan[l].size(); ++s) moved += old_plan[l][s] != new_plan[l][s];
@@ -124,7 +84,7 @@ TEST_F(EplbPlanApp, ReplaysATimeSeries) {
   std::string csv;
   for (int step = 0; step < 6; ++step) csv += std::string(kReadmeCsv) + "\n";
   const std::string loads = write("series.csv", csv);
-  const ProcessResult r =
+  const ToolOutcome r =
       run("replay " + loads + " " + kReadmeParameters + " --interval 2 --report json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"windows\": 2"), std::string::npos) << r.out;
@@ -143,9 +103,9 @@ TEST_F(EplbPlanApp, ReadsSglangExpertDistributionDumpsThroughTheLibTorchPlugin) 
   const std::string parameters =
       " --replicas 6 --groups 1 --nodes 1 --gpus 2 --policy deepseek --format csv";
   for (const std::string aggregate : {"sum", "window:1"}) {
-    const ProcessResult from_pt =
+    const ToolOutcome from_pt =
         run(test_data("sglang_dump.pt") + parameters + " --aggregate " + aggregate);
-    const ProcessResult from_csv = run(csv + parameters + " --aggregate " + aggregate);
+    const ToolOutcome from_csv = run(csv + parameters + " --aggregate " + aggregate);
     ASSERT_EQ(from_pt.exit_code, 0) << from_pt.err;
     ASSERT_EQ(from_csv.exit_code, 0) << from_csv.err;
     EXPECT_EQ(from_pt.out, from_csv.out) << aggregate;
@@ -172,7 +132,7 @@ TEST_F(EplbPlanApp, RejectsPtFilesThatAreNotExpertDistributionDumps) {
 
 TEST_F(EplbPlanApp, SaysHowToReadPtFilesWhenTheLibTorchPluginIsAbsent) {
   fs::create_directories(path("no_plugins"));
-  const ProcessResult r =
+  const ToolOutcome r =
       run(test_data("sglang_dump.pt") + " " + kReadmeParameters + " -o " + path("out.json"),
           "DUALPIPE_PLUGIN_DIR=" + path("no_plugins"));
   EXPECT_EQ(r.exit_code, 2);
@@ -213,8 +173,8 @@ TEST_F(EplbPlanApp, RejectsEveryKindOfBadLoadFileWithOneLineNamingIt) {
 
 TEST_F(EplbPlanApp, ReadsLoadsFromAPipe) {
   const std::string loads = write("loads.csv", kReadmeCsv);
-  const ProcessResult piped = run("/dev/stdin " + std::string(kReadmeParameters) +
-                                  " --policy deepseek --format csv < " + loads);
+  const ToolOutcome piped = run("/dev/stdin " + std::string(kReadmeParameters) +
+                                " --policy deepseek --format csv < " + loads);
   ASSERT_EQ(piped.exit_code, 0) << piped.err;
   EXPECT_EQ(piped.out,
             run(loads + " " + kReadmeParameters + " --policy deepseek --format csv").out);
@@ -223,14 +183,15 @@ TEST_F(EplbPlanApp, ReadsLoadsFromAPipe) {
 TEST_F(EplbPlanApp, LeavesNoFileWhenAnOutputCannotBeWritten) {
   // The plan is written (to a temporary) before the SVG fails; the temporary must go too.
   const std::string loads = write("loads.csv", kReadmeCsv);
-  const ProcessResult r = run(loads + " " + kReadmeParameters + " -o " + path("plan.json") +
-                              " --svg " + path("missing_dir/plan.svg"));
+  const ToolOutcome r = run(loads + " " + kReadmeParameters + " -o " + path("plan.json") +
+                            " --svg " + path("missing_dir/plan.svg"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "eplb-plan: " + path("missing_dir/plan.svg") +
                        ": cannot write: No such file or directory\n");
   for (const auto& entry : fs::directory_iterator(dir_)) {
-    EXPECT_TRUE(entry.path().filename() == "loads.csv" || entry.path().filename() == "stdout" ||
-                entry.path().filename() == "stderr")
+    EXPECT_TRUE(entry.path().filename() == "loads.csv" ||
+                entry.path().filename() == "tool.stdout" ||
+                entry.path().filename() == "tool.stderr")
         << entry.path();
   }
 }

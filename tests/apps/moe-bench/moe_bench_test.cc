@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "dualpipe/eplb/load_reader.h"
+#include "text_file.h"
 #include "worker_launcher.h"
 
 namespace dualpipe::runtime {
@@ -46,13 +46,6 @@ std::vector<std::string> bench(const std::vector<std::string>& flags) {
   return command;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 TEST(MoeBench, PrintsOneJsonLineWithAnExactCheckWritesTracesAndLoads) {
@@ -74,7 +67,7 @@ TEST(MoeBench, PrintsOneJsonLineWithAnExactCheckWritesTracesAndLoads) {
   EXPECT_TRUE(job.workers[1].output.empty()) << job.workers[1].output;
   const std::vector<std::string> traces{trace, ::testing::TempDir() + "moe_bench_trace.rank1.json"};
   for (std::size_t rank = 0; rank < traces.size(); ++rank) {
-    const std::string text = read_file(traces[rank]);
+    const std::string text = testing_support::read_text_file(traces[rank]);
     EXPECT_NE(text.find("\"distributedInfo\": {\"rank\": " + std::to_string(rank)),
               std::string::npos);
     for (const char* phase : {"attn(F)", "dispatch(F)", "mlp(F)", "combine(F)", "attn(B)",
@@ -84,14 +77,14 @@ TEST(MoeBench, PrintsOneJsonLineWithAnExactCheckWritesTracesAndLoads) {
     std::remove(traces[rank].c_str());
   }
   // The forward-then-backward pair has every forward and backward phase and no W phase.
-  const std::string sequential_text = read_file(sequential);
+  const std::string sequential_text = testing_support::read_text_file(sequential);
   EXPECT_NE(sequential_text.find("\"name\": \"dispatch(B)\""), std::string::npos);
   EXPECT_EQ(sequential_text.find("\"name\": \"mlp(W)\""), std::string::npos);
   std::remove(sequential.c_str());
   std::remove((::testing::TempDir() + "moe_bench_sequential.rank1.json").c_str());
   // One step per timed or untimed pair of either mode: (1 + 2) x 2; each of 2 x 16 tokens picks
   // 2 experts in each of the 2 layers.
-  const eplb::LoadSeries series = eplb::parse_loads(read_file(loads), loads);
+  const eplb::LoadSeries series = eplb::parse_loads(testing_support::read_text_file(loads), loads);
   ASSERT_EQ(series.size(), 6u);
   EXPECT_EQ(series[0].rows(), 2);
   EXPECT_EQ(series[0].cols(), 4);

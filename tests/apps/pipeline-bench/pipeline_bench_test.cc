@@ -3,10 +3,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 
+#include "text_file.h"
 #include "worker_launcher.h"
 
 namespace dualpipe::runtime {
@@ -37,13 +36,6 @@ std::vector<std::string> bench(const std::vector<std::string>& flags) {
   return command;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 TEST(PipelineBench, PrintsOneJsonLineWithAPassingCheckAndWritesATracePerRank) {
   if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const std::string trace = ::testing::TempDir() + "pipeline_bench_trace.json";
@@ -61,7 +53,7 @@ TEST(PipelineBench, PrintsOneJsonLineWithAPassingCheckAndWritesATracePerRank) {
   const std::vector<std::string> paths{trace,
                                        ::testing::TempDir() + "pipeline_bench_trace.rank1.json"};
   for (std::size_t rank = 0; rank < paths.size(); ++rank) {
-    const std::string text = read_file(paths[rank]);
+    const std::string text = testing_support::read_text_file(paths[rank]);
     EXPECT_NE(text.find("\"distributedInfo\": {\"rank\": " + std::to_string(rank)),
               std::string::npos)
         << paths[rank];

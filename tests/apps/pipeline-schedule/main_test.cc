@@ -1,66 +1,35 @@
 // Runs the pipeline-schedule tool as a process: outputs, exit codes and one-line errors.
 #include <gtest/gtest.h>
 #include <simdjson.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
+
+#include "tool_test.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing_support::read_text_file;
+using testing_support::ToolOutcome;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-class PipelineScheduleTool : public ::testing::Test {
+class PipelineScheduleTool : public testing_support::ToolTest {
  protected:
-  void SetUp() override {
-    directory_ = fs::temp_directory_path() /
-                 ("pipeline-schedule-test-" +
-                  std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(directory_);
-    fs::create_directories(directory_);
-  }
-  void TearDown() override { fs::remove_all(directory_); }
-
-  // Runs the tool with `arguments` (a shell word list) in the test's own directory.
-  Outcome run(const std::string& arguments) const {
-    const std::string command = "cd '" + directory_.string() +
-                                "' && '" PIPELINE_SCHEDULE_BINARY "' " + arguments +
-                                " >stdout.txt 2>stderr.txt";
-    const int status = std::system(command.c_str());
-    Outcome outcome;
-    outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    outcome.out = read_text(directory_ / "stdout.txt");
-    outcome.err = read_text(directory_ / "stderr.txt");
-    return outcome;
-  }
+  PipelineScheduleTool() : ToolTest(PIPELINE_SCHEDULE_BINARY) {}
 
   // Expects exit code 2 and one stderr line containing `expected`.
   void expect_usage_error(const std::string& arguments, const std::string& expected) const {
-    const Outcome outcome = run(arguments);
+    const ToolOutcome outcome = run(arguments);
     EXPECT_EQ(outcome.exit_code, 2) << arguments;
     EXPECT_NE(outcome.err.find(expected), std::string::npos) << outcome.err;
     EXPECT_EQ(outcome.err.find('\n'), outcome.err.size() - 1) << "not one line: " << outcome.err;
   }
-
-  fs::path directory_;
 };
 
 TEST_F(PipelineScheduleTool, PrintsATextSummaryByDefault) {
-  const Outcome outcome = run("--schedule 1f1b --ranks 4 --microbatches 8");
+  const ToolOutcome outcome = run("--schedule 1f1b --ranks 4 --microbatches 8");
   EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_EQ(
       outcome.out.rfind("schedule 1f1b: 4 ranks, 4 stages, 8 micro-batches\nstep time 33 ", 0), 0u)
@@ -68,7 +37,7 @@ TEST_F(PipelineScheduleTool, PrintsATextSummaryByDefault) {
 }
 
 TEST_F(PipelineScheduleTool, PrintsAJsonSummaryWithTheGivenCosts) {
-  const Outcome outcome =
+  const ToolOutcome outcome =
       run("--schedule dualpipe --ranks 8 --microbatches 20 --cost-f 1 --cost-b 2 --cost-w 1 "
           "--cost-fb 2.5 --cost-p2p 0 --summary json");
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
@@ -82,38 +51,38 @@ TEST_F(PipelineScheduleTool, PrintsAJsonSummaryWithTheGivenCosts) {
 }
 
 TEST_F(PipelineScheduleTool, WritesEveryRequestedFileWhole) {
-  const Outcome outcome =
+  const ToolOutcome outcome =
       run("--schedule dualpipev --ranks 4 --microbatches 10 --json s.json --csv s.csv --svg s.svg "
           "--html s.html --chrome-trace t.json");
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
-  EXPECT_EQ(read_text(directory_ / "s.json").rfind("{\"schedule\":\"dualpipev\"", 0), 0u);
-  EXPECT_NE(read_text(directory_ / "s.csv").find("0F0"), std::string::npos);
-  EXPECT_EQ(read_text(directory_ / "s.svg").rfind("<svg ", 0), 0u);
-  EXPECT_EQ(read_text(directory_ / "s.html").rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_EQ(read_text_file(dir_ / "s.json").rfind("{\"schedule\":\"dualpipev\"", 0), 0u);
+  EXPECT_NE(read_text_file(dir_ / "s.csv").find("0F0"), std::string::npos);
+  EXPECT_EQ(read_text_file(dir_ / "s.svg").rfind("<svg ", 0), 0u);
+  EXPECT_EQ(read_text_file(dir_ / "s.html").rfind("<!DOCTYPE html>", 0), 0u);
   simdjson::dom::parser parser;
-  EXPECT_EQ(parser.parse(read_text(directory_ / "t.json"))["traceEvents"].error(),
+  EXPECT_EQ(parser.parse(read_text_file(dir_ / "t.json"))["traceEvents"].error(),
             simdjson::SUCCESS);
-  for (const auto& entry : fs::directory_iterator(directory_)) {
+  for (const auto& entry : fs::directory_iterator(dir_)) {
     EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << entry.path();
   }
 }
 
 TEST_F(PipelineScheduleTool, AddsCommunicationOnRequest) {
   EXPECT_EQ(run("--schedule 1f1b --ranks 2 --microbatches 2 --json plain.json").exit_code, 0);
-  EXPECT_EQ(read_text(directory_ / "plain.json").find("SEND_F"), std::string::npos);
+  EXPECT_EQ(read_text_file(dir_ / "plain.json").find("SEND_F"), std::string::npos);
   EXPECT_EQ(
       run("--schedule 1f1b --ranks 2 --microbatches 2 --with-comm --json comm.json").exit_code, 0);
-  EXPECT_NE(read_text(directory_ / "comm.json").find("SEND_F"), std::string::npos);
+  EXPECT_NE(read_text_file(dir_ / "comm.json").find("SEND_F"), std::string::npos);
 }
 
 TEST_F(PipelineScheduleTool, WritesAnOutputToStandardOutputInsteadOfTheSummary) {
-  const Outcome outcome = run("--schedule gpipe --ranks 2 --microbatches 2 --json -");
+  const ToolOutcome outcome = run("--schedule gpipe --ranks 2 --microbatches 2 --json -");
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_EQ(outcome.out.rfind("{\"schedule\":\"gpipe\"", 0), 0u) << outcome.out;
 }
 
 TEST_F(PipelineScheduleTool, ComparesSchedulesOneRowEach) {
-  const Outcome outcome =
+  const ToolOutcome outcome =
       run("--compare 1f1b,zb1p,dualpipe,dualpipev,interleaved-1f1b,gpipe --ranks 4 "
           "--microbatches 16 --virtual-stages 2");
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
@@ -126,8 +95,8 @@ TEST_F(PipelineScheduleTool, ComparesSchedulesOneRowEach) {
 }
 
 TEST_F(PipelineScheduleTool, ReadsACostProfile) {
-  std::ofstream(directory_ / "p.yaml") << "time_unit: ms\nstage: {forward: 2, backward: 4}\n";
-  const Outcome outcome = run("--schedule 1f1b --ranks 2 --microbatches 2 --costs p.yaml");
+  std::ofstream(dir_ / "p.yaml") << "time_unit: ms\nstage: {forward: 2, backward: 4}\n";
+  const ToolOutcome outcome = run("--schedule 1f1b --ranks 2 --microbatches 2 --costs p.yaml");
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_NE(outcome.out.find("step time 18 ms"), std::string::npos) << outcome.out;
 }
@@ -149,7 +118,7 @@ TEST_F(PipelineScheduleTool, RejectsNegativeCosts) {
 }
 
 TEST_F(PipelineScheduleTool, RejectsAMalformedProfileNamingItsPosition) {
-  std::ofstream(directory_ / "bad.yaml") << "stage: {forward: 1, backward: x}\n";
+  std::ofstream(dir_ / "bad.yaml") << "stage: {forward: 1, backward: x}\n";
   expect_usage_error("--schedule 1f1b --ranks 4 --microbatches 8 --costs bad.yaml",
                      "bad.yaml:1:31: stage.backward: expected a number, got 'x'");
 }
@@ -177,7 +146,7 @@ TEST_F(PipelineScheduleTool, RejectsInvalidCombinations) {
 TEST_F(PipelineScheduleTool, LeavesNoFileBehindWhenAnOutputCannotBeWritten) {
   expect_usage_error("--schedule 1f1b --ranks 2 --microbatches 2 --svg missing/dir/s.svg",
                      "missing/dir/s.svg: cannot write");
-  EXPECT_FALSE(fs::exists(directory_ / "missing"));
+  EXPECT_FALSE(fs::exists(dir_ / "missing"));
 }
 
 }  // namespace
