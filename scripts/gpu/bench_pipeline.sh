@@ -13,9 +13,12 @@
 # at the two small sizes the C++ side also runs with --concurrent-pairs off, to show what running
 # an FB pair's backward on a helper thread (the CUDA default) gains, and the C++ runs at the two
 # small sizes record one more step's host timeline (--host-timeline; summary in host-*-summary.txt).
-# Prints a table: C++ and reference step medians, their ratio (target <= 0.5 at the two small
-# sizes), and at the largest size the C++ median over the ideal (half of the whole model's compute
-# on one GPU, measured here with gpipe on one rank; target <= 1.04).
+# The reference's step time drifts between launches (21 to 45 ms at the small size on one machine),
+# so at the two small sizes C++ and reference run in turn ROUNDS times (default 3; 1 with --short)
+# and the ratio quoted is the median of the rounds' ratios.
+# Prints a table: C++ and reference step medians (of the rounds' medians), the ratio (target <= 0.5
+# at the two small sizes), and at the largest size the C++ median over the ideal (half of the whole
+# model's compute on one GPU, measured here with gpipe on one rank; target <= 1.04).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
@@ -24,9 +27,11 @@ short=false
 if $short; then
   steps=${STEPS:-10}
   warmup=${WARMUP:-3}
+  rounds=${ROUNDS:-1}
 else
   steps=${STEPS:-20}
   warmup=${WARMUP:-5}
+  rounds=${ROUNDS:-3}
 fi
 out=out/pipeline-bench
 mkdir -p "$out"
@@ -86,7 +91,33 @@ for size in "${sizes[@]}"; do
   [[ $name != large ]] &&
     run_cpp "cpp-$name-sequential-pairs" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --concurrent-pairs off
   run_reference "ref-$name" "$h" "$l" "$m" "$n" "$dtype"
+  if [[ $name != large ]]; then
+    for ((round = 2; round <= rounds; ++round)); do
+      run_cpp "cpp-$name-round$round" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype"
+      run_reference "ref-$name-round$round" "$h" "$l" "$m" "$n" "$dtype"
+    done
+  fi
 done
+
+round_files() {  # round_files SIDE NAME: the JSON files of every round of SIDE (cpp or ref) at NAME
+  local files=("$out/$1-$2.json")
+  for ((round = 2; round <= rounds; ++round)); do files+=("$out/$1-$2-round$round.json"); done
+  echo "${files[@]}"
+}
+
+rounds_summary() {  # rounds_summary NAME: "C++ ms, reference ms, ratio" as medians over the rounds
+  python3 - "$rounds" $(round_files cpp "$1") $(round_files ref "$1") <<'PY'
+import json, statistics, sys
+rounds = int(sys.argv[1])
+def step_ms(path):
+    return json.loads(open(path).read().strip().splitlines()[-1])["step_ms_median"]
+cpp = [step_ms(p) for p in sys.argv[2:2 + rounds]]
+ref = [step_ms(p) for p in sys.argv[2 + rounds:]]
+ratios = [c / r for c, r in zip(cpp, ref)]
+print(statistics.median(cpp), statistics.median(ref), f"{statistics.median(ratios):.3f}",
+      " ".join(f"{x:.3f}" for x in ratios))
+PY
+}
 if ! $short; then
   read -r _ h l m n dtype <<<"${sizes[2]}"
   run_cpp "one-gpu-large" 1 gpipe "$h" "$l" "$m" "$n" "$dtype"
@@ -106,22 +137,24 @@ done
 
 echo
 printf '%-8s %-30s %12s %12s %8s %-15s %s\n' size "H L M N dtype" "C++ ms" "ref ms" "ratio" "target" \
-  "C++ host ms; sequential pairs: ms, host ms"
+  "C++ host ms; sequential pairs: ms, host ms; ratio of each round"
 for size in "${sizes[@]}"; do
   read -r name h l m n dtype <<<"$size"
-  cpp=$(json_field "$out/cpp-$name.json" step_ms_median)
   host=$(json_field "$out/cpp-$name.json" host_ms_median)
-  ref_ms=$(json_field "$out/ref-$name.json" step_ms_median)
-  ratio=$(python3 -c "print(f'{$cpp / $ref_ms:.3f}')")
   target="<= 0.5"
   sequential="-"
+  each_round="-"
   if [[ $name == large ]]; then
     target="(ideal: below)"
+    cpp=$(json_field "$out/cpp-$name.json" step_ms_median)
+    ref_ms=$(json_field "$out/ref-$name.json" step_ms_median)
+    ratio=$(python3 -c "print(f'{$cpp / $ref_ms:.3f}')")
   else
     sequential="$(json_field "$out/cpp-$name-sequential-pairs.json" step_ms_median), $(json_field "$out/cpp-$name-sequential-pairs.json" host_ms_median)"
+    read -r cpp ref_ms ratio each_round <<<"$(rounds_summary "$name")"
   fi
-  printf '%-8s %-30s %12.2f %12.2f %8s %-15s %s; %s\n' "$name" "$h $l $m $n $dtype" "$cpp" "$ref_ms" "$ratio" \
-    "$target" "$host" "$sequential"
+  printf '%-8s %-30s %12.2f %12.2f %8s %-15s %s; %s; %s\n' "$name" "$h $l $m $n $dtype" "$cpp" "$ref_ms" \
+    "$ratio" "$target" "$host" "$sequential" "$each_round"
 done
 if ! $short; then
   one_gpu=$(json_field "$out/one-gpu-large.json" step_ms_median)
