@@ -6,6 +6,7 @@
 #include "dualpipe/runtime/pipeline.h"
 #include "multi_process.h"
 #include "tensor_compare.h"
+#include "test_stages.h"
 
 namespace dualpipe::runtime::moe {
 namespace {
@@ -19,16 +20,7 @@ constexpr int kMicrobatches = 8;  // enough for overlapped pairs that start from
 
 // Pipeline stage s holds model layers 2s and 2s+1; layer 1 has a replicated expert.
 std::shared_ptr<MoeStage> make_stage(int stage, const CommGroup& experts) {
-  MoeStageOptions o;
-  o.heads = 2;
-  o.moe.hidden = 8;
-  o.moe.ffn_hidden = 6;
-  o.moe.experts = 4;
-  o.moe.top_k = 2;
-  o.moe.shared_ffn_hidden = 4;
-  o.first_layer = 2 * stage;
-  o.num_layers = 2;
-  o.seed = 23;
+  const MoeStageOptions o = testing::small_stage_options(2 * stage, 23);
   std::vector<ExpertPlacement> placements{ExpertPlacement::identity(4, 2),
                                           ExpertPlacement({0, 1, 2, 3}, 4, 2)};
   if (stage == 0) placements[1] = ExpertPlacement({0, 1, 3, 2, 0, 3}, 4, 2);

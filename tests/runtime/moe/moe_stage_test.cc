@@ -6,6 +6,7 @@
 
 #include "multi_process.h"
 #include "tensor_compare.h"
+#include "test_stages.h"
 
 namespace dualpipe::runtime::moe {
 namespace {
@@ -14,19 +15,7 @@ using testing::max_relative_difference;
 using testing::run_in_processes;
 using testing::Worker;
 
-MoeStageOptions stage_options() {
-  MoeStageOptions o;
-  o.heads = 2;
-  o.moe.hidden = 8;
-  o.moe.ffn_hidden = 6;
-  o.moe.experts = 4;
-  o.moe.top_k = 2;
-  o.moe.shared_ffn_hidden = 4;
-  o.num_layers = 2;
-  o.first_layer = 3;
-  o.seed = 17;
-  return o;
-}
+MoeStageOptions stage_options() { return testing::small_stage_options(3, 17); }
 
 std::vector<ExpertPlacement> placements(int ranks) {
   // Layer 3: identity; layer 4: two copies of experts 0 and 2 (slots padded to the rank count).
@@ -51,16 +40,8 @@ std::vector<torch::Tensor> run_pair(MoeStage& stage, int rank, bool overlap, boo
   stage.set_overlap(overlap);
   ForwardPass first{{x0}, use_loss ? &criterion : nullptr, {target}};
   const ForwardResult result0 = run_forward(stage, first);
-  BackwardPass backward;
-  backward.stage = &stage;
-  if (use_loss) {
-    backward.loss = result0.loss;
-  } else {
-    backward.outputs = result0.outputs;
-    backward.output_grads = {target};
-  }
-  const ForwardResult result1 =
-      stage.overlapped_forward_backward(ForwardPass{{x1}, &criterion, {target}}, backward);
+  const ForwardResult result1 = stage.overlapped_forward_backward(
+      ForwardPass{{x1}, &criterion, {target}}, testing::backward_of(stage, result0, target));
   std::vector<torch::Tensor> outcome{result1.outputs.at(0).detach(), result1.loss.detach(),
                                      x0.grad()};
   for (const torch::Tensor& p : stage.parameters()) {

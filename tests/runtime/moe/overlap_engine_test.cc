@@ -7,6 +7,7 @@
 
 #include "dualpipe/runtime/moe/phased_stage.h"
 #include "tensor_compare.h"
+#include "test_stages.h"
 
 namespace dualpipe::runtime::moe {
 namespace {
@@ -206,19 +207,12 @@ PairOutcome run_pair(ToyStage& stage, bool overlap, bool use_loss) {
     first.labels = {grad0};
   }
   const ForwardResult result0 = run_forward(stage, first);
-  BackwardPass backward;
-  backward.stage = &stage;
-  if (use_loss) {
-    backward.loss = result0.loss;
-  } else {
-    backward.outputs = result0.outputs;
-    backward.output_grads = {grad0};
-  }
   ForwardPass second;
   second.inputs = {x1};
   second.criterion = &criterion;
   second.labels = {grad0};
-  const ForwardResult result1 = stage.overlapped_forward_backward(second, backward);
+  const ForwardResult result1 =
+      stage.overlapped_forward_backward(second, testing::backward_of(stage, result0, grad0));
   return {{result1.outputs.at(0).detach(), result1.loss.detach(), stage.w1.grad().clone(),
            stage.w2.grad().clone(), x0.grad().clone()}};
 }
