@@ -6,6 +6,7 @@
 namespace dualpipe::apps {
 namespace {
 
+// Prints "NAME: PREFIXfirst line of what" on stderr; returns exit_code.
 int report(const CLI::App& app, const std::string& prefix, const char* what, int exit_code) {
   const std::string message(what);
   std::fprintf(stderr, "%s: %s%s\n", app.get_name().c_str(), prefix.c_str(),

@@ -25,12 +25,17 @@ struct ToolOutcome {
 
 class ToolTest : public ::testing::Test {
  protected:
-  explicit ToolTest(std::string binary) : binary_(std::move(binary)) {}
+  // `binary`: the tool's path. A missing tool fails each test, or skips it with
+  // `skip_when_missing` (for test binaries that may be built without the tools).
+  explicit ToolTest(std::string binary, bool skip_when_missing = false)
+      : binary_(std::move(binary)), skip_when_missing_(skip_when_missing) {}
 
-  // A fresh directory per test (named after the tool, the process and the test); skips the test
-  // when the tool is not built.
+  // A fresh directory per test, named after the tool, the process and the test.
   void SetUp() override {
-    if (!std::filesystem::exists(binary_)) GTEST_SKIP() << binary_ << " is not built";
+    if (!std::filesystem::exists(binary_)) {
+      if (skip_when_missing_) GTEST_SKIP() << binary_ << " is not built";
+      FAIL() << binary_ << " is not built";
+    }
     dir_ = std::filesystem::temp_directory_path() /
            (std::filesystem::path(binary_).filename().string() + "_test_" +
             std::to_string(::getpid()) + "_" +
@@ -65,6 +70,7 @@ class ToolTest : public ::testing::Test {
 
  private:
   std::string binary_;
+  bool skip_when_missing_;
 };
 
 }  // namespace testing_support
