@@ -4,7 +4,29 @@
 #include <torch/csrc/autograd/engine.h>
 #include <torch/csrc/autograd/variable.h>
 
+#include <mutex>
+#include <vector>
+
 namespace dualpipe::runtime {
+namespace {
+
+// The gradient of a scalar loss with respect to itself: one cached tensor holding 1 per dtype and
+// device, instead of the allocation and fill torch::autograd::backward makes for every loss.
+// Autograd only reads it (it never writes into a gradient that something else still references).
+// The cache is never freed, so no CUDA tensor outlives the driver at exit.
+torch::Tensor unit_gradient(const torch::Tensor& loss) {
+  static std::mutex mutex;
+  static auto* cache = new std::vector<torch::Tensor>();
+  const std::lock_guard<std::mutex> lock(mutex);
+  for (const torch::Tensor& one : *cache) {
+    if (one.scalar_type() == loss.scalar_type() && one.device() == loss.device()) return one;
+  }
+  cache->push_back(
+      torch::ones({}, torch::TensorOptions().dtype(loss.dtype()).device(loss.device())));
+  return cache->back();
+}
+
+}  // namespace
 
 ForwardResult PipelineStage::overlapped_forward_backward(const ForwardPass& forward_pass,
                                                          const BackwardPass& backward_pass) {
@@ -38,7 +60,11 @@ ForwardResult run_forward(PipelineStage& stage, const ForwardPass& pass) {
 
 void run_backward(const BackwardPass& pass) {
   if (pass.loss.defined()) {
-    torch::autograd::backward({pass.loss});
+    if (pass.loss.dim() == 0) {
+      torch::autograd::backward({pass.loss}, {unit_gradient(pass.loss)});
+    } else {
+      torch::autograd::backward({pass.loss});  // LibTorch's own error unless it has one element
+    }
     return;
   }
   // Straight into the engine, as torch.autograd does internally: the outputs' memory may have been

@@ -49,6 +49,32 @@ TEST(RunBackward, PropagatesFromOutputGradientsIntoInputsAndParameters) {
   EXPECT_DOUBLE_EQ(stage.weight.grad().item<double>(), 4.0);
 }
 
+TEST(RunBackward, StartsFromAScalarLossWithAGradientOfOne) {
+  for (const torch::ScalarType dtype : {torch::kDouble, torch::kFloat, torch::kDouble}) {
+    std::vector<std::string> log;
+    ScaleStage stage(&log);
+    stage.to(dtype);
+    const torch::Tensor x = torch::ones({2}, dtype).requires_grad_(true);
+    const Criterion criterion = sum_loss;
+    const ForwardResult result =
+        run_forward(stage, ForwardPass{{x}, &criterion, {torch::zeros({2}, dtype)}});
+    run_backward(BackwardPass{&stage, result.loss, {}, {}});
+    EXPECT_TRUE(torch::equal(x.grad(), torch::full({2}, 3.0, dtype)));
+    EXPECT_DOUBLE_EQ(stage.weight.grad().item<double>(), 2.0);
+  }
+}
+
+TEST(RunBackward, NeverLetsALossGradientAliasTheNextOne) {
+  // A loss that is itself a leaf receives the seed gradient as its .grad: changing that .grad must
+  // not change what the next backward starts from.
+  for (int round = 0; round < 2; ++round) {
+    const torch::Tensor loss = torch::tensor(5.0, torch::kDouble).requires_grad_(true);
+    run_backward(BackwardPass{nullptr, loss, {}, {}});
+    EXPECT_DOUBLE_EQ(loss.grad().item<double>(), 1.0);
+    loss.mutable_grad().add_(41.0);
+  }
+}
+
 TEST(RunBackward, SkipsOutputsWithoutGradient) {
   std::vector<std::string> log;
   ScaleStage stage(&log);
