@@ -280,16 +280,11 @@ struct Pipeline::Run {
 
   void backward(const Chunk& c, bool defer_weights) {
     BackwardPass pass = backward_pass(c);
-    WeightGradStore& store = *pipe.weight_grads_;
-    store.set_deferring(defer_weights);
-    try {
+    if (defer_weights) {
+      pipe.weight_grads_->run_deferring(c, [&pass] { run_backward(pass); });
+    } else {
       run_backward(pass);
-    } catch (...) {
-      store.set_deferring(false);
-      throw;
     }
-    store.set_deferring(false);
-    if (defer_weights) store.flush(c);
     finish_backward(c);
   }
 
@@ -299,9 +294,10 @@ struct Pipeline::Run {
     bpass.worker = pipe.pair_worker_.get();
     PipelineStage& forward_stage = module(f);
     // The stage's hook when both stages have the same type; else the default pairing.
-    ForwardResult result = typeid(forward_stage) == typeid(*bpass.stage)
-                               ? forward_stage.overlapped_forward_backward(fpass, bpass)
-                               : forward_stage.PipelineStage::overlapped_forward_backward(fpass, bpass);
+    ForwardResult result =
+        typeid(forward_stage) == typeid(*bpass.stage)
+            ? forward_stage.overlapped_forward_backward(fpass, bpass)
+            : forward_stage.PipelineStage::overlapped_forward_backward(fpass, bpass);
     finish_forward(f, fpass, result);
     finish_backward(b);
   }
@@ -340,8 +336,8 @@ struct Pipeline::Run {
   void check_layout(int direction, int sender_stage, const MessageMeta& meta, const What& what) {
     if (MessageMeta* known = known_layout(direction, sender_stage)) {
       if (*known != meta) {
-        throw std::invalid_argument(text_of(what) + " has layout " + to_string(meta) + ", expected " +
-                                    to_string(*known) +
+        throw std::invalid_argument(text_of(what) + " has layout " + to_string(meta) +
+                                    ", expected " + to_string(*known) +
                                     " (as declared or as earlier micro-batches had)");
       }
     } else if (headers) {
@@ -414,7 +410,9 @@ struct Pipeline::Run {
   // Posts the receive of a message over a boundary; returns false when its sender failed.
   bool receive(const Action& action, PendingReceive& into) {
     const int boundary_stage = boundary_of(action);
-    const auto what = [&] { return describe(action) + " from rank " + std::to_string(action.peer); };
+    const auto what = [&] {
+      return describe(action) + " from rank " + std::to_string(action.peer);
+    };
     const int message_tag = tag(action.op == Op::RECV_B, producer_of(action));
     std::optional<MessageMeta> layout;
     if (headers) {
@@ -496,12 +494,13 @@ struct Pipeline::Run {
       for (const torch::Tensor& t : *payload) flat.push_back(t.reshape({-1}));
     }
     const Action& first = actions.front();
-    communicate([&] { return describe(first) + " (bundled) to rank " + std::to_string(first.peer); },
-                [&] {
-                  pipe.transport_.post_send(first.peer, tag(first.op == Op::SEND_B, first.chunk),
-                                            {torch::cat(flat)});
-                  return 0;
-                });
+    communicate(
+        [&] { return describe(first) + " (bundled) to rank " + std::to_string(first.peer); },
+        [&] {
+          pipe.transport_.post_send(first.peer, tag(first.op == Op::SEND_B, first.chunk),
+                                    {torch::cat(flat)});
+          return 0;
+        });
     for (const Action& action : actions) finish_send(action);
   }
 
@@ -520,8 +519,7 @@ struct Pipeline::Run {
               first.peer, tag(first.op == Op::RECV_B, producer_of(first)), flat);
         });
     std::vector<PendingReceive> parts = std::move(whole).split(layouts);
-    for (std::size_t i = 0; i < actions.size(); ++i)
-      receive_slot(actions[i]) = std::move(parts[i]);
+    for (std::size_t i = 0; i < actions.size(); ++i) receive_slot(actions[i]) = std::move(parts[i]);
   }
 
   // Runs the consecutive communication actions of one bundle (schedule::message_bundles) as one

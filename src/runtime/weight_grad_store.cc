@@ -34,6 +34,21 @@ void WeightGradStore::flush(const schedule::Chunk& chunk) {
   open_tasks_.clear();
 }
 
+void WeightGradStore::run_deferring(const schedule::Chunk& chunk,
+                                    const std::function<void()>& backward) {
+  set_deferring(true);
+  try {
+    backward();
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    deferring_ = false;
+    open_tasks_.clear();
+    throw;
+  }
+  set_deferring(false);
+  flush(chunk);
+}
+
 void WeightGradStore::replay(const schedule::Chunk& chunk) {
   std::vector<Task> tasks;
   {

@@ -54,6 +54,36 @@ TEST(WeightGradStore, ReplaysTheGroupOfTheNamedChunkEvenOutOfOrder) {
   EXPECT_EQ(store.pending_groups(), 1u);
 }
 
+TEST(WeightGradStore, RunDeferringKeepsABackwardsTasksUnderItsChunk) {
+  WeightGradStore store;
+  int runs = 0;
+  store.run_deferring(Chunk{0, 2, 0}, [&] {
+    EXPECT_TRUE(store.deferring());
+    store.run_or_defer([&] { ++runs; });
+  });
+  EXPECT_FALSE(store.deferring());
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(store.pending_groups(), 1u);
+  store.replay(Chunk{0, 2, 0});
+  EXPECT_EQ(runs, 1);
+}
+
+TEST(WeightGradStore, RunDeferringDropsWhatAFailedBackwardKept) {
+  WeightGradStore store;
+  int runs = 0;
+  EXPECT_THROW(store.run_deferring(Chunk{0, 1, 0},
+                                   [&] {
+                                     store.run_or_defer([&] { ++runs; });
+                                     throw std::runtime_error("backward failed");
+                                   }),
+               std::runtime_error);
+  EXPECT_FALSE(store.deferring());
+  EXPECT_EQ(store.pending_groups(), 0u);
+  store.run_deferring(Chunk{0, 2, 0}, [] {});
+  store.replay(Chunk{0, 2, 0});  // the next group holds none of the failed backward's tasks
+  EXPECT_EQ(runs, 0);
+}
+
 TEST(WeightGradStore, RefusesToReplayAChunkThatDeferredNothing) {
   WeightGradStore store;
   EXPECT_THROW(store.replay(Chunk{0, 3, 1}), std::logic_error);

@@ -37,6 +37,11 @@ class WeightGradStore {
   // Closes the tasks kept since the last flush into one group labelled `chunk` (possibly empty).
   void flush(const schedule::Chunk& chunk);
 
+  // An input-only backward: runs `backward` with deferring on and flush()es what it kept into a
+  // group labelled `chunk`. If `backward` throws, deferring goes off, what it kept is dropped (a
+  // failed backward's weight gradients must never be replayed) and the exception propagates.
+  void run_deferring(const schedule::Chunk& chunk, const std::function<void()>& backward);
+
   // Runs and removes the group labelled `chunk` (the oldest one in FIFO schedules). Throws
   // std::logic_error when no such group is pending.
   void replay(const schedule::Chunk& chunk);

@@ -51,16 +51,8 @@ void run_step(const std::function<void()>& compute, const Phase* communication) 
 // Runs a backward compute phase for input gradients only, its weight-gradient work kept in
 // `store` under a label of its own; returns the W phase that runs that work.
 Phase run_deferring_weights(const Phase& phase, WeightGradStore& store, int index) {
-  store.set_deferring(true);
-  try {
-    run_compute(phase);
-  } catch (...) {
-    store.set_deferring(false);
-    throw;
-  }
-  store.set_deferring(false);
   const schedule::Chunk label{-1, -1 - index, -1};  // no schedule uses negative chunks
-  store.flush(label);
+  store.run_deferring(label, [&phase] { run_compute(phase); });
   return Phase{phase.name,
                'W',
                false,
