@@ -45,11 +45,14 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x) {
   const int64_t sequence = x.size(1);
   const int64_t hidden = x.size(2);
   const int64_t width = hidden / heads_;
-  // [batch, sequence, 3, heads, width] -> three [batch, heads, sequence, width]
+  // [batch, sequence, 3, heads, width] -> three [batch, heads, sequence, width] views. Unbound
+  // along qkv's own dimension, so the backward stacks the three gradients straight into qkv's
+  // layout (unbinding a permuted view needs one more copy to undo the permutation).
   const std::vector<torch::Tensor> qkv_heads =
-      qkv->forward(x).view({batch, sequence, 3, heads_, width}).permute({2, 0, 3, 1, 4}).unbind(0);
+      qkv->forward(x).view({batch, sequence, 3, heads_, width}).unbind(2);
   const torch::Tensor mixed =
-      causal_attention(qkv_heads[0], qkv_heads[1], qkv_heads[2])  // [batch, heads, seq, width]
+      causal_attention(qkv_heads[0].transpose(1, 2), qkv_heads[1].transpose(1, 2),
+                       qkv_heads[2].transpose(1, 2))  // [batch, heads, seq, width]
           .transpose(1, 2)
           .reshape({batch, sequence, hidden});
   return out->forward(mixed);
