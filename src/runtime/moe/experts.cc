@@ -27,18 +27,18 @@ SwiGluMlpImpl::SwiGluMlpImpl(int64_t hidden, int64_t ffn_hidden) {
   const auto linear = [](int64_t in, int64_t out) {
     return DeferrableLinear(torch::nn::LinearOptions(in, out).bias(false));
   };
-  gate = register_module("gate", linear(hidden, ffn_hidden));
-  up = register_module("up", linear(hidden, ffn_hidden));
+  gate_up = register_module("gate_up", linear(hidden, 2 * ffn_hidden));
   down = register_module("down", linear(ffn_hidden, hidden));
 }
 
 torch::Tensor SwiGluMlpImpl::forward(const torch::Tensor& x) {
-  return down->forward(torch::silu(gate->forward(x)) * up->forward(x));
+  // One split (its backward is one concatenation), not two narrows (each backward a zero fill).
+  const std::vector<torch::Tensor> gate_and_up = gate_up->forward(x).chunk(2, -1);
+  return down->forward(torch::silu(gate_and_up[0]) * gate_and_up[1]);
 }
 
 void SwiGluMlpImpl::reset_parameters(at::Generator& generator) {
-  fill_uniform(gate->weight, generator);
-  fill_uniform(up->weight, generator);
+  fill_uniform(gate_up->weight, generator);
   fill_uniform(down->weight, generator);
 }
 
@@ -69,7 +69,7 @@ torch::Tensor LocalExpertsImpl::forward(const torch::Tensor& rows,
 
 std::vector<torch::Tensor> LocalExpertsImpl::slot_parameters(int64_t j) const {
   const SwiGluMlp expert = slot(j);
-  return {expert->gate->weight, expert->up->weight, expert->down->weight};
+  return {expert->gate_up->weight, expert->down->weight};
 }
 
 }  // namespace dualpipe::runtime::moe

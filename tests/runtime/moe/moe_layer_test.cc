@@ -94,10 +94,9 @@ void check_against_dense(const Worker& worker, const ExpertPlacement& placement,
   for (int64_t j = 0; j < distributed->experts->num_slots(); ++j) {
     const int expert = placement.phy2log()[static_cast<std::size_t>(first + j)];
     if (placement.copies(expert) < 2) continue;
-    const torch::Tensor up_grad = distributed->experts->slot(j)->up->weight.grad();
-    const int64_t gate_size = up_grad.numel();
-    EXPECT_LE(relative_difference(up_grad.flatten(),
-                                  dense_experts[expert].narrow(0, gate_size, gate_size)),
+    const torch::Tensor gate_up_grad = distributed->experts->slot(j)->gate_up->weight.grad();
+    EXPECT_LE(relative_difference(gate_up_grad.flatten(),
+                                  dense_experts[expert].narrow(0, 0, gate_up_grad.numel())),
               1e-12);
   }
 }

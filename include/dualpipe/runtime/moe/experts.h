@@ -14,8 +14,10 @@
 
 namespace dualpipe::runtime::moe {
 
-// y = down(silu(gate(x)) * up(x)) with x, y [N, hidden] and no biases. Its linears are
-// DeferrableLinear, so a zero-bubble WeightGradStore can defer their weight gradients.
+// y = down(silu(gate(x)) * up(x)) with x, y [N, hidden] and no biases. gate and up are one
+// linear (one product reads x once, and its backward gives x's gradient in one product instead of
+// two products added up). Its linears are DeferrableLinear, so a zero-bubble WeightGradStore can
+// defer their weight gradients.
 class SwiGluMlpImpl : public torch::nn::Module {
  public:
   SwiGluMlpImpl(int64_t hidden, int64_t ffn_hidden);
@@ -25,8 +27,8 @@ class SwiGluMlpImpl : public torch::nn::Module {
   // Draws every weight uniformly in +-1/sqrt(fan_in) from `generator` (a CPU generator).
   void reset_parameters(at::Generator& generator);
 
-  DeferrableLinear gate{nullptr};  // [ffn_hidden, hidden]
-  DeferrableLinear up{nullptr};    // [ffn_hidden, hidden]
+  // The gate's and up's weights: [2 * ffn_hidden, hidden], rows [0, ffn_hidden) the gate's.
+  DeferrableLinear gate_up{nullptr};
   DeferrableLinear down{nullptr};  // [hidden, ffn_hidden]
 };
 
@@ -45,7 +47,7 @@ class LocalExpertsImpl : public torch::nn::Module {
   int64_t num_slots() const { return static_cast<int64_t>(slots->size()); }
   SwiGluMlp slot(int64_t j) const { return slots->ptr<SwiGluMlpImpl>(j); }
 
-  // The parameters of slot j in a fixed order (gate, up, down weights).
+  // The parameters of slot j in a fixed order (gate_up, down weights).
   std::vector<torch::Tensor> slot_parameters(int64_t j) const;
 
   torch::nn::ModuleList slots;
