@@ -49,19 +49,22 @@ LocalExpertsImpl::LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ff
 }
 
 torch::Tensor LocalExpertsImpl::forward(const torch::Tensor& rows,
-                                        const std::vector<int64_t>& rows_per_slot) {
-  if (static_cast<int64_t>(rows_per_slot.size()) != num_slots() ||
-      std::accumulate(rows_per_slot.begin(), rows_per_slot.end(), int64_t{0}) != rows.size(0)) {
-    throw std::invalid_argument("local experts: row counts per slot do not match the " +
-                                std::to_string(rows.size(0)) + " rows");
+                                        const std::vector<int64_t>& rows_per_block) {
+  if (rows_per_block.empty() || static_cast<int64_t>(rows_per_block.size()) % num_slots() != 0 ||
+      std::accumulate(rows_per_block.begin(), rows_per_block.end(), int64_t{0}) != rows.size(0)) {
+    throw std::invalid_argument("local experts: " + std::to_string(rows_per_block.size()) +
+                                " row counts for " + std::to_string(num_slots()) +
+                                " slots do not describe the " + std::to_string(rows.size(0)) +
+                                " rows");
   }
-  // One split (its backward is one concatenation), not a narrow per slot (whose backwards would
+  // One split (its backward is one concatenation), not a narrow per block (whose backwards would
   // each fill a zero tensor of all the rows and add them up).
-  const std::vector<torch::Tensor> inputs = rows.split_with_sizes(rows_per_slot, 0);
+  const std::vector<torch::Tensor> inputs = rows.split_with_sizes(rows_per_block, 0);
   std::vector<torch::Tensor> outputs;
-  for (int64_t j = 0; j < num_slots(); ++j) {
-    const torch::Tensor& input = inputs[static_cast<std::size_t>(j)];
-    if (input.size(0) > 0) outputs.push_back(slot(j)->forward(input));
+  for (std::size_t block = 0; block < inputs.size(); ++block) {
+    const torch::Tensor& input = inputs[block];
+    if (input.size(0) > 0)
+      outputs.push_back(slot(static_cast<int64_t>(block) % num_slots())->forward(input));
   }
   if (outputs.empty()) return rows * 0;  // no rows: keep the result connected to the input
   return outputs.size() == 1 ? outputs.front() : torch::cat(outputs, 0);

@@ -42,19 +42,6 @@ std::vector<int64_t> row_sums(const torch::Tensor& counts_cpu) {
   return std::vector<int64_t>(sums.data_ptr<int64_t>(), sums.data_ptr<int64_t>() + sums.numel());
 }
 
-// For rows received grouped by (source rank, slot), the position of each row once grouped by
-// (slot, source rank): [rows]. `received` [ranks, slots] counts on the rows' device.
-torch::Tensor slot_major_positions(const torch::Tensor& received, int64_t rows) {
-  const torch::Tensor per_slot = received.sum(0);
-  const torch::Tensor slot_start = per_slot.cumsum(0) - per_slot;
-  const torch::Tensor target_start = slot_start.unsqueeze(0) + (received.cumsum(0) - received);
-  const torch::Tensor flat = received.flatten();
-  const torch::Tensor source_start = flat.cumsum(0) - flat;
-  const torch::Tensor shift = target_start.flatten() - source_start;
-  return torch::arange(rows, received.options()) +
-         torch::repeat_interleave(shift, flat, /*dim=*/0, /*output_size=*/rows);
-}
-
 // Sends gradients of an exchange's output back over the reversed splits.
 ReverseExchange reverse_of(const CommGroup& group, ExchangeSplits splits,
                            std::shared_ptr<CommStreams> streams) {
@@ -186,16 +173,13 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
   });
 
   program.add_compute("mlp", [this, b](PhaseTape& t) {
-    const torch::Tensor received = t.read(b->received);
-    const torch::Tensor positions =
-        slot_major_positions(b->counts.received_on_device, received.size(0));
-    const torch::Tensor per_slot = b->counts.received.sum(0).contiguous();
-    const std::vector<int64_t> rows_per_slot(per_slot.data_ptr<int64_t>(),
-                                             per_slot.data_ptr<int64_t>() + per_slot.numel());
-    const torch::Tensor by_position = inverse_permutation(positions);
-    const torch::Tensor by_slot = permute_rows(received, by_position, positions);
-    t.write(b->expert_out,
-            permute_rows(experts->forward(by_slot, rows_per_slot), positions, by_position));
+    // The received rows are blocks by (source rank, slot): each block goes through its slot's
+    // expert where it lies, so the outputs are already in received order (regrouping the rows by
+    // slot and back would cost two permutations of all of them).
+    const torch::Tensor per_block = b->counts.received.flatten().contiguous();
+    const std::vector<int64_t> rows_per_block(per_block.data_ptr<int64_t>(),
+                                              per_block.data_ptr<int64_t>() + per_block.numel());
+    t.write(b->expert_out, experts->forward(t.read(b->received), rows_per_block));
     if (shared) t.write(b->shared_out, shared->forward(t.read(b->tokens)));
   });
 

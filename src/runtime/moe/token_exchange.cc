@@ -56,17 +56,14 @@ CountsExchange exchange_counts(const CommGroup& group, const torch::Tensor& coun
   if (input.dim() != 2 || input.size(0) != group_size(group)) {
     throw std::invalid_argument("token exchange: counts need one row per rank");
   }
-  CountsExchange result;
-  result.received_on_device = group ? torch::empty_like(input) : input;
+  torch::Tensor received = group ? torch::empty_like(input) : input;
   CommStreams::Scope on_comm_stream(streams);
   if (group) {
     std::vector<int64_t> equal_splits;  // empty: the same share to and from every rank
     // wait(): the communication stream waits; the copies below make the host wait for it.
-    group->alltoall_base(result.received_on_device, input, equal_splits, equal_splits)->wait();
+    group->alltoall_base(received, input, equal_splits, equal_splits)->wait();
   }
-  result.sent = input.cpu();
-  result.received = result.received_on_device.cpu();
-  return result;
+  return CountsExchange{input.cpu(), received.cpu()};
 }
 
 }  // namespace dualpipe::runtime::moe

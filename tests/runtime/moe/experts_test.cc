@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace dualpipe::runtime::moe {
 namespace {
@@ -43,6 +45,22 @@ TEST(LocalExperts, SendsEachBlockOfRowsThroughItsSlot) {
   EXPECT_EQ(experts->slot_parameters(1).size(), 2u);
 }
 
+TEST(LocalExperts, SendsLaterRoundsOfBlocksThroughTheSlotsAgain) {
+  LocalExperts experts(2, 4, 5);
+  experts->to(torch::kFloat64);
+  const torch::Tensor rows = torch::randn({7, 4}, torch::kFloat64);
+  const torch::Tensor out = experts->forward(rows, {1, 2, 3, 1});  // slots 0, 1, 0, 1
+  const std::vector<std::pair<int64_t, int64_t>> blocks{{0, 1}, {1, 2}, {3, 3}, {6, 1}};
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    const auto [start, length] = blocks[b];
+    EXPECT_TRUE(torch::allclose(out.narrow(0, start, length),
+                                experts->slot(static_cast<int64_t>(b % 2))
+                                    ->forward(rows.narrow(0, start, length)),
+                                1e-14, 0))
+        << "block " << b;
+  }
+}
+
 TEST(LocalExperts, AcceptsNoRowsAtAll) {
   LocalExperts experts(2, 4, 5);
   const torch::Tensor out = experts->forward(torch::zeros({0, 4}), {0, 0});
@@ -53,6 +71,7 @@ TEST(LocalExperts, RejectsRowCountsThatDoNotAddUp) {
   LocalExperts experts(2, 4, 5);
   EXPECT_THROW(experts->forward(torch::zeros({3, 4}), {1, 1}), std::invalid_argument);
   EXPECT_THROW(experts->forward(torch::zeros({3, 4}), {3}), std::invalid_argument);
+  EXPECT_THROW(experts->forward(torch::zeros({3, 4}), {1, 1, 1}), std::invalid_argument);
 }
 
 }  // namespace

@@ -35,14 +35,16 @@ class SwiGluMlpImpl : public torch::nn::Module {
 TORCH_MODULE(SwiGluMlp);
 
 // The expert slots of one rank: slot j holds a copy of some logical expert (which one is the
-// placement's business). Rows arrive grouped by slot.
+// placement's business). Rows arrive in blocks, one per slot, possibly several rounds of them
+// (one per source rank).
 class LocalExpertsImpl : public torch::nn::Module {
  public:
   LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ffn_hidden);
 
-  // rows [N, hidden] sorted by slot, rows_per_slot[j] of them for slot j (summing to N)
-  // -> [N, hidden], row i transformed by its slot's expert.
-  torch::Tensor forward(const torch::Tensor& rows, const std::vector<int64_t>& rows_per_slot);
+  // rows [N, hidden] in consecutive blocks of rows_per_block[b] rows (summing to N), block b for
+  // slot b mod num_slots() -> [N, hidden], row i transformed by its slot's expert. The number of
+  // blocks is a multiple of num_slots().
+  torch::Tensor forward(const torch::Tensor& rows, const std::vector<int64_t>& rows_per_block);
 
   int64_t num_slots() const { return static_cast<int64_t>(slots->size()); }
   SwiGluMlp slot(int64_t j) const { return slots->ptr<SwiGluMlpImpl>(j); }

@@ -51,7 +51,6 @@ PendingExchange start_exchange(const CommGroup& group, const torch::Tensor& rows
 struct CountsExchange {
   torch::Tensor sent;      // [ranks, m] on the CPU: row r is what this rank sends to rank r
   torch::Tensor received;  // [ranks, m] on the CPU: row r is what rank r sends to this rank
-  torch::Tensor received_on_device;  // `received` on the counts' device
 };
 
 // Tells every rank how many items it will receive: `counts` [ranks, m] int64, row r being what
