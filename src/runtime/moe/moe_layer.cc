@@ -197,12 +197,10 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
     const torch::Tensor weights = t.read(b->weights);
     const int64_t tokens_in = weights.size(0);
     const torch::Tensor rows = permute_rows(t.read(b->returned), b->send_position, b->send_order);
-    // [T, k, H] rows scaled by [T, k, 1] weights and summed over k: two memory-bound passes. (A
-    // batched [T, 1, k] x [T, k, H] product ran cuBLAS kernels for k x 1 matrices at a fifth of
-    // the memory bandwidth, forward and backward.)
-    torch::Tensor out =
-        (rows.view({tokens_in, options_.top_k, -1}) * weights.to(rows.scalar_type()).unsqueeze(-1))
-            .sum(1);
+    // [T, 1, k] x [T, k, H]: one batched product, not a broadcast product of [T, k, H] summed.
+    torch::Tensor out = torch::bmm(weights.to(rows.scalar_type()).unsqueeze(1),
+                                   rows.view({tokens_in, options_.top_k, -1}))
+                            .squeeze(1);
     if (shared) out = out + t.read(b->shared_out);
     t.write(b->output, out);
   });
