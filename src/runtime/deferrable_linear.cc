@@ -14,16 +14,6 @@ struct StoreCapsule : torch::CustomClassHolder {
   std::shared_ptr<WeightGradStore> store;
 };
 
-// Adds a @ b to the weight's .grad (one fused kernel once .grad exists).
-void accumulate_weight_grad(torch::Tensor weight, const torch::Tensor& a, const torch::Tensor& b) {
-  torch::Tensor& grad = weight.mutable_grad();
-  if (grad.defined()) {
-    grad.addmm_(a, b);
-  } else {
-    grad = a.mm(b);
-  }
-}
-
 // Adds the sum over rows of `gradient_2d` to the bias's .grad.
 void accumulate_bias_grad(torch::Tensor bias, const torch::Tensor& gradient_2d) {
   torch::Tensor& grad = bias.mutable_grad();
@@ -85,7 +75,7 @@ struct DeferrableLinearFunction : torch::autograd::Function<DeferrableLinearFunc
     const torch::Tensor grad_output = grad_outputs[0];
     auto weight_gradients = [input, weight, bias, grad_output] {
       const torch::Tensor grad_2d = grad_output.reshape({-1, grad_output.size(-1)});
-      accumulate_weight_grad(weight, grad_2d.t(), input.reshape({-1, input.size(-1)}));
+      add_to_weight_grad(weight, grad_2d.t(), input.reshape({-1, input.size(-1)}));
       if (bias.defined()) accumulate_bias_grad(bias, grad_2d);
     };
     auto entry = ctx->saved_data.find("store");
@@ -102,6 +92,15 @@ struct DeferrableLinearFunction : torch::autograd::Function<DeferrableLinearFunc
 };
 
 }  // namespace
+
+void add_to_weight_grad(torch::Tensor weight, const torch::Tensor& a, const torch::Tensor& b) {
+  torch::Tensor& grad = weight.mutable_grad();
+  if (grad.defined()) {
+    grad.addmm_(a, b);
+  } else {
+    grad = a.mm(b);
+  }
+}
 
 DeferrableLinearImpl::DeferrableLinearImpl(const torch::nn::LinearOptions& options_)
     : options(options_) {

@@ -38,4 +38,8 @@ class DeferrableLinearImpl : public torch::nn::Cloneable<DeferrableLinearImpl>,
 
 TORCH_MODULE(DeferrableLinear);
 
+// Adds a @ b to `weight`'s .grad (one fused kernel once .grad exists): a linear's weight gradient
+// is grad_output^T @ input, accumulated by hand so that it can be deferred.
+void add_to_weight_grad(torch::Tensor weight, const torch::Tensor& a, const torch::Tensor& b);
+
 }  // namespace dualpipe::runtime

@@ -3,9 +3,10 @@
 #include <torch/nn/functional/activation.h>
 
 #include <cmath>
-#include <numeric>
 #include <stdexcept>
 #include <string>
+
+#include "dualpipe/runtime/moe/block_linear.h"
 
 namespace dualpipe::runtime::moe {
 namespace {
@@ -17,6 +18,13 @@ void fill_uniform(torch::Tensor& weight, at::Generator& generator) {
       torch::empty(weight.sizes(), torch::TensorOptions().dtype(torch::kFloat64))
           .uniform_(-bound, bound, generator);
   weight.copy_(values);
+}
+
+// silu(gate) * up for gate_and_up = [gate, up] [N, 2F] -> [N, F]. One split (its backward is
+// one concatenation), not two narrows (each backward a zero fill).
+torch::Tensor swiglu(const torch::Tensor& gate_and_up) {
+  const std::vector<torch::Tensor> halves = gate_and_up.chunk(2, -1);
+  return torch::silu(halves[0]) * halves[1];
 }
 
 }  // namespace
@@ -32,9 +40,7 @@ SwiGluMlpImpl::SwiGluMlpImpl(int64_t hidden, int64_t ffn_hidden) {
 }
 
 torch::Tensor SwiGluMlpImpl::forward(const torch::Tensor& x) {
-  // One split (its backward is one concatenation), not two narrows (each backward a zero fill).
-  const std::vector<torch::Tensor> gate_and_up = gate_up->forward(x).chunk(2, -1);
-  return down->forward(torch::silu(gate_and_up[0]) * gate_and_up[1]);
+  return down->forward(swiglu(gate_up->forward(x)));
 }
 
 void SwiGluMlpImpl::reset_parameters(at::Generator& generator) {
@@ -50,24 +56,14 @@ LocalExpertsImpl::LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ff
 
 torch::Tensor LocalExpertsImpl::forward(const torch::Tensor& rows,
                                         const std::vector<int64_t>& rows_per_block) {
-  if (rows_per_block.empty() || static_cast<int64_t>(rows_per_block.size()) % num_slots() != 0 ||
-      std::accumulate(rows_per_block.begin(), rows_per_block.end(), int64_t{0}) != rows.size(0)) {
-    throw std::invalid_argument("local experts: " + std::to_string(rows_per_block.size()) +
-                                " row counts for " + std::to_string(num_slots()) +
-                                " slots do not describe the " + std::to_string(rows.size(0)) +
-                                " rows");
+  std::vector<torch::Tensor> gate_up;
+  std::vector<torch::Tensor> down;
+  for (int64_t j = 0; j < num_slots(); ++j) {
+    gate_up.push_back(slot(j)->gate_up->weight);
+    down.push_back(slot(j)->down->weight);
   }
-  // One split (its backward is one concatenation), not a narrow per block (whose backwards would
-  // each fill a zero tensor of all the rows and add them up).
-  const std::vector<torch::Tensor> inputs = rows.split_with_sizes(rows_per_block, 0);
-  std::vector<torch::Tensor> outputs;
-  for (std::size_t block = 0; block < inputs.size(); ++block) {
-    const torch::Tensor& input = inputs[block];
-    if (input.size(0) > 0)
-      outputs.push_back(slot(static_cast<int64_t>(block) % num_slots())->forward(input));
-  }
-  if (outputs.empty()) return rows * 0;  // no rows: keep the result connected to the input
-  return outputs.size() == 1 ? outputs.front() : torch::cat(outputs, 0);
+  const torch::Tensor activations = swiglu(block_linear(rows, gate_up, rows_per_block, store_));
+  return block_linear(activations, down, rows_per_block, store_);
 }
 
 std::vector<torch::Tensor> LocalExpertsImpl::slot_parameters(int64_t j) const {

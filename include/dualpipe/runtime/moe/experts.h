@@ -8,6 +8,8 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "dualpipe/runtime/deferrable_linear.h"
@@ -36,15 +38,19 @@ TORCH_MODULE(SwiGluMlp);
 
 // The expert slots of one rank: slot j holds a copy of some logical expert (which one is the
 // placement's business). Rows arrive in blocks, one per slot, possibly several rounds of them
-// (one per source rank).
-class LocalExpertsImpl : public torch::nn::Module {
+// (one per source rank). Its weight gradients can be deferred like DeferrableLinear's.
+class LocalExpertsImpl : public torch::nn::Module, public DefersWeightGradients {
  public:
   LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ffn_hidden);
 
   // rows [N, hidden] in consecutive blocks of rows_per_block[b] rows (summing to N), block b for
   // slot b mod num_slots() -> [N, hidden], row i transformed by its slot's expert. The number of
-  // blocks is a multiple of num_slots().
+  // blocks is a multiple of num_slots(). Each linear is one block_linear over all blocks.
   torch::Tensor forward(const torch::Tensor& rows, const std::vector<int64_t>& rows_per_block);
+
+  void set_weight_grad_store(std::shared_ptr<WeightGradStore> store) override {
+    store_ = std::move(store);
+  }
 
   int64_t num_slots() const { return static_cast<int64_t>(slots->size()); }
   SwiGluMlp slot(int64_t j) const { return slots->ptr<SwiGluMlpImpl>(j); }
@@ -53,6 +59,9 @@ class LocalExpertsImpl : public torch::nn::Module {
   std::vector<torch::Tensor> slot_parameters(int64_t j) const;
 
   torch::nn::ModuleList slots;
+
+ private:
+  std::shared_ptr<WeightGradStore> store_;
 };
 
 TORCH_MODULE(LocalExperts);

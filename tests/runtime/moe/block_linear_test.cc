@@ -1,0 +1,88 @@
+#include "dualpipe/runtime/moe/block_linear.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace dualpipe::runtime::moe {
+namespace {
+
+torch::Tensor float64(std::vector<int64_t> shape, bool requires_grad) {
+  return torch::randn(shape, torch::kFloat64).requires_grad_(requires_grad);
+}
+
+// Two weights [3, 4] over blocks of 2, 0, 3, 1 rows (slots 0, 1, 0, 1) of x [6, 4], and the
+// same map written with autograd's own operations on copies of the weights.
+struct TwoSlots {
+  std::vector<torch::Tensor> weights{float64({3, 4}, true), float64({3, 4}, true)};
+  std::vector<torch::Tensor> copies{weights[0].detach().clone().requires_grad_(true),
+                                    weights[1].detach().clone().requires_grad_(true)};
+  std::vector<int64_t> rows_per_block{2, 0, 3, 1};
+
+  torch::Tensor reference(const torch::Tensor& x) const {
+    return torch::cat({x.narrow(0, 0, 2).matmul(copies[0].t()),
+                       x.narrow(0, 2, 3).matmul(copies[0].t()),
+                       x.narrow(0, 5, 1).matmul(copies[1].t())});
+  }
+};
+
+TEST(BlockLinear, MultipliesEachBlockByItsSlotsWeightAndDifferentiatesLikeAutograd) {
+  TwoSlots slots;
+  const torch::Tensor x = float64({6, 4}, true);
+  const torch::Tensor x_copy = x.detach().clone().requires_grad_(true);
+  const torch::Tensor y = block_linear(x, slots.weights, slots.rows_per_block, nullptr);
+  const torch::Tensor expected = slots.reference(x_copy);
+  EXPECT_TRUE(torch::allclose(y, expected, 0, 1e-14));
+  const torch::Tensor g = torch::randn_like(y);
+  y.backward(g);
+  expected.backward(g);
+  EXPECT_TRUE(torch::allclose(x.grad(), x_copy.grad(), 0, 1e-14));
+  for (int s = 0; s < 2; ++s)
+    EXPECT_TRUE(torch::allclose(slots.weights[s].grad(), slots.copies[s].grad(), 0, 1e-14)) << s;
+}
+
+TEST(BlockLinear, GivesWeightGradientsWhenTheInputNeedsNone) {
+  TwoSlots slots;
+  const torch::Tensor x = float64({6, 4}, false);
+  block_linear(x, slots.weights, slots.rows_per_block, nullptr).pow(2).sum().backward();
+  slots.reference(x).pow(2).sum().backward();
+  for (int s = 0; s < 2; ++s)
+    EXPECT_TRUE(torch::allclose(slots.weights[s].grad(), slots.copies[s].grad(), 0, 1e-14)) << s;
+}
+
+TEST(BlockLinear, DefersWeightGradientsWhileTheStoreDefers) {
+  TwoSlots slots;
+  auto store = std::make_shared<WeightGradStore>();
+  const torch::Tensor x = float64({6, 4}, true);
+  store->run_deferring(schedule::Chunk{}, [&] {
+    block_linear(x, slots.weights, slots.rows_per_block, store).sum().backward();
+  });
+  EXPECT_TRUE(x.grad().defined());  // the input gradient is never deferred
+  EXPECT_FALSE(slots.weights[0].grad().defined());
+  store->replay(schedule::Chunk{});
+  slots.reference(x.detach()).sum().backward();
+  EXPECT_TRUE(torch::allclose(slots.weights[0].grad(), slots.copies[0].grad(), 0, 1e-14));
+}
+
+TEST(BlockLinear, AcceptsNoRowsAtAll) {
+  TwoSlots slots;
+  const torch::Tensor x = float64({0, 4}, true);
+  const torch::Tensor y = block_linear(x, slots.weights, {0, 0}, nullptr);
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{0, 3}));
+  y.sum().backward();
+  EXPECT_EQ(x.grad().sizes(), x.sizes());
+}
+
+TEST(BlockLinear, RejectsBlocksThatAreNotWholeRoundsOverTheSlots) {
+  TwoSlots slots;
+  EXPECT_THROW(block_linear(float64({6, 4}, false), slots.weights, {6}, nullptr),
+               std::invalid_argument);
+  EXPECT_THROW(block_linear(float64({6, 4}, false), slots.weights, {3, 2}, nullptr),
+               std::invalid_argument);
+  EXPECT_THROW(block_linear(float64({6}, false), slots.weights, {3, 3}, nullptr),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace dualpipe::runtime::moe
