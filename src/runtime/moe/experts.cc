@@ -55,14 +55,17 @@ LocalExpertsImpl::LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ff
 }
 
 torch::Tensor LocalExpertsImpl::forward(const torch::Tensor& rows,
-                                        const std::vector<int64_t>& rows_per_block) {
+                                        const std::vector<int64_t>& rows_per_block,
+                                        const torch::Tensor& row_weights) {
   std::vector<torch::Tensor> gate_up;
   std::vector<torch::Tensor> down;
   for (int64_t j = 0; j < num_slots(); ++j) {
     gate_up.push_back(slot(j)->gate_up->weight);
     down.push_back(slot(j)->down->weight);
   }
-  const torch::Tensor activations = swiglu(block_linear(rows, gate_up, rows_per_block, store_));
+  torch::Tensor activations = swiglu(block_linear(rows, gate_up, rows_per_block, store_));
+  // Scaling the [N, F] activations scales the output alike (down is linear), at F/H of the cost.
+  if (row_weights.defined()) activations = activations * row_weights;
   return block_linear(activations, down, rows_per_block, store_);
 }
 

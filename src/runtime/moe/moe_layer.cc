@@ -17,19 +17,20 @@ namespace {
 // What one micro-batch's phases of one layer share: its values on the tape and the routing
 // layout (plain data, not differentiated).
 struct LayerBatch {
-  ValueId tokens = -1;        // [T, H] layer input
-  ValueId weights = -1;       // [T, k] gate weights
-  ValueId send_rows = -1;     // [T*k, H] token copies sorted by destination slot
-  ValueId received = -1;      // [R_in, H] rows received, grouped by source rank, then local slot
-  ValueId expert_out = -1;    // [R_in, H] expert outputs in received order
-  ValueId returned = -1;      // [T*k, H] expert outputs back at the token's rank, in send order
-  ValueId shared_out = -1;    // [T, H] shared expert output
-  ValueId output = -1;        // [T, H]
-  torch::Tensor send_order;   // [T*k] the assignment (token * k + choice) behind each sent row
-  torch::Tensor send_position;  // [T*k] its inverse: the sent row of each assignment
-  torch::Tensor slot_counts;  // [ranks, slots per rank] rows sent to each slot
-  ExchangeSplits splits;      // of the dispatch; the combine uses splits.reversed()
-  CountsExchange counts;      // rows per (rank, slot) each way
+  ValueId tokens = -1;            // [T, H] layer input
+  ValueId send_rows = -1;         // [T*k, H] token copies sorted by destination slot
+  ValueId send_weights = -1;      // [T*k, 1] their gate weights
+  ValueId received = -1;          // [R_in, H] rows received, grouped by source rank, then slot
+  ValueId received_weights = -1;  // [R_in, 1] their gate weights
+  ValueId expert_out = -1;        // [R_in, H] expert outputs in received order, gate-weighted
+  ValueId returned = -1;          // [T*k, H] expert outputs back at the token's rank, in send order
+  ValueId shared_out = -1;        // [T, H] shared expert output
+  ValueId output = -1;            // [T, H]
+  torch::Tensor send_order;       // [T*k] the assignment (token * k + choice) behind each sent row
+  torch::Tensor send_position;    // [T*k] its inverse: the sent row of each assignment
+  torch::Tensor slot_counts;      // [ranks, slots per rank] rows sent to each slot
+  ExchangeSplits splits;          // of the dispatch; the combine uses splits.reversed()
+  CountsExchange counts;          // rows per (rank, slot) each way
 };
 
 // How often each value in [0, n) occurs in `values` (int64), without a device synchronisation.
@@ -131,8 +132,8 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
   auto b = std::make_shared<LayerBatch>();
   PhaseTape& tape = program.tape();
   b->tokens = tokens;
-  for (ValueId* id : {&b->weights, &b->send_rows, &b->received, &b->expert_out, &b->returned,
-                      &b->shared_out, &b->output}) {
+  for (ValueId* id : {&b->send_rows, &b->send_weights, &b->received, &b->received_weights,
+                      &b->expert_out, &b->returned, &b->shared_out, &b->output}) {
     *id = tape.new_value();
   }
   const std::shared_ptr<CommStreams> streams = program.streams();
@@ -140,7 +141,6 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
   program.add_compute("attn", [this, b](PhaseTape& t) {  // route: joins the attention phase
     const torch::Tensor x = t.read(b->tokens);
     const Routing routing = router->forward(x);
-    t.write(b->weights, routing.weights);
     const torch::Tensor flat = routing.experts.flatten();  // logical expert of each assignment
     const int64_t n = flat.size(0);
     const auto [sorted_experts, by_expert] = flat.sort(/*stable=*/true, 0, false);
@@ -157,18 +157,26 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
     b->send_order = std::get<1>(slot.sort(/*stable=*/true, 0, false));
     b->send_position = inverse_permutation(b->send_order);
     b->slot_counts = count_values(slot, placement_.num_slots()).view({placement_.num_ranks(), -1});
-    t.write(b->send_rows,
-            gather_token_copies(x, b->send_order, b->send_position, options_.top_k));
+    t.write(b->send_rows, gather_token_copies(x, b->send_order, b->send_position, options_.top_k));
+    // Each copy's gate weight travels with it and scales its expert's output there, where the
+    // expert's activations are narrower than the rows (the weighted sum at home was a batched
+    // [1, k] x [k, H] product per token, slow in cuBLAS forward and backward).
+    t.write(b->send_weights, permute_rows(routing.weights.to(x.scalar_type()).reshape({-1, 1}),
+                                          b->send_order, b->send_position));
   });
 
   program.add_exchange("dispatch", [this, b, streams](PhaseTape& t) {
     b->counts = exchange_counts(group_, b->slot_counts, *streams);
     b->splits = ExchangeSplits{row_sums(b->counts.sent), row_sums(b->counts.received)};
-    auto pending = std::make_shared<PendingExchange>(
+    auto rows = std::make_shared<PendingExchange>(
         start_exchange(group_, t.value(b->send_rows).detach(), b->splits, *streams));
-    return std::function<void()>([this, b, streams, pending, &t] {
-      t.record_exchange("dispatch", b->send_rows, b->received, pending->wait(),
-                        reverse_of(group_, b->splits.reversed(), streams));
+    auto weights = std::make_shared<PendingExchange>(
+        start_exchange(group_, t.value(b->send_weights).detach(), b->splits, *streams));
+    return std::function<void()>([this, b, streams, rows, weights, &t] {
+      const ReverseExchange back = reverse_of(group_, b->splits.reversed(), streams);
+      t.record_exchange("dispatch",
+                        {{b->send_rows, b->received, rows->wait(), back},
+                         {b->send_weights, b->received_weights, weights->wait(), back}});
     });
   });
 
@@ -179,7 +187,8 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
     const torch::Tensor per_block = b->counts.received.flatten().contiguous();
     const std::vector<int64_t> rows_per_block(per_block.data_ptr<int64_t>(),
                                               per_block.data_ptr<int64_t>() + per_block.numel());
-    t.write(b->expert_out, experts->forward(t.read(b->received), rows_per_block));
+    t.write(b->expert_out,
+            experts->forward(t.read(b->received), rows_per_block, t.read(b->received_weights)));
     if (shared) t.write(b->shared_out, shared->forward(t.read(b->tokens)));
   });
 
@@ -193,14 +202,10 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
     });
   });
 
-  program.add_compute("combine", [this, b](PhaseTape& t) {  // weighted sum: joins the next phase
-    const torch::Tensor weights = t.read(b->weights);
-    const int64_t tokens_in = weights.size(0);
-    const torch::Tensor rows = permute_rows(t.read(b->returned), b->send_position, b->send_order);
-    // [T, 1, k] x [T, k, H]: one batched product, not a broadcast product of [T, k, H] summed.
-    torch::Tensor out = torch::bmm(weights.to(rows.scalar_type()).unsqueeze(1),
-                                   rows.view({tokens_in, options_.top_k, -1}))
-                            .squeeze(1);
+  program.add_compute("combine", [this, b](PhaseTape& t) {  // joins the next phase
+    // The gate-weighted expert outputs of each token's k copies, added up: [T, H].
+    torch::Tensor out =
+        sum_token_copies(t.read(b->returned), b->send_order, b->send_position, options_.top_k);
     if (shared) out = out + t.read(b->shared_out);
     t.write(b->output, out);
   });

@@ -78,13 +78,20 @@ void PhaseTape::end_compute() {
   open_ = false;
 }
 
-void PhaseTape::record_exchange(const std::string& phase, ValueId input, ValueId output,
-                                const torch::Tensor& received, ReverseExchange reverse) {
+void PhaseTape::record_exchange(const std::string& phase, std::vector<ExchangedValue> values) {
   if (open_) throw std::logic_error("phase tape: an exchange cannot run inside a compute segment");
-  torch::Tensor leaf = received.detach();
-  if (value(input).requires_grad()) leaf.requires_grad_(true);
-  values_.at(static_cast<std::size_t>(output)) = leaf;
-  segments_.push_back(Segment{phase, true, {input}, {}, {output}, {leaf}, std::move(reverse)});
+  if (values.empty()) throw std::logic_error("phase tape: an exchange carries at least one value");
+  Segment segment{phase, true, {}, {}, {}, {}, {}};
+  for (ExchangedValue& v : values) {
+    torch::Tensor leaf = v.received.detach();
+    if (value(v.input).requires_grad()) leaf.requires_grad_(true);
+    values_.at(static_cast<std::size_t>(v.output)) = leaf;
+    segment.inputs.push_back(v.input);
+    segment.outputs.push_back(v.output);
+    segment.output_tensors.push_back(leaf);
+    segment.reverses.push_back(std::move(v.reverse));
+  }
+  segments_.push_back(std::move(segment));
 }
 
 void PhaseTape::backward_compute(int index) {
@@ -111,18 +118,25 @@ void PhaseTape::backward_compute(int index) {
 
 std::function<void()> PhaseTape::start_backward_exchange(int index) {
   Segment& segment = segments_.at(static_cast<std::size_t>(index));
-  const ValueId input = segment.inputs.at(0);
-  const ValueId output = segment.outputs.at(0);
-  torch::Tensor g = grad(output);
-  if (!g.defined()) g = torch::zeros_like(segment.output_tensors.at(0));
-  std::function<torch::Tensor()> finish = segment.reverse(g);
-  grads_[static_cast<std::size_t>(output)] = torch::Tensor();
-  values_[static_cast<std::size_t>(output)] = torch::Tensor();
+  std::vector<std::function<torch::Tensor()>> finishes;
+  std::vector<ValueId> inputs_wanting_grad;  // -1: the input's gradient is not wanted
+  for (std::size_t i = 0; i < segment.outputs.size(); ++i) {
+    const ValueId output = segment.outputs[i];
+    torch::Tensor g = grad(output);
+    if (!g.defined()) g = torch::zeros_like(segment.output_tensors[i]);
+    finishes.push_back(segment.reverses[i](g));
+    grads_[static_cast<std::size_t>(output)] = torch::Tensor();
+    values_[static_cast<std::size_t>(output)] = torch::Tensor();
+    const ValueId input = segment.inputs[i];
+    const bool wants_grad = value(input).defined() && value(input).requires_grad();
+    inputs_wanting_grad.push_back(wants_grad ? input : -1);
+  }
   segment = Segment{segment.phase, true, {}, {}, {}, {}, {}};
-  const bool wants_grad = value(input).defined() && value(input).requires_grad();
-  return [this, input, wants_grad, finish = std::move(finish)] {
-    torch::Tensor g_input = finish();
-    if (wants_grad) add_grad(input, g_input);
+  return [this, inputs_wanting_grad, finishes = std::move(finishes)] {
+    for (std::size_t i = 0; i < finishes.size(); ++i) {
+      torch::Tensor g_input = finishes[i]();
+      if (inputs_wanting_grad[i] >= 0) add_grad(inputs_wanting_grad[i], g_input);
+    }
   };
 }
 

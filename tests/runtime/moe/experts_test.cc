@@ -53,12 +53,25 @@ TEST(LocalExperts, SendsLaterRoundsOfBlocksThroughTheSlotsAgain) {
   const std::vector<std::pair<int64_t, int64_t>> blocks{{0, 1}, {1, 2}, {3, 3}, {6, 1}};
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     const auto [start, length] = blocks[b];
-    EXPECT_TRUE(torch::allclose(out.narrow(0, start, length),
-                                experts->slot(static_cast<int64_t>(b % 2))
-                                    ->forward(rows.narrow(0, start, length)),
-                                1e-14, 0))
+    EXPECT_TRUE(torch::allclose(
+        out.narrow(0, start, length),
+        experts->slot(static_cast<int64_t>(b % 2))->forward(rows.narrow(0, start, length)), 1e-14,
+        0))
         << "block " << b;
   }
+}
+
+TEST(LocalExperts, ScalesEachRowsOutputByItsWeight) {
+  LocalExperts experts(2, 4, 5);
+  experts->to(torch::kFloat64);
+  const torch::Tensor rows = torch::randn({5, 4}, torch::kFloat64);
+  const torch::Tensor weights = torch::rand({5, 1}, torch::kFloat64).requires_grad_();
+  const torch::Tensor unweighted = experts->forward(rows, {2, 3});
+  const torch::Tensor out = experts->forward(rows, {2, 3}, weights);
+  EXPECT_TRUE(torch::allclose(out, unweighted * weights, 1e-14, 0));
+  const torch::Tensor g = torch::randn_like(out);
+  out.backward(g);
+  EXPECT_TRUE(torch::allclose(weights.grad(), (unweighted.detach() * g).sum(1, true), 1e-13, 0));
 }
 
 TEST(LocalExperts, AcceptsNoRowsAtAll) {

@@ -102,6 +102,30 @@ TEST(PhaseTape, SendsZerosBackWhenAnExchangeGotNoGradient) {
   EXPECT_EQ(sent_back.abs().sum().item<double>(), 0.0);
 }
 
+TEST(PhaseTape, CarriesEveryValueOfAnExchangeBackThroughItsOwnReverse) {
+  PhaseTape tape;
+  const ValueId x =
+      tape.add_input(torch::ones({2}, torch::dtype(torch::kFloat64).requires_grad(true)));
+  const ValueId w =
+      tape.add_input(torch::ones({3}, torch::dtype(torch::kFloat64).requires_grad(true)));
+  const ValueId x_out = tape.new_value();
+  const ValueId w_out = tape.new_value();
+  const auto scaled_by = [](double factor) {
+    return [factor](const torch::Tensor& g) {
+      return std::function<torch::Tensor()>([g, factor] { return g * factor; });
+    };
+  };
+  tape.record_exchange("dispatch", {{x, x_out, tape.value(x).detach(), scaled_by(2.0)},
+                                    {w, w_out, tape.value(w).detach(), scaled_by(3.0)}});
+  ASSERT_EQ(tape.num_segments(), 1);
+  EXPECT_TRUE(tape.value(w_out).requires_grad());
+  tape.add_grad(x_out, torch::ones({2}, torch::kFloat64));
+  tape.add_grad(w_out, torch::ones({3}, torch::kFloat64));
+  tape.start_backward_exchange(0)();
+  EXPECT_TRUE(torch::equal(tape.grad(x), torch::full({2}, 2.0, torch::kFloat64)));
+  EXPECT_TRUE(torch::equal(tape.grad(w), torch::full({3}, 3.0, torch::kFloat64)));
+}
+
 TEST(PhaseTape, RejectsMisnestedSegments) {
   PhaseTape tape;
   const ValueId x = tape.add_input(torch::ones({2}));
@@ -111,6 +135,8 @@ TEST(PhaseTape, RejectsMisnestedSegments) {
   EXPECT_THROW(tape.record_exchange("dispatch", x, tape.new_value(), torch::ones({2}), {}),
                std::logic_error);
   EXPECT_THROW(tape.read(tape.new_value()), std::logic_error);  // never written
+  tape.end_compute();
+  EXPECT_THROW(tape.record_exchange("dispatch", {}), std::logic_error);  // carries nothing
 }
 
 }  // namespace

@@ -54,5 +54,26 @@ TEST(GatherTokenCopies, KeepsTrailingDimensions) {
   EXPECT_TRUE(torch::equal(tokens.grad(), torch::full({2, 2, 3}, 2.0, torch::kFloat64)));
 }
 
+TEST(SumTokenCopies, IsTheAdjointOfGatherTokenCopies) {
+  constexpr int64_t kTokens = 5;
+  constexpr int64_t kCopies = 3;
+  const torch::Tensor order = torch::randperm(kTokens * kCopies, torch::kInt64);
+  const torch::Tensor inverse = inverse_permutation(order);
+  const torch::Tensor rows = torch::randn({kTokens * kCopies, 4}, torch::kFloat64).requires_grad_();
+  const torch::Tensor sums = sum_token_copies(rows, order, inverse, kCopies);
+  const torch::Tensor by_token = torch::div(order, kCopies, "floor");
+  const torch::Tensor expected =
+      torch::zeros({kTokens, 4}, torch::kFloat64).index_add_(0, by_token, rows.detach());
+  EXPECT_LE(relative_difference(sums, expected), 1e-15);
+  // <gather(x), r> == <x, sum(r)>, and the gradient of sum(r) . g is gather(g).
+  const torch::Tensor tokens = torch::randn({kTokens, 4}, torch::kFloat64);
+  const double lhs =
+      (gather_token_copies(tokens, order, inverse, kCopies) * rows).sum().item<double>();
+  const double rhs = (tokens * sums).sum().item<double>();
+  EXPECT_NEAR(lhs, rhs, 1e-12);
+  sums.backward(tokens);
+  EXPECT_TRUE(torch::equal(rows.grad(), tokens.index_select(0, by_token)));
+}
+
 }  // namespace
 }  // namespace dualpipe::runtime::moe

@@ -44,9 +44,11 @@ class LocalExpertsImpl : public torch::nn::Module, public DefersWeightGradients 
   LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ffn_hidden);
 
   // rows [N, hidden] in consecutive blocks of rows_per_block[b] rows (summing to N), block b for
-  // slot b mod num_slots() -> [N, hidden], row i transformed by its slot's expert. The number of
-  // blocks is a multiple of num_slots(). Each linear is one block_linear over all blocks.
-  torch::Tensor forward(const torch::Tensor& rows, const std::vector<int64_t>& rows_per_block);
+  // slot b mod num_slots() -> [N, hidden], row i transformed by its slot's expert and scaled by
+  // row_weights[i] ([N, 1]; undefined: 1). The number of blocks is a multiple of num_slots().
+  // Each linear is one block_linear over all blocks.
+  torch::Tensor forward(const torch::Tensor& rows, const std::vector<int64_t>& rows_per_block,
+                        const torch::Tensor& row_weights = {});
 
   void set_weight_grad_store(std::shared_ptr<WeightGradStore> store) override {
     store_ = std::move(store);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dualpipe::runtime::moe {
@@ -20,6 +21,15 @@ using ValueId = int;
 // called with the output's gradient, returns a function that waits and gives the input's gradient.
 using ReverseExchange =
     std::function<std::function<torch::Tensor()>(const torch::Tensor& grad_output)>;
+
+// One value a communication phase carries: value `input` arrived as `received` (stored as value
+// `output`, a new leaf); `reverse` carries its gradient back.
+struct ExchangedValue {
+  ValueId input = -1;
+  ValueId output = -1;
+  torch::Tensor received;
+  ReverseExchange reverse;
+};
 
 class PhaseTape {
  public:
@@ -43,10 +53,13 @@ class PhaseTape {
   void write(ValueId id, const torch::Tensor& tensor);
   void end_compute();
 
-  // Records a communication phase named `phase` that turned value `input` into `received`
-  // (stored as value `output`, a new leaf), and how to carry gradients back.
+  // Records a communication phase named `phase` that carried `values` (at least one).
+  void record_exchange(const std::string& phase, std::vector<ExchangedValue> values);
+  // The same for one value: `input` turned into `received`, stored as value `output`.
   void record_exchange(const std::string& phase, ValueId input, ValueId output,
-                       const torch::Tensor& received, ReverseExchange reverse);
+                       const torch::Tensor& received, ReverseExchange reverse) {
+    record_exchange(phase, {ExchangedValue{input, output, received, std::move(reverse)}});
+  }
 
   // --- Backward ------------------------------------------------------------------------------
   // Adds `grad` to the gradient of value `id` (e.g. the stage output's gradient).
@@ -66,9 +79,9 @@ class PhaseTape {
   // Backward of compute segment `segment`: backpropagates its outputs' gradients through its graph
   // (accumulating parameter gradients as autograd does) into its inputs' gradients, then frees it.
   void backward_compute(int segment);
-  // Backward of exchange segment `segment`: starts sending its output's gradient back (zeros when
-  // none arrived: every rank must take part); the returned function waits and stores the input's
-  // gradient.
+  // Backward of exchange segment `segment`: starts sending its outputs' gradients back, in the
+  // order they were recorded (zeros when none arrived: every rank must take part); the returned
+  // function waits and stores the inputs' gradients.
   std::function<void()> start_backward_exchange(int segment);
 
   // Frees every stored tensor and graph (after the backward, or when it will never run).
@@ -82,7 +95,7 @@ class PhaseTape {
     std::vector<torch::Tensor> input_leaves;  // compute: the detached copies read
     std::vector<ValueId> outputs;
     std::vector<torch::Tensor> output_tensors;  // compute: graph outputs
-    ReverseExchange reverse;                    // exchange only
+    std::vector<ReverseExchange> reverses;      // exchange only: one per output
   };
 
   Segment& open_segment();
