@@ -33,9 +33,16 @@ struct LayerBatch {
   CountsExchange counts;          // rows per (rank, slot) each way
 };
 
-// How often each value in [0, n) occurs in `values` (int64), without a device synchronisation.
-torch::Tensor count_values(const torch::Tensor& values, int64_t n) {
-  return torch::zeros({n}, values.options()).index_add_(0, values, torch::ones_like(values));
+// For `sorted` (int64, ascending, values in [0, n)): where the run of each value starts, [n + 1]
+// (the last entry is the length), found by binary search, without a device synchronisation.
+torch::Tensor run_starts(const torch::Tensor& sorted, int64_t n) {
+  return torch::searchsorted(sorted, torch::arange(n + 1, sorted.options()));
+}
+
+// The lengths of those runs: how often each value occurs, [n].
+torch::Tensor run_lengths(const torch::Tensor& starts) {
+  const int64_t n = starts.size(0) - 1;
+  return starts.narrow(0, 1, n) - starts.narrow(0, 0, n);
 }
 
 std::vector<int64_t> row_sums(const torch::Tensor& counts_cpu) {
@@ -144,19 +151,21 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
     const torch::Tensor flat = routing.experts.flatten();  // logical expert of each assignment
     const int64_t n = flat.size(0);
     const auto [sorted_experts, by_expert] = flat.sort(/*stable=*/true, 0, false);
-    const torch::Tensor per_expert = count_values(flat, options_.experts);
-    if (recorder_) recorder_->add(options_.layer, per_expert);
+    const torch::Tensor expert_starts = run_starts(sorted_experts, options_.experts);
+    if (recorder_) recorder_->add(options_.layer, run_lengths(expert_starts));
     // Occurrence of each assignment among this rank's assignments to the same expert, in order.
-    const torch::Tensor first = per_expert.cumsum(0) - per_expert;
+    const torch::Tensor first = expert_starts.narrow(0, 0, options_.experts);
     const torch::Tensor occurrence = torch::empty_like(flat).scatter_(
         0, by_expert, torch::arange(n, flat.options()) - first.index_select(0, sorted_experts));
     const torch::Tensor& log2phy = log2phy_on(flat.device());
     const torch::Tensor copy =
         (occurrence + group_rank(group_)).remainder(copies_on(flat.device()).index_select(0, flat));
     const torch::Tensor slot = log2phy.flatten().index_select(0, flat * log2phy.size(1) + copy);
-    b->send_order = std::get<1>(slot.sort(/*stable=*/true, 0, false));
+    const auto [sorted_slots, send_order] = slot.sort(/*stable=*/true, 0, false);
+    b->send_order = send_order;
     b->send_position = inverse_permutation(b->send_order);
-    b->slot_counts = count_values(slot, placement_.num_slots()).view({placement_.num_ranks(), -1});
+    b->slot_counts = run_lengths(run_starts(sorted_slots, placement_.num_slots()))
+                         .view({placement_.num_ranks(), -1});
     t.write(b->send_rows, gather_token_copies(x, b->send_order, b->send_position, options_.top_k));
     // Each copy's gate weight travels with it and scales its expert's output there, where the
     // expert's activations are narrower than the rows (the weighted sum at home was a batched
