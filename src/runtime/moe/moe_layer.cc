@@ -45,9 +45,11 @@ torch::Tensor run_lengths(const torch::Tensor& starts) {
   return starts.narrow(0, 1, n) - starts.narrow(0, 0, n);
 }
 
-std::vector<int64_t> row_sums(const torch::Tensor& counts_cpu) {
-  const torch::Tensor sums = counts_cpu.sum(1).contiguous();
-  return std::vector<int64_t>(sums.data_ptr<int64_t>(), sums.data_ptr<int64_t>() + sums.numel());
+// The values of an int64 CPU tensor, in order.
+std::vector<int64_t> int64_values(const torch::Tensor& cpu) {
+  const torch::Tensor values = cpu.contiguous();
+  return std::vector<int64_t>(values.data_ptr<int64_t>(),
+                              values.data_ptr<int64_t>() + values.numel());
 }
 
 // Sends gradients of an exchange's output back over the reversed splits.
@@ -176,7 +178,8 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
 
   program.add_exchange("dispatch", [this, b, streams](PhaseTape& t) {
     b->counts = exchange_counts(group_, b->slot_counts, *streams);
-    b->splits = ExchangeSplits{row_sums(b->counts.sent), row_sums(b->counts.received)};
+    b->splits = ExchangeSplits{int64_values(b->counts.sent.sum(1)),
+                               int64_values(b->counts.received.sum(1))};
     auto rows = std::make_shared<PendingExchange>(
         start_exchange(group_, t.value(b->send_rows).detach(), b->splits, *streams));
     auto weights = std::make_shared<PendingExchange>(
@@ -193,11 +196,8 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
     // The received rows are blocks by (source rank, slot): each block goes through its slot's
     // expert where it lies, so the outputs are already in received order (regrouping the rows by
     // slot and back would cost two permutations of all of them).
-    const torch::Tensor per_block = b->counts.received.flatten().contiguous();
-    const std::vector<int64_t> rows_per_block(per_block.data_ptr<int64_t>(),
-                                              per_block.data_ptr<int64_t>() + per_block.numel());
-    t.write(b->expert_out,
-            experts->forward(t.read(b->received), rows_per_block, t.read(b->received_weights)));
+    t.write(b->expert_out, experts->forward(t.read(b->received), int64_values(b->counts.received),
+                                            t.read(b->received_weights)));
     if (shared) t.write(b->shared_out, shared->forward(t.read(b->tokens)));
   });
 
