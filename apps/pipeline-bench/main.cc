@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "command_line.h"
+#include "dualpipe/runtime/cuda_graph_stage.h"
 #include "dualpipe/runtime/host_timeline.h"
 #include "dualpipe/runtime/launch_environment.h"
 #include "dualpipe/runtime/mlp_stage.h"
@@ -55,6 +56,7 @@ struct Options {
   int virtual_stages = 2;
   int timeout_s = 300;
   std::string concurrent_pairs = "auto";
+  bool cuda_graphs = false;
   uint64_t seed = 233;
 };
 
@@ -172,6 +174,8 @@ std::string check_against_sequential(Pipeline& pipeline, const Options& o, const
 int run(const Options& o) {
   const LaunchEnvironment env = read_launch_environment();
   torch::Device device(torch::kCPU);
+  if (o.cuda_graphs && o.device != "cuda")
+    throw std::invalid_argument("--cuda-graphs on needs --device cuda");
   if (o.device == "cuda") {
     if (!torch::cuda::is_available())
       throw std::invalid_argument("--device cuda: no CUDA device is available");
@@ -189,9 +193,10 @@ int run(const Options& o) {
   std::vector<LocalStage> stages;
   for (const auto& [direction, stage] :
        local_stage_slots(o.schedule, env.world_size, env.rank, o.virtual_stages)) {
-    stages.push_back(
-        {direction, stage,
-         make_mlp_stage(o.hidden, o.blocks, num_stages, stage, o.seed, dtype_of(o.dtype))});
+    std::shared_ptr<PipelineStage> module =
+        make_mlp_stage(o.hidden, o.blocks, num_stages, stage, o.seed, dtype_of(o.dtype));
+    if (o.cuda_graphs) module = std::make_shared<CudaGraphStage>(module);
+    stages.push_back({direction, stage, module});
   }
   PipelineOptions options;
   options.schedule = o.schedule;
@@ -277,5 +282,9 @@ int main(int argc, char** argv) {
   app.add_option("--concurrent-pairs", o.concurrent_pairs,
                  "run an FB pair's backward on a helper thread: auto (on CUDA), on, off")
       ->check(CLI::IsMember({"auto", "on", "off"}));
+  app.add_option_function<std::string>(
+         "--cuda-graphs", [&](const std::string& value) { o.cuda_graphs = value == "on"; },
+         "run each stage through captured CUDA graphs (CudaGraphStage): on or off (default)")
+      ->check(CLI::IsMember({"on", "off"}));
   return dualpipe::apps::parse_and_run(app, argc, argv, [&] { return run(o); });
 }

@@ -13,6 +13,8 @@
 # at the two small sizes the C++ side also runs with --concurrent-pairs off, to show what running
 # an FB pair's backward on a helper thread (the CUDA default) gains, and the C++ runs at the two
 # small sizes record one more step's host timeline (--host-timeline; summary in host-*-summary.txt).
+# Every size also runs the C++ side with its stages graphed (--cuda-graphs on, with --check; in every
+# round at the two small sizes): the table's last column.
 # The reference's step time drifts between launches (21 to 45 ms at the small size on one machine),
 # so at the two small sizes C++ and reference run in turn ROUNDS times (default 3; 1 with --short)
 # and the ratio quoted is the median of the rounds' ratios.
@@ -88,25 +90,27 @@ for size in "${sizes[@]}"; do
   timeline=()
   [[ $name != large ]] && timeline=(--host-timeline "$out/host-$name.json")
   run_cpp "cpp-$name" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --check "${timeline[@]}"
+  run_cpp "cppgraphs-$name" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --check --cuda-graphs on
   [[ $name != large ]] &&
     run_cpp "cpp-$name-sequential-pairs" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --concurrent-pairs off
   run_reference "ref-$name" "$h" "$l" "$m" "$n" "$dtype"
   if [[ $name != large ]]; then
     for ((round = 2; round <= rounds; ++round)); do
       run_cpp "cpp-$name-round$round" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype"
+      run_cpp "cppgraphs-$name-round$round" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --cuda-graphs on
       run_reference "ref-$name-round$round" "$h" "$l" "$m" "$n" "$dtype"
     done
   fi
 done
 
-round_files() {  # round_files SIDE NAME: the JSON files of every round of SIDE (cpp or ref) at NAME
+round_files() {  # round_files SIDE NAME: the JSON files of every round of SIDE (cpp, cppgraphs or ref) at NAME
   local files=("$out/$1-$2.json")
   for ((round = 2; round <= rounds; ++round)); do files+=("$out/$1-$2-round$round.json"); done
   echo "${files[@]}"
 }
 
-rounds_summary() {  # rounds_summary NAME: "C++ ms, reference ms, ratio" as medians over the rounds
-  python3 - "$rounds" $(round_files cpp "$1") $(round_files ref "$1") <<'PY'
+rounds_summary() {  # rounds_summary NAME [SIDE]: "C++ ms, reference ms, ratio" as medians over the rounds
+  python3 - "$rounds" $(round_files "${2:-cpp}" "$1") $(round_files ref "$1") <<'PY'
 import json, statistics, sys
 rounds = int(sys.argv[1])
 def step_ms(path):
@@ -137,7 +141,7 @@ done
 
 echo
 printf '%-8s %-30s %12s %12s %8s %-15s %s\n' size "H L M N dtype" "C++ ms" "ref ms" "ratio" "target" \
-  "C++ host ms; sequential pairs: ms, host ms; ratio of each round"
+  "C++ host ms; sequential pairs: ms, host ms; ratio of each round; CUDA graphs: ms, ratio, each round"
 for size in "${sizes[@]}"; do
   read -r name h l m n dtype <<<"$size"
   host=$(json_field "$out/cpp-$name.json" host_ms_median)
@@ -149,21 +153,27 @@ for size in "${sizes[@]}"; do
     cpp=$(json_field "$out/cpp-$name.json" step_ms_median)
     ref_ms=$(json_field "$out/ref-$name.json" step_ms_median)
     ratio=$(python3 -c "print(f'{$cpp / $ref_ms:.3f}')")
+    graphed=$(json_field "$out/cppgraphs-$name.json" step_ms_median)
   else
     sequential="$(json_field "$out/cpp-$name-sequential-pairs.json" step_ms_median), $(json_field "$out/cpp-$name-sequential-pairs.json" host_ms_median)"
     read -r cpp ref_ms ratio each_round <<<"$(rounds_summary "$name")"
+    read -r graphed _ graphed_ratio graphed_rounds <<<"$(rounds_summary "$name" cppgraphs)"
+    graphed="$graphed, $graphed_ratio, $graphed_rounds"
   fi
-  printf '%-8s %-30s %12.2f %12.2f %8s %-15s %s; %s; %s\n' "$name" "$h $l $m $n $dtype" "$cpp" "$ref_ms" \
-    "$ratio" "$target" "$host" "$sequential" "$each_round"
+  printf '%-8s %-30s %12.2f %12.2f %8s %-15s %s; %s; %s; %s\n' "$name" "$h $l $m $n $dtype" "$cpp" "$ref_ms" \
+    "$ratio" "$target" "$host" "$sequential" "$each_round" "$graphed"
 done
 if ! $short; then
   one_gpu=$(json_field "$out/one-gpu-large.json" step_ms_median)
   cpp=$(json_field "$out/cpp-large.json" step_ms_median)
-  python3 -c "print(f'large: whole model on one GPU {$one_gpu:.2f} ms, ideal on 2 GPUs {$one_gpu / 2:.2f} ms, C++ DualPipe {$cpp:.2f} ms = {$cpp / ($one_gpu / 2):.3f} x ideal (target <= 1.04)')"
+  graphed=$(json_field "$out/cppgraphs-large.json" step_ms_median)
+  python3 -c "print(f'large: whole model on one GPU {$one_gpu:.2f} ms, ideal on 2 GPUs {$one_gpu / 2:.2f} ms, C++ DualPipe {$cpp:.2f} ms = {$cpp / ($one_gpu / 2):.3f} x ideal (target <= 1.04); with CUDA graphs {$graphed:.2f} ms = {$graphed / ($one_gpu / 2):.3f} x ideal')"
 fi
 echo "checks (losses equal, max relative gradient difference):"
 for size in "${sizes[@]}"; do
   read -r name _ <<<"$size"
-  python3 -c 'import json,sys; print(sys.argv[2], json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]).get("check"))' "$out/cpp-$name.json" "$name"
+  for side in cpp cppgraphs; do
+    python3 -c 'import json,sys; print(sys.argv[2], json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]).get("check"))' "$out/$side-$name.json" "$name $side"
+  done
 done
 $short || echo "traces: $out/dualpipe_step.json $out/dualpipe_step.rank1.json (copy to profiles/), picture: $out/dualpipe_step.svg"

@@ -71,6 +71,13 @@ std::size_t WeightGradStore::pending_groups() const {
   return groups_.size();
 }
 
+std::size_t WeightGradStore::pending_tasks() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::size_t tasks = open_tasks_.size();
+  for (const Group& group : groups_) tasks += group.tasks.size();
+  return tasks;
+}
+
 void WeightGradStore::clear() {
   std::lock_guard<std::mutex> lock(mutex_);
   deferring_ = false;

@@ -30,12 +30,14 @@ TEST(WeightGradStore, KeepsDeferredTasksUntilTheirGroupIsReplayed) {
   store.flush(Chunk{0, 0, 0});
   store.set_deferring(true);
   store.run_or_defer([&] { order.push_back(3); });
+  EXPECT_EQ(store.pending_tasks(), 3u);  // two in a group, one not flushed yet
   store.set_deferring(false);
   store.flush(Chunk{0, 1, 0});
   EXPECT_TRUE(order.empty());
   EXPECT_EQ(store.pending_groups(), 2u);
   store.replay(Chunk{0, 0, 0});
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  EXPECT_EQ(store.pending_tasks(), 1u);
   store.replay(Chunk{0, 1, 0});
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(store.pending_groups(), 0u);

@@ -49,6 +49,9 @@ class WeightGradStore {
   // Groups flushed and not yet replayed.
   std::size_t pending_groups() const;
 
+  // Tasks kept and not yet replayed, in every group and since the last flush.
+  std::size_t pending_tasks() const;
+
   // Drops every pending task and group and switches deferring off (after a failed step).
   void clear();
 

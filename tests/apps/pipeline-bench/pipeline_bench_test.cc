@@ -1,5 +1,6 @@
 // pipeline-bench end to end: JSON line, --check, --profile, and one-line errors with exit code 2.
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -80,6 +81,29 @@ TEST(PipelineBench, RejectsBadFlagsWithOneLineAndExitCode2) {
   EXPECT_EQ(job.workers[0].output.rfind("pipeline-bench: --schedule: ", 0), 0u)
       << job.workers[0].output;
   EXPECT_EQ(std::count(job.workers[0].output.begin(), job.workers[0].output.end(), '\n'), 1);
+}
+
+TEST(PipelineBench, RefusesCudaGraphsOnTheCpu) {
+  const JobOutcome job = run_job(1, bench({"--schedule", "gpipe", "--cuda-graphs", "on"}));
+  ASSERT_FALSE(job.timed_out);
+  EXPECT_EQ(job.workers[0].exit_code, 2);
+  EXPECT_EQ(job.workers[0].output, "pipeline-bench: --cuda-graphs on needs --device cuda\n");
+}
+
+// Every schedule that runs on the GPUs there are (one rank per GPU, at most 2), its stages graphed:
+// the step must equal the sequential one.
+TEST(PipelineBench, RunsStagesThroughCudaGraphsAsTheSequentialStep) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "needs a CUDA device";
+  const int ranks = torch::cuda::device_count() >= 2 ? 2 : 1;
+  for (const char* schedule : {"dualpipev", "zb1p", "gpipe"}) {
+    std::vector<std::string> command =
+        bench({"--schedule", schedule, "--check", "--cuda-graphs", "on"});
+    std::replace(command.begin(), command.end(), std::string("cpu"), std::string("cuda"));
+    const JobOutcome job = run_job(ranks, command);
+    ASSERT_TRUE(job.all_succeeded()) << job.report();
+    EXPECT_NE(job.workers[0].output.find("\"losses_equal\": true"), std::string::npos)
+        << schedule << ": " << job.workers[0].output;
+  }
 }
 
 TEST(PipelineBench, ReportsAModelThatDoesNotSplitOverTheStagesOnEveryRank) {
