@@ -98,11 +98,11 @@ BackwardRoots backward_roots(const TensorList& outputs, const TensorList& grads)
   return roots;
 }
 
-// Captures what `work` launches on the current stream into `graph`. If `work` throws, the capture
-// is ended (the stream must not stay capturing) and the error rethrown naming `what`.
 // The memory pool id type (at::cuda in LibTorch 1.13, c10 in 2.x).
 using GraphPool = decltype(at::cuda::graph_pool_handle());
 
+// Captures what `work` launches on the current stream into `graph`. If `work` throws, the capture
+// is ended (the stream must not stay capturing) and the error rethrown naming `what`.
 void capture(at::cuda::CUDAGraph& graph, GraphPool pool, const char* what,
              const std::function<void()>& work) {
 #if TORCH_VERSION_MAJOR >= 2
