@@ -77,6 +77,13 @@ run_cpp() {  # run_cpp NAME RANKS SCHEDULE H L M N DTYPE [extra flags]
   "${cmd[@]}" | tee "$out/$name.json"
 }
 
+run_cpp_graphed() {  # run_cpp_graphed NAME ...: run_cpp with --cuda-graphs on; a failure is recorded, not fatal
+  local name=$1
+  shift
+  run_cpp "$name" "$@" --cuda-graphs on ||
+    echo '{"step_ms_median": NaN, "failed": true}' | tee "$out/$name.json"
+}
+
 run_reference() {  # run_reference NAME H L M N DTYPE
   local name=$1 h=$2 l=$3 m=$4 n=$5 dtype=$6
   local cmd=(torchrun --nproc-per-node 2 scripts/gpu/reference_dualpipe_bench.py --hidden "$h" --seq "$l"
@@ -90,14 +97,14 @@ for size in "${sizes[@]}"; do
   timeline=()
   [[ $name != large ]] && timeline=(--host-timeline "$out/host-$name.json")
   run_cpp "cpp-$name" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --check "${timeline[@]}"
-  run_cpp "cppgraphs-$name" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --check --cuda-graphs on
+  run_cpp_graphed "cppgraphs-$name" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --check
   [[ $name != large ]] &&
     run_cpp "cpp-$name-sequential-pairs" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --concurrent-pairs off
   run_reference "ref-$name" "$h" "$l" "$m" "$n" "$dtype"
   if [[ $name != large ]]; then
     for ((round = 2; round <= rounds; ++round)); do
       run_cpp "cpp-$name-round$round" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype"
-      run_cpp "cppgraphs-$name-round$round" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --cuda-graphs on
+      run_cpp_graphed "cppgraphs-$name-round$round" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype"
       run_reference "ref-$name-round$round" "$h" "$l" "$m" "$n" "$dtype"
     done
   fi
