@@ -307,8 +307,10 @@ struct GraphReplay : torch::autograd::Function<GraphReplay> {
     GraphSet& set = *argument.lease->set;
     replay_forward(set, inputs);
     TensorList outputs = clones(set.outputs);
+    TensorList without_grad;  // marked in one call: each call replaces the previous marks
     for (std::size_t i = 0; i < outputs.size(); ++i)
-      if (!set.output_grads[i].defined()) ctx->mark_non_differentiable({outputs[i]});
+      if (!set.output_grads[i].defined()) without_grad.push_back(outputs[i]);
+    if (!without_grad.empty()) ctx->mark_non_differentiable(without_grad);
     ctx->saved_data["lease"] = c10::IValue::make_capsule(argument.lease);
     ctx->saved_data["arguments"] = static_cast<int64_t>(inputs.size() + anchors.size() + 1);
     return outputs;

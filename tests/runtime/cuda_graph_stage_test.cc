@@ -151,6 +151,45 @@ TEST(CudaGraphStage, StartsFromZeroWhenGradientsWereResetBetweenSteps) {
   pair.expect_same_weight_grads();
 }
 
+// Two outputs that need gradients and one that does not (an argmax).
+class ThreeOutputStage : public PipelineStage {
+ public:
+  ThreeOutputStage() {
+    mlp_ = register_module("mlp", make_mlp_stage(kHidden, 1, 1, 0, 3, torch::kDouble));
+  }
+  TensorList forward(const TensorList& inputs) override {
+    const torch::Tensor y = mlp_->forward(inputs).at(0);
+    return {y, y * y, y.argmax(-1)};
+  }
+
+ private:
+  std::shared_ptr<MlpStage> mlp_;
+};
+
+TEST(CudaGraphStage, HandlesSeveralOutputsSomeWithoutGradients) {
+  SKIP_WITHOUT_CUDA();
+  auto eager = std::make_shared<ThreeOutputStage>();
+  auto graphed = std::make_shared<CudaGraphStage>(std::make_shared<ThreeOutputStage>());
+  eager->to(torch::kCUDA);
+  graphed->to(torch::kCUDA);
+  const torch::Tensor x = cuda_input(4, true, 1);
+  const torch::Tensor x_eager = x.detach().clone().requires_grad_(true);
+  const TensorList mine = graphed->forward({x});
+  const TensorList theirs = eager->forward({x_eager});
+  ASSERT_EQ(mine.size(), 3u);
+  EXPECT_FALSE(mine[2].requires_grad());
+  EXPECT_TRUE(torch::equal(mine[2], theirs[2]));
+  // Only the first output receives a gradient (as when a pipeline sends only some back).
+  const torch::Tensor grad = cuda_input(4, false, 2);
+  torch::autograd::backward({mine[0]}, {grad});
+  torch::autograd::backward({theirs[0]}, {grad});
+  EXPECT_LE(relative_difference(x.grad(), x_eager.grad()), 1e-12);
+  const auto p_mine = graphed->parameters();
+  const auto p_theirs = eager->parameters();
+  for (std::size_t p = 0; p < p_mine.size(); ++p)
+    EXPECT_LE(relative_difference(p_mine[p].grad(), p_theirs[p].grad()), 1e-12) << p;
+}
+
 TEST(CudaGraphStage, RefusesASecondBackwardThroughOneForward) {
   SKIP_WITHOUT_CUDA();
   EagerAndGraphed pair;
