@@ -138,8 +138,9 @@ struct CudaGraphStage::Graphs {
   std::optional<c10::cuda::CUDAStream> side_stream;  // warm-up and capture run here
   torch::Tensor anchor;                              // see anchors_for()
 
-  // Attaches `grads` to the parameters again where .grad was reset or replaced. Caller holds mutex.
+  // Attaches `grads` to the parameters again where .grad was reset or replaced.
   void attach_grads() {
+    std::lock_guard<std::mutex> lock(mutex);
     for (std::size_t i = 0; i < parameters.size(); ++i) {
       torch::Tensor& grad = parameters[i].mutable_grad();
       if (grad.is_same(grads[i])) continue;
@@ -150,11 +151,6 @@ struct CudaGraphStage::Graphs {
       }
       grad = grads[i];
     }
-  }
-
-  void attach_grads_locked() {
-    std::lock_guard<std::mutex> lock(mutex);
-    attach_grads();
   }
 
   // True when the parameters still live where the graphs read them.
@@ -335,23 +331,17 @@ struct GraphReplay : torch::autograd::Function<GraphReplay> {
         set.output_grads[i].zero_();
       }
     }
-    lease->graphs->attach_grads_locked();
+    lease->graphs->attach_grads();
     set.input_backward.replay();
     torch::autograd::variable_list result(
         static_cast<std::size_t>(ctx->saved_data["arguments"].toInt()));
     for (std::size_t i = 0; i < set.input_grads.size(); ++i)
       if (set.input_grads[i].defined()) result[i] = set.input_grads[i].clone();
     if (set.has_weight_backward) {
-      auto weight_backward = [lease] {
-        lease->graphs->attach_grads_locked();
+      run_or_defer(lease->graphs->store, [lease] {
+        lease->graphs->attach_grads();
         lease->set->weight_backward.replay();
-      };
-      const std::shared_ptr<WeightGradStore> store = lease->graphs->store;
-      if (store) {
-        store->run_or_defer(std::move(weight_backward));
-      } else {
-        weight_backward();
-      }
+      });
     }
     return result;
   }
@@ -377,11 +367,6 @@ TensorList anchors_for(const TensorList& inputs, Graphs& graphs, torch::Device d
 
 }  // namespace
 
-CudaGraphStage::CudaGraphStage(std::shared_ptr<PipelineStage> stage)
-    : stage_(register_module("stage", std::move(stage))), graphs_(std::make_shared<Graphs>()) {}
-
-CudaGraphStage::~CudaGraphStage() = default;
-
 TensorList CudaGraphStage::forward(const TensorList& inputs) {
   const torch::Device device = common_cuda_device(inputs);
   const std::vector<int64_t> key = signature_of(inputs);
@@ -391,10 +376,10 @@ TensorList CudaGraphStage::forward(const TensorList& inputs) {
     if (!graphs_->initialized || !graphs_->parameters_unmoved(*stage_)) {
       graphs_->drop_graphs(*stage_);
     }
-    graphs_->attach_grads();
     set = graphs_->take_free_set(key);
   }
   if (set == nullptr) {
+    graphs_->attach_grads();  // a capture reads .grad: it must be the graphs' tensors
     if (!graphs_->side_stream || graphs_->side_stream->device_index() != device.index())
       graphs_->side_stream = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device.index());
     std::unique_ptr<GraphSet> captured = capture_set(*stage_, inputs, *graphs_->side_stream);
@@ -426,11 +411,6 @@ struct CudaGraphStage::Graphs {
   std::shared_ptr<WeightGradStore> store;
 };
 
-CudaGraphStage::CudaGraphStage(std::shared_ptr<PipelineStage> stage)
-    : stage_(register_module("stage", std::move(stage))), graphs_(std::make_shared<Graphs>()) {}
-
-CudaGraphStage::~CudaGraphStage() = default;
-
 TensorList CudaGraphStage::forward(const TensorList& inputs) {
   common_cuda_device(inputs);
   throw std::invalid_argument("CudaGraphStage: this LibTorch was built without CUDA");
@@ -439,6 +419,11 @@ TensorList CudaGraphStage::forward(const TensorList& inputs) {
 int CudaGraphStage::captured_sets() const { return 0; }
 
 #endif
+
+CudaGraphStage::CudaGraphStage(std::shared_ptr<PipelineStage> stage)
+    : stage_(register_module("stage", std::move(stage))), graphs_(std::make_shared<Graphs>()) {}
+
+CudaGraphStage::~CudaGraphStage() = default;
 
 void CudaGraphStage::set_weight_grad_store(std::shared_ptr<WeightGradStore> store) {
   graphs_->store = std::move(store);

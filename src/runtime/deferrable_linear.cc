@@ -79,12 +79,11 @@ struct DeferrableLinearFunction : torch::autograd::Function<DeferrableLinearFunc
       if (bias.defined()) accumulate_bias_grad(bias, grad_2d);
     };
     auto entry = ctx->saved_data.find("store");
-    if (entry != ctx->saved_data.end()) {
-      auto capsule = c10::static_intrusive_pointer_cast<StoreCapsule>(entry->second.toCapsule());
-      capsule->store->run_or_defer(std::move(weight_gradients));
-    } else {
-      weight_gradients();
-    }
+    run_or_defer(
+        entry == ctx->saved_data.end()
+            ? nullptr
+            : c10::static_intrusive_pointer_cast<StoreCapsule>(entry->second.toCapsule())->store,
+        std::move(weight_gradients));
     torch::Tensor grad_input;
     if (input.requires_grad()) grad_input = grad_output.matmul(weight);
     return {grad_input, torch::Tensor(), torch::Tensor(), torch::Tensor()};

@@ -85,6 +85,14 @@ void WeightGradStore::clear() {
   groups_.clear();
 }
 
+void run_or_defer(const std::shared_ptr<WeightGradStore>& store, WeightGradStore::Task task) {
+  if (store) {
+    store->run_or_defer(std::move(task));
+  } else {
+    task();
+  }
+}
+
 int attach_weight_grad_store(torch::nn::Module& module,
                              const std::shared_ptr<WeightGradStore>& store) {
   int attached = 0;

@@ -10,16 +10,14 @@
 #include <vector>
 
 #include "dualpipe/runtime/mlp_stage.h"
+#include "moe/tensor_compare.h"
 
 namespace dualpipe::runtime {
 namespace {
 
 constexpr int64_t kHidden = 32;
 
-// Largest |a - b| over the largest |b|.
-double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).abs().max().item<double>() / b.abs().max().item<double>();
-}
+using moe::testing::relative_difference;
 
 // A stage of two MLP blocks on the first GPU (float64), and the same stage graphed.
 struct EagerAndGraphed {

@@ -67,6 +67,10 @@ class WeightGradStore {
   std::deque<Group> groups_;
 };
 
+// Runs `task` through `store` (kept while it is deferring), or at once when `store` is null: what
+// a module's backward does with its weight-gradient work.
+void run_or_defer(const std::shared_ptr<WeightGradStore>& store, WeightGradStore::Task task);
+
 // Implemented by modules whose backward can defer their weight-gradient work to a store (e.g.
 // DeferrableLinear, or an MoE layer's expert weights).
 class DefersWeightGradients {

@@ -74,11 +74,7 @@ struct BlockLinearFunction : torch::autograd::Function<BlockLinearFunction> {
                              input.narrow(0, first, rows));
       });
     };
-    if (blocks->store) {
-      blocks->store->run_or_defer(std::move(weight_gradients));
-    } else {
-      weight_gradients();
-    }
+    run_or_defer(blocks->store, std::move(weight_gradients));
     variable_list result{grad_input};
     result.resize(2 + static_cast<std::size_t>(ctx->saved_data["edges"].toInt()));
     return result;
