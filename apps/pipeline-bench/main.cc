@@ -56,6 +56,7 @@ struct Options {
   int virtual_stages = 2;
   int timeout_s = 300;
   std::string concurrent_pairs = "auto";
+  std::string stage_streams = "auto";
   bool cuda_graphs = false;
   uint64_t seed = 233;
 };
@@ -202,6 +203,7 @@ int run(const Options& o) {
   options.schedule = o.schedule;
   options.virtual_stages = o.virtual_stages;
   if (o.concurrent_pairs != "auto") options.concurrent_pairs = o.concurrent_pairs == "on";
+  if (o.stage_streams != "auto") options.stage_streams = o.stage_streams == "on";
   options.activation_layout = {TensorMeta{dtype_of(o.dtype), {o.microbatch_size, o.seq, o.hidden}}};
   Pipeline pipeline(std::move(stages), group, options);
   const StepInput input = make_input(o, device);
@@ -281,6 +283,10 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "seed of weights and data");
   app.add_option("--concurrent-pairs", o.concurrent_pairs,
                  "run an FB pair's backward on a helper thread: auto (on CUDA), on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+  app.add_option("--stage-streams", o.stage_streams,
+                 "run each local stage on its own CUDA stream, so an FB pair's halves share the "
+                 "GPU: auto (on CUDA with FB pairs), on, off")
       ->check(CLI::IsMember({"auto", "on", "off"}));
   app.add_option_function<std::string>(
          "--cuda-graphs", [&](const std::string& value) { o.cuda_graphs = value == "on"; },

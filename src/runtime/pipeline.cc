@@ -89,6 +89,7 @@ struct Pipeline::PreparedSchedule {
   std::vector<std::string> labels;  // annotation_label of each action of this rank's program
   std::vector<int> bundles;         // schedule::message_bundles of this rank's program
   std::string description;          // what every rank must agree on
+  bool has_pairs = false;           // this rank's program has FB actions
 };
 
 // Everything one chunk (direction, stage, micro-batch) of this rank holds during a step.
@@ -109,6 +110,7 @@ struct Pipeline::Run {
   Pipeline& pipe;
   const schedule::Schedule& schedule;
   const StepInput& input;
+  StageStreams& streams;  // the pipeline's stage streams, or an inactive set (one stream)
   bool training;
   bool headers;  // every message carries a layout header (layouts not known yet)
   int microbatches_per_direction;
@@ -120,10 +122,12 @@ struct Pipeline::Run {
   std::map<int, TensorList> outputs;
   std::string failure;  // set once this rank failed; it then only keeps its messages going
 
-  Run(Pipeline& p, const schedule::Schedule& s, const StepInput& in, bool headers_on)
+  Run(Pipeline& p, const schedule::Schedule& s, const StepInput& in, StageStreams& stage_streams,
+      bool headers_on)
       : pipe(p),
         schedule(s),
         input(in),
+        streams(stage_streams),
         training(torch::GradMode::is_enabled()),
         headers(headers_on),
         microbatches_per_direction(s.microbatches_per_direction()),
@@ -145,11 +149,16 @@ struct Pipeline::Run {
     c.stage += by;
     return c;
   }
-  PipelineStage& module(const Chunk& c) const {
-    for (const LocalStage& s : pipe.stages_) {
-      if (s.direction == c.direction && s.stage == c.stage) return *s.module;
+  // Index of the local stage that runs `c` in pipe.stages_.
+  int stage_index(const Chunk& c) const {
+    for (std::size_t i = 0; i < pipe.stages_.size(); ++i) {
+      const LocalStage& s = pipe.stages_[i];
+      if (s.direction == c.direction && s.stage == c.stage) return static_cast<int>(i);
     }
     throw std::logic_error("no module for stage " + std::to_string(c.stage));
+  }
+  PipelineStage& module(const Chunk& c) const {
+    return *pipe.stages_[static_cast<std::size_t>(stage_index(c))].module;
   }
   // Message tags: unique per message of the step, equal on both sides.
   int tag(bool gradient, const Chunk& producer) const {
@@ -272,20 +281,47 @@ struct Pipeline::Run {
     st.loss = torch::Tensor();
   }
 
+  // Compute runs on the stage streams between a fork and a join (see StageStreams): the passes
+  // are prepared (messages waited for) on the main stream first, and finished after the join.
+  // Tensors another local stage made on its stream and hands over (its outputs, its input
+  // gradients) are marked as read by the receiving stage's stream: the engine may free them while
+  // that stream still reads them, and the giver's stream may reuse the memory at once. Tensors
+  // made on the main stream need no mark: it allocates nothing while a fork is open, and its
+  // next allocation comes after the join.
   void forward(const Chunk& c) {
     ForwardPass pass = forward_pass(c);
-    ForwardResult result = run_forward(module(c), pass);
+    ForwardResult result;
+    {
+      const int i = stage_index(c);
+      const StageStreams::Fork fork(streams, {i});
+      if (local(shifted(c, -1))) fork.reads(i, pass.inputs);
+      const StageStreams::Use on_stage(streams, i);
+      result = run_forward(module(c), pass);
+    }
     finish_forward(c, pass, result);
   }
 
   void backward(const Chunk& c, bool defer_weights) {
     BackwardPass pass = backward_pass(c);
-    if (defer_weights) {
-      pipe.weight_grads_->run_deferring(c, [&pass] { run_backward(pass); });
-    } else {
-      run_backward(pass);
+    {
+      const int i = stage_index(c);
+      const StageStreams::Fork fork(streams, {i});
+      if (local(shifted(c, 1))) fork.reads(i, pass.output_grads);
+      const StageStreams::Use on_stage(streams, i);
+      if (defer_weights) {
+        pipe.weight_grads_->run_deferring(c, [&pass] { run_backward(pass); });
+      } else {
+        run_backward(pass);
+      }
     }
     finish_backward(c);
+  }
+
+  void weight_backward(const Chunk& c) {
+    const int i = stage_index(c);
+    const StageStreams::Fork fork(streams, {i});
+    const StageStreams::Use on_stage(streams, i);
+    pipe.weight_grads_->replay(c);
   }
 
   void forward_backward(const Chunk& f, const Chunk& b) {
@@ -293,11 +329,20 @@ struct Pipeline::Run {
     BackwardPass bpass = backward_pass(b);
     bpass.worker = pipe.pair_worker_.get();
     PipelineStage& forward_stage = module(f);
-    // The stage's hook when both stages have the same type; else the default pairing.
-    ForwardResult result =
-        typeid(forward_stage) == typeid(*bpass.stage)
-            ? forward_stage.overlapped_forward_backward(fpass, bpass)
-            : forward_stage.PipelineStage::overlapped_forward_backward(fpass, bpass);
+    ForwardResult result;
+    {
+      const int fi = stage_index(f);
+      const int bi = stage_index(b);
+      const StageStreams::Fork fork(streams, {fi, bi});
+      if (local(shifted(f, -1))) fork.reads(fi, fpass.inputs);
+      if (local(shifted(b, 1))) fork.reads(bi, bpass.output_grads);
+      bpass.stream = streams.stream(bi);
+      const StageStreams::Use on_stage(streams, fi);
+      // The stage's hook when both stages have the same type; else the default pairing.
+      result = typeid(forward_stage) == typeid(*bpass.stage)
+                   ? forward_stage.overlapped_forward_backward(fpass, bpass)
+                   : forward_stage.PipelineStage::overlapped_forward_backward(fpass, bpass);
+    }
     finish_forward(f, fpass, result);
     finish_backward(b);
   }
@@ -310,7 +355,7 @@ struct Pipeline::Run {
         if (training) backward(action.chunk, action.op == Op::I);
         break;
       case Op::W:
-        if (training) pipe.weight_grads_->replay(action.chunk);
+        if (training) weight_backward(action.chunk);
         break;
       case Op::FB:
         if (training) {
@@ -597,6 +642,13 @@ Pipeline::Pipeline(std::vector<LocalStage> stages, PipelineGroup group, Pipeline
   if (!options_.activation_layout.empty()) layouts_valid_ = true;
   if (options_.concurrent_pairs.value_or(group_.device.is_cuda()))
     pair_worker_ = std::make_unique<HostWorker>(group_.device);
+  const bool streams_can_help =
+      stages_.size() > 1 && std::none_of(stages_.begin(), stages_.end(), [](const LocalStage& s) {
+        return s.module->orders_own_streams();
+      });
+  if (options_.stage_streams.value_or(true) && streams_can_help)
+    stage_streams_ = std::make_unique<StageStreams>(group_.device, static_cast<int>(stages_.size()),
+                                                    /*enabled=*/true);
 }
 
 Pipeline::Pipeline(std::vector<LocalStage> stages, PipelineGroup group, schedule::Schedule fixed,
@@ -648,6 +700,10 @@ const Pipeline::PreparedSchedule& Pipeline::prepare(int num_microbatches) {
     prepared->labels.push_back(schedule::annotation_label(action));
   }
   prepared->bundles = schedule::message_bundles(prepared->schedule, group_.rank);
+  const std::vector<Action>& program =
+      prepared->schedule.programs.at(static_cast<std::size_t>(group_.rank));
+  prepared->has_pairs = std::any_of(program.begin(), program.end(),
+                                    [](const Action& action) { return action.op == Op::FB; });
   std::string programs;
   for (const auto& program : prepared->schedule.programs) {
     for (const Action& action : program) programs += describe(action) + ";";
@@ -843,7 +899,10 @@ StepResult Pipeline::step(const StepInput& input) {
   }
 
   // 2. Run this rank's program. Only communication failures stop it early.
-  Run run(*this, prepared.schedule, input, !layouts_valid_);
+  StageStreams& streams = stage_streams_ && options_.stage_streams.value_or(prepared.has_pairs)
+                              ? *stage_streams_
+                              : one_stream_;
+  Run run(*this, prepared.schedule, input, streams, !layouts_valid_);
   run.input_microbatches = std::move(plan.input_microbatches);
   run.label_microbatches = std::move(plan.label_microbatches);
   try {

@@ -1,5 +1,6 @@
 #include "dualpipe/runtime/pipeline_stage.h"
 
+#include <c10/core/StreamGuard.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/engine.h>
 #include <torch/csrc/autograd/variable.h>
@@ -59,6 +60,8 @@ ForwardResult run_forward(PipelineStage& stage, const ForwardPass& pass) {
 }
 
 void run_backward(const BackwardPass& pass) {
+  c10::OptionalStreamGuard on_stream;
+  if (pass.stream) on_stream.reset_stream(*pass.stream);
   if (pass.loss.defined()) {
     if (pass.loss.dim() == 0) {
       torch::autograd::backward({pass.loss}, {unit_gradient(pass.loss)});

@@ -14,6 +14,7 @@
 #include "dualpipe/runtime/pipeline_stage.h"
 #include "dualpipe/runtime/process_group.h"
 #include "dualpipe/runtime/rank_agreement.h"
+#include "dualpipe/runtime/stage_streams.h"
 #include "dualpipe/runtime/weight_grad_store.h"
 #include "dualpipe/schedule/schedule.h"
 
@@ -42,6 +43,12 @@ struct PipelineOptions {
   // are the same either way. Unset: on for CUDA devices (where the host launching kernels is the
   // bottleneck of small models), off on CPU (where the host does the arithmetic itself).
   std::optional<bool> concurrent_pairs;
+  // Run each local stage's compute on a CUDA stream of its own (StageStreams), so the forward
+  // and the backward of an overlapped pair share the GPU instead of taking turns. Results are the
+  // same either way. Unset: on for CUDA devices when the schedule has overlapped pairs, this rank
+  // holds more than one stage and no stage orders its own streams (orders_own_streams()); "on"
+  // still leaves a rank with one stage, a CPU device or such a stage on one stream.
+  std::optional<bool> stage_streams;
 };
 
 // The data of one step. Every rank passes the whole batch it has; a rank only reads the
@@ -134,6 +141,8 @@ class Pipeline {
   std::map<int, std::unique_ptr<PreparedSchedule>> schedules_;  // by micro-batch count
   std::shared_ptr<WeightGradStore> weight_grads_;
   std::unique_ptr<HostWorker> pair_worker_;  // runs overlapped pairs' backwards (concurrent_pairs)
+  std::unique_ptr<StageStreams> stage_streams_;  // one stream per local stage (stage_streams)
+  StageStreams one_stream_{torch::kCPU, 0, false};  // steps that keep compute on one stream
   P2PTransport transport_;
   // Activation layouts per boundary (direction, stage that sends forward): declared, or learned
   // from the headers of a step; valid for later steps until some rank's input shapes change.

@@ -2,10 +2,12 @@
 // hook.
 #pragma once
 
+#include <c10/core/Stream.h>
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "dualpipe/runtime/host_worker.h"
@@ -47,6 +49,9 @@ struct BackwardPass {
   // overlapped_forward_backward() runs this backward on the worker's thread while the forward runs
   // on the calling thread, so the host work of both halves (kernel launches) overlaps.
   HostWorker* worker = nullptr;
+  // Set by the pipeline (see PipelineOptions::stage_streams): the stream current while the
+  // backward is issued; unset: the stream current on the thread that runs it.
+  std::optional<c10::Stream> stream = std::nullopt;
 };
 
 // Base class of the modules a pipeline runs. Subclass it, register parameters and submodules as
@@ -71,6 +76,11 @@ class PipelineStage : public torch::nn::Module {
   // other copies' backward reads).
   virtual ForwardResult overlapped_forward_backward(const ForwardPass& forward_pass,
                                                     const BackwardPass& backward_pass);
+
+  // True when this stage's overlapped_forward_backward() spreads a pair's work over CUDA streams
+  // itself, expecting both halves issued from one compute stream; the pipeline then keeps this
+  // rank's compute on one stream (PipelineOptions::stage_streams).
+  virtual bool orders_own_streams() const { return false; }
 };
 
 // Runs `pass` through `stage`: forward, then the criterion when one is given.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "text_file.h"
 #include "worker_launcher.h"
@@ -103,6 +104,36 @@ TEST(PipelineBench, RunsStagesThroughCudaGraphsAsTheSequentialStep) {
     ASSERT_TRUE(job.all_succeeded()) << job.report();
     EXPECT_NE(job.workers[0].output.find("\"losses_equal\": true"), std::string::npos)
         << schedule << ": " << job.workers[0].output;
+  }
+}
+
+// The largest relative gradient difference a --check line reports.
+double max_rel_grad_diff(const std::string& line) {
+  const std::string key = "\"max_rel_grad_diff\": ";
+  const std::size_t at = line.find(key);
+  if (at == std::string::npos) return 1.0;
+  return std::stod(line.substr(at + key.size()));
+}
+
+// The halves of every FB pair on two streams (the stages eager and graphed): the step must still
+// equal the sequential one.
+TEST(PipelineBench, RunsOverlappedPairsOnStageStreamsAsTheSequentialStep) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "needs a CUDA device";
+  const int ranks = torch::cuda::device_count() >= 2 ? 2 : 1;
+  std::vector<std::string> schedules{"dualpipev"};
+  if (ranks == 2) schedules.emplace_back("dualpipe");
+  for (const std::string& schedule : schedules) {
+    for (const char* graphs : {"off", "on"}) {
+      std::vector<std::string> command = bench(
+          {"--schedule", schedule, "--check", "--stage-streams", "on", "--cuda-graphs", graphs});
+      std::replace(command.begin(), command.end(), std::string("cpu"), std::string("cuda"));
+      const JobOutcome job = run_job(ranks, command);
+      ASSERT_TRUE(job.all_succeeded()) << job.report();
+      const std::string& line = job.workers[0].output;
+      EXPECT_NE(line.find("\"losses_equal\": true"), std::string::npos)
+          << schedule << ", graphs " << graphs << ": " << line;
+      EXPECT_LE(max_rel_grad_diff(line), 1e-12) << schedule << ", graphs " << graphs << ": " << line;
+    }
   }
 }
 

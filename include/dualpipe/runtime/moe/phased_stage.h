@@ -24,6 +24,8 @@ class PhasedStage : public PipelineStage, public DefersWeightGradients {
   TensorList forward(const TensorList& inputs) override;
   ForwardResult overlapped_forward_backward(const ForwardPass& forward_pass,
                                             const BackwardPass& backward_pass) override;
+  // The overlap engine puts communication and compute on streams of its own.
+  bool orders_own_streams() const override { return true; }
 
   void set_weight_grad_store(std::shared_ptr<WeightGradStore> store) override {
     weight_grads_ = std::move(store);
