@@ -14,7 +14,9 @@
 # an FB pair's backward on a helper thread (the CUDA default) gains, and the C++ runs at the two
 # small sizes record one more step's host timeline (--host-timeline; summary in host-*-summary.txt).
 # Every size also runs the C++ side with its stages graphed (--cuda-graphs on, with --check; in every
-# round at the two small sizes): the table's last column.
+# round at the two small sizes): the table's last column. At the two small sizes the graphed run is
+# repeated once with --stage-streams off (both stages of a rank on one stream), to show what a
+# stream per stage (the CUDA default) gains.
 # The reference's step time drifts between launches (21 to 45 ms at the small size on one machine),
 # so at the two small sizes C++ and reference run in turn ROUNDS times (default 3; 1 with --short)
 # and the ratio quoted is the median of the rounds' ratios.
@@ -98,8 +100,11 @@ for size in "${sizes[@]}"; do
   [[ $name != large ]] && timeline=(--host-timeline "$out/host-$name.json")
   run_cpp "cpp-$name" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --check "${timeline[@]}"
   run_cpp_graphed "cppgraphs-$name" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --check
-  [[ $name != large ]] &&
+  if [[ $name != large ]]; then
     run_cpp "cpp-$name-sequential-pairs" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" --concurrent-pairs off
+    run_cpp_graphed "cppgraphs-$name-one-stream" 2 dualpipe "$h" "$l" "$m" "$n" "$dtype" \
+      --stage-streams off
+  fi
   run_reference "ref-$name" "$h" "$l" "$m" "$n" "$dtype"
   if [[ $name != large ]]; then
     for ((round = 2; round <= rounds; ++round)); do
@@ -148,13 +153,14 @@ done
 
 echo
 printf '%-8s %-30s %12s %12s %8s %-15s %s\n' size "H L M N dtype" "C++ ms" "ref ms" "ratio" "target" \
-  "C++ host ms; sequential pairs: ms, host ms; ratio of each round; CUDA graphs: ms, ratio, each round"
+  "C++ host ms; sequential pairs: ms, host ms; ratio of each round; CUDA graphs: ms, ratio, each round; graphed on one stream: ms"
 for size in "${sizes[@]}"; do
   read -r name h l m n dtype <<<"$size"
   host=$(json_field "$out/cpp-$name.json" host_ms_median)
   target="<= 0.5"
   sequential="-"
   each_round="-"
+  one_stream="-"
   if [[ $name == large ]]; then
     target="(ideal: below)"
     cpp=$(json_field "$out/cpp-$name.json" step_ms_median)
@@ -166,9 +172,10 @@ for size in "${sizes[@]}"; do
     read -r cpp ref_ms ratio each_round <<<"$(rounds_summary "$name")"
     read -r graphed _ graphed_ratio graphed_rounds <<<"$(rounds_summary "$name" cppgraphs)"
     graphed="$graphed, $graphed_ratio, $graphed_rounds"
+    one_stream=$(json_field "$out/cppgraphs-$name-one-stream.json" step_ms_median)
   fi
-  printf '%-8s %-30s %12.2f %12.2f %8s %-15s %s; %s; %s; %s\n' "$name" "$h $l $m $n $dtype" "$cpp" "$ref_ms" \
-    "$ratio" "$target" "$host" "$sequential" "$each_round" "$graphed"
+  printf '%-8s %-30s %12.2f %12.2f %8s %-15s %s; %s; %s; %s; %s\n' "$name" "$h $l $m $n $dtype" "$cpp" \
+    "$ref_ms" "$ratio" "$target" "$host" "$sequential" "$each_round" "$graphed" "$one_stream"
 done
 if ! $short; then
   one_gpu=$(json_field "$out/one-gpu-large.json" step_ms_median)
