@@ -177,6 +177,8 @@ int run(const Options& o) {
   torch::Device device(torch::kCPU);
   if (o.cuda_graphs && o.device != "cuda")
     throw std::invalid_argument("--cuda-graphs on needs --device cuda");
+  if (o.stage_streams == "on" && o.device != "cuda")
+    throw std::invalid_argument("--stage-streams on needs --device cuda");
   if (o.device == "cuda") {
     if (!torch::cuda::is_available())
       throw std::invalid_argument("--device cuda: no CUDA device is available");

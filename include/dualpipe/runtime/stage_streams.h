@@ -17,8 +17,9 @@ namespace dualpipe::runtime {
 //   1. on the main stream (the current one), gather the action's inputs (received messages are
 //      waited for there);
 //   2. open a Fork for the stages the action runs: their streams wait for everything issued so
-//      far on the main stream, and the tensors they read are marked as used there (record_stream),
-//      so the caching allocator does not hand their memory to the main stream too early;
+//      far on the main stream; tensors another stage made on its own stream and hands over are
+//      marked as read there (Fork::reads), so the caching allocator does not give their memory
+//      back to the giver's stream while the receiver still reads it;
 //   3. issue each stage's work with its stream current (a forward's autograd nodes remember that
 //      stream, so the micro-batch's backward runs there too);
 //   4. closing the Fork makes the main stream wait for the stage streams, so sends and everything
@@ -45,11 +46,12 @@ class StageStreams {
     Fork(const Fork&) = delete;
     Fork& operator=(const Fork&) = delete;
 
-    // Tensors made on the main stream that stage `stage`'s work reads.
+    // Marks `tensors`, made on another stage's stream, as read on stage `stage`'s stream
+    // (record_stream): their memory is reused only after that stream's work so far.
     void reads(int stage, const std::vector<torch::Tensor>& tensors) const;
 
    private:
-    StageStreams& streams_;
+    [[maybe_unused]] StageStreams& streams_;  // unused in a LibTorch without CUDA
     std::vector<int> stages_;
     std::optional<c10::Stream> main_;  // the stream current at the fork
   };

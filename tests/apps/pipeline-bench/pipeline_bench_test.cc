@@ -91,6 +91,13 @@ TEST(PipelineBench, RefusesCudaGraphsOnTheCpu) {
   EXPECT_EQ(job.workers[0].output, "pipeline-bench: --cuda-graphs on needs --device cuda\n");
 }
 
+TEST(PipelineBench, RefusesStageStreamsOnTheCpu) {
+  const JobOutcome job = run_job(1, bench({"--schedule", "dualpipev", "--stage-streams", "on"}));
+  ASSERT_FALSE(job.timed_out);
+  EXPECT_EQ(job.workers[0].exit_code, 2);
+  EXPECT_EQ(job.workers[0].output, "pipeline-bench: --stage-streams on needs --device cuda\n");
+}
+
 // Every schedule that runs on the GPUs there are (one rank per GPU, at most 2), its stages graphed:
 // the step must equal the sequential one.
 TEST(PipelineBench, RunsStagesThroughCudaGraphsAsTheSequentialStep) {
