@@ -4,8 +4,8 @@ One stage of two blocks (Linear H->4H, GELU, Linear 4H->H, no bias) at the issue
 CUDA graphs (so no host work is measured): a forward (F), a forward+backward (FB), F then FB in
 turn on one stream, and F beside FB on two streams (what StageStreams gives an FB pair). Float32
 runs without TF32, as in the reference. Run it with PYTORCH_TUNABLEOP_ENABLED=1 and
-PYTORCH_TUNABLEOP_FILENAME=OUT.csv to have PyTorch time every cuBLAS/cuBLASLt candidate of each
-matrix product shape and write the fastest to OUT.csv ("Default" = what cuBLAS picks anyway).
+PYTORCH_TUNABLEOP_FILENAME=OUT.csv to have PyTorch time the cuBLASLt algorithms offered for each
+matrix product shape against cuBLAS's own and write the fastest to OUT.csv ("Default" = what cuBLAS picks anyway).
 Usage: python3 scripts/gpu/pair_streams_probe.py
 """
 import torch
