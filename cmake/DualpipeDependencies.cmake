@@ -36,7 +36,8 @@ if(DUALPIPE_HAVE_TORCH)
   if(TORCH_CUDA_LIBRARIES OR CAFFE2_USE_CUDA OR CUDAToolkit_FOUND)
     set(DUALPIPE_TORCH_HAS_CUDA ON)
   endif()
-  # Gloo (CPU process groups): Debian's LibTorch ships its headers, the PyTorch wheel does not.
+  # Gloo: Debian's LibTorch has its headers; for the PyTorch wheel, which has none, put Debian's
+  # libgloo-dev on CMAKE_PREFIX_PATH (README: "On a GPU machine").
   find_path(DUALPIPE_GLOO_INCLUDE_DIR gloo/algorithm.h HINTS ${TORCH_INCLUDE_DIRS})
   set(DUALPIPE_TORCH_HAS_GLOO OFF)
   if(DUALPIPE_GLOO_INCLUDE_DIR)

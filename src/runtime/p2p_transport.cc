@@ -85,6 +85,9 @@ void TransferWait::wait() {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& work : works_) work->wait();
   works_.clear();
+  // From pageable memory, an asynchronous copy returns once the host data is staged.
+  for (StagedCopy& copy : staged_) copy.device.copy_(copy.host, /*non_blocking=*/true);
+  staged_.clear();
 }
 
 TensorList PendingReceive::wait() {
@@ -115,8 +118,12 @@ std::vector<PendingReceive> PendingReceive::split(const std::vector<MessageMeta>
   return parts;
 }
 
+torch::Device P2PTransport::wire_device() const {
+  return group_->stages_through_host() ? torch::Device(torch::kCPU) : group_->device;
+}
+
 c10::intrusive_ptr<c10d::Work> P2PTransport::send_one(int peer, int tag, torch::Tensor tensor) {
-  std::vector<torch::Tensor> one{std::move(tensor)};
+  std::vector<torch::Tensor> one{tensor.to(wire_device())};
   return group_->sending_to(peer).send(one, peer, tag);
 }
 
@@ -132,13 +139,20 @@ PendingReceive P2PTransport::post_receive(int peer, int tag, const MessageMeta& 
   }
   TensorList tensors;
   std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  std::vector<StagedCopy> staged;
   for (std::size_t i = 0; i < meta.size(); ++i) {
-    torch::Tensor buffer = torch::empty(
-        meta[i].shape, torch::TensorOptions().dtype(meta[i].dtype).device(group_->device));
-    works.push_back(receive_one(peer, part_tag(tag, static_cast<int>(i) + 1), buffer));
+    const auto options = torch::TensorOptions().dtype(meta[i].dtype);
+    torch::Tensor buffer = torch::empty(meta[i].shape, options.device(group_->device));
+    torch::Tensor wire = buffer;
+    if (group_->stages_through_host()) {
+      wire = torch::empty(meta[i].shape, options.device(torch::kCPU));
+      staged.push_back({wire, buffer});
+    }
+    works.push_back(receive_one(peer, part_tag(tag, static_cast<int>(i) + 1), wire));
     tensors.push_back(std::move(buffer));
   }
-  return PendingReceive(std::move(tensors), std::make_shared<TransferWait>(std::move(works)));
+  return PendingReceive(std::move(tensors),
+                        std::make_shared<TransferWait>(std::move(works), std::move(staged)));
 }
 
 void P2PTransport::post_send(int peer, int tag, const TensorList& tensors) {
@@ -155,12 +169,12 @@ void P2PTransport::post_send(int peer, int tag, const TensorList& tensors) {
 
 void P2PTransport::send_header(int peer, int tag, const std::optional<MessageMeta>& meta) {
   sends_.push_back(
-      send_one(peer, part_tag(tag, kHeaderPart), encode_header(meta).to(group_->device)));
+      send_one(peer, part_tag(tag, kHeaderPart), encode_header(meta)));
 }
 
 std::optional<MessageMeta> P2PTransport::receive_header(int peer, int tag) {
   torch::Tensor header = torch::empty(
-      {kHeaderLength}, torch::TensorOptions().dtype(torch::kLong).device(group_->device));
+      {kHeaderLength}, torch::TensorOptions().dtype(torch::kLong).device(wire_device()));
   receive_one(peer, part_tag(tag, kHeaderPart), header)->wait();
   return decode_header(header);
 }

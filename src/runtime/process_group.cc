@@ -36,7 +36,35 @@ c10::intrusive_ptr<Communicator> make_gloo(const c10::intrusive_ptr<c10d::Store>
 #else
   (void)store, (void)rank, (void)size, (void)timeout;
   throw std::invalid_argument(
-      "pipelines on CPU need Gloo, which this LibTorch's headers lack; use a CUDA device");
+      "this build has no Gloo (LibTorch's headers lack it, like the PyTorch wheel's): use NCCL on "
+      "CUDA devices, or build with Debian's libgloo-dev headers");
+#endif
+}
+
+// Makes a CUDA `device` the calling thread's current device (NCCL's communicators and the
+// tensors a pipeline allocates go there).
+void make_current(torch::Device device) {
+#ifdef DUALPIPE_WITH_CUDA
+  if (device.is_cuda()) c10::cuda::set_device(device.index() < 0 ? 0 : device.index());
+#else
+  (void)device;
+#endif
+}
+
+c10::intrusive_ptr<Communicator> make_nccl(const c10::intrusive_ptr<c10d::Store>& store, int rank,
+                                           int size, torch::Device device,
+                                           std::chrono::milliseconds timeout) {
+  if (!device.is_cuda())
+    throw std::invalid_argument("NCCL carries CUDA tensors only, not " + device.str() + " ones");
+#ifdef DUALPIPE_WITH_CUDA
+  make_current(device);
+  auto options = c10d::ProcessGroupNCCL::Options::create(/*is_high_priority_stream=*/true);
+  options->timeout = timeout;
+  return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, options);
+#else
+  (void)store, (void)rank, (void)size, (void)timeout;
+  throw std::invalid_argument("device " + device.str() +
+                              " needs NCCL, but this build of dualpipe has no CUDA support");
 #endif
 }
 
@@ -90,20 +118,13 @@ c10::intrusive_ptr<Communicator> make_communicator(const c10::intrusive_ptr<c10d
                                                    int rank, int size, torch::Device device,
                                                    std::chrono::milliseconds timeout) {
   if (!device.is_cuda()) return make_gloo(store, rank, size, timeout);
-#ifdef DUALPIPE_WITH_CUDA
-  c10::cuda::set_device(device.index() < 0 ? 0 : device.index());
-  auto options = c10d::ProcessGroupNCCL::Options::create(/*is_high_priority_stream=*/true);
-  options->timeout = timeout;
-  return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, options);
-#else
-  throw std::invalid_argument("device " + device.str() +
-                              " needs NCCL, but this build of dualpipe has no CUDA support");
-#endif
+  return make_nccl(store, rank, size, device, timeout);
 }
 
 PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
                                   const std::vector<int>& ranks, int global_rank,
-                                  torch::Device device, std::chrono::milliseconds timeout) {
+                                  torch::Device device, std::chrono::milliseconds timeout,
+                                  MessageBackend backend) {
   const auto me = std::find(ranks.begin(), ranks.end(), global_rank);
   if (me == ranks.end()) {
     throw std::invalid_argument("rank " + std::to_string(global_rank) +
@@ -120,12 +141,20 @@ PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
   group.rank = static_cast<int>(me - ranks.begin());
   group.size = static_cast<int>(ranks.size());
   group.device = device;
+  group.backend = backend != MessageBackend::automatic ? backend
+                  : device.is_cuda()                   ? MessageBackend::nccl
+                                                       : MessageBackend::gloo;
   group.timeout = timeout;
   group.store = prefixed(name + "/keys", store);
-  group.upward =
-      make_communicator(prefixed(name + "/up", store), group.rank, group.size, device, timeout);
-  group.downward =
-      make_communicator(prefixed(name + "/down", store), group.rank, group.size, device, timeout);
+  const auto communicator = [&](const std::string& direction) {
+    const c10::intrusive_ptr<c10d::Store> its_store = prefixed(name + "/" + direction, store);
+    if (group.backend == MessageBackend::gloo)
+      return make_gloo(its_store, group.rank, group.size, timeout);
+    return make_nccl(its_store, group.rank, group.size, device, timeout);
+  };
+  group.upward = communicator("up");
+  group.downward = communicator("down");
+  make_current(device);
   return group;
 }
 

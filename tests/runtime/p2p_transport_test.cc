@@ -1,6 +1,7 @@
 #include "dualpipe/runtime/p2p_transport.h"
 
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include "worker_launcher.h"
 
@@ -18,6 +19,15 @@ TEST(MetaOf, DescribesDtypeAndShapeOfEveryTensor) {
 TEST(P2PTransport, CarriesHeadersAndMultiTensorMessagesBetweenTwoProcesses) {
   if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const testing::JobOutcome job = testing::run_workers(2, {"p2p"}, std::chrono::seconds(60));
+  EXPECT_TRUE(job.all_succeeded()) << job.report();
+}
+
+// CUDA tensors over Gloo, through host memory: two ranks may share one GPU.
+TEST(P2PTransport, CarriesCudaMessagesThroughTheHostOverGloo) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo";
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "needs a CUDA device";
+  const testing::JobOutcome job =
+      testing::run_workers(2, {"p2p", "device=cuda"}, std::chrono::seconds(120));
   EXPECT_TRUE(job.all_succeeded()) << job.report();
 }
 

@@ -18,6 +18,27 @@ TEST(MakePipelineGroup, RejectsARankOutsideThePipeline) {
                std::invalid_argument);
 }
 
+TEST(MakePipelineGroup, RefusesNcclForCpuTensors) {
+  auto store = c10::make_intrusive<c10d::HashStore>();
+  EXPECT_THROW(make_pipeline_group(store, {0}, 0, torch::kCPU, std::chrono::seconds(1),
+                                   MessageBackend::nccl),
+               std::invalid_argument);
+}
+
+TEST(MakePipelineGroup, StagesCudaMessagesThroughTheHostOnlyOverGloo) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo";
+  auto store = c10::make_intrusive<c10d::HashStore>();
+  const PipelineGroup on_cpu =
+      make_pipeline_group(store, {0}, 0, torch::kCPU, std::chrono::seconds(5));
+  EXPECT_EQ(on_cpu.backend, MessageBackend::gloo);
+  EXPECT_FALSE(on_cpu.stages_through_host());
+  const PipelineGroup on_cuda = make_pipeline_group(store, {1}, 1, torch::Device(torch::kCUDA, 0),
+                                                    std::chrono::seconds(5), MessageBackend::gloo);
+  EXPECT_EQ(on_cuda.backend, MessageBackend::gloo);
+  EXPECT_FALSE(on_cuda.uses_nccl());
+  EXPECT_TRUE(on_cuda.stages_through_host());
+}
+
 TEST(MakePipelineGroup, GivesASingleRankPipelineItsOwnCommunicators) {
   if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   auto store = c10::make_intrusive<c10d::HashStore>();

@@ -3,6 +3,7 @@
 // exits 0 when this rank saw what it should (expected errors are printed as "CAUGHT: <message>"),
 // 1 otherwise ("FAILED: <why>").
 #include <torch/csrc/autograd/grad_mode.h>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -339,11 +340,13 @@ void sub_groups(const LaunchEnvironment& env, const Args&) {
   std::cout << "OK sub-group " << base << "," << base + 1 << std::endl;
 }
 
-// Headers and multi-tensor messages of several dtypes travel intact in both directions.
+// Headers and multi-tensor messages of several dtypes travel intact in both directions (on the
+// group's device; a CUDA tensor is sent while the kernels that write it may still be running).
 void p2p_messages(const PipelineGroup& group, const Args&) {
   P2PTransport transport(group);
-  const TensorList sent = {torch::arange(6, torch::kDouble).reshape({2, 3}) + group.rank,
-                           torch::full({4}, group.rank, torch::kLong)};
+  const TensorList sent = {
+      torch::arange(6, torch::kDouble).reshape({2, 3}).to(group.device) + group.rank,
+      torch::full({4}, group.rank, torch::TensorOptions(torch::kLong).device(group.device))};
   const int peer = 1 - group.rank;
   transport.send_header(peer, 1, meta_of(sent));
   transport.post_send(peer, 1, sent);
@@ -354,9 +357,11 @@ void p2p_messages(const PipelineGroup& group, const Args&) {
   expect(!transport.receive_header(peer, 2).has_value(), "a failed header arrived as a layout");
   transport.wait_for_sends();
   expect(transport.sends_in_flight() == 0, "sends still in flight after waiting");
-  expect(torch::equal(got[0], torch::arange(6, torch::kDouble).reshape({2, 3}) + peer),
+  expect(got[0].device() == group.device && got[1].device() == group.device,
+         "a message arrived on another device than the group's");
+  expect(torch::equal(got[0].cpu(), torch::arange(6, torch::kDouble).reshape({2, 3}) + peer),
          "double tensor changed");
-  expect(torch::equal(got[1], torch::full({4}, peer, torch::kLong)), "long tensor changed");
+  expect(torch::equal(got[1].cpu(), torch::full({4}, peer, torch::kLong)), "long tensor changed");
   std::cout << "OK p2p" << std::endl;
 }
 
@@ -376,6 +381,19 @@ void agreement(const PipelineGroup& group, const Args&) {
   std::cout << "CAUGHT: " << agree(group, "check/failed", failed).error << std::endl;
 }
 
+// The group a scenario runs on: every rank of the job. On the CPU (the launch environment's
+// default device, as the GPUs are hidden: see main); with device=cuda on the GPUs over Gloo
+// through host memory, ranks sharing GPUs when there are fewer GPUs than ranks.
+PipelineGroup group_of(const LaunchEnvironment& env, const Args& args,
+                       std::chrono::milliseconds timeout) {
+  if (arg(args, "device", "cpu") != "cuda") return pipeline_group_from_environment(env, timeout);
+  std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
+  for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
+  const auto gpu = static_cast<int8_t>(env.local_rank % static_cast<int>(torch::cuda::device_count()));
+  return make_pipeline_group(connect_store(env, timeout), ranks, env.rank,
+                             torch::Device(torch::kCUDA, gpu), timeout, MessageBackend::gloo);
+}
+
 int run(int argc, char** argv) {
   if (argc < 2) fail("usage: runtime_test_worker <scenario> [key=value ...]");
   const std::string scenario = argv[1];
@@ -392,7 +410,7 @@ int run(int argc, char** argv) {
   }
   const std::chrono::milliseconds timeout(
       std::stoi(arg(args, "timeout_ms", std::to_string(kTimeout.count() * 1000))));
-  const PipelineGroup group = pipeline_group_from_environment(env, timeout);
+  const PipelineGroup group = group_of(env, args, timeout);
   const std::map<std::string, void (*)(const PipelineGroup&, const Args&)> scenarios = {
       {"pipeline-check", pipeline_check},
       {"mismatched-microbatches", mismatched_microbatches},
@@ -413,6 +431,11 @@ int run(int argc, char** argv) {
 }  // namespace dualpipe::runtime
 
 int main(int argc, char** argv) {
+  // Scenarios run on the CPU unless one asks for device=cuda: hiding the GPUs before CUDA starts
+  // makes the CPU the launch environment's default device on GPU machines too.
+  bool on_cuda = false;
+  for (int i = 2; i < argc; ++i) on_cuda = on_cuda || std::string(argv[i]) == "device=cuda";
+  if (!on_cuda) setenv("CUDA_VISIBLE_DEVICES", "", 1);
   try {
     return dualpipe::runtime::run(argc, argv);
   } catch (const std::exception& error) {

@@ -39,18 +39,28 @@ std::string to_string(const MessageMeta& meta);
 // Most tensors one message may hold.
 inline constexpr int kMaxMessageTensors = 15;
 
+// A received host tensor and the device tensor it is copied to once it has arrived (Gloo
+// carrying a CUDA pipeline's messages, see MessageBackend).
+struct StagedCopy {
+  torch::Tensor host;    // what the communicator receives into
+  torch::Tensor device;  // what the pipeline reads
+};
+
 // The c10d works of one posted transfer, waited for once however many messages it carries (a
 // Gloo receive cannot be waited for twice; on NCCL the first wait already orders the calling
-// stream after the transfer, and every message of a transfer is used on that stream).
+// stream after the transfer, and every message of a transfer is used on that stream). Staged
+// receives are copied to the device on the stream current at that first wait.
 class TransferWait {
  public:
-  explicit TransferWait(std::vector<c10::intrusive_ptr<c10d::Work>> works)
-      : works_(std::move(works)) {}
+  explicit TransferWait(std::vector<c10::intrusive_ptr<c10d::Work>> works,
+                        std::vector<StagedCopy> staged = {})
+      : works_(std::move(works)), staged_(std::move(staged)) {}
   void wait();
 
  private:
   std::mutex mutex_;
   std::vector<c10::intrusive_ptr<c10d::Work>> works_;  // cleared once waited for
+  std::vector<StagedCopy> staged_;                      // cleared once copied
 };
 
 // A message whose receive is posted and may not have arrived yet.
@@ -62,7 +72,8 @@ class PendingReceive {
 
   bool posted() const { return !tensors_.empty(); }
   // Waits for the message and returns its tensors. On CPU (Gloo) this blocks until the data is
-  // there; on CUDA (NCCL) it makes the current stream wait, so the caller does not block.
+  // there; on CUDA (NCCL) it makes the current stream wait, so the caller does not block; on CUDA
+  // over Gloo it blocks until the host copy is there, then copies it on the current stream.
   TensorList wait();
 
   // Splits a posted one-tensor receive (a flat buffer) into receives of messages laid out as
@@ -77,8 +88,9 @@ class PendingReceive {
 
 // Posts sends and receives on a PipelineGroup's directional communicators. `tag` must be unique
 // among the messages in flight between two ranks (Gloo matches by it; NCCL matches by order,
-// which the schedule keeps the same on both sides). Sends never block; their tensors stay alive
-// until they complete.
+// which the schedule keeps the same on both sides). Sends never block, except that over Gloo on
+// a CUDA device each tensor is first copied to the host (waiting for the current stream); their
+// tensors stay alive until they complete.
 class P2PTransport {
  public:
   explicit P2PTransport(const PipelineGroup& group) : group_(&group) {}
@@ -109,6 +121,9 @@ class P2PTransport {
  private:
   c10::intrusive_ptr<c10d::Work> send_one(int peer, int tag, torch::Tensor tensor);
   c10::intrusive_ptr<c10d::Work> receive_one(int peer, int tag, torch::Tensor tensor);
+  // Where tensors are while they travel: the CPU when messages are staged through the host,
+  // else the pipeline's device.
+  torch::Device wire_device() const;
 
   const PipelineGroup* group_;
   std::deque<c10::intrusive_ptr<c10d::Work>> sends_;

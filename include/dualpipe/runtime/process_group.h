@@ -1,5 +1,6 @@
 // PipelineGroup: the rendezvous store and c10d communicators one pipeline uses (NCCL on CUDA,
-// Gloo on CPU where LibTorch ships Gloo), made from a torchrun environment or for a sub-group.
+// Gloo on CPU where LibTorch has Gloo, or Gloo on CUDA through host memory), made from a torchrun
+// environment or for a sub-group.
 #pragma once
 
 #include <torch/types.h>
@@ -29,6 +30,12 @@ using Communicator = c10d::Backend;
 using Communicator = c10d::ProcessGroup;
 #endif
 
+// The c10d library that carries a pipeline's messages. `automatic` is NCCL for a CUDA device and
+// Gloo for the CPU. Gloo on a CUDA device copies every message through host memory: slow, but
+// it lets several ranks share one GPU (NCCL refuses that), e.g. to test a multi-rank schedule's
+// streams and CUDA graphs on a machine with one GPU.
+enum class MessageBackend { automatic, nccl, gloo };
+
 // The communicators of one pipeline. Ranks are pipeline ranks (0..size-1, the schedule's ranks).
 // Point-to-point traffic uses one communicator per direction, so a receive posted early on the
 // way down never queues a send on the way up behind it (NCCL runs each communicator's operations
@@ -37,6 +44,7 @@ struct PipelineGroup {
   int rank = 0;                               // this process in the pipeline
   int size = 1;                               // pipeline ranks
   torch::Device device{torch::kCPU};          // where stages, activations and gradients live
+  MessageBackend backend = MessageBackend::gloo;  // what `upward` and `downward` are (never automatic)
   std::chrono::milliseconds timeout{0};       // the longest any wait may take before it fails
   c10::intrusive_ptr<c10d::Store> store;      // this group's keys only: per-step agreement
   c10::intrusive_ptr<Communicator> upward;    // messages from lower to higher ranks
@@ -52,7 +60,9 @@ struct PipelineGroup {
   Communicator& sending_to(int peer) const;
   // The communicator that carries messages from `peer` to this rank.
   Communicator& receiving_from(int peer) const;
-  bool uses_nccl() const { return device.is_cuda(); }
+  bool uses_nccl() const { return backend == MessageBackend::nccl; }
+  // True when messages travel between host copies of `device`'s tensors (Gloo on a CUDA device).
+  bool stages_through_host() const { return device.is_cuda() && backend == MessageBackend::gloo; }
 };
 
 // Connects to the rendezvous store `env` describes: torchrun's agent store when it runs one,
@@ -70,12 +80,14 @@ c10::intrusive_ptr<Communicator> make_communicator(const c10::intrusive_ptr<c10d
 // Creates the communicators of the pipeline made of the global ranks `ranks` (pipeline rank i is
 // ranks[i]); `global_rank` must be one of them, and every member must pass the same `ranks`.
 // Pipelines over disjoint rank sets (e.g. one per data-parallel replica) can share `store`.
-// CUDA devices get NCCL (and become the current device), CPU gets Gloo (std::invalid_argument
-// when this LibTorch has no Gloo, like the PyTorch wheel). Throws std::invalid_argument for bad
-// ranks and c10::Error when peers do not join within `timeout`.
+// By default CUDA devices get NCCL (and become the current device) and the CPU gets Gloo; `backend`
+// picks another (see MessageBackend). Throws std::invalid_argument for bad ranks, for NCCL on the
+// CPU and when this build lacks the backend (the PyTorch wheel ships no Gloo headers; carry
+// Debian's libgloo-dev, see README), and c10::Error when peers do not join within `timeout`.
 PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
                                   const std::vector<int>& ranks, int global_rank,
-                                  torch::Device device, std::chrono::milliseconds timeout);
+                                  torch::Device device, std::chrono::milliseconds timeout,
+                                  MessageBackend backend = MessageBackend::automatic);
 
 // The device a process of `env` should use: cuda:LOCAL_RANK when CUDA is available, else CPU.
 torch::Device default_device(const LaunchEnvironment& env);

@@ -144,6 +144,45 @@ TEST(PipelineBench, RunsOverlappedPairsOnStageStreamsAsTheSequentialStep) {
   }
 }
 
+// Several ranks on the GPUs there are (sharing one if need be), messages over Gloo through host
+// memory: every schedule, with a stream per stage and its stages eager and graphed, must give
+// the sequential step. This runs the multi-rank CUDA paths (P2P waits before a stage stream
+// forks, sends after it joins, graphed stages whose outputs are sent) on a one-GPU machine.
+TEST(PipelineBench, RunsEveryScheduleOnRanksSharingAGpuOverGloo) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo";
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "needs a CUDA device";
+  struct Job {
+    const char* schedule;
+    int ranks;
+  };
+  for (const Job& job : {Job{"dualpipe", 2}, Job{"dualpipe", 4}, Job{"dualpipev", 2},
+                         Job{"1f1b", 2}, Job{"zb1p", 2}, Job{"interleaved-1f1b", 2},
+                         Job{"gpipe", 2}}) {
+    for (const char* graphs : {"off", "on"}) {
+      std::vector<std::string> command = bench(
+          {"--schedule", job.schedule, "--check", "--p2p-backend", "gloo", "--cuda-graphs", graphs});
+      std::replace(command.begin(), command.end(), std::string("cpu"), std::string("cuda"));
+      // DualPipe needs two micro-batches per rank.
+      *(std::find(command.begin(), command.end(), "--microbatches") + 1) =
+          std::to_string(2 * job.ranks);
+      const JobOutcome outcome = run_job(job.ranks, command, std::chrono::seconds(300));
+      const std::string what = std::string(job.schedule) + " on " + std::to_string(job.ranks) +
+                               " ranks, graphs " + graphs;
+      ASSERT_TRUE(outcome.all_succeeded()) << what << "\n" << outcome.report();
+      const std::string& line = outcome.workers[0].output;
+      EXPECT_NE(line.find("\"losses_equal\": true"), std::string::npos) << what << ": " << line;
+      EXPECT_LE(max_rel_grad_diff(line), 1e-12) << what << ": " << line;
+    }
+  }
+}
+
+TEST(PipelineBench, RefusesNcclOnTheCpu) {
+  const JobOutcome job = run_job(1, bench({"--schedule", "gpipe", "--p2p-backend", "nccl"}));
+  ASSERT_FALSE(job.timed_out);
+  EXPECT_EQ(job.workers[0].exit_code, 2);
+  EXPECT_EQ(job.workers[0].output, "pipeline-bench: --p2p-backend nccl needs --device cuda\n");
+}
+
 TEST(PipelineBench, ReportsAModelThatDoesNotSplitOverTheStagesOnEveryRank) {
   if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
   const JobOutcome job = run_job(2, bench({"--schedule", "dualpipev", "--blocks", "2"}));
