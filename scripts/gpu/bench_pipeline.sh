@@ -9,7 +9,7 @@
 # simdjson in .deps/root/usr (see scripts/gpu/build.sh) and the reference package deepseek-ai/DualPipe
 # carried (not committed) as .ref/dualpipe (the package folder) or .ref/DualPipe/dualpipe;
 # DUALPIPE_REF overrides the folder put on PYTHONPATH. STEPS and WARMUP override 20 and 5 (10 and 3
-# with --short). The C++ runs also report host_ms_median (CPU time of the thread calling step());
+# with --short); RUN_LIMIT_S (default 240) bounds each launch. The C++ runs also report host_ms_median (CPU time of the thread calling step());
 # at the two small sizes the C++ side also runs with --concurrent-pairs off, to show what running
 # an FB pair's backward on a helper thread (the CUDA default) gains, and the C++ runs at the two
 # small sizes record one more step's host timeline (--host-timeline; summary in host-*-summary.txt).
@@ -37,6 +37,7 @@ else
   warmup=${WARMUP:-5}
   rounds=${ROUNDS:-3}
 fi
+run_limit=${RUN_LIMIT_S:-240}  # seconds one launch may take: a hang ends that run, not the call
 out=out/pipeline-bench
 mkdir -p "$out"
 
@@ -76,7 +77,7 @@ run_cpp() {  # run_cpp NAME RANKS SCHEDULE H L M N DTYPE [extra flags]
   local cmd=(torchrun --nproc-per-node "$ranks" --no-python "$bench" --schedule "$schedule" --hidden "$h" --seq "$l"
              --microbatch-size "$m" --microbatches "$n" --dtype "$dtype" --device cuda --steps "$steps" --warmup "$warmup" "$@")
   echo "+ ${cmd[*]}" | tee "$out/$name.cmd"
-  "${cmd[@]}" | tee "$out/$name.json"
+  timeout -k 10 "$run_limit" "${cmd[@]}" | tee "$out/$name.json"
 }
 
 run_cpp_graphed() {  # run_cpp_graphed NAME ...: run_cpp with --cuda-graphs on; a failure is recorded, not fatal
@@ -91,7 +92,8 @@ run_reference() {  # run_reference NAME H L M N DTYPE
   local cmd=(torchrun --nproc-per-node 2 scripts/gpu/reference_dualpipe_bench.py --hidden "$h" --seq "$l"
              --microbatch-size "$m" --microbatches "$n" --dtype "$dtype" --steps "$steps" --warmup "$warmup")
   echo "+ PYTHONPATH=$ref ${cmd[*]}" | tee "$out/$name.cmd"
-  PYTHONPATH="$ref${PYTHONPATH:+:$PYTHONPATH}" "${cmd[@]}" | tee "$out/$name.json"
+  PYTHONPATH="$ref${PYTHONPATH:+:$PYTHONPATH}" timeout -k 10 "$run_limit" "${cmd[@]}" |
+    tee "$out/$name.json"
 }
 
 for size in "${sizes[@]}"; do
