@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "command_line.h"
+#include "device_flags.h"
 #include "dualpipe/eplb/json_loads.h"
 #include "dualpipe/eplb/placement.h"
 #include "dualpipe/eplb/plan_formats.h"
@@ -52,6 +53,7 @@ struct BenchFlags {
   int layers = 1;
   std::string dtype = "float32";
   std::string device = "cpu";
+  std::string comm_backend = "auto";
   int steps = 10;
   int warmup = 3;
   std::string overlap = "on";
@@ -261,17 +263,16 @@ int run(const BenchFlags& flags) {
   const torch::ScalarType dtype = parse_dtype(flags.dtype);
   if (flags.tokens % flags.seq != 0)
     throw std::invalid_argument("--tokens must be a multiple of --seq");
-  const torch::Device device =
-      flags.device == "cuda" ? torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank))
-                             : torch::Device(torch::kCPU);
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw std::invalid_argument("--device cuda: no CUDA device");
+  const dualpipe::apps::DevicePlacement placement =
+      dualpipe::apps::place_rank(flags.device, flags.comm_backend, env);
+  const torch::Device device = placement.device;
   const std::vector<ExpertPlacement> placements = load_placements(flags, env.world_size);
   const auto timeout = std::chrono::milliseconds(1000LL * flags.timeout_s);
   std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
   for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
   const c10::intrusive_ptr<c10d::Store> store = dualpipe::runtime::connect_store(env, timeout);
-  const CommGroup group = make_expert_group(store, ranks, env.rank, device, timeout);
+  const CommGroup group =
+      make_expert_group(store, ranks, env.rank, device, timeout, placement.backend);
 
   MoeStage stage(stage_options(flags), group, placements);
   stage.to(device, dtype);
@@ -357,6 +358,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"float32", "float64", "bfloat16"}));
   app.add_option("--device", flags.device, "cpu or cuda (cuda:LOCAL_RANK)")
       ->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--comm-backend", flags.comm_backend,
+                 "what carries the all-to-alls: auto (NCCL on CUDA, Gloo on the CPU), nccl, or "
+                 "gloo (on CUDA through host memory, so ranks may share a GPU; slow)")
+      ->check(CLI::IsMember({"auto", "nccl", "gloo"}));
   app.add_option("--steps", flags.steps, "timed pairs per mode")->check(positive_number());
   app.add_option("--warmup", flags.warmup, "untimed pairs before them")
       ->check(non_negative_number());

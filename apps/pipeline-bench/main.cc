@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "command_line.h"
+#include "device_flags.h"
 #include "dualpipe/runtime/cuda_graph_stage.h"
 #include "dualpipe/runtime/host_timeline.h"
 #include "dualpipe/runtime/launch_environment.h"
@@ -57,7 +58,7 @@ struct Options {
   int timeout_s = 300;
   std::string concurrent_pairs = "auto";
   std::string stage_streams = "auto";
-  std::string p2p_backend = "auto";
+  std::string comm_backend = "auto";
   bool cuda_graphs = false;
   uint64_t seed = 233;
 };
@@ -173,42 +174,21 @@ std::string check_against_sequential(Pipeline& pipeline, const Options& o, const
   return json.str();
 }
 
-// This rank's GPU: cuda:LOCAL_RANK. Over Gloo, ranks may share GPUs (LOCAL_RANK modulo the GPUs
-// there are); NCCL needs a GPU of its own per rank.
-torch::Device cuda_device_of(const LaunchEnvironment& env, MessageBackend backend) {
-  if (!torch::cuda::is_available())
-    throw std::invalid_argument("--device cuda: no CUDA device is available");
-  const int gpus = static_cast<int>(torch::cuda::device_count());
-  int index = env.local_rank;
-  if (backend == MessageBackend::gloo) {
-    index %= gpus;
-  } else if (index >= gpus) {
-    throw std::invalid_argument("--device cuda: LOCAL_RANK " + std::to_string(index) + " but " +
-                                std::to_string(gpus) +
-                                " GPU(s), and NCCL needs one per rank (--p2p-backend gloo lets "
-                                "ranks share one)");
-  }
-  return torch::Device(torch::kCUDA, static_cast<int8_t>(index));
-}
-
 int run(const Options& o) {
   const LaunchEnvironment env = read_launch_environment();
-  torch::Device device(torch::kCPU);
   if (o.cuda_graphs && o.device != "cuda")
     throw std::invalid_argument("--cuda-graphs on needs --device cuda");
   if (o.stage_streams == "on" && o.device != "cuda")
     throw std::invalid_argument("--stage-streams on needs --device cuda");
-  const MessageBackend backend = o.p2p_backend == "nccl"   ? MessageBackend::nccl
-                                 : o.p2p_backend == "gloo" ? MessageBackend::gloo
-                                                           : MessageBackend::automatic;
-  if (backend == MessageBackend::nccl && o.device != "cuda")
-    throw std::invalid_argument("--p2p-backend nccl needs --device cuda");
-  if (o.device == "cuda") device = cuda_device_of(env, backend);
+  const dualpipe::apps::DevicePlacement placement =
+      dualpipe::apps::place_rank(o.device, o.comm_backend, env);
+  const torch::Device device = placement.device;
   const auto timeout = std::chrono::seconds(o.timeout_s);
   std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
   for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
   PipelineGroup group =
-      make_pipeline_group(connect_store(env, timeout), ranks, env.rank, device, timeout, backend);
+      make_pipeline_group(connect_store(env, timeout), ranks, env.rank, device, timeout,
+                          placement.backend);
 
   const int num_stages = dualpipe::schedule::generate_schedule(o.schedule, env.world_size,
                                                                o.microbatches, o.virtual_stages)
@@ -310,7 +290,7 @@ int main(int argc, char** argv) {
                  "run each local stage on its own CUDA stream, so an FB pair's halves share the "
                  "GPU: auto (on CUDA with FB pairs), on, off")
       ->check(CLI::IsMember({"auto", "on", "off"}));
-  app.add_option("--p2p-backend", o.p2p_backend,
+  app.add_option("--comm-backend", o.comm_backend,
                  "what carries messages between ranks: auto (NCCL on CUDA, Gloo on the CPU), "
                  "nccl, or gloo (on CUDA through host memory, so ranks may share a GPU; slow)")
       ->check(CLI::IsMember({"auto", "nccl", "gloo"}));

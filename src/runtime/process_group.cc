@@ -114,11 +114,19 @@ c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
   return c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
 }
 
+MessageBackend resolve_backend(MessageBackend backend, torch::Device device) {
+  if (backend != MessageBackend::automatic) return backend;
+  return device.is_cuda() ? MessageBackend::nccl : MessageBackend::gloo;
+}
+
 c10::intrusive_ptr<Communicator> make_communicator(const c10::intrusive_ptr<c10d::Store>& store,
                                                    int rank, int size, torch::Device device,
-                                                   std::chrono::milliseconds timeout) {
-  if (!device.is_cuda()) return make_gloo(store, rank, size, timeout);
-  return make_nccl(store, rank, size, device, timeout);
+                                                   std::chrono::milliseconds timeout,
+                                                   MessageBackend backend) {
+  if (resolve_backend(backend, device) == MessageBackend::nccl)
+    return make_nccl(store, rank, size, device, timeout);
+  make_current(device);
+  return make_gloo(store, rank, size, timeout);
 }
 
 PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
@@ -141,20 +149,13 @@ PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
   group.rank = static_cast<int>(me - ranks.begin());
   group.size = static_cast<int>(ranks.size());
   group.device = device;
-  group.backend = backend != MessageBackend::automatic ? backend
-                  : device.is_cuda()                   ? MessageBackend::nccl
-                                                       : MessageBackend::gloo;
+  group.backend = resolve_backend(backend, device);
   group.timeout = timeout;
   group.store = prefixed(name + "/keys", store);
-  const auto communicator = [&](const std::string& direction) {
-    const c10::intrusive_ptr<c10d::Store> its_store = prefixed(name + "/" + direction, store);
-    if (group.backend == MessageBackend::gloo)
-      return make_gloo(its_store, group.rank, group.size, timeout);
-    return make_nccl(its_store, group.rank, group.size, device, timeout);
-  };
-  group.upward = communicator("up");
-  group.downward = communicator("down");
-  make_current(device);
+  group.upward = make_communicator(prefixed(name + "/up", store), group.rank, group.size, device,
+                                   timeout, group.backend);
+  group.downward = make_communicator(prefixed(name + "/down", store), group.rank, group.size,
+                                     device, timeout, group.backend);
   return group;
 }
 
@@ -162,6 +163,19 @@ torch::Device default_device(const LaunchEnvironment& env) {
   if (torch::cuda::is_available())
     return torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank));
   return torch::Device(torch::kCPU);
+}
+
+torch::Device cuda_device_of(const LaunchEnvironment& env, MessageBackend backend) {
+  if (!torch::cuda::is_available()) throw std::invalid_argument("no CUDA device is available");
+  const int gpus = static_cast<int>(torch::cuda::device_count());
+  if (backend == MessageBackend::gloo)
+    return torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank % gpus));
+  if (env.local_rank >= gpus) {
+    throw std::invalid_argument("LOCAL_RANK " + std::to_string(env.local_rank) + " but " +
+                                std::to_string(gpus) +
+                                " GPU(s): NCCL needs a GPU per rank (over Gloo, ranks may share one)");
+  }
+  return torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank));
 }
 
 PipelineGroup pipeline_group_from_environment(const LaunchEnvironment& env,

@@ -70,12 +70,16 @@ struct PipelineGroup {
 c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
                                               std::chrono::milliseconds timeout);
 
-// A communicator of `size` processes over `store`: NCCL on a CUDA device (which becomes the
-// current device), Gloo on the CPU (std::invalid_argument when this build or LibTorch lacks the
-// one needed). Waits at most `timeout` for the peers.
+// What `backend` means for tensors on `device`: NCCL or Gloo, never automatic.
+MessageBackend resolve_backend(MessageBackend backend, torch::Device device);
+
+// A communicator of `size` processes over `store`: by default NCCL on a CUDA device and Gloo on
+// the CPU; a CUDA device becomes the current device. Throws std::invalid_argument when this build
+// or LibTorch lacks the backend, and for NCCL on the CPU. Waits at most `timeout` for the peers.
 c10::intrusive_ptr<Communicator> make_communicator(const c10::intrusive_ptr<c10d::Store>& store,
                                                    int rank, int size, torch::Device device,
-                                                   std::chrono::milliseconds timeout);
+                                                   std::chrono::milliseconds timeout,
+                                                   MessageBackend backend = MessageBackend::automatic);
 
 // Creates the communicators of the pipeline made of the global ranks `ranks` (pipeline rank i is
 // ranks[i]); `global_rank` must be one of them, and every member must pass the same `ranks`.
@@ -91,6 +95,11 @@ PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
 
 // The device a process of `env` should use: cuda:LOCAL_RANK when CUDA is available, else CPU.
 torch::Device default_device(const LaunchEnvironment& env);
+
+// The GPU a process of `env` uses with `backend`: cuda:LOCAL_RANK; over Gloo, ranks may share GPUs
+// (LOCAL_RANK modulo the GPUs there are). Throws std::invalid_argument when there is no GPU, or
+// when NCCL would need more GPUs than there are (it needs one per rank).
+torch::Device cuda_device_of(const LaunchEnvironment& env, MessageBackend backend);
 
 // One pipeline over every process of the launch (`torchrun --nproc-per-node K --no-python app`
 // or a multi-node launch), on default_device(env).

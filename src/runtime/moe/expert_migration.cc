@@ -116,15 +116,25 @@ void install(const torch::Tensor& parameter, const ParameterCargo& cargo,
   }
 }
 
+// Gloo sends and receives host memory only: a CUDA tensor travels through a host copy.
+bool stages_through_host(const CommGroup& group, const torch::Tensor& tensor) {
+  return tensor.is_cuda() && group->getBackendName() == "gloo";
+}
+
 void send_tensor(const CommGroup& group, const torch::Tensor& tensor, int to) {
-  std::vector<torch::Tensor> buffer{tensor.contiguous()};
+  std::vector<torch::Tensor> buffer{
+      stages_through_host(group, tensor) ? tensor.contiguous().cpu() : tensor.contiguous()};
   group->send(buffer, to, /*tag=*/0)->wait();
 }
 
 torch::Tensor receive_tensor(const CommGroup& group, torch::Tensor buffer, int from) {
-  std::vector<torch::Tensor> buffers{std::move(buffer)};
-  group->recv(buffers, from, /*tag=*/0)->wait();
-  return buffers[0];
+  std::vector<torch::Tensor> wire{
+      stages_through_host(group, buffer)
+          ? torch::empty(buffer.sizes(), buffer.options().device(torch::kCPU))
+          : buffer};
+  group->recv(wire, from, /*tag=*/0)->wait();
+  if (!wire[0].is_same(buffer)) buffer.copy_(wire[0]);
+  return buffer;
 }
 
 void send_cargo(const CommGroup& group, const std::vector<ParameterCargo>& slot, int to) {

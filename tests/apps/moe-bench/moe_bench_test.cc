@@ -1,6 +1,7 @@
 // moe-bench end to end: JSON line with a passing --check, per-rank traces, recorded loads that
 // eplb-plan reads, placements from a plan file, and one-line errors with exit code 2.
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -100,6 +101,35 @@ TEST(MoeBench, PlacesExpertsFromAnEplbPlan) {
   ASSERT_TRUE(job.all_succeeded()) << job.report();
   EXPECT_NE(job.workers[0].output.find("\"slots\": 6"), std::string::npos) << job.workers[0].output;
   EXPECT_NE(job.workers[0].output.find("\"max_rel_grad_diff\": 0, "), std::string::npos);
+  std::remove(plan.c_str());
+}
+
+// The largest relative gradient difference a --check line reports (1 when there is none).
+double max_rel_grad_diff(const std::string& line) {
+  const std::string key = "\"max_rel_grad_diff\": ";
+  const std::size_t at = line.find(key);
+  return at == std::string::npos ? 1.0 : std::stod(line.substr(at + key.size()));
+}
+
+// Two expert-parallel ranks sharing one GPU, the all-to-alls over Gloo through host memory:
+// overlapped pairs (phases on compute and communication streams) equal sequential ones, with one
+// copy of each expert and with replicas from a plan.
+TEST(MoeBench, OverlapsPairsOnRanksSharingAGpuOverGloo) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo";
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "needs a CUDA device";
+  const std::string plan = ::testing::TempDir() + "moe_bench_gpu_plan.json";
+  write_file(plan, "{\"phy2log\": [[0, 1, 2, 3, 0, 3], [3, 2, 1, 0, 1, 2]]}\n");
+  for (const std::vector<std::string>& placement :
+       {std::vector<std::string>{}, std::vector<std::string>{"--placement", plan}}) {
+    std::vector<std::string> flags{"--device", "cuda", "--comm-backend", "gloo", "--check"};
+    flags.insert(flags.end(), placement.begin(), placement.end());
+    const JobOutcome job = run_job(2, bench(flags), std::chrono::seconds(300));
+    ASSERT_TRUE(job.all_succeeded()) << job.report();
+    const std::string& line = job.workers[0].output;
+    EXPECT_EQ(line.find("{\"bench\": \"moe\", \"ranks\": 2, \"device\": \"cuda:0\""), 0u)
+        << line;
+    EXPECT_LE(max_rel_grad_diff(line), 1e-12) << line;
+  }
   std::remove(plan.c_str());
 }
 

@@ -160,7 +160,7 @@ TEST(PipelineBench, RunsEveryScheduleOnRanksSharingAGpuOverGloo) {
                          Job{"gpipe", 2}}) {
     for (const char* graphs : {"off", "on"}) {
       std::vector<std::string> command = bench(
-          {"--schedule", job.schedule, "--check", "--p2p-backend", "gloo", "--cuda-graphs", graphs});
+          {"--schedule", job.schedule, "--check", "--comm-backend", "gloo", "--cuda-graphs", graphs});
       std::replace(command.begin(), command.end(), std::string("cpu"), std::string("cuda"));
       // DualPipe needs two micro-batches per rank.
       *(std::find(command.begin(), command.end(), "--microbatches") + 1) =
@@ -177,10 +177,10 @@ TEST(PipelineBench, RunsEveryScheduleOnRanksSharingAGpuOverGloo) {
 }
 
 TEST(PipelineBench, RefusesNcclOnTheCpu) {
-  const JobOutcome job = run_job(1, bench({"--schedule", "gpipe", "--p2p-backend", "nccl"}));
+  const JobOutcome job = run_job(1, bench({"--schedule", "gpipe", "--comm-backend", "nccl"}));
   ASSERT_FALSE(job.timed_out);
   EXPECT_EQ(job.workers[0].exit_code, 2);
-  EXPECT_EQ(job.workers[0].output, "pipeline-bench: --p2p-backend nccl needs --device cuda\n");
+  EXPECT_EQ(job.workers[0].output, "pipeline-bench: --comm-backend nccl needs --device cuda\n");
 }
 
 TEST(PipelineBench, ReportsAModelThatDoesNotSplitOverTheStagesOnEveryRank) {

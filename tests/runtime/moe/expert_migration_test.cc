@@ -1,6 +1,7 @@
 #include "dualpipe/runtime/moe/expert_migration.h"
 
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 #include <torch/optim/adam.h>
 
 #include "dualpipe/runtime/moe/moe_layer.h"
@@ -64,17 +65,18 @@ torch::Tensor train_step(MoeLayer& layer, torch::optim::Adam& adam, const torch:
 
 // Two copies of the same layer train on the same tokens; one switches placement after the first
 // step, moving weights and Adam state. Outputs must stay equal, before and after later steps.
+// On a CUDA `device` the Gloo group carries the moves through host copies.
 void check_migration(const Worker& worker, const ExpertPlacement& before,
-                     const ExpertPlacement& after) {
+                     const ExpertPlacement& after, torch::Device device = torch::kCPU) {
   const CommGroup world = worker.world();
   MoeLayer moving(options(), world, before);
   MoeLayer staying(options(), world, before);
-  moving->to(torch::kFloat64);
-  staying->to(torch::kFloat64);
+  moving->to(device, torch::kFloat64);
+  staying->to(device, torch::kFloat64);
   torch::optim::Adam moving_adam(moving->parameters(), torch::optim::AdamOptions(1e-2));
   torch::optim::Adam staying_adam(staying->parameters(), torch::optim::AdamOptions(1e-2));
   torch::manual_seed(50 + worker.rank);
-  const torch::Tensor tokens = torch::randn({10, 8}, torch::kFloat64);
+  const torch::Tensor tokens = torch::randn({10, 8}, torch::kFloat64).to(device);
 
   train_step(moving, moving_adam, tokens);
   train_step(staying, staying_adam, tokens);
@@ -107,6 +109,14 @@ TEST(ExpertMigration, KeepsTheLayerFunctionAndAdamStateOnFourRanks) {
   run_in_processes(4, [](const Worker& w) {
     check_migration(w, ExpertPlacement({0, 1, 2, 3, 0, 1, 2, 3}, 4, 4),
                     ExpertPlacement({3, 3, 2, 0, 1, 0, 2, 1}, 4, 4));
+  });
+}
+
+TEST(ExpertMigration, KeepsTheLayerFunctionAndAdamStateOnTwoRanksSharingAGpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "needs a CUDA device";
+  run_in_processes(2, [](const Worker& w) {
+    check_migration(w, ExpertPlacement({0, 1, 2, 0, 3, 2}, 4, 2),
+                    ExpertPlacement({3, 1, 3, 0, 2, 1}, 4, 2), torch::Device(torch::kCUDA, 0));
   });
 }
 

@@ -23,13 +23,15 @@ inline int group_rank(const CommGroup& group) { return group ? group->getRank() 
 inline int group_size(const CommGroup& group) { return group ? group->getSize() : 1; }
 
 // Creates the expert-parallel group of the global ranks `ranks` (its rank i is ranks[i]) on
-// `store`: NCCL for a CUDA device (which becomes the current device), Gloo for the CPU (where
-// LibTorch ships it; std::invalid_argument otherwise). Every
-// member calls it with the same ranks; groups over disjoint rank sets may share the store. Waits
-// at most `timeout` for the members. Throws std::invalid_argument when `global_rank` is not a
-// member or ranks repeat.
+// `store`: by default NCCL for a CUDA device (which becomes the current device) and Gloo for the
+// CPU; `backend` picks another (MessageBackend: Gloo carries CUDA tensors through host memory, so
+// ranks may share a GPU). Every member calls it with the same ranks; groups over disjoint rank
+// sets may share the store. Waits at most `timeout` for the members. Throws
+// std::invalid_argument when `global_rank` is not a member, ranks repeat, or this build lacks the
+// backend.
 CommGroup make_expert_group(const c10::intrusive_ptr<c10d::Store>& store,
                             const std::vector<int>& ranks, int global_rank, torch::Device device,
-                            std::chrono::milliseconds timeout);
+                            std::chrono::milliseconds timeout,
+                            MessageBackend backend = MessageBackend::automatic);
 
 }  // namespace dualpipe::runtime::moe
