@@ -168,8 +168,7 @@ void P2PTransport::post_send(int peer, int tag, const TensorList& tensors) {
 }
 
 void P2PTransport::send_header(int peer, int tag, const std::optional<MessageMeta>& meta) {
-  sends_.push_back(
-      send_one(peer, part_tag(tag, kHeaderPart), encode_header(meta)));
+  sends_.push_back(send_one(peer, part_tag(tag, kHeaderPart), encode_header(meta)));
 }
 
 std::optional<MessageMeta> P2PTransport::receive_header(int peer, int tag) {

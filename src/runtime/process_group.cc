@@ -171,9 +171,9 @@ torch::Device cuda_device_of(const LaunchEnvironment& env, MessageBackend backen
   if (backend == MessageBackend::gloo)
     return torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank % gpus));
   if (env.local_rank >= gpus) {
-    throw std::invalid_argument("LOCAL_RANK " + std::to_string(env.local_rank) + " but " +
-                                std::to_string(gpus) +
-                                " GPU(s): NCCL needs a GPU per rank (over Gloo, ranks may share one)");
+    throw std::invalid_argument(
+        "LOCAL_RANK " + std::to_string(env.local_rank) + " but " + std::to_string(gpus) +
+        " GPU(s): NCCL needs a GPU per rank (over Gloo, ranks may share one)");
   }
   return torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank));
 }

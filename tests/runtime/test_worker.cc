@@ -389,7 +389,8 @@ PipelineGroup group_of(const LaunchEnvironment& env, const Args& args,
   if (arg(args, "device", "cpu") != "cuda") return pipeline_group_from_environment(env, timeout);
   std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
   for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
-  const auto gpu = static_cast<int8_t>(env.local_rank % static_cast<int>(torch::cuda::device_count()));
+  const auto gpu =
+      static_cast<int8_t>(env.local_rank % static_cast<int>(torch::cuda::device_count()));
   return make_pipeline_group(connect_store(env, timeout), ranks, env.rank,
                              torch::Device(torch::kCUDA, gpu), timeout, MessageBackend::gloo);
 }

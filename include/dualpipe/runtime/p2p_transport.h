@@ -60,7 +60,7 @@ class TransferWait {
  private:
   std::mutex mutex_;
   std::vector<c10::intrusive_ptr<c10d::Work>> works_;  // cleared once waited for
-  std::vector<StagedCopy> staged_;                      // cleared once copied
+  std::vector<StagedCopy> staged_;                     // cleared once copied
 };
 
 // A message whose receive is posted and may not have arrived yet.

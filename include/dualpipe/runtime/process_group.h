@@ -44,7 +44,7 @@ struct PipelineGroup {
   int rank = 0;                               // this process in the pipeline
   int size = 1;                               // pipeline ranks
   torch::Device device{torch::kCPU};          // where stages, activations and gradients live
-  MessageBackend backend = MessageBackend::gloo;  // what `upward` and `downward` are (never automatic)
+  MessageBackend backend{};                   // what `upward` and `downward` are (nccl or gloo)
   std::chrono::milliseconds timeout{0};       // the longest any wait may take before it fails
   c10::intrusive_ptr<c10d::Store> store;      // this group's keys only: per-step agreement
   c10::intrusive_ptr<Communicator> upward;    // messages from lower to higher ranks
@@ -76,10 +76,9 @@ MessageBackend resolve_backend(MessageBackend backend, torch::Device device);
 // A communicator of `size` processes over `store`: by default NCCL on a CUDA device and Gloo on
 // the CPU; a CUDA device becomes the current device. Throws std::invalid_argument when this build
 // or LibTorch lacks the backend, and for NCCL on the CPU. Waits at most `timeout` for the peers.
-c10::intrusive_ptr<Communicator> make_communicator(const c10::intrusive_ptr<c10d::Store>& store,
-                                                   int rank, int size, torch::Device device,
-                                                   std::chrono::milliseconds timeout,
-                                                   MessageBackend backend = MessageBackend::automatic);
+c10::intrusive_ptr<Communicator> make_communicator(
+    const c10::intrusive_ptr<c10d::Store>& store, int rank, int size, torch::Device device,
+    std::chrono::milliseconds timeout, MessageBackend backend = MessageBackend::automatic);
 
 // Creates the communicators of the pipeline made of the global ranks `ranks` (pipeline rank i is
 // ranks[i]); `global_rank` must be one of them, and every member must pass the same `ranks`.

@@ -122,8 +122,8 @@ bool stages_through_host(const CommGroup& group, const torch::Tensor& tensor) {
 }
 
 void send_tensor(const CommGroup& group, const torch::Tensor& tensor, int to) {
-  std::vector<torch::Tensor> buffer{
-      stages_through_host(group, tensor) ? tensor.contiguous().cpu() : tensor.contiguous()};
+  std::vector<torch::Tensor> buffer{stages_through_host(group, tensor) ? tensor.contiguous().cpu()
+                                                                       : tensor.contiguous()};
   group->send(buffer, to, /*tag=*/0)->wait();
 }
 

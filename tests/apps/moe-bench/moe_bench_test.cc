@@ -126,8 +126,7 @@ TEST(MoeBench, OverlapsPairsOnRanksSharingAGpuOverGloo) {
     const JobOutcome job = run_job(2, bench(flags), std::chrono::seconds(300));
     ASSERT_TRUE(job.all_succeeded()) << job.report();
     const std::string& line = job.workers[0].output;
-    EXPECT_EQ(line.find("{\"bench\": \"moe\", \"ranks\": 2, \"device\": \"cuda:0\""), 0u)
-        << line;
+    EXPECT_EQ(line.find("{\"bench\": \"moe\", \"ranks\": 2, \"device\": \"cuda:0\""), 0u) << line;
     EXPECT_LE(max_rel_grad_diff(line), 1e-12) << line;
   }
   std::remove(plan.c_str());

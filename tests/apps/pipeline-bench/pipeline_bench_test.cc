@@ -139,7 +139,8 @@ TEST(PipelineBench, RunsOverlappedPairsOnStageStreamsAsTheSequentialStep) {
       const std::string& line = job.workers[0].output;
       EXPECT_NE(line.find("\"losses_equal\": true"), std::string::npos)
           << schedule << ", graphs " << graphs << ": " << line;
-      EXPECT_LE(max_rel_grad_diff(line), 1e-12) << schedule << ", graphs " << graphs << ": " << line;
+      EXPECT_LE(max_rel_grad_diff(line), 1e-12)
+          << schedule << ", graphs " << graphs << ": " << line;
     }
   }
 }
@@ -155,12 +156,12 @@ TEST(PipelineBench, RunsEveryScheduleOnRanksSharingAGpuOverGloo) {
     const char* schedule;
     int ranks;
   };
-  for (const Job& job : {Job{"dualpipe", 2}, Job{"dualpipe", 4}, Job{"dualpipev", 2},
-                         Job{"1f1b", 2}, Job{"zb1p", 2}, Job{"interleaved-1f1b", 2},
-                         Job{"gpipe", 2}}) {
+  for (const Job& job :
+       {Job{"dualpipe", 2}, Job{"dualpipe", 4}, Job{"dualpipev", 2}, Job{"1f1b", 2}, Job{"zb1p", 2},
+        Job{"interleaved-1f1b", 2}, Job{"gpipe", 2}}) {
     for (const char* graphs : {"off", "on"}) {
-      std::vector<std::string> command = bench(
-          {"--schedule", job.schedule, "--check", "--comm-backend", "gloo", "--cuda-graphs", graphs});
+      std::vector<std::string> command = bench({"--schedule", job.schedule, "--check",
+                                                "--comm-backend", "gloo", "--cuda-graphs", graphs});
       std::replace(command.begin(), command.end(), std::string("cpu"), std::string("cuda"));
       // DualPipe needs two micro-batches per rank.
       *(std::find(command.begin(), command.end(), "--microbatches") + 1) =
