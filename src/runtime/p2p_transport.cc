@@ -122,7 +122,8 @@ torch::Device P2PTransport::wire_device() const {
   return group_->stages_through_host() ? torch::Device(torch::kCPU) : group_->device;
 }
 
-c10::intrusive_ptr<c10d::Work> P2PTransport::send_one(int peer, int tag, torch::Tensor tensor) {
+c10::intrusive_ptr<c10d::Work> P2PTransport::send_one(int peer, int tag,
+                                                      const torch::Tensor& tensor) {
   std::vector<torch::Tensor> one{tensor.to(wire_device())};
   return group_->sending_to(peer).send(one, peer, tag);
 }

@@ -119,7 +119,7 @@ class P2PTransport {
   std::size_t sends_in_flight() const { return sends_.size(); }
 
  private:
-  c10::intrusive_ptr<c10d::Work> send_one(int peer, int tag, torch::Tensor tensor);
+  c10::intrusive_ptr<c10d::Work> send_one(int peer, int tag, const torch::Tensor& tensor);
   c10::intrusive_ptr<c10d::Work> receive_one(int peer, int tag, torch::Tensor tensor);
   // Where tensors are while they travel: the CPU when messages are staged through the host,
   // else the pipeline's device.
