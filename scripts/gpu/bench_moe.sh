@@ -6,8 +6,10 @@
 #      noise of a sequential rerun) and a trace of one overlapped and one sequential pair,
 #   3. runs trace-view on every trace (both ranks): the share of communication under compute in
 #      the overlapped pair, and communication vs compute in the sequential one (the balance),
-#   4. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning),
-#   5. prints one compact summary. Budget: under 8 minutes including the build.
+#   4. runs the best size again with NCCL's CTAs capped, once per value in CTAS (default "8 16";
+#      CTAS= skips it),
+#   5. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning),
+#   6. prints one compact summary. Budget: under 8 minutes including the build.
 # Usage: scripts/gpu/bench_moe.sh [OUT_DIR]   (default: profiles/moe; traces, SVG, JSON lines)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -69,6 +71,19 @@ EOF
 "$view" "$out/moe_pair_$best.json" "$out/moe_pair_$best.rank1.json" --svg "$out/moe_pair_$best.svg" \
   >/dev/null || echo "trace-view picture failed"
 
+# The best size again with NCCL's CTAs capped (NCCL_MAX_CTAS; DeepSeek gives its all-to-all a
+# fixed few SMs, so that it slows the compute beside it less): one run per value in CTAS.
+names=("${configs[@]%%|*}")
+for ctas in ${CTAS-8 16}; do
+  for config in "${configs[@]}"; do
+    if [[ ${config%%|*} == "$best" ]]; then
+      # shellcheck disable=SC2086
+      NCCL_MAX_CTAS=$ctas run_size "${best}_ctas$ctas" ${config#*|}
+      names+=("${best}_ctas$ctas")
+    fi
+  done
+done
+
 echo "== EPLB in the loop (skewed router, plan, move experts, train on)"
 torchrun --nproc-per-node 2 --no-python build/gpu/examples/moe_eplb_loop --device cuda --steps 100 \
   --tokens 8192 --seq 256 --hidden 1024 --ffn-hidden 4096 2>&1 |
@@ -78,7 +93,7 @@ echo "== summary (ratio: overlapped / sequential pair, median; target <= 0.7; ov
 echo "   communication under compute in the overlapped pair, worse rank, target >= 90%; balance:"
 echo "   communication / compute GPU time in the sequential pair; check: overlapped-vs-sequential"
 echo "   gradient difference next to a sequential rerun's)"
-python3 - "$out" "$best" "${configs[@]%%|*}" <<'EOF'
+python3 - "$out" "$best" "${names[@]}" <<'EOF'
 import json, sys
 out, best, names = sys.argv[1], sys.argv[2], sys.argv[3:]
 print(f"{'size':18} {'seq ms':>8} {'ovl ms':>8} {'ratio':>6} {'overlap':>8} {'comm ms':>8} "
