@@ -157,9 +157,10 @@ struct Pipeline::Run {
     }
     throw std::logic_error("no module for stage " + std::to_string(c.stage));
   }
-  PipelineStage& module(const Chunk& c) const {
-    return *pipe.stages_[static_cast<std::size_t>(stage_index(c))].module;
+  PipelineStage& module_at(int index) const {
+    return *pipe.stages_[static_cast<std::size_t>(index)].module;
   }
+  PipelineStage& module(const Chunk& c) const { return module_at(stage_index(c)); }
   // Message tags: unique per message of the step, equal on both sides.
   int tag(bool gradient, const Chunk& producer) const {
     return ((gradient ? schedule.num_directions() : 0) + producer.direction) * schedule.num_stages *
@@ -296,7 +297,7 @@ struct Pipeline::Run {
       const StageStreams::Fork fork(streams, {i});
       if (local(shifted(c, -1))) fork.reads(i, pass.inputs);
       const StageStreams::Use on_stage(streams, i);
-      result = run_forward(module(c), pass);
+      result = run_forward(module_at(i), pass);
     }
     finish_forward(c, pass, result);
   }
@@ -328,11 +329,11 @@ struct Pipeline::Run {
     ForwardPass fpass = forward_pass(f);
     BackwardPass bpass = backward_pass(b);
     bpass.worker = pipe.pair_worker_.get();
-    PipelineStage& forward_stage = module(f);
+    const int fi = stage_index(f);
+    const int bi = stage_index(b);
+    PipelineStage& forward_stage = module_at(fi);
     ForwardResult result;
     {
-      const int fi = stage_index(f);
-      const int bi = stage_index(b);
       const StageStreams::Fork fork(streams, {fi, bi});
       if (local(shifted(f, -1))) fork.reads(fi, fpass.inputs);
       if (local(shifted(b, 1))) fork.reads(bi, bpass.output_grads);

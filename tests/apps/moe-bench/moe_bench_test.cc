@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "check_line.h"
 #include "dualpipe/eplb/load_reader.h"
 #include "text_file.h"
 #include "worker_launcher.h"
@@ -18,6 +19,7 @@ namespace {
 
 using testing::JobOutcome;
 using testing::run_job;
+using testing_support::max_rel_grad_diff;
 
 std::vector<std::string> bench(const std::vector<std::string>& flags) {
   std::vector<std::string> command{MOE_BENCH_BINARY,
@@ -102,13 +104,6 @@ TEST(MoeBench, PlacesExpertsFromAnEplbPlan) {
   EXPECT_NE(job.workers[0].output.find("\"slots\": 6"), std::string::npos) << job.workers[0].output;
   EXPECT_NE(job.workers[0].output.find("\"max_rel_grad_diff\": 0, "), std::string::npos);
   std::remove(plan.c_str());
-}
-
-// The largest relative gradient difference a --check line reports (1 when there is none).
-double max_rel_grad_diff(const std::string& line) {
-  const std::string key = "\"max_rel_grad_diff\": ";
-  const std::size_t at = line.find(key);
-  return at == std::string::npos ? 1.0 : std::stod(line.substr(at + key.size()));
 }
 
 // Two expert-parallel ranks sharing one GPU, the all-to-alls over Gloo through host memory:

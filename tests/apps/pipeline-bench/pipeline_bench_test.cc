@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "check_line.h"
 #include "text_file.h"
 #include "worker_launcher.h"
 
@@ -15,6 +16,7 @@ namespace {
 
 using testing::JobOutcome;
 using testing::run_job;
+using testing_support::max_rel_grad_diff;
 
 std::vector<std::string> bench(const std::vector<std::string>& flags) {
   std::vector<std::string> command{PIPELINE_BENCH_BINARY,
@@ -112,14 +114,6 @@ TEST(PipelineBench, RunsStagesThroughCudaGraphsAsTheSequentialStep) {
     EXPECT_NE(job.workers[0].output.find("\"losses_equal\": true"), std::string::npos)
         << schedule << ": " << job.workers[0].output;
   }
-}
-
-// The largest relative gradient difference a --check line reports.
-double max_rel_grad_diff(const std::string& line) {
-  const std::string key = "\"max_rel_grad_diff\": ";
-  const std::size_t at = line.find(key);
-  if (at == std::string::npos) return 1.0;
-  return std::stod(line.substr(at + key.size()));
 }
 
 // The halves of every FB pair on two streams (the stages eager and graphed): the step must still
