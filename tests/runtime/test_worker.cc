@@ -3,7 +3,6 @@
 // exits 0 when this rank saw what it should (expected errors are printed as "CAUGHT: <message>"),
 // 1 otherwise ("FAILED: <why>").
 #include <torch/csrc/autograd/grad_mode.h>
-#include <torch/cuda.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -389,10 +388,9 @@ PipelineGroup group_of(const LaunchEnvironment& env, const Args& args,
   if (arg(args, "device", "cpu") != "cuda") return pipeline_group_from_environment(env, timeout);
   std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
   for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
-  const auto gpu =
-      static_cast<int8_t>(env.local_rank % static_cast<int>(torch::cuda::device_count()));
   return make_pipeline_group(connect_store(env, timeout), ranks, env.rank,
-                             torch::Device(torch::kCUDA, gpu), timeout, MessageBackend::gloo);
+                             cuda_device_of(env, MessageBackend::gloo), timeout,
+                             MessageBackend::gloo);
 }
 
 int run(int argc, char** argv) {
