@@ -6,6 +6,7 @@
 //
 //   torchrun --nproc-per-node 2 --no-python ./moe_eplb_loop [--device cuda] [--steps 300]
 //            [--tokens 256] [--hidden 64] [--ffn-hidden 128] [--seq 32] [--skew 0.3]
+//            [--comm-backend auto|nccl|gloo] [--print-every 50]
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
@@ -46,17 +47,25 @@ struct LoopSettings {
   int64_t tokens = 256;  // per micro-batch and rank
   int64_t seq = 32;
   double skew = 0.3;  // selection bias of the last expert (the first gets 0, linear in between)
+  MessageBackend backend = MessageBackend::automatic;  // gloo lets CUDA ranks share a GPU
+  int print_every = 50;                                // steps between printed losses
 };
 
-LoopSettings parse(int argc, char** argv, int local_rank) {
+LoopSettings parse(int argc, char** argv, const LaunchEnvironment& env) {
   LoopSettings s;
+  bool cuda = false;
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) throw std::invalid_argument("flag " + flag + " needs a value");
     const std::string value = argv[i + 1];
     if (flag == "--device" && (value == "cuda" || value == "cpu"))
-      s.device = value == "cuda" ? torch::Device(torch::kCUDA, static_cast<int8_t>(local_rank))
-                                 : torch::Device(torch::kCPU);
+      cuda = value == "cuda";
+    else if (flag == "--comm-backend" && (value == "auto" || value == "nccl" || value == "gloo"))
+      s.backend = value == "nccl"   ? MessageBackend::nccl
+                  : value == "gloo" ? MessageBackend::gloo
+                                    : MessageBackend::automatic;
+    else if (flag == "--print-every")
+      s.print_every = std::stoi(value);
     else if (flag == "--steps")
       s.steps = std::stoi(value);
     else if (flag == "--tokens")
@@ -72,10 +81,12 @@ LoopSettings parse(int argc, char** argv, int local_rank) {
     else
       throw std::invalid_argument("unknown flag " + flag +
                                   " (flags: --device cpu|cuda, --steps N, --tokens N, --hidden H, "
-                                  "--ffn-hidden F, --seq S, --skew B)");
+                                  "--ffn-hidden F, --seq S, --skew B, --comm-backend "
+                                  "auto|nccl|gloo, --print-every N)");
   }
-  if (s.steps < 1 || s.tokens < 1 || s.seq < 1 || s.tokens % s.seq != 0 || s.hidden < 1 ||
-      s.hidden % s.heads != 0 || s.ffn_hidden < 1) {
+  if (cuda) s.device = cuda_device_of(env, s.backend);
+  if (s.steps < 1 || s.print_every < 1 || s.tokens < 1 || s.seq < 1 || s.tokens % s.seq != 0 ||
+      s.hidden < 1 || s.hidden % s.heads != 0 || s.ffn_hidden < 1) {
     throw std::invalid_argument("need positive sizes, --seq dividing --tokens and " +
                                 std::to_string(s.heads) + " heads dividing --hidden");
   }
@@ -162,7 +173,7 @@ PhaseResult train_phase(MoeStage& stage, torch::optim::Adam& adam, const Teacher
             .count());
     recorder.end_step(group);
     if (!std::isfinite(loss)) ++non_finite;
-    if (rank == 0 && (step % 50 == 0 || step + 1 == s.steps)) {
+    if (rank == 0 && (step % s.print_every == 0 || step + 1 == s.steps)) {
       std::printf("%s step %3d  loss %.5f  %.1f ms\n", name, step, loss, times.back());
     }
   }
@@ -174,19 +185,26 @@ PhaseResult train_phase(MoeStage& stage, torch::optim::Adam& adam, const Teacher
 int main(int argc, char** argv) {
   try {
     const LaunchEnvironment env = read_launch_environment();
-    const LoopSettings s = parse(argc, argv, env.local_rank);
+    const LoopSettings s = parse(argc, argv, env);
     const int gpus = env.world_size;
     const auto timeout = std::chrono::minutes(5);
     std::vector<int> ranks;
     for (int r = 0; r < gpus; ++r) ranks.push_back(r);
-    const CommGroup group =
-        make_expert_group(connect_store(env, timeout), ranks, env.rank, s.device, timeout);
+    const CommGroup group = make_expert_group(connect_store(env, timeout), ranks, env.rank,
+                                              s.device, timeout, s.backend);
 
     // Two spare slots per GPU: the initial placement copies experts 0.. once more (slot p holds
     // expert p % experts); the planner may give the spares to whichever experts need them.
     const int replicas = static_cast<int>(s.experts) + 2 * gpus;
     dualpipe::eplb::Placement placement =
         dualpipe::eplb::trivial_placement(s.layers, static_cast<int>(s.experts), replicas);
+    dualpipe::eplb::PlanParameters parameters;
+    parameters.replicas = replicas;
+    parameters.gpus = gpus;
+    // Planning uniform loads first rejects a shape the planner cannot serve (such as one GPU) now,
+    // not after the first training phase.
+    dualpipe::eplb::plan(dualpipe::eplb::LoadMatrix::Ones(s.layers, s.experts), parameters,
+                         dualpipe::eplb::Policy::kBalanced);
     MoeStageOptions options;
     options.heads = s.heads;
     options.moe.hidden = s.hidden;
@@ -218,9 +236,6 @@ int main(int argc, char** argv) {
         train_phase(stage, adam, teacher, s, *before, group, "before", env.rank);
 
     // Plan from the recorded loads (every rank gets the same sums, so the same plan) and apply it.
-    dualpipe::eplb::PlanParameters parameters;
-    parameters.replicas = replicas;
-    parameters.gpus = gpus;
     const dualpipe::eplb::Placement planned =
         dualpipe::eplb::plan(dualpipe::eplb::aggregate(before->series(), {}), parameters,
                              dualpipe::eplb::Policy::kBalanced);

@@ -177,18 +177,22 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
   });
 
   program.add_exchange("dispatch", [this, b, streams](PhaseTape& t) {
-    b->counts = exchange_counts(group_, b->slot_counts, *streams);
-    b->splits = ExchangeSplits{int64_values(b->counts.sent.sum(1)),
-                               int64_values(b->counts.received.sum(1))};
-    auto rows = std::make_shared<PendingExchange>(
-        start_exchange(group_, t.value(b->send_rows).detach(), b->splits, *streams));
-    auto weights = std::make_shared<PendingExchange>(
-        start_exchange(group_, t.value(b->send_weights).detach(), b->splits, *streams));
-    return std::function<void()>([this, b, streams, rows, weights, &t] {
+    // The split sizes reach the host only in the wait, after the engine has issued the compute
+    // that runs alongside; the rows follow on the communication stream from there.
+    auto counts =
+        std::make_shared<PendingCounts>(start_counts_exchange(group_, b->slot_counts, *streams));
+    return std::function<void()>([this, b, streams, counts, &t] {
+      b->counts = counts->wait();
+      b->splits = ExchangeSplits{int64_values(b->counts.sent.sum(1)),
+                                 int64_values(b->counts.received.sum(1))};
+      constexpr auto follow = CommStreams::Order::after_communication;
+      PendingExchange rows =
+          start_exchange(group_, t.value(b->send_rows).detach(), b->splits, *streams, follow);
+      PendingExchange weights =
+          start_exchange(group_, t.value(b->send_weights).detach(), b->splits, *streams, follow);
       const ReverseExchange back = reverse_of(group_, b->splits.reversed(), streams);
-      t.record_exchange("dispatch",
-                        {{b->send_rows, b->received, rows->wait(), back},
-                         {b->send_weights, b->received_weights, weights->wait(), back}});
+      t.record_exchange("dispatch", {{b->send_rows, b->received, rows.wait(), back},
+                                     {b->send_weights, b->received_weights, weights.wait(), back}});
     });
   });
 

@@ -37,15 +37,23 @@ std::function<void()> start_communication(const Phase& phase) {
   return phase.start();
 }
 
+// Under the phase's label too: a wait may issue the rest of the communication (the dispatch sends
+// its rows once the host has the split sizes).
+void finish_communication(const Phase& phase, const std::function<void()>& wait) {
+  RECORD_USER_SCOPE(phase.label.c_str());
+  wait();
+}
+
 // Runs one step: `communication` (may be null) is started first, so that on CUDA it waits only for
 // the work issued before this step and the host issues it before the compute it hides under;
 // then `compute` (may be empty) is issued; then the step waits for the communication (on CUDA:
-// the compute stream waits, the host does not).
+// the compute stream waits; the host only for what the communication needs on the host, such as
+// the dispatch's split sizes, by which time the compute is issued).
 void run_step(const std::function<void()>& compute, const Phase* communication) {
   std::function<void()> wait;
   if (communication != nullptr) wait = start_communication(*communication);
   if (compute) compute();
-  if (wait) wait();
+  if (wait) finish_communication(*communication, wait);
 }
 
 // Runs a backward compute phase for input gradients only, its weight-gradient work kept in

@@ -19,6 +19,10 @@ namespace dualpipe::runtime::moe {
 //   3. issue the compute that runs alongside, on the compute stream;
 //   4. wait for the communication's Work on the compute stream (work->wait() makes the current
 //      stream wait) before the compute stream uses its output or drops its input.
+// An exchange whose inputs were ready when an earlier Scope began may instead be issued after the
+// compute of step 3, in a Scope that follows the communication stream only
+// (Order::after_communication): its buffers are then made inside the Scope, on the communication
+// stream, and the compute stream is marked as a user of its output (mark_used_on_current_stream).
 class CommStreams {
  public:
   // Streams for `device`; on a CUDA device the communication stream comes from the stream pool.
@@ -29,11 +33,17 @@ class CommStreams {
 
   torch::Device device() const { return device_; }
 
-  // While alive, the current stream is the communication stream, which on entry waits for all
-  // work issued so far on the stream that was current (the compute stream).
+  // What a Scope's communication waits for besides the communication issued before it.
+  enum class Order {
+    after_compute,        // all work issued so far on the compute stream (the default)
+    after_communication,  // nothing else: its inputs were ready when an earlier Scope began
+  };
+
+  // While alive, the current stream is the communication stream, which on entry (with
+  // Order::after_compute) waits for all work issued so far on the stream that was current.
   class Scope {
    public:
-    explicit Scope(CommStreams& streams);
+    explicit Scope(CommStreams& streams, Order order = Order::after_compute);
     ~Scope();
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
@@ -42,6 +52,29 @@ class CommStreams {
     struct Guard;
     std::unique_ptr<Guard> guard_;
   };
+
+  // A point on the communication stream that the host can wait for (on the CPU: already passed).
+  class HostFence {
+   public:
+    HostFence();
+    ~HostFence();
+    HostFence(HostFence&&) noexcept;
+    HostFence& operator=(HostFence&&) noexcept;
+    // Blocks the host until the communication stream has passed the point.
+    void wait() const;
+
+   private:
+    friend class CommStreams;
+    struct Event;
+    std::unique_ptr<Event> event_;
+  };
+
+  // The point after all work issued so far on the communication stream.
+  HostFence fence() const;
+
+  // Marks the current stream as a user of `tensor`, made on another stream: once the tensor is
+  // freed, its memory is not handed out again before the work issued so far on this stream ran.
+  void mark_used_on_current_stream(const torch::Tensor& tensor) const;
 
  private:
   struct CudaState;

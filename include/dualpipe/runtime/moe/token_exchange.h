@@ -40,23 +40,40 @@ class PendingExchange {
   torch::Tensor output_;
 };
 
-// Starts the all-to-all of `rows` [splits.rows_sent(), hidden] over `group`: buffers on the
-// compute stream, the exchange on the communication stream of `streams` after all work issued so
-// far (CommStreams). Call it before issuing the compute that should run alongside. With a null
-// group, the rows are returned as they are.
+// Starts the all-to-all of `rows` [splits.rows_sent(), hidden] over `group` on the communication
+// stream of `streams`. With the default order it follows all work issued so far (buffers on the
+// compute stream; call it before issuing the compute that should run alongside); with
+// Order::after_communication it follows only the communication issued so far (buffers on the
+// communication stream), for rows that were ready when that communication was issued
+// (CommStreams). With a null group, the rows are returned as they are.
 PendingExchange start_exchange(const CommGroup& group, const torch::Tensor& rows,
-                               const ExchangeSplits& splits, CommStreams& streams);
+                               const ExchangeSplits& splits, CommStreams& streams,
+                               CommStreams::Order order = CommStreams::Order::after_compute);
 
-// Item counts between all pairs of ranks, as exchanged by exchange_counts.
+// Item counts between all pairs of ranks, as exchanged by start_counts_exchange.
 struct CountsExchange {
   torch::Tensor sent;      // [ranks, m] on the CPU: row r is what this rank sends to rank r
   torch::Tensor received;  // [ranks, m] on the CPU: row r is what rank r sends to this rank
 };
 
-// Tells every rank how many items it will receive: `counts` [ranks, m] int64, row r being what
-// this rank sends to rank r. Blocks the host until the counts are on the CPU, that is until the
-// work issued so far and the exchange are done; it copies them on the communication stream.
-CountsExchange exchange_counts(const CommGroup& group, const torch::Tensor& counts,
-                               CommStreams& streams);
+// A counts exchange in flight; wait() blocks the host until both counts are on the CPU.
+class PendingCounts {
+ public:
+  PendingCounts(torch::Tensor sent, torch::Tensor received, CommStreams::HostFence on_host)
+      : sent_(std::move(sent)), received_(std::move(received)), on_host_(std::move(on_host)) {}
+  CountsExchange wait() const;
+
+ private:
+  torch::Tensor sent_;  // CPU copies, being filled until on_host_ is passed
+  torch::Tensor received_;
+  CommStreams::HostFence on_host_;
+};
+
+// Starts telling every rank how many items it will receive: `counts` [ranks, m] int64, row r
+// being what this rank sends to rank r. The exchange and the copies to the CPU run on the
+// communication stream after all work issued so far, so the host can issue more compute before
+// it waits for the counts. Over Gloo on the CPU the exchange itself blocks.
+PendingCounts start_counts_exchange(const CommGroup& group, const torch::Tensor& counts,
+                                    CommStreams& streams);
 
 }  // namespace dualpipe::runtime::moe
