@@ -6,7 +6,7 @@
 //
 //   torchrun --nproc-per-node 2 --no-python ./moe_eplb_loop [--device cuda] [--steps 300]
 //            [--tokens 256] [--hidden 64] [--ffn-hidden 128] [--seq 32] [--skew 0.3]
-//            [--comm-backend auto|nccl|gloo] [--print-every 50] [--max-grad-norm 1.0]
+//            [--comm-backend auto|nccl|gloo] [--print-every 50]
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
@@ -49,7 +49,6 @@ struct LoopSettings {
   double skew = 0.3;  // selection bias of the last expert (the first gets 0, linear in between)
   MessageBackend backend = MessageBackend::automatic;  // gloo lets CUDA ranks share a GPU
   int print_every = 50;                                // steps between printed losses
-  double max_grad_norm = 1.0;  // gradients are scaled to at most this global norm (0: never)
 };
 
 LoopSettings parse(int argc, char** argv, const LaunchEnvironment& env) {
@@ -67,8 +66,6 @@ LoopSettings parse(int argc, char** argv, const LaunchEnvironment& env) {
                                     : MessageBackend::automatic;
     else if (flag == "--print-every")
       s.print_every = std::stoi(value);
-    else if (flag == "--max-grad-norm")
-      s.max_grad_norm = std::stod(value);
     else if (flag == "--steps")
       s.steps = std::stoi(value);
     else if (flag == "--tokens")
@@ -85,14 +82,13 @@ LoopSettings parse(int argc, char** argv, const LaunchEnvironment& env) {
       throw std::invalid_argument("unknown flag " + flag +
                                   " (flags: --device cpu|cuda, --steps N, --tokens N, --hidden H, "
                                   "--ffn-hidden F, --seq S, --skew B, --comm-backend "
-                                  "auto|nccl|gloo, --print-every N, --max-grad-norm X)");
+                                  "auto|nccl|gloo, --print-every N)");
   }
   if (cuda) s.device = cuda_device_of(env, s.backend);
-  if (s.steps < 1 || s.print_every < 1 || !(s.max_grad_norm >= 0) || s.tokens < 1 || s.seq < 1 ||
-      s.tokens % s.seq != 0 || s.hidden < 1 || s.hidden % s.heads != 0 || s.ffn_hidden < 1) {
-    throw std::invalid_argument(
-        "need positive sizes, --max-grad-norm >= 0, --seq dividing --tokens and " +
-        std::to_string(s.heads) + " heads dividing --hidden");
+  if (s.steps < 1 || s.print_every < 1 || s.tokens < 1 || s.seq < 1 || s.tokens % s.seq != 0 ||
+      s.hidden < 1 || s.hidden % s.heads != 0 || s.ffn_hidden < 1) {
+    throw std::invalid_argument("need positive sizes, --seq dividing --tokens and " +
+                                std::to_string(s.heads) + " heads dividing --hidden");
   }
   return s;
 }
@@ -103,31 +99,11 @@ struct Teacher {
   torch::Tensor operator()(const torch::Tensor& x) const { return torch::tanh(x.matmul(weight)); }
 };
 
-// Scales every gradient by min(1, max_norm / norm), norm being the gradients' global norm over all
-// ranks (all-reduced, so every rank scales alike and expert replicas stay equal). Stays on the
-// device: the host does not wait for the norm.
-void clip_gradients(MoeStage& stage, const CommGroup& group, double max_norm) {
-  std::vector<torch::Tensor> grads;
-  for (const torch::Tensor& p : stage.parameters()) {
-    if (p.grad().defined()) grads.push_back(p.grad());
-  }
-  if (grads.empty()) return;
-  torch::Tensor squares = torch::zeros({1}, grads.front().options().dtype(torch::kFloat32));
-  for (const torch::Tensor& g : grads) squares += g.to(torch::kFloat32).pow(2).sum();
-  if (group) {
-    std::vector<torch::Tensor> buffer{squares};
-    group->allreduce(buffer)->wait();
-  }
-  const torch::Tensor scale = (max_norm / (squares.sqrt() + 1e-6)).clamp_max(1.0);
-  for (torch::Tensor& g : grads) g.mul_(scale.to(g.scalar_type()));
-}
-
 // One training step: micro-batch 0 forward, then overlapped pairs (forward i+1 | backward i), then
-// the last backward; replica gradients are summed, all gradients clipped and Adam steps. Returns
-// the mean loss (read once, at the end, so the host never waits for the GPU in the middle of the
-// step).
+// the last backward; replica gradients are summed and Adam steps. Returns the mean loss (read once,
+// at the end, so the host never waits for the GPU in the middle of the step).
 double train_step(MoeStage& stage, torch::optim::Adam& adam, const Teacher& teacher,
-                  const CommGroup& group, const LoopSettings& s) {
+                  const LoopSettings& s) {
   const Criterion mse = [](const TensorList& out, const TensorList& labels) {
     return torch::mse_loss(out[0], labels[0]);
   };
@@ -149,7 +125,6 @@ double train_step(MoeStage& stage, torch::optim::Adam& adam, const Teacher& teac
   }
   run_backward(BackwardPass{&stage, previous.loss, {}, {}});
   stage.reduce_replica_gradients();
-  if (s.max_grad_norm > 0) clip_gradients(stage, group, s.max_grad_norm);
   adam.step();
   return loss.item<double>() / s.microbatches;
 }
@@ -191,7 +166,7 @@ PhaseResult train_phase(MoeStage& stage, torch::optim::Adam& adam, const Teacher
   int non_finite = 0;
   for (int step = 0; step < s.steps; ++step) {
     const auto start = std::chrono::steady_clock::now();
-    const double loss = train_step(stage, adam, teacher, group, s);
+    const double loss = train_step(stage, adam, teacher, s);
     if (s.device.is_cuda()) torch::cuda::synchronize(s.device.index());
     times.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
