@@ -188,10 +188,8 @@ int main(int argc, char** argv) {
     const LoopSettings s = parse(argc, argv, env);
     const int gpus = env.world_size;
     const auto timeout = std::chrono::minutes(5);
-    std::vector<int> ranks;
-    for (int r = 0; r < gpus; ++r) ranks.push_back(r);
-    const CommGroup group = make_expert_group(connect_store(env, timeout), ranks, env.rank,
-                                              s.device, timeout, s.backend);
+    const CommGroup group = make_expert_group(connect_store(env, timeout), env.all_ranks(),
+                                              env.rank, s.device, timeout, s.backend);
 
     // Two spare slots per GPU: the initial placement copies experts 0.. once more (slot p holds
     // expert p % experts); the planner may give the spares to whichever experts need them.

@@ -268,11 +268,9 @@ int run(const BenchFlags& flags) {
   const torch::Device device = placement.device;
   const std::vector<ExpertPlacement> placements = load_placements(flags, env.world_size);
   const auto timeout = std::chrono::milliseconds(1000LL * flags.timeout_s);
-  std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
-  for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
   const c10::intrusive_ptr<c10d::Store> store = dualpipe::runtime::connect_store(env, timeout);
   const CommGroup group =
-      make_expert_group(store, ranks, env.rank, device, timeout, placement.backend);
+      make_expert_group(store, env.all_ranks(), env.rank, device, timeout, placement.backend);
 
   MoeStage stage(stage_options(flags), group, placements);
   stage.to(device, dtype);

@@ -184,10 +184,8 @@ int run(const Options& o) {
       dualpipe::apps::place_rank(o.device, o.comm_backend, env);
   const torch::Device device = placement.device;
   const auto timeout = std::chrono::seconds(o.timeout_s);
-  std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
-  for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
-  PipelineGroup group = make_pipeline_group(connect_store(env, timeout), ranks, env.rank, device,
-                                            timeout, placement.backend);
+  PipelineGroup group = make_pipeline_group(connect_store(env, timeout), env.all_ranks(), env.rank,
+                                            device, timeout, placement.backend);
 
   const int num_stages = dualpipe::schedule::generate_schedule(o.schedule, env.world_size,
                                                                o.microbatches, o.virtual_stages)

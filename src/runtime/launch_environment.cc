@@ -1,6 +1,7 @@
 #include "dualpipe/runtime/launch_environment.h"
 
 #include <cstdlib>
+#include <numeric>
 #include <stdexcept>
 
 namespace dualpipe::runtime {
@@ -19,6 +20,12 @@ int read_int(const char* name, int fallback, int min_value) {
 }
 
 }  // namespace
+
+std::vector<int> LaunchEnvironment::all_ranks() const {
+  std::vector<int> ranks(static_cast<std::size_t>(world_size));
+  std::iota(ranks.begin(), ranks.end(), 0);
+  return ranks;
+}
 
 LaunchEnvironment read_launch_environment() {
   LaunchEnvironment env;

@@ -180,10 +180,8 @@ torch::Device cuda_device_of(const LaunchEnvironment& env, MessageBackend backen
 
 PipelineGroup pipeline_group_from_environment(const LaunchEnvironment& env,
                                               std::chrono::milliseconds timeout) {
-  std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
-  for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
-  return make_pipeline_group(connect_store(env, timeout), ranks, env.rank, default_device(env),
-                             timeout);
+  return make_pipeline_group(connect_store(env, timeout), env.all_ranks(), env.rank,
+                             default_device(env), timeout);
 }
 
 }  // namespace dualpipe::runtime

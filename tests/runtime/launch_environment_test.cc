@@ -56,5 +56,13 @@ TEST_F(LaunchEnvironmentTest, RejectsMalformedAndInconsistentValues) {
   EXPECT_THROW(read_launch_environment(), std::invalid_argument);
 }
 
+TEST(LaunchEnvironment, ListsTheRanksOfEveryProcess) {
+  LaunchEnvironment env;
+  env.world_size = 3;
+  EXPECT_EQ(env.all_ranks(), (std::vector<int>{0, 1, 2}));
+  env.world_size = 1;
+  EXPECT_EQ(env.all_ranks(), (std::vector<int>{0}));
+}
+
 }  // namespace
 }  // namespace dualpipe::runtime

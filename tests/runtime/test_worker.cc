@@ -386,9 +386,7 @@ void agreement(const PipelineGroup& group, const Args&) {
 PipelineGroup group_of(const LaunchEnvironment& env, const Args& args,
                        std::chrono::milliseconds timeout) {
   if (arg(args, "device", "cpu") != "cuda") return pipeline_group_from_environment(env, timeout);
-  std::vector<int> ranks(static_cast<std::size_t>(env.world_size));
-  for (int r = 0; r < env.world_size; ++r) ranks[static_cast<std::size_t>(r)] = r;
-  return make_pipeline_group(connect_store(env, timeout), ranks, env.rank,
+  return make_pipeline_group(connect_store(env, timeout), env.all_ranks(), env.rank,
                              cuda_device_of(env, MessageBackend::gloo), timeout,
                              MessageBackend::gloo);
 }

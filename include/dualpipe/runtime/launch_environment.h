@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace dualpipe::runtime {
 
@@ -16,6 +17,9 @@ struct LaunchEnvironment {
   // MASTER_ADDR:MASTER_PORT (workers connect as clients, under "/worker/attempt_<restart_count>").
   bool use_agent_store = false;
   int restart_count = 0;  // TORCHELASTIC_RESTART_COUNT
+
+  // The global ranks of every process of the launch: 0 .. world_size - 1.
+  std::vector<int> all_ranks() const;
 };
 
 // Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT, TORCHELASTIC_USE_AGENT_STORE and
