@@ -160,8 +160,7 @@ PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
 }
 
 torch::Device default_device(const LaunchEnvironment& env) {
-  if (torch::cuda::is_available())
-    return torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank));
+  if (torch::cuda::is_available()) return cuda_device_of(env, MessageBackend::automatic);
   return torch::Device(torch::kCPU);
 }
 

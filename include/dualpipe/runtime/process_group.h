@@ -93,6 +93,7 @@ PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
                                   MessageBackend backend = MessageBackend::automatic);
 
 // The device a process of `env` should use: cuda:LOCAL_RANK when CUDA is available, else CPU.
+// Throws std::invalid_argument when there are fewer GPUs than local ranks (see cuda_device_of).
 torch::Device default_device(const LaunchEnvironment& env);
 
 // The GPU a process of `env` uses with `backend`: cuda:LOCAL_RANK; over Gloo, ranks may share GPUs
