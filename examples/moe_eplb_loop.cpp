@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "dualpipe/eplb/aggregation.h"
+#include "dualpipe/eplb/load_matrix.h"
 #include "dualpipe/eplb/placement.h"
 #include "dualpipe/eplb/policy.h"
 #include "dualpipe/eplb/statistics.h"
