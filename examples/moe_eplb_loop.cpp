@@ -61,10 +61,8 @@ LoopSettings parse(int argc, char** argv, const LaunchEnvironment& env) {
     const std::string value = argv[i + 1];
     if (flag == "--device" && (value == "cuda" || value == "cpu"))
       cuda = value == "cuda";
-    else if (flag == "--comm-backend" && (value == "auto" || value == "nccl" || value == "gloo"))
-      s.backend = value == "nccl"   ? MessageBackend::nccl
-                  : value == "gloo" ? MessageBackend::gloo
-                                    : MessageBackend::automatic;
+    else if (flag == "--comm-backend")
+      s.backend = message_backend_named(value);
     else if (flag == "--print-every")
       s.print_every = std::stoi(value);
     else if (flag == "--steps")

@@ -23,8 +23,7 @@ struct DevicePlacement {
 inline DevicePlacement place_rank(const std::string& device_flag, const std::string& backend_flag,
                                   const runtime::LaunchEnvironment& env) {
   DevicePlacement placement;
-  if (backend_flag == "nccl") placement.backend = runtime::MessageBackend::nccl;
-  if (backend_flag == "gloo") placement.backend = runtime::MessageBackend::gloo;
+  placement.backend = runtime::message_backend_named(backend_flag);
   if (device_flag != "cuda") {
     if (placement.backend == runtime::MessageBackend::nccl)
       throw std::invalid_argument("--comm-backend nccl needs --device cuda");

@@ -114,6 +114,13 @@ c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
   return c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
 }
 
+MessageBackend message_backend_named(const std::string& name) {
+  if (name == "auto") return MessageBackend::automatic;
+  if (name == "nccl") return MessageBackend::nccl;
+  if (name == "gloo") return MessageBackend::gloo;
+  throw std::invalid_argument("unknown message backend '" + name + "' (auto, nccl or gloo)");
+}
+
 MessageBackend resolve_backend(MessageBackend backend, torch::Device device) {
   if (backend != MessageBackend::automatic) return backend;
   return device.is_cuda() ? MessageBackend::nccl : MessageBackend::gloo;

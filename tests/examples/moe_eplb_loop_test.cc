@@ -57,8 +57,10 @@ TEST(MoeEplbLoop, RejectsOneProcessBeforeTrainingWithOneLineAndExitCode2) {
 }
 
 TEST(MoeEplbLoop, RejectsBadFlagsWithOneLineAndExitCode2) {
-  for (const std::vector<std::string>& flags :
-       {std::vector<std::string>{"--print-every", "0"}, {"--seq", "7"}, {"--bogus", "1"}}) {
+  for (const std::vector<std::string>& flags : {std::vector<std::string>{"--print-every", "0"},
+                                                {"--seq", "7"},
+                                                {"--bogus", "1"},
+                                                {"--comm-backend", "mpi"}}) {
     const JobOutcome job = run_job(1, loop(flags));
     ASSERT_FALSE(job.timed_out);
     const std::string& out = job.workers[0].output;

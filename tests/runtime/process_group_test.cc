@@ -18,6 +18,14 @@ TEST(MakePipelineGroup, RejectsARankOutsideThePipeline) {
                std::invalid_argument);
 }
 
+TEST(MessageBackendNamed, ReadsTheFlagSpellingsAndRejectsOthers) {
+  EXPECT_EQ(message_backend_named("auto"), MessageBackend::automatic);
+  EXPECT_EQ(message_backend_named("nccl"), MessageBackend::nccl);
+  EXPECT_EQ(message_backend_named("gloo"), MessageBackend::gloo);
+  EXPECT_THROW(message_backend_named("mpi"), std::invalid_argument);
+  EXPECT_THROW(message_backend_named("NCCL"), std::invalid_argument);
+}
+
 TEST(MakePipelineGroup, RefusesNcclForCpuTensors) {
   auto store = c10::make_intrusive<c10d::HashStore>();
   EXPECT_THROW(make_pipeline_group(store, {0}, 0, torch::kCPU, std::chrono::seconds(1),

@@ -36,6 +36,10 @@ using Communicator = c10d::ProcessGroup;
 // streams and CUDA graphs on a machine with one GPU.
 enum class MessageBackend { automatic, nccl, gloo };
 
+// The backend named `name` as the tools' --comm-backend flags spell it: "auto", "nccl" or "gloo".
+// Throws std::invalid_argument for any other name.
+MessageBackend message_backend_named(const std::string& name);
+
 // The communicators of one pipeline. Ranks are pipeline ranks (0..size-1, the schedule's ranks).
 // Point-to-point traffic uses one communicator per direction, so a receive posted early on the
 // way down never queues a send on the way up behind it (NCCL runs each communicator's operations
