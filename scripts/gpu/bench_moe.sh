@@ -74,14 +74,13 @@ EOF
 # The best size again with NCCL's CTAs capped (NCCL_MAX_CTAS; DeepSeek gives its all-to-all a
 # fixed few SMs, so that it slows the compute beside it less): one run per value in CTAS.
 names=("${configs[@]%%|*}")
+for config in "${configs[@]}"; do
+  if [[ ${config%%|*} == "$best" ]]; then best_flags=${config#*|}; fi
+done
 for ctas in ${CTAS-8 16}; do
-  for config in "${configs[@]}"; do
-    if [[ ${config%%|*} == "$best" ]]; then
-      # shellcheck disable=SC2086
-      NCCL_MAX_CTAS=$ctas run_size "${best}_ctas$ctas" ${config#*|}
-      names+=("${best}_ctas$ctas")
-    fi
-  done
+  # shellcheck disable=SC2086
+  NCCL_MAX_CTAS=$ctas run_size "${best}_ctas$ctas" $best_flags
+  names+=("${best}_ctas$ctas")
 done
 
 echo "== EPLB in the loop (skewed router, plan, move experts, train on)"

@@ -12,7 +12,8 @@
 # with --short); RUN_LIMIT_S (default 240) bounds each launch. The C++ runs also report
 # host_ms_median (CPU time of the thread calling step()); at the two small sizes the C++ side also
 # runs with --concurrent-pairs off, to show what running an FB pair's backward on a helper thread
-# (the CUDA default) gains, and the C++ runs at the two small sizes record one more step's host timeline (--host-timeline; summary in host-*-summary.txt).
+# (the CUDA default) gains, and the C++ runs at the two small sizes record one more step's host
+# timeline (--host-timeline; summary in host-*-summary.txt).
 # Every size also runs the C++ side with its stages graphed (--cuda-graphs on, with --check; in every
 # round at the two small sizes): the table's last column. At the two small sizes the graphed run is
 # repeated once with --stage-streams off (both stages of a rank on one stream), to show what a
