@@ -27,12 +27,17 @@ nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader
 # attention ~ 8 hidden^2 flops per token (flash attention), experts ~ 6 hidden ffn topk flops per
 # token; per row sent, attention costs ~ hidden^2 / topk and an expert ~ hidden x ffn, while the exchange
 # costs ~ hidden: a smaller hidden and ffn-hidden move the balance towards communication.
-common=(--device cuda --dtype bfloat16 --layers 4 --experts 16 --topk 8 --seq 1024 --steps 10
-        --warmup 3 --timeout 120)
+# Most of the compute is memory-bound passes over those rows, which grow like the exchanges do; a
+# narrower expert and shorter sequences cut what does not (one H100, sequential pair's GPU compute:
+# 32.5 ms at hidden 1024 / width 128 / sequence 1024, 28.5 ms at width 64 / sequence 256;
+# docs/measurements/moe_compute_sizes_h100.txt).
+common=(--device cuda --dtype bfloat16 --layers 4 --experts 16 --topk 8 --steps 10 --warmup 3
+        --timeout 120)
 configs=(
-  "h2048_f256|--hidden 2048 --ffn-hidden 256 --tokens 16384 --heads 16"
-  "h1024_f256|--hidden 1024 --ffn-hidden 256 --tokens 32768 --heads 16"
-  "h1024_f128|--hidden 1024 --ffn-hidden 128 --tokens 32768 --heads 16"
+  "h2048_f256|--hidden 2048 --ffn-hidden 256 --tokens 16384 --seq 1024 --heads 16"
+  "h1024_f256|--hidden 1024 --ffn-hidden 256 --tokens 32768 --seq 1024 --heads 16"
+  "h1024_f128|--hidden 1024 --ffn-hidden 128 --tokens 32768 --seq 1024 --heads 16"
+  "h1024_f64_s256|--hidden 1024 --ffn-hidden 64 --tokens 32768 --seq 256 --heads 16"
 )
 
 # run_size NAME FLAGS...: one moe-bench run with both traces and their trace-view summaries.
