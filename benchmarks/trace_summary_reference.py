@@ -109,6 +109,10 @@ def summarise(path, position):
             window["gpu_start_us"] = min(k[0] for k in kernels)
             window["gpu_end_us"] = max(k[1] for k in kernels)
             window["gpu_busy_ms"] = length(union([k[:2] for k in kernels])) / 1e3
+            launched_comm = union([k[:2] for k in kernels if k[4] == "comm"])
+            window["comm_ms"] = length(launched_comm) / 1e3
+            window["exposed_comm_ms"] = (length(launched_comm)
+                                         - length(intersection(launched_comm, compute))) / 1e3
         annotation_windows.append(window)
 
     comm_ms = length(comm) / 1e3

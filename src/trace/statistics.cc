@@ -60,7 +60,8 @@ StreamStatistics stream_statistics(const StreamTimeline& stream, const TimeWindo
 OverlapIntervals overlap_intervals(const RankTimeline& timeline, const TimeWindow& window) {
   OverlapIntervals result;
   result.compute = clipped_union(
-      kernels_where(timeline, [](const TimelineKernel& k) { return k.kind == KernelKind::Compute; }),
+      kernels_where(timeline,
+                    [](const TimelineKernel& k) { return k.kind == KernelKind::Compute; }),
       window);
   result.communication = clipped_union(
       kernels_where(timeline,
@@ -89,16 +90,26 @@ RankStatistics compute_statistics(const RankTimeline& timeline, const TimeWindow
   stats.overlap_ms = to_ms(total_length(overlap.hidden));
   stats.exposed_comm_ms = to_ms(total_length(overlap.exposed));
   stats.overlap_pct = stats.comm_ms > 0 ? 100.0 * stats.overlap_ms / stats.comm_ms : 0.0;
-  stats.memcpy_memset_ms = to_ms(total_length(clipped_union(
-      kernels_where(timeline,
-                    [](const TimelineKernel& k) {
-                      return k.kind == KernelKind::Memcpy || k.kind == KernelKind::Memset;
-                    }),
-      window)));
+  stats.memcpy_memset_ms =
+      to_ms(total_length(clipped_union(kernels_where(timeline,
+                                                     [](const TimelineKernel& k) {
+                                                       return k.kind == KernelKind::Memcpy ||
+                                                              k.kind == KernelKind::Memset;
+                                                     }),
+                                       window)));
   for (const StreamTimeline& stream : timeline.streams) {
     stats.streams.push_back(stream_statistics(stream, window));
   }
   return stats;
+}
+
+AnnotationCommunication annotation_communication(const AnnotationWindow& annotation,
+                                                 const IntervalSet& compute,
+                                                 const TimeWindow& window) {
+  const IntervalSet communication =
+      window ? clip(annotation.communication, *window) : annotation.communication;
+  return {to_ms(total_length(communication)),
+          to_ms(total_length(difference(communication, compute)))};
 }
 
 }  // namespace dualpipe::trace

@@ -31,23 +31,26 @@ bool inside(const AnnotationWindow& a, const TimeWindow& window) {
 
 std::string ms(double value) { return json_number(value, 3); }
 
-void annotation_json(std::ostringstream& out, const AnnotationWindow& a, TimeNs origin) {
+void annotation_json(std::ostringstream& out, const AnnotationWindow& a, TimeNs origin,
+                     const AnnotationCommunication& communication) {
   out << "{\"name\": " << json_quote(a.name) << ", \"kind\": \"" << kind_name(a.kind)
       << "\", \"cpu_start_ms\": " << ms(to_ms(a.cpu_start - origin))
-      << ", \"cpu_end_ms\": " << ms(to_ms(a.cpu_end - origin)) << ", \"gpu_start_ms\": "
-      << (a.on_gpu() ? ms(to_ms(a.gpu_start - origin)) : "null")
+      << ", \"cpu_end_ms\": " << ms(to_ms(a.cpu_end - origin))
+      << ", \"gpu_start_ms\": " << (a.on_gpu() ? ms(to_ms(a.gpu_start - origin)) : "null")
       << ", \"gpu_end_ms\": " << (a.on_gpu() ? ms(to_ms(a.gpu_end - origin)) : "null")
-      << ", \"kernels\": " << a.kernels << ", \"gpu_busy_ms\": " << ms(to_ms(a.gpu_busy)) << "}";
+      << ", \"kernels\": " << a.kernels << ", \"gpu_busy_ms\": " << ms(to_ms(a.gpu_busy))
+      << ", \"comm_ms\": " << ms(communication.comm_ms)
+      << ", \"exposed_comm_ms\": " << ms(communication.exposed_ms) << "}";
 }
 
-void trace_json(std::ostringstream& out, const RankTimeline& timeline, TimeNs origin, const TimeWindow& window,
-                const std::optional<schedule::TimedSchedule>& measured) {
+void trace_json(std::ostringstream& out, const RankTimeline& timeline, TimeNs origin,
+                const TimeWindow& window, const std::optional<schedule::TimedSchedule>& measured) {
   const RankStatistics s = compute_statistics(timeline, window);
   out << "{\"file\": " << json_quote(s.source) << ", \"rank\": " << s.rank
       << ", \"gpu_span_ms\": " << ms(s.gpu_span_ms) << ", \"gpu_busy_ms\": " << ms(s.gpu_busy_ms)
       << ", \"gpu_idle_ms\": " << ms(s.gpu_idle_ms) << ", \"compute_ms\": " << ms(s.compute_ms)
-      << ", \"comm_ms\": " << ms(s.comm_ms) << ", \"memcpy_memset_ms\": "
-      << ms(s.memcpy_memset_ms) << ", \"overlap_pct\": " << json_number(s.overlap_pct, 2)
+      << ", \"comm_ms\": " << ms(s.comm_ms) << ", \"memcpy_memset_ms\": " << ms(s.memcpy_memset_ms)
+      << ", \"overlap_pct\": " << json_number(s.overlap_pct, 2)
       << ", \"exposed_comm_ms\": " << ms(s.exposed_comm_ms) << ",\n  \"streams\": [";
   for (std::size_t i = 0; i < s.streams.size(); ++i) {
     const StreamStatistics& stream = s.streams[i];
@@ -56,12 +59,13 @@ void trace_json(std::ostringstream& out, const RankTimeline& timeline, TimeNs or
         << ", \"comm_ms\": " << ms(stream.communication_ms) << "}";
   }
   out << "],\n  \"annotations\": [";
+  const IntervalSet compute = overlap_intervals(timeline, window).compute;
   bool first = true;
   for (const AnnotationWindow& a : timeline.annotations) {
     if (!inside(a, window)) continue;
     out << (first ? "\n    " : ",\n    ");
     first = false;
-    annotation_json(out, a, origin);
+    annotation_json(out, a, origin, annotation_communication(a, compute, window));
   }
   out << "],\n  \"schedule\": [";
   const auto rank = static_cast<std::size_t>(timeline.rank);
@@ -82,12 +86,15 @@ std::string fixed(double value, int decimals = 3) {
   return buffer;
 }
 
-// Per annotation name: how often it ran, and its GPU busy and window time in total.
+// Per annotation name: how often it ran, and its GPU busy, window, communication and exposed
+// communication time in total.
 struct AnnotationTotals {
   int count = 0;
   int on_gpu = 0;
   double gpu_window_ms = 0.0;
   double gpu_busy_ms = 0.0;
+  double comm_ms = 0.0;
+  double exposed_comm_ms = 0.0;
 };
 
 void trace_text(std::ostringstream& out, const RankTimeline& timeline, const TimeWindow& window) {
@@ -106,6 +113,7 @@ void trace_text(std::ostringstream& out, const RankTimeline& timeline, const Tim
         << fixed(stream.busy_ms) << " ms, communication " << fixed(stream.communication_ms)
         << " ms\n";
   }
+  const IntervalSet compute = overlap_intervals(timeline, window).compute;
   std::map<std::string, AnnotationTotals> totals;
   for (const AnnotationWindow& a : timeline.annotations) {
     if (!inside(a, window)) continue;
@@ -115,15 +123,21 @@ void trace_text(std::ostringstream& out, const RankTimeline& timeline, const Tim
     ++t.on_gpu;
     t.gpu_window_ms += to_ms(a.gpu_end - a.gpu_start);
     t.gpu_busy_ms += to_ms(a.gpu_busy);
+    const AnnotationCommunication communication = annotation_communication(a, compute, window);
+    t.comm_ms += communication.comm_ms;
+    t.exposed_comm_ms += communication.exposed_ms;
   }
   if (totals.empty()) return;
-  out << "  annotations (count, GPU window and GPU busy time in total):\n";
+  out << "  annotations (count, GPU window, GPU busy and communication time in total):\n";
   for (const auto& [name, t] : totals) {
     out << "    " << name << ": " << t.count << "x, window " << fixed(t.gpu_window_ms)
-        << " ms, busy " << fixed(t.gpu_busy_ms) << " ms"
-        << (t.on_gpu < t.count ? " (" + std::to_string(t.count - t.on_gpu) + " without GPU work)"
-                               : "")
-        << "\n";
+        << " ms, busy " << fixed(t.gpu_busy_ms) << " ms";
+    if (t.comm_ms > 0) {
+      out << ", communication " << fixed(t.comm_ms) << " ms (exposed " << fixed(t.exposed_comm_ms)
+          << " ms)";
+    }
+    if (t.on_gpu < t.count) out << " (" << t.count - t.on_gpu << " without GPU work)";
+    out << "\n";
   }
 }
 
@@ -136,8 +150,8 @@ std::string summary_json(const std::vector<RankTimeline>& timelines, TimeNs orig
   out << "{\"time_origin_us\": " << json_number(static_cast<double>(origin) / 1e3, 3)
       << ", \"window_ms\": ";
   if (window) {
-    out << "[" << ms(to_ms(window->start - origin)) << ", "
-        << ms(to_ms(window->end - origin)) << "]";
+    out << "[" << ms(to_ms(window->start - origin)) << ", " << ms(to_ms(window->end - origin))
+        << "]";
   } else {
     out << "null";
   }

@@ -18,7 +18,8 @@ std::string trimmed(std::string text) {
 }
 
 // Kind of every activity, classifying each distinct kernel name once.
-std::vector<KernelKind> classify_all(const ProfileTrace& trace, const KernelClassifier& classifier) {
+std::vector<KernelKind> classify_all(const ProfileTrace& trace,
+                                     const KernelClassifier& classifier) {
   std::vector<std::optional<KernelKind>> by_name(trace.names.size());
   std::vector<KernelKind> kinds;
   kinds.reserve(trace.gpu_activities.size());
@@ -77,7 +78,7 @@ AnnotationWindow describe(const ProfileTrace& trace, const CpuAnnotation& annota
   window.process = annotation.process;
   window.thread = annotation.thread;
   window.action = schedule::parse_annotation_label(window.name);
-  window.kind = window.action                             ? AnnotationKind::PipelineAction
+  window.kind = window.action                           ? AnnotationKind::PipelineAction
                 : schedule::is_phase_label(window.name) ? AnnotationKind::Phase
                                                         : AnnotationKind::Other;
   return window;
@@ -94,8 +95,10 @@ void assign_depths(std::vector<AnnotationWindow>& annotations) {
   }
 }
 
-// Joins each annotation to the GPU activities launched inside its CPU window.
-void project_to_gpu(const ProfileTrace& trace, std::vector<AnnotationWindow>& annotations) {
+// Joins each annotation to the GPU activities launched inside its CPU window; `kinds` holds the
+// kind of each activity.
+void project_to_gpu(const ProfileTrace& trace, const std::vector<KernelKind>& kinds,
+                    std::vector<AnnotationWindow>& annotations) {
   std::vector<std::pair<std::int64_t, std::uint32_t>> by_correlation;
   for (std::size_t i = 0; i < trace.gpu_activities.size(); ++i) {
     const std::int64_t correlation = trace.gpu_activities[i].correlation;
@@ -107,22 +110,26 @@ void project_to_gpu(const ProfileTrace& trace, std::vector<AnnotationWindow>& an
     launches_by_process[launch.process].push_back(&launch);
   }
   std::vector<Interval> intervals;
+  std::vector<Interval> communication;
   for (AnnotationWindow& window : annotations) {
     const auto process = launches_by_process.find(window.process);
     if (process == launches_by_process.end()) continue;
     const std::vector<const RuntimeLaunch*>& launches = process->second;
-    auto launch = std::lower_bound(
-        launches.begin(), launches.end(), window.cpu_start,
-        [](const RuntimeLaunch* l, TimeNs start) { return l->start < start; });
+    auto launch =
+        std::lower_bound(launches.begin(), launches.end(), window.cpu_start,
+                         [](const RuntimeLaunch* l, TimeNs start) { return l->start < start; });
     intervals.clear();
+    communication.clear();
     for (; launch != launches.end() && (*launch)->start <= window.cpu_end; ++launch) {
-      const auto match = std::equal_range(
-          by_correlation.begin(), by_correlation.end(),
-          std::make_pair((*launch)->correlation, std::uint32_t{0}),
-          [](const auto& a, const auto& b) { return a.first < b.first; });
+      const auto match =
+          std::equal_range(by_correlation.begin(), by_correlation.end(),
+                           std::make_pair((*launch)->correlation, std::uint32_t{0}),
+                           [](const auto& a, const auto& b) { return a.first < b.first; });
       for (auto it = match.first; it != match.second; ++it) {
         const GpuActivity& activity = trace.gpu_activities[it->second];
         intervals.push_back({activity.start, activity.end()});
+        if (kinds[it->second] == KernelKind::Communication)
+          communication.push_back(intervals.back());
       }
     }
     if (intervals.empty()) continue;
@@ -134,6 +141,7 @@ void project_to_gpu(const ProfileTrace& trace, std::vector<AnnotationWindow>& an
       window.gpu_end = std::max(window.gpu_end, interval.end);
     }
     window.gpu_busy = total_length(union_of(intervals));
+    window.communication = union_of(communication);
   }
 }
 
@@ -159,7 +167,8 @@ RankTimeline build_timeline(ProfileTrace trace, int rank, const KernelClassifier
   RankTimeline timeline;
   timeline.source = trace.source;
   timeline.rank = rank;
-  timeline.streams = group_by_stream(trace, classify_all(trace, classifier));
+  const std::vector<KernelKind> kinds = classify_all(trace, classifier);
+  timeline.streams = group_by_stream(trace, kinds);
   timeline.annotations.reserve(trace.annotations.size());
   for (const CpuAnnotation& annotation : trace.annotations) {
     timeline.annotations.push_back(describe(trace, annotation));
@@ -171,7 +180,7 @@ RankTimeline build_timeline(ProfileTrace trace, int rank, const KernelClassifier
                                                        : a.cpu_end > b.cpu_end;
                    });
   assign_depths(timeline.annotations);
-  project_to_gpu(trace, timeline.annotations);
+  project_to_gpu(trace, kinds, timeline.annotations);
   timeline.kernel_names = std::move(trace.names);
   return timeline;
 }

@@ -1,7 +1,6 @@
 #include "dualpipe/trace/summary_report.h"
 
 #include <gtest/gtest.h>
-
 #include <simdjson.h>
 
 #include "trace_test_data.h"
@@ -21,7 +20,8 @@ TEST(SummaryJson, HasTheDocumentedKeysAndFigures) {
   simdjson::dom::parser parser;
   const simdjson::dom::element root = parser.parse(json);
   const simdjson::dom::element trace = root["traces"].at(0);
-  EXPECT_EQ(std::string_view(trace["file"]).find("two_streams.json") != std::string_view::npos, true);
+  EXPECT_EQ(std::string_view(trace["file"]).find("two_streams.json") != std::string_view::npos,
+            true);
   EXPECT_EQ(int64_t(trace["rank"]), 0);
   EXPECT_DOUBLE_EQ(double(trace["gpu_span_ms"]), 0.31);
   EXPECT_DOUBLE_EQ(double(trace["gpu_busy_ms"]), 0.26);
@@ -36,6 +36,30 @@ TEST(SummaryJson, HasTheDocumentedKeysAndFigures) {
   EXPECT_EQ(std::string_view(attn["name"]), "attn(F)");
   EXPECT_DOUBLE_EQ(double(attn["gpu_start_ms"]), 0.0);
   EXPECT_DOUBLE_EQ(double(attn["gpu_end_ms"]), 0.1);
+  EXPECT_DOUBLE_EQ(double(attn["comm_ms"]), 0.0);
+}
+
+TEST(SummaryJson, SaysHowMuchOfEachAnnotationsCommunicationWasExposed) {
+  const auto timelines = two_streams();
+  const TimeNs origin = earliest_gpu_start(timelines);
+  simdjson::dom::parser parser;
+  // dispatch(F) launched the all-to-all (0.05 .. 0.2 ms); compute ran 0 .. 0.1 and 0.15 .. 0.25.
+  const simdjson::dom::element whole =
+      parser.parse(summary_json(timelines, origin, std::nullopt))["traces"].at(0);
+  const simdjson::dom::element dispatch = whole["annotations"].at(2);
+  ASSERT_EQ(std::string_view(dispatch["name"]), "dispatch(F)");
+  EXPECT_DOUBLE_EQ(double(dispatch["comm_ms"]), 0.15);
+  EXPECT_DOUBLE_EQ(double(dispatch["exposed_comm_ms"]), 0.05);
+  // Inside 0.15 .. 0.4 ms only its last 0.05 ms count, all of them under compute.
+  const simdjson::dom::element windowed =
+      parser
+          .parse(summary_json(timelines, origin,
+                              Interval{origin + 150'000, origin + 400'000}))["traces"]
+          .at(0)["annotations"]
+          .at(1);
+  ASSERT_EQ(std::string_view(windowed["name"]), "dispatch(F)");
+  EXPECT_DOUBLE_EQ(double(windowed["comm_ms"]), 0.05);
+  EXPECT_DOUBLE_EQ(double(windowed["exposed_comm_ms"]), 0.0);
 }
 
 TEST(SummaryJson, ListsTheMeasuredScheduleOfEachRank) {
@@ -68,6 +92,7 @@ TEST(SummaryText, PrintsOverlapStreamsAndAnnotationTotals) {
   EXPECT_NE(text.find("overlap 66.67%"), std::string::npos) << text;
   EXPECT_NE(text.find("stream 13: 1 kernels"), std::string::npos) << text;
   EXPECT_NE(text.find("attn(F): 1x"), std::string::npos) << text;
+  EXPECT_NE(text.find("communication 0.150 ms (exposed 0.050 ms)"), std::string::npos) << text;
 }
 
 }  // namespace

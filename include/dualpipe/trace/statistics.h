@@ -22,24 +22,24 @@ struct OverlapIntervals {
 // Busy time of one stream.
 struct StreamStatistics {
   std::string label;
-  int kernels = 0;                 // activities that overlap the window
-  double busy_ms = 0.0;            // union of its activities
-  double communication_ms = 0.0;   // union of its communication kernels
+  int kernels = 0;                // activities that overlap the window
+  double busy_ms = 0.0;           // union of its activities
+  double communication_ms = 0.0;  // union of its communication kernels
 };
 
 // The figures `trace-view --summary` reports for one rank. Durations in milliseconds.
 struct RankStatistics {
   std::string source;
   int rank = 0;
-  double gpu_span_ms = 0.0;        // first activity start to last activity end
-  double gpu_busy_ms = 0.0;        // union of all GPU activities
-  double gpu_idle_ms = 0.0;        // span - busy
-  double compute_ms = 0.0;         // union of compute kernels
-  double comm_ms = 0.0;            // union of communication kernels
-  double memcpy_memset_ms = 0.0;   // union of memcpy and memset activities
-  double overlap_ms = 0.0;         // compute time during communication
-  double overlap_pct = 0.0;        // overlap_ms / comm_ms * 100 (0 without communication)
-  double exposed_comm_ms = 0.0;    // comm_ms - overlap_ms
+  double gpu_span_ms = 0.0;       // first activity start to last activity end
+  double gpu_busy_ms = 0.0;       // union of all GPU activities
+  double gpu_idle_ms = 0.0;       // span - busy
+  double compute_ms = 0.0;        // union of compute kernels
+  double comm_ms = 0.0;           // union of communication kernels
+  double memcpy_memset_ms = 0.0;  // union of memcpy and memset activities
+  double overlap_ms = 0.0;        // compute time during communication
+  double overlap_pct = 0.0;       // overlap_ms / comm_ms * 100 (0 without communication)
+  double exposed_comm_ms = 0.0;   // comm_ms - overlap_ms
   std::vector<StreamStatistics> streams;
 };
 
@@ -51,6 +51,19 @@ OverlapIntervals overlap_intervals(const RankTimeline& timeline, const TimeWindo
 
 // The statistics of one rank inside `window`.
 RankStatistics compute_statistics(const RankTimeline& timeline, const TimeWindow& window);
+
+// The communication an annotation launched, and how much of it ran while no compute kernel of its
+// rank ran. Durations in milliseconds.
+struct AnnotationCommunication {
+  double comm_ms = 0.0;
+  double exposed_ms = 0.0;
+};
+
+// That split for `annotation`, inside `window`; `compute` is its rank's
+// overlap_intervals(...).compute for the same window.
+AnnotationCommunication annotation_communication(const AnnotationWindow& annotation,
+                                                 const IntervalSet& compute,
+                                                 const TimeWindow& window);
 
 // Nanoseconds to milliseconds.
 inline double to_ms(TimeNs ns) { return static_cast<double>(ns) / 1e6; }

@@ -15,8 +15,10 @@ namespace dualpipe::trace {
 // "gpu_busy_ms", "gpu_idle_ms", "compute_ms", "comm_ms", "memcpy_memset_ms", "overlap_pct",
 // "exposed_comm_ms", "streams": [{"name", "kernels", "busy_ms", "comm_ms"}], "annotations":
 // [{"name", "kind", "cpu_start_ms", "cpu_end_ms", "gpu_start_ms", "gpu_end_ms", "kernels",
-// "gpu_busy_ms"}], "schedule": [{"action", "start_ms", "duration_ms"}]}]}. Times in ms since the
-// origin; an annotation that launched no GPU work has null GPU fields.
+// "gpu_busy_ms", "comm_ms", "exposed_comm_ms"}], "schedule": [{"action", "start_ms",
+// "duration_ms"}]}]}. Times in ms since the origin; an annotation that launched no GPU work has
+// null GPU fields. An annotation's comm_ms is the communication kernels it launched, and
+// exposed_comm_ms the part of them during which no compute kernel of its rank ran.
 std::string summary_json(const std::vector<RankTimeline>& timelines, TimeNs origin,
                          const TimeWindow& window);
 

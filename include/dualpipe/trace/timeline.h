@@ -8,6 +8,7 @@
 
 #include "dualpipe/schedule/action.h"
 #include "dualpipe/trace/chrome_trace.h"
+#include "dualpipe/trace/intervals.h"
 #include "dualpipe/trace/kernel_classifier.h"
 
 namespace dualpipe::trace {
@@ -42,11 +43,12 @@ struct AnnotationWindow {
   TimeNs cpu_end = 0;
   TrackId process = 0;
   TrackId thread = 0;
-  int depth = 0;         // nesting level among the annotations of its thread (0 = outermost)
-  int kernels = 0;       // GPU activities launched inside the window
-  TimeNs gpu_start = 0;  // first start of those activities (valid when kernels > 0)
-  TimeNs gpu_end = 0;    // last end of those activities (valid when kernels > 0)
-  TimeNs gpu_busy = 0;   // union of those activities' durations
+  int depth = 0;              // nesting level among the annotations of its thread (0 = outermost)
+  int kernels = 0;            // GPU activities launched inside the window
+  TimeNs gpu_start = 0;       // first start of those activities (valid when kernels > 0)
+  TimeNs gpu_end = 0;         // last end of those activities (valid when kernels > 0)
+  TimeNs gpu_busy = 0;        // union of those activities' durations
+  IntervalSet communication;  // union of those activities that are communication kernels
   bool on_gpu() const { return kernels > 0; }
 };
 
@@ -55,10 +57,10 @@ struct RankTimeline {
   std::string source;  // trace file name
   int rank = 0;
   std::vector<std::string> kernel_names;
-  std::vector<StreamTimeline> streams;         // sorted by device, then stream
-  std::vector<AnnotationWindow> annotations;   // sorted by CPU start
-  TimeNs gpu_start() const;  // earliest GPU activity start
-  TimeNs gpu_end() const;    // latest GPU activity end
+  std::vector<StreamTimeline> streams;        // sorted by device, then stream
+  std::vector<AnnotationWindow> annotations;  // sorted by CPU start
+  TimeNs gpu_start() const;                   // earliest GPU activity start
+  TimeNs gpu_end() const;                     // latest GPU activity end
 };
 
 // Builds the timeline of one trace, classifying kernels with `classifier`.
