@@ -5,7 +5,8 @@
 #      communication-heavy, each with --check (overlapped vs sequential gradients, next to the
 #      noise of a sequential rerun) and a trace of one overlapped and one sequential pair,
 #   3. runs trace-view on every trace (both ranks): the share of communication under compute in
-#      the overlapped pair, and communication vs compute in the sequential one (the balance),
+#      the overlapped pair, and communication vs compute in the sequential one (the balance); for
+#      the best size, which exchanges were left exposed,
 #   4. runs the best size again with NCCL's CTAs capped, once per value in CTAS (default "8 16";
 #      CTAS= skips it),
 #   5. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning),
@@ -75,6 +76,9 @@ EOF
 )
 "$view" "$out/moe_pair_$best.json" "$out/moe_pair_$best.rank1.json" --svg "$out/moe_pair_$best.svg" \
   >/dev/null || echo "trace-view picture failed"
+echo "== $best: communication exposed per exchange in the overlapped pair"
+"$view" "$out/moe_pair_$best.json" "$out/moe_pair_$best.rank1.json" --summary text |
+  grep -E '^rank|dispatch|combine' || echo "trace-view summary failed"
 
 # The best size again with NCCL's CTAs capped (NCCL_MAX_CTAS; DeepSeek gives its all-to-all a
 # fixed few SMs, so that it slows the compute beside it less): one run per value in CTAS.
