@@ -274,9 +274,11 @@ int run(const BenchFlags& flags) {
 
   MoeStage stage(stage_options(flags), group, placements);
   stage.to(device, dtype);
-  if (flags.weight_phases == "on")
+  if (flags.weight_phases != "off") {
     dualpipe::runtime::attach_weight_grad_store(
         stage, std::make_shared<dualpipe::runtime::WeightGradStore>());
+    if (flags.weight_phases != "on") stage.set_weight_phases({flags.weight_phases});
+  }
 
   torch::manual_seed(static_cast<uint64_t>(1000 + env.rank));
   const auto make = [&] {
@@ -367,8 +369,9 @@ int main(int argc, char** argv) {
                  "on: time overlapped and sequential pairs; off: sequential only")
       ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--weight-phases", flags.weight_phases,
-                 "on: overlapped pairs run weight gradients as separate attn(W)/mlp(W) phases")
-      ->check(CLI::IsMember({"on", "off"}));
+                 "on: overlapped pairs run weight gradients as separate attn(W)/mlp(W) phases; "
+                 "attn or mlp: only that phase's; off: none")
+      ->check(CLI::IsMember({"on", "attn", "mlp", "off"}));
   app.add_flag("--check", flags.check, "compare overlapped with sequential outputs and gradients");
   app.add_option("--profile", flags.profile,
                  "write a Chrome trace of one pair (rank r > 0: OUT.rank<r>.json)");

@@ -8,7 +8,8 @@
 #      the overlapped pair, and communication vs compute in the sequential one (the balance); for
 #      the best size, which exchanges were left exposed,
 #   4. runs the best size again with NCCL's CTAs capped, once per value in CTAS (default "8 16";
-#      CTAS= skips it),
+#      CTAS= skips it), and with fewer weight-gradient phases deferred, once per value of
+#      --weight-phases in WEIGHTS (default "attn off"; WEIGHTS= skips it),
 #   5. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning),
 #   6. prints one compact summary. Budget: under 8 minutes including the build.
 # Usage: scripts/gpu/bench_moe.sh [OUT_DIR]   (default: profiles/moe; traces, SVG, JSON lines)
@@ -91,6 +92,14 @@ for ctas in ${CTAS-8 16}; do
   NCCL_MAX_CTAS=$ctas run_size "${best}_ctas$ctas" $best_flags
   names+=("${best}_ctas$ctas")
 done
+# The best size again with fewer weight-gradient phases deferred (WEIGHTS, default "attn off"):
+# stop 16's trace left combine(F), beside mlp(B), the most exposed after the dispatch(F) that
+# stop 17 changed; mlp's weight gradients computed in place would fill that wait.
+for weights in ${WEIGHTS-attn off}; do
+  # shellcheck disable=SC2086
+  run_size "${best}_w$weights" $best_flags --weight-phases "$weights"
+  names+=("${best}_w$weights")
+done
 
 echo "== EPLB in the loop (skewed router, plan, move experts, train on)"
 torchrun --nproc-per-node 2 --no-python build/gpu/examples/moe_eplb_loop --device cuda --steps 100 \
@@ -104,7 +113,7 @@ echo "   gradient difference next to a sequential rerun's)"
 python3 - "$out" "$best" "${names[@]}" <<'EOF'
 import json, sys
 out, best, names = sys.argv[1], sys.argv[2], sys.argv[3:]
-print(f"{'size':18} {'seq ms':>8} {'ovl ms':>8} {'ratio':>6} {'overlap':>8} {'comm ms':>8} "
+print(f"{'size':22} {'seq ms':>8} {'ovl ms':>8} {'ratio':>6} {'overlap':>8} {'comm ms':>8} "
       f"{'compute':>8} {'balance':>7} {'check':>9} {'rerun':>9}")
 for n in names:
     try:
@@ -112,13 +121,13 @@ for n in names:
         pair = json.load(open(f"{out}/moe_pair_{n}.summary.json"))["traces"]
         seq = json.load(open(f"{out}/moe_seq_{n}.summary.json"))["traces"]
     except Exception as e:
-        print(f"{n:18} failed: {e}")
+        print(f"{n:22} failed: {e}")
         continue
     overlap = min(t["overlap_pct"] for t in pair)
     comm = max(t["comm_ms"] for t in seq)
     compute = max(t["compute_ms"] for t in seq)
     c = r.get("check", {})
-    print(f"{n:18} {r['pair_ms_sequential_median']:8.2f} {r['pair_ms_overlapped_median']:8.2f} "
+    print(f"{n:22} {r['pair_ms_sequential_median']:8.2f} {r['pair_ms_overlapped_median']:8.2f} "
           f"{r['overlapped_over_sequential']:6.3f} {overlap:7.1f}% {comm:8.2f} {compute:8.2f} "
           f"{comm / compute:7.2f} {c.get('max_rel_grad_diff', -1):9.2e} "
           f"{c.get('rerun_rel_grad_diff', -1):9.2e}")

@@ -4,6 +4,7 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 #include <unordered_set>
@@ -211,8 +212,13 @@ std::vector<PairStep> interleaving(const std::vector<Phase>& forward,
   return steps;
 }
 
+const WeightPhaseNames& all_weight_phases() {
+  static const WeightPhaseNames names{"attn", "mlp"};
+  return names;
+}
+
 void run_interleaved(const std::vector<Phase>& forward, const std::vector<Phase>& backward,
-                     WeightGradStore* weight_grads) {
+                     WeightGradStore* weight_grads, const WeightPhaseNames& deferred_names) {
   const bool split = weight_grads != nullptr && !weight_grads->deferring();
   std::optional<Phase> pending_weights;  // the W phase of the previous step's backward compute
   int deferred = 0;
@@ -225,7 +231,8 @@ void run_interleaved(const std::vector<Phase>& forward, const std::vector<Phase>
     const Phase* communication =
         (f != nullptr && f->communication) ? f : (b != nullptr && b->communication ? b : nullptr);
     const bool defer = split && compute != nullptr && compute == b &&
-                       (compute->name == "attn" || compute->name == "mlp");
+                       std::find(deferred_names.begin(), deferred_names.end(), compute->name) !=
+                           deferred_names.end();
     std::optional<Phase> previous_weights = std::move(pending_weights);
     pending_weights.reset();
     const auto step_compute = [&] {
@@ -261,7 +268,8 @@ TensorList OverlapEngine::forward(const TensorList& inputs, const ProgramBuilder
 ForwardResult OverlapEngine::forward_backward(const ForwardPass& forward_pass,
                                               const ProgramBuilder& build,
                                               const BackwardPass& backward_pass,
-                                              WeightGradStore* weight_grads) {
+                                              WeightGradStore* weight_grads,
+                                              const WeightPhaseNames& deferred) {
   MicrobatchPtr backward_mb =
       torch::GradMode::is_enabled() ? find_microbatch(backward_pass) : MicrobatchPtr();
   if (!backward_mb) {  // not a phased micro-batch: nothing to interleave with
@@ -289,7 +297,8 @@ ForwardResult OverlapEngine::forward_backward(const ForwardPass& forward_pass,
 
   PhaseProgram program(streams_);
   MicrobatchPtr forward_mb = build_microbatch(forward_pass.inputs, build, program);
-  run_interleaved(program.forward_phases(), backward_phases(backward_mb->tape), weight_grads);
+  run_interleaved(program.forward_phases(), backward_phases(backward_mb->tape), weight_grads,
+                  deferred);
   deliver_input_grads(*backward_mb);
   backward_mb->tape->release();
   return finish_forward(forward_mb, forward_pass);

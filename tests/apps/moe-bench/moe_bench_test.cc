@@ -106,6 +106,16 @@ TEST(MoeBench, PlacesExpertsFromAnEplbPlan) {
   std::remove(plan.c_str());
 }
 
+TEST(MoeBench, DefersOnlyTheNamedWeightPhasesAndStaysExact) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
+  for (const std::string phases : {"mlp", "off"}) {
+    const JobOutcome job = run_job(2, bench({"--weight-phases", phases, "--check"}));
+    ASSERT_TRUE(job.all_succeeded()) << phases << ": " << job.report();
+    EXPECT_NE(job.workers[0].output.find("\"max_rel_grad_diff\": 0, "), std::string::npos)
+        << phases << ": " << job.workers[0].output;
+  }
+}
+
 // Two expert-parallel ranks sharing one GPU, the all-to-alls over Gloo through host memory:
 // overlapped pairs (phases on compute and communication streams) equal sequential ones, with one
 // copy of each expert and with replicas from a plan.

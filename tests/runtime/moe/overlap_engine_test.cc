@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -96,10 +97,10 @@ TEST(RunInterleaved, StartsEachCommunicationBeforeTheComputeItHidesUnder) {
   EXPECT_EQ(log, expected);
 }
 
-TEST(RunInterleaved, RunsDeferredWeightGradientsAtTheStartOfTheNextStepsCompute) {
-  std::vector<std::string> log;
+// A backward of one MoE layer whose mlp(B) phase hands its weight gradients to `store`.
+std::vector<Phase> backward_with_mlp_weights(std::vector<std::string>& log,
+                                             const std::shared_ptr<WeightGradStore>& store) {
   std::vector<Phase> backward = moe_phases(1, 'B', &log);
-  auto store = std::make_shared<WeightGradStore>();
   for (Phase& phase : backward) {
     if (phase.communication || phase.name != "mlp") continue;
     phase.compute = [&log, store] {
@@ -107,6 +108,13 @@ TEST(RunInterleaved, RunsDeferredWeightGradientsAtTheStartOfTheNextStepsCompute)
       store->run_or_defer([&log] { log.push_back("mlp weight gradients"); });
     };
   }
+  return backward;
+}
+
+TEST(RunInterleaved, RunsDeferredWeightGradientsAtTheStartOfTheNextStepsCompute) {
+  std::vector<std::string> log;
+  auto store = std::make_shared<WeightGradStore>();
+  const std::vector<Phase> backward = backward_with_mlp_weights(log, store);
   run_interleaved(moe_phases(1, 'F', &log), backward, store.get());
   const std::vector<std::string> expected{
       "attn(F)",          "start dispatch(F)", "combine(B)",
@@ -114,6 +122,25 @@ TEST(RunInterleaved, RunsDeferredWeightGradientsAtTheStartOfTheNextStepsCompute)
       "wait combine(B)",  "start combine(F)",  "mlp(B)",
       "wait combine(F)",  "start dispatch(B)", "mlp weight gradients",
       "combine(F)",       "wait dispatch(B)",  "attn(B)",
+  };
+  EXPECT_EQ(log, expected);
+  EXPECT_EQ(store->pending_groups(), 0u);
+}
+
+TEST(RunInterleaved, ComputesWeightGradientsInPlaceForPhasesNotNamed) {
+  std::vector<std::string> log;
+  auto store = std::make_shared<WeightGradStore>();
+  const std::vector<Phase> backward = backward_with_mlp_weights(log, store);
+  run_interleaved(moe_phases(1, 'F', &log), backward, store.get(), {"attn"});
+  const std::vector<std::string> expected{
+      "attn(F)",          "start dispatch(F)",
+      "combine(B)",       "wait dispatch(F)",
+      "start combine(B)", "mlp(F)",
+      "wait combine(B)",  "start combine(F)",
+      "mlp(B)",           "mlp weight gradients",
+      "wait combine(F)",  "start dispatch(B)",
+      "combine(F)",       "wait dispatch(B)",
+      "attn(B)",
   };
   EXPECT_EQ(log, expected);
   EXPECT_EQ(store->pending_groups(), 0u);

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "dualpipe/runtime/moe/comm_streams.h"
@@ -32,18 +33,27 @@ struct PairStep {
 std::vector<PairStep> interleaving(const std::vector<Phase>& forward,
                                    const std::vector<Phase>& backward);
 
+// The names of the backward compute phases whose weight gradients an overlapped pair runs as W
+// phases one step later (the others compute theirs in place).
+using WeightPhaseNames = std::vector<std::string>;
+
+// Both kinds of a MoE layer's backward compute: {"attn", "mlp"}.
+const WeightPhaseNames& all_weight_phases();
+
 // Runs a forward and a backward interleaved (see interleaving). A step starts its communication,
 // then runs (CUDA: issues) its compute, then waits for the communication. CPU: c10d runs the
 // communication on its own threads. CUDA: the communication runs on the communication stream
 // after the work issued before the step (CommStreams), the compute on the compute stream beside
 // it, and the compute stream waits for the communication at the end of the step; the host does
 // not wait, except for the split sizes of a dispatch.
-// With `weight_grads` (a zero-bubble store that is not deferring), the backward's "attn" and
-// "mlp" phases compute input gradients only; their weight gradients run as "attn(W)"/"mlp(W)"
-// phases at the start of the next step's compute, after that step's communication was started,
-// so the communication that needs those input gradients does not wait for them.
+// With `weight_grads` (a zero-bubble store that is not deferring), the backward's compute phases
+// named in `deferred` compute input gradients only; their weight gradients run as W phases
+// ("attn(W)", "mlp(W)") at the start of the next step's compute, after that step's communication
+// was started, so the communication that needs those input gradients does not wait for them.
+// That fills the next step's wait; computing them in place fills this step's wait instead.
 void run_interleaved(const std::vector<Phase>& forward, const std::vector<Phase>& backward,
-                     WeightGradStore* weight_grads = nullptr);
+                     WeightGradStore* weight_grads = nullptr,
+                     const WeightPhaseNames& deferred = all_weight_phases());
 
 // Appends a stage's forward phases to `program` for the stage inputs stored as `inputs`, and
 // returns the values holding the stage outputs.
@@ -65,10 +75,12 @@ class OverlapEngine {
   // backward `backward_pass` describes. The backward's micro-batch must have been run by
   // forward() or forward_backward() of a stage using this engine type; otherwise (or without grad
   // mode) it falls back to forward, then run_backward. Same effects as that fallback: parameter
-  // and stage-input gradients, returned outputs and loss. `weight_grads`: see run_interleaved.
+  // and stage-input gradients, returned outputs and loss. `weight_grads`, `deferred`: see
+  // run_interleaved.
   ForwardResult forward_backward(const ForwardPass& forward_pass, const ProgramBuilder& build,
                                  const BackwardPass& backward_pass,
-                                 WeightGradStore* weight_grads = nullptr);
+                                 WeightGradStore* weight_grads = nullptr,
+                                 const WeightPhaseNames& deferred = all_weight_phases());
 
  private:
   std::shared_ptr<CommStreams> streams_;
