@@ -11,7 +11,8 @@
 #      CTAS= skips it), and with fewer weight-gradient phases deferred, once per value of
 #      --weight-phases in WEIGHTS (default "attn off"; WEIGHTS= skips it),
 #   5. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning),
-#   6. prints one compact summary. Budget: under 8 minutes including the build.
+#   6. prints one compact summary. Budget: about 8 minutes including the build (the device runs
+#      a call for at most 10).
 # Usage: scripts/gpu/bench_moe.sh [OUT_DIR]   (default: profiles/moe; traces, SVG, JSON lines)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
