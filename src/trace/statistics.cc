@@ -55,6 +55,15 @@ StreamStatistics stream_statistics(const StreamTimeline& stream, const TimeWindo
   return stats;
 }
 
+AnnotationCommunication annotation_communication(const AnnotationWindow& annotation,
+                                                 const IntervalSet& compute,
+                                                 const TimeWindow& window) {
+  const IntervalSet communication =
+      window ? clip(annotation.communication, *window) : annotation.communication;
+  return {to_ms(total_length(communication)),
+          to_ms(total_length(difference(communication, compute)))};
+}
+
 }  // namespace
 
 OverlapIntervals overlap_intervals(const RankTimeline& timeline, const TimeWindow& window) {
@@ -100,16 +109,10 @@ RankStatistics compute_statistics(const RankTimeline& timeline, const TimeWindow
   for (const StreamTimeline& stream : timeline.streams) {
     stats.streams.push_back(stream_statistics(stream, window));
   }
+  for (const AnnotationWindow& annotation : timeline.annotations) {
+    stats.annotations.push_back(annotation_communication(annotation, overlap.compute, window));
+  }
   return stats;
-}
-
-AnnotationCommunication annotation_communication(const AnnotationWindow& annotation,
-                                                 const IntervalSet& compute,
-                                                 const TimeWindow& window) {
-  const IntervalSet communication =
-      window ? clip(annotation.communication, *window) : annotation.communication;
-  return {to_ms(total_length(communication)),
-          to_ms(total_length(difference(communication, compute)))};
 }
 
 }  // namespace dualpipe::trace

@@ -59,13 +59,13 @@ void trace_json(std::ostringstream& out, const RankTimeline& timeline, TimeNs or
         << ", \"comm_ms\": " << ms(stream.communication_ms) << "}";
   }
   out << "],\n  \"annotations\": [";
-  const IntervalSet compute = overlap_intervals(timeline, window).compute;
   bool first = true;
-  for (const AnnotationWindow& a : timeline.annotations) {
+  for (std::size_t i = 0; i < timeline.annotations.size(); ++i) {
+    const AnnotationWindow& a = timeline.annotations[i];
     if (!inside(a, window)) continue;
     out << (first ? "\n    " : ",\n    ");
     first = false;
-    annotation_json(out, a, origin, annotation_communication(a, compute, window));
+    annotation_json(out, a, origin, s.annotations[i]);
   }
   out << "],\n  \"schedule\": [";
   const auto rank = static_cast<std::size_t>(timeline.rank);
@@ -113,9 +113,9 @@ void trace_text(std::ostringstream& out, const RankTimeline& timeline, const Tim
         << fixed(stream.busy_ms) << " ms, communication " << fixed(stream.communication_ms)
         << " ms\n";
   }
-  const IntervalSet compute = overlap_intervals(timeline, window).compute;
   std::map<std::string, AnnotationTotals> totals;
-  for (const AnnotationWindow& a : timeline.annotations) {
+  for (std::size_t i = 0; i < timeline.annotations.size(); ++i) {
+    const AnnotationWindow& a = timeline.annotations[i];
     if (!inside(a, window)) continue;
     AnnotationTotals& t = totals[a.name];
     ++t.count;
@@ -123,9 +123,8 @@ void trace_text(std::ostringstream& out, const RankTimeline& timeline, const Tim
     ++t.on_gpu;
     t.gpu_window_ms += to_ms(a.gpu_end - a.gpu_start);
     t.gpu_busy_ms += to_ms(a.gpu_busy);
-    const AnnotationCommunication communication = annotation_communication(a, compute, window);
-    t.comm_ms += communication.comm_ms;
-    t.exposed_comm_ms += communication.exposed_ms;
+    t.comm_ms += s.annotations[i].comm_ms;
+    t.exposed_comm_ms += s.annotations[i].exposed_ms;
   }
   if (totals.empty()) return;
   out << "  annotations (count, GPU window, GPU busy and communication time in total):\n";

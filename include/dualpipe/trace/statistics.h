@@ -27,6 +27,13 @@ struct StreamStatistics {
   double communication_ms = 0.0;  // union of its communication kernels
 };
 
+// The communication kernels an annotation launched, and the part of them during which no compute
+// kernel of its rank ran. Durations in milliseconds.
+struct AnnotationCommunication {
+  double comm_ms = 0.0;
+  double exposed_ms = 0.0;
+};
+
 // The figures `trace-view --summary` reports for one rank. Durations in milliseconds.
 struct RankStatistics {
   std::string source;
@@ -41,6 +48,7 @@ struct RankStatistics {
   double overlap_pct = 0.0;       // overlap_ms / comm_ms * 100 (0 without communication)
   double exposed_comm_ms = 0.0;   // comm_ms - overlap_ms
   std::vector<StreamStatistics> streams;
+  std::vector<AnnotationCommunication> annotations;  // one per timeline.annotations entry
 };
 
 // Which activities count: all of them, or only the parts inside `window` (absolute ns).
@@ -51,19 +59,6 @@ OverlapIntervals overlap_intervals(const RankTimeline& timeline, const TimeWindo
 
 // The statistics of one rank inside `window`.
 RankStatistics compute_statistics(const RankTimeline& timeline, const TimeWindow& window);
-
-// The communication an annotation launched, and how much of it ran while no compute kernel of its
-// rank ran. Durations in milliseconds.
-struct AnnotationCommunication {
-  double comm_ms = 0.0;
-  double exposed_ms = 0.0;
-};
-
-// That split for `annotation`, inside `window`; `compute` is its rank's
-// overlap_intervals(...).compute for the same window.
-AnnotationCommunication annotation_communication(const AnnotationWindow& annotation,
-                                                 const IntervalSet& compute,
-                                                 const TimeWindow& window);
 
 // Nanoseconds to milliseconds.
 inline double to_ms(TimeNs ns) { return static_cast<double>(ns) / 1e6; }
