@@ -10,7 +10,8 @@
 #   4. runs the best size again with NCCL's CTAs capped, once per value in CTAS (default "8 16";
 #      CTAS= skips it), and with fewer weight-gradient phases deferred, once per value of
 #      --weight-phases in WEIGHTS (default "attn off"; WEIGHTS= skips it),
-#   5. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning),
+#   5. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning;
+#      LOOP=0 skips it),
 #   6. prints one compact summary. Budget: about 8 minutes including the build (the device runs
 #      a call for at most 10).
 # Usage: scripts/gpu/bench_moe.sh [OUT_DIR]   (default: profiles/moe; traces, SVG, JSON lines)
@@ -102,10 +103,12 @@ for weights in ${WEIGHTS-attn off}; do
   names+=("${best}_w$weights")
 done
 
-echo "== EPLB in the loop (skewed router, plan, move experts, train on)"
-torchrun --nproc-per-node 2 --no-python build/gpu/examples/moe_eplb_loop --device cuda --steps 100 \
-  --tokens 8192 --seq 256 --hidden 1024 --ffn-hidden 4096 2>&1 |
-  grep -v '^W.*torch/distributed/run.py' | tee "$out/moe_eplb_loop.txt" || echo "loop failed"
+if [[ ${LOOP-1} == 1 ]]; then
+  echo "== EPLB in the loop (skewed router, plan, move experts, train on)"
+  torchrun --nproc-per-node 2 --no-python build/gpu/examples/moe_eplb_loop --device cuda \
+    --steps 100 --tokens 8192 --seq 256 --hidden 1024 --ffn-hidden 4096 2>&1 |
+    grep -v '^W.*torch/distributed/run.py' | tee "$out/moe_eplb_loop.txt" || echo "loop failed"
+fi
 
 echo "== summary (ratio: overlapped / sequential pair, median; target <= 0.7; overlap: share of"
 echo "   communication under compute in the overlapped pair, worse rank, target >= 90%; balance:"
@@ -134,4 +137,4 @@ for n in names:
           f"{c.get('rerun_rel_grad_diff', -1):9.2e}")
 print(f"chosen size: {best} (trace {out}/moe_pair_{best}.json, picture {out}/moe_pair_{best}.svg)")
 EOF
-grep -E "max/mean|median step time|non-finite" "$out/moe_eplb_loop.txt" || true
+grep -sE "max/mean|median step time|non-finite" "$out/moe_eplb_loop.txt" || true
