@@ -57,7 +57,7 @@ struct BenchFlags {
   int steps = 10;
   int warmup = 3;
   std::string overlap = "on";
-  std::string weight_phases = "on";
+  std::string weight_phases = "attn";
   bool check = false;
   std::string profile;
   std::string profile_sequential;
@@ -277,7 +277,8 @@ int run(const BenchFlags& flags) {
   if (flags.weight_phases != "off") {
     dualpipe::runtime::attach_weight_grad_store(
         stage, std::make_shared<dualpipe::runtime::WeightGradStore>());
-    if (flags.weight_phases != "on") stage.set_weight_phases({flags.weight_phases});
+    stage.set_weight_phases(flags.weight_phases == "on" ? all_weight_phases()
+                                                        : WeightPhaseNames{flags.weight_phases});
   }
 
   torch::manual_seed(static_cast<uint64_t>(1000 + env.rank));
@@ -369,8 +370,8 @@ int main(int argc, char** argv) {
                  "on: time overlapped and sequential pairs; off: sequential only")
       ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--weight-phases", flags.weight_phases,
-                 "on: overlapped pairs run weight gradients as separate attn(W)/mlp(W) phases; "
-                 "attn or mlp: only that phase's; off: none")
+                 "which backward phases of overlapped pairs run their weight gradients as "
+                 "separate W phases: attn (default), mlp, on (both) or off (none)")
       ->check(CLI::IsMember({"on", "attn", "mlp", "off"}));
   app.add_flag("--check", flags.check, "compare overlapped with sequential outputs and gradients");
   app.add_option("--profile", flags.profile,

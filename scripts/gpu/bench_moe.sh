@@ -8,8 +8,8 @@
 #      the overlapped pair, and communication vs compute in the sequential one (the balance); for
 #      the best size, which exchanges were left exposed,
 #   4. runs the best size again with NCCL's CTAs capped, once per value in CTAS (default "8 16";
-#      CTAS= skips it), and with fewer weight-gradient phases deferred, once per value of
-#      --weight-phases in WEIGHTS (default "attn off"; WEIGHTS= skips it),
+#      CTAS= skips it), and with other weight-gradient phases deferred, once per value of
+#      --weight-phases in WEIGHTS (default "on off"; WEIGHTS= skips it),
 #   5. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning;
 #      LOOP=0 skips it),
 #   6. prints one compact summary. Budget: about 8 minutes including the build (the device runs
@@ -94,10 +94,9 @@ for ctas in ${CTAS-8 16}; do
   NCCL_MAX_CTAS=$ctas run_size "${best}_ctas$ctas" $best_flags
   names+=("${best}_ctas$ctas")
 done
-# The best size again with fewer weight-gradient phases deferred (WEIGHTS, default "attn off"):
-# stop 16's trace left combine(F), beside mlp(B), the most exposed after the dispatch(F) that
-# stop 17 changed; mlp's weight gradients computed in place would fill that wait.
-for weights in ${WEIGHTS-attn off}; do
+# The best size again with other weight-gradient phases deferred than the default (attention's
+# only): both (on) and none (off), one run per value in WEIGHTS (default "on off").
+for weights in ${WEIGHTS-on off}; do
   # shellcheck disable=SC2086
   run_size "${best}_w$weights" $best_flags --weight-phases "$weights"
   names+=("${best}_w$weights")

@@ -217,6 +217,11 @@ const WeightPhaseNames& all_weight_phases() {
   return names;
 }
 
+const WeightPhaseNames& default_weight_phases() {
+  static const WeightPhaseNames names{"attn"};
+  return names;
+}
+
 void run_interleaved(const std::vector<Phase>& forward, const std::vector<Phase>& backward,
                      WeightGradStore* weight_grads, const WeightPhaseNames& deferred_names) {
   const bool split = weight_grads != nullptr && !weight_grads->deferring();

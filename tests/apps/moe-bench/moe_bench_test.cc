@@ -56,8 +56,10 @@ TEST(MoeBench, PrintsOneJsonLineWithAnExactCheckWritesTracesAndLoads) {
   const std::string trace = ::testing::TempDir() + "moe_bench_trace.json";
   const std::string sequential = ::testing::TempDir() + "moe_bench_sequential.json";
   const std::string loads = ::testing::TempDir() + "moe_bench_loads.json";
-  const JobOutcome job = run_job(2, bench({"--check", "--profile", trace, "--profile-sequential",
-                                           sequential, "--record-loads", loads}));
+  // --weight-phases on: both W phases, so the trace has every phase of DeepSeek's.
+  const JobOutcome job =
+      run_job(2, bench({"--check", "--weight-phases", "on", "--profile", trace,
+                        "--profile-sequential", sequential, "--record-loads", loads}));
   ASSERT_TRUE(job.all_succeeded()) << job.report();
   const std::string& line = job.workers[0].output;
   EXPECT_EQ(line.find("{\"bench\": \"moe\", \"ranks\": 2, \"device\": \"cpu\""), 0u) << line;

@@ -37,7 +37,7 @@ class PhasedStage : public PipelineStage, public DefersWeightGradients {
   bool overlap() const { return overlap_; }
 
   // Which backward compute phases of an overlapped pair defer their weight gradients to W phases
-  // when a WeightGradStore is attached (run_interleaved); all_weight_phases() by default.
+  // when a WeightGradStore is attached (run_interleaved); default_weight_phases() by default.
   void set_weight_phases(WeightPhaseNames names) { weight_phases_ = std::move(names); }
   const WeightPhaseNames& weight_phases() const { return weight_phases_; }
 
@@ -45,7 +45,7 @@ class PhasedStage : public PipelineStage, public DefersWeightGradients {
   OverlapEngine& engine_for(const TensorList& inputs);
 
   bool overlap_ = true;
-  WeightPhaseNames weight_phases_ = all_weight_phases();
+  WeightPhaseNames weight_phases_ = default_weight_phases();
   std::shared_ptr<WeightGradStore> weight_grads_;
   std::unique_ptr<OverlapEngine> engine_;
 };
