@@ -39,7 +39,6 @@ class PhasedStage : public PipelineStage, public DefersWeightGradients {
   // Which backward compute phases of an overlapped pair defer their weight gradients to W phases
   // when a WeightGradStore is attached (run_interleaved); default_weight_phases() by default.
   void set_weight_phases(WeightPhaseNames names) { weight_phases_ = std::move(names); }
-  const WeightPhaseNames& weight_phases() const { return weight_phases_; }
 
  private:
   OverlapEngine& engine_for(const TensorList& inputs);
