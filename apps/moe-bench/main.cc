@@ -58,6 +58,7 @@ struct BenchFlags {
   int warmup = 3;
   std::string overlap = "on";
   std::string weight_phases = "attn";
+  std::string pair_order = "forward";
   bool check = false;
   std::string profile;
   std::string profile_sequential;
@@ -274,6 +275,8 @@ int run(const BenchFlags& flags) {
 
   MoeStage stage(stage_options(flags), group, placements);
   stage.to(device, dtype);
+  stage.set_pair_order(flags.pair_order == "backward" ? PairOrder::backward_first
+                                                      : PairOrder::forward_first);
   if (flags.weight_phases != "off") {
     dualpipe::runtime::attach_weight_grad_store(
         stage, std::make_shared<dualpipe::runtime::WeightGradStore>());
@@ -373,6 +376,10 @@ int main(int argc, char** argv) {
                  "which backward phases of overlapped pairs run their weight gradients as "
                  "separate W phases: attn (default), mlp, on (both) or off (none)")
       ->check(CLI::IsMember({"on", "attn", "mlp", "off"}));
+  app.add_option("--pair-order", flags.pair_order,
+                 "which pass of an overlapped pair runs its first phase alone: forward (attn(F), "
+                 "default) or backward (combine(B)'s sum, DeepSeek-V3's pairing)")
+      ->check(CLI::IsMember({"forward", "backward"}));
   app.add_flag("--check", flags.check, "compare overlapped with sequential outputs and gradients");
   app.add_option("--profile", flags.profile,
                  "write a Chrome trace of one pair (rank r > 0: OUT.rank<r>.json)");

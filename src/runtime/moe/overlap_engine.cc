@@ -192,7 +192,7 @@ void run_in_order(const std::vector<Phase>& phases) {
 }
 
 std::vector<PairStep> interleaving(const std::vector<Phase>& forward,
-                                   const std::vector<Phase>& backward) {
+                                   const std::vector<Phase>& backward, PairOrder order) {
   std::vector<PairStep> steps;
   const int nf = static_cast<int>(forward.size());
   const int nb = static_cast<int>(backward.size());
@@ -200,9 +200,10 @@ std::vector<PairStep> interleaving(const std::vector<Phase>& forward,
   int b = 0;
   while (f < nf || b < nb) {
     PairStep step;
+    const bool forward_alone = b == nb || (f < nf && order == PairOrder::forward_first);
     if (f < nf && b < nb && forward[f].communication != backward[b].communication) {
       step = {f++, b++};
-    } else if (f < nf) {
+    } else if (forward_alone) {
       step.forward = f++;
     } else {
       step.backward = b++;
@@ -223,11 +224,12 @@ const WeightPhaseNames& default_weight_phases() {
 }
 
 void run_interleaved(const std::vector<Phase>& forward, const std::vector<Phase>& backward,
-                     WeightGradStore* weight_grads, const WeightPhaseNames& deferred_names) {
+                     WeightGradStore* weight_grads, const PairOptions& options) {
+  const WeightPhaseNames& deferred_names = options.deferred_weights;
   const bool split = weight_grads != nullptr && !weight_grads->deferring();
   std::optional<Phase> pending_weights;  // the W phase of the previous step's backward compute
   int deferred = 0;
-  for (const PairStep& step : interleaving(forward, backward)) {
+  for (const PairStep& step : interleaving(forward, backward, options.order)) {
     const Phase* f = step.forward >= 0 ? &forward[static_cast<std::size_t>(step.forward)] : nullptr;
     const Phase* b =
         step.backward >= 0 ? &backward[static_cast<std::size_t>(step.backward)] : nullptr;
@@ -274,7 +276,7 @@ ForwardResult OverlapEngine::forward_backward(const ForwardPass& forward_pass,
                                               const ProgramBuilder& build,
                                               const BackwardPass& backward_pass,
                                               WeightGradStore* weight_grads,
-                                              const WeightPhaseNames& deferred) {
+                                              const PairOptions& options) {
   MicrobatchPtr backward_mb =
       torch::GradMode::is_enabled() ? find_microbatch(backward_pass) : MicrobatchPtr();
   if (!backward_mb) {  // not a phased micro-batch: nothing to interleave with
@@ -303,7 +305,7 @@ ForwardResult OverlapEngine::forward_backward(const ForwardPass& forward_pass,
   PhaseProgram program(streams_);
   MicrobatchPtr forward_mb = build_microbatch(forward_pass.inputs, build, program);
   run_interleaved(program.forward_phases(), backward_phases(backward_mb->tape), weight_grads,
-                  deferred);
+                  options);
   deliver_input_grads(*backward_mb);
   backward_mb->tape->release();
   return finish_forward(forward_mb, forward_pass);

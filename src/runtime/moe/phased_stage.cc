@@ -27,7 +27,7 @@ ForwardResult PhasedStage::overlapped_forward_backward(const ForwardPass& forwar
     return append_phases(program, ids);
   };
   return engine_for(forward_pass.inputs)
-      .forward_backward(forward_pass, build, backward_pass, weight_grads_.get(), weight_phases_);
+      .forward_backward(forward_pass, build, backward_pass, weight_grads_.get(), pair_);
 }
 
 }  // namespace dualpipe::runtime::moe

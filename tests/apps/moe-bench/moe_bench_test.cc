@@ -118,6 +118,15 @@ TEST(MoeBench, DefersOnlyTheNamedWeightPhasesAndStaysExact) {
   }
 }
 
+TEST(MoeBench, BackwardFirstPairsStayExact) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
+  const JobOutcome job =
+      run_job(2, bench({"--pair-order", "backward", "--weight-phases", "mlp", "--check"}));
+  ASSERT_TRUE(job.all_succeeded()) << job.report();
+  EXPECT_NE(job.workers[0].output.find("\"max_rel_grad_diff\": 0, "), std::string::npos)
+      << job.workers[0].output;
+}
+
 // Two expert-parallel ranks sharing one GPU, the all-to-alls over Gloo through host memory:
 // overlapped pairs (phases on compute and communication streams) equal sequential ones, with one
 // copy of each expert and with replicas from a plan.

@@ -52,7 +52,8 @@ std::vector<torch::Tensor> run_pair(MoeStage& stage, int rank, bool overlap, boo
   return outcome;
 }
 
-// With a weight-gradient store the overlapped pair also splits weight gradients into W phases.
+// With a weight-gradient store the overlapped pair also splits weight gradients into W phases;
+// both pair orders.
 void check_pairs(const Worker& worker) {
   MoeStage stage(stage_options(), worker.world(), placements(worker.world_size));
   stage.to(torch::kFloat64);
@@ -60,12 +61,16 @@ void check_pairs(const Worker& worker) {
     if (split_weights) {
       EXPECT_GT(attach_weight_grad_store(stage, std::make_shared<WeightGradStore>()), 0);
     }
-    for (bool use_loss : {false, true}) {
-      const std::vector<torch::Tensor> sequential = run_pair(stage, worker.rank, false, use_loss);
-      const std::vector<torch::Tensor> overlapped = run_pair(stage, worker.rank, true, use_loss);
-      EXPECT_LE(max_relative_difference(overlapped, sequential), 1e-12)
-          << "backward from loss: " << use_loss << ", W phases: " << split_weights;
-      EXPECT_GT(sequential[2].abs().sum().item<double>(), 0.0);  // gradients did flow to the input
+    for (const PairOrder order : {PairOrder::forward_first, PairOrder::backward_first}) {
+      stage.set_pair_order(order);
+      for (bool use_loss : {false, true}) {
+        const std::vector<torch::Tensor> sequential = run_pair(stage, worker.rank, false, use_loss);
+        const std::vector<torch::Tensor> overlapped = run_pair(stage, worker.rank, true, use_loss);
+        EXPECT_LE(max_relative_difference(overlapped, sequential), 1e-12)
+            << "backward from loss: " << use_loss << ", W phases: " << split_weights
+            << ", backward first: " << (order == PairOrder::backward_first);
+        EXPECT_GT(sequential[2].abs().sum().item<double>(), 0.0);  // gradients reached the input
+      }
     }
   }
 }

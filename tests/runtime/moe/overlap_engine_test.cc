@@ -66,22 +66,46 @@ TEST(Interleaving, HidesEveryCommunicationOfAnMoEPairUnderCompute) {
   }
 }
 
+TEST(Interleaving, PairsPhasesLikeDeepSeekV3WhenTheBackwardStarts) {
+  std::vector<std::string> log;
+  const std::vector<Phase> forward = moe_phases(2, 'F', &log);
+  const std::vector<Phase> backward = moe_phases(2, 'B', &log);
+  std::vector<std::string> pairs;
+  for (const PairStep& step : interleaving(forward, backward, PairOrder::backward_first)) {
+    std::string pair;
+    if (step.forward >= 0) pair += forward[static_cast<std::size_t>(step.forward)].label;
+    pair += "|";
+    if (step.backward >= 0) pair += backward[static_cast<std::size_t>(step.backward)].label;
+    pairs.push_back(pair);
+  }
+  // The backward's sum of its last combine runs alone, the forward's last sum at the end; each
+  // exchange between runs beside a whole attention or expert phase.
+  const std::vector<std::string> expected{
+      "|combine(B)",        "attn(F)|combine(B)", "dispatch(F)|mlp(B)", "mlp(F)|dispatch(B)",
+      "combine(F)|attn(B)", "attn(F)|combine(B)", "dispatch(F)|mlp(B)", "mlp(F)|dispatch(B)",
+      "combine(F)|attn(B)", "combine(F)|",
+  };
+  EXPECT_EQ(pairs, expected);
+}
+
 TEST(Interleaving, KeepsEachQueueInOrderWhenShapesDiffer) {
   std::vector<std::string> log;
   const std::vector<Phase> forward = moe_phases(1, 'F', &log);
   const std::vector<Phase> backward = moe_phases(3, 'B', &log);
-  int next_forward = 0;
-  int next_backward = 0;
-  for (const PairStep& step : interleaving(forward, backward)) {
-    if (step.forward >= 0) {
-      EXPECT_EQ(step.forward, next_forward++);
+  for (const PairOrder order : {PairOrder::forward_first, PairOrder::backward_first}) {
+    int next_forward = 0;
+    int next_backward = 0;
+    for (const PairStep& step : interleaving(forward, backward, order)) {
+      if (step.forward >= 0) {
+        EXPECT_EQ(step.forward, next_forward++);
+      }
+      if (step.backward >= 0) {
+        EXPECT_EQ(step.backward, next_backward++);
+      }
     }
-    if (step.backward >= 0) {
-      EXPECT_EQ(step.backward, next_backward++);
-    }
+    EXPECT_EQ(next_forward, 5);
+    EXPECT_EQ(next_backward, 13);
   }
-  EXPECT_EQ(next_forward, 5);
-  EXPECT_EQ(next_backward, 13);
 }
 
 TEST(RunInterleaved, StartsEachCommunicationBeforeTheComputeItHidesUnder) {
@@ -115,7 +139,8 @@ TEST(RunInterleaved, RunsDeferredWeightGradientsAtTheStartOfTheNextStepsCompute)
   std::vector<std::string> log;
   auto store = std::make_shared<WeightGradStore>();
   const std::vector<Phase> backward = backward_with_mlp_weights(log, store);
-  run_interleaved(moe_phases(1, 'F', &log), backward, store.get(), all_weight_phases());
+  run_interleaved(moe_phases(1, 'F', &log), backward, store.get(),
+                  {PairOrder::forward_first, all_weight_phases()});
   const std::vector<std::string> expected{
       "attn(F)",          "start dispatch(F)", "combine(B)",
       "wait dispatch(F)", "start combine(B)",  "mlp(F)",
@@ -141,6 +166,23 @@ TEST(RunInterleaved, ComputesWeightGradientsInPlaceForPhasesNotNamed) {
       "wait combine(F)",  "start dispatch(B)",
       "combine(F)",       "wait dispatch(B)",
       "attn(B)",
+  };
+  EXPECT_EQ(log, expected);
+  EXPECT_EQ(store->pending_groups(), 0u);
+}
+
+TEST(RunInterleaved, BackwardFirstPutsTheExpertsWeightGradientsBesideDispatchB) {
+  std::vector<std::string> log;
+  auto store = std::make_shared<WeightGradStore>();
+  const std::vector<Phase> backward = backward_with_mlp_weights(log, store);
+  run_interleaved(moe_phases(1, 'F', &log), backward, store.get(),
+                  {PairOrder::backward_first, {"mlp"}});
+  const std::vector<std::string> expected{
+      "combine(B)",       "start combine(B)",  "attn(F)",
+      "wait combine(B)",  "start dispatch(F)", "mlp(B)",
+      "wait dispatch(F)", "start dispatch(B)", "mlp weight gradients",
+      "mlp(F)",           "wait dispatch(B)",  "start combine(F)",
+      "attn(B)",          "wait combine(F)",   "combine(F)",
   };
   EXPECT_EQ(log, expected);
   EXPECT_EQ(store->pending_groups(), 0u);

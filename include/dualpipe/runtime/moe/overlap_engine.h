@@ -27,11 +27,24 @@ struct PairStep {
   int backward = -1;
 };
 
+// Which pass runs a phase alone when the next phases of both are of the same kind (for a MoE
+// stage: at the start of the pair only, after which compute and communication alternate).
+enum class PairOrder {
+  // attn(F) alone first, then dispatch(F) beside combine(B)'s sum, combine(B) beside mlp(F),
+  // combine(F) beside mlp(B), dispatch(B) beside attn(F); attn(B) alone at the end.
+  forward_first,
+  // DeepSeek-V3's pairing (its report's figure 4): combine(B)'s sum alone first, then combine(B)
+  // beside attn(F), dispatch(F) beside mlp(B), dispatch(B) beside mlp(F), combine(F) beside
+  // attn(B); the forward's last sum alone at the end. No exchange has only a sum beside it.
+  backward_first,
+};
+
 // The steps run_interleaved takes: each queue runs in its own order; a step pairs the next phase
 // of one queue with the next phase of the other when one is compute and the other communication;
-// otherwise the forward's next phase runs alone (or the only queue left).
+// otherwise the next phase of the pass `order` names runs alone (or of the only queue left).
 std::vector<PairStep> interleaving(const std::vector<Phase>& forward,
-                                   const std::vector<Phase>& backward);
+                                   const std::vector<Phase>& backward,
+                                   PairOrder order = PairOrder::forward_first);
 
 // The names of the backward compute phases whose weight gradients an overlapped pair runs as W
 // phases one step later (the others compute theirs in place).
@@ -46,20 +59,26 @@ const WeightPhaseNames& all_weight_phases();
 // fill the wait for combine(F), the exchange that was left the most exposed.
 const WeightPhaseNames& default_weight_phases();
 
-// Runs a forward and a backward interleaved (see interleaving). A step starts its communication,
-// then runs (CUDA: issues) its compute, then waits for the communication. CPU: c10d runs the
-// communication on its own threads. CUDA: the communication runs on the communication stream
-// after the work issued before the step (CommStreams), the compute on the compute stream beside
-// it, and the compute stream waits for the communication at the end of the step; the host does
-// not wait, except for the split sizes of a dispatch.
-// With `weight_grads` (a zero-bubble store that is not deferring), the backward's compute phases
-// named in `deferred` compute input gradients only; their weight gradients run as W phases
+// How an overlapped pair interleaves its forward and backward phases.
+struct PairOptions {
+  PairOrder order = PairOrder::forward_first;
+  // The backward compute phases that defer their weight gradients (see run_interleaved).
+  WeightPhaseNames deferred_weights = default_weight_phases();
+};
+
+// Runs a forward and a backward interleaved (see interleaving; `options.order`). A step starts its
+// communication, then runs (CUDA: issues) its compute, then waits for the communication. CPU: c10d
+// runs the communication on its own threads. CUDA: the communication runs on the communication
+// stream after the work issued before the step (CommStreams), the compute on the compute stream
+// beside it, and the compute stream waits for the communication at the end of the step; the host
+// does not wait, except for the split sizes of a dispatch. With `weight_grads` (a zero-bubble store
+// that is not deferring), the backward's compute phases named in `options.deferred_weights` compute
+// input gradients only; their weight gradients run as W phases
 // ("attn(W)", "mlp(W)") at the start of the next step's compute, after that step's communication
 // was started, so the communication that needs those input gradients does not wait for them.
 // That fills the next step's wait; computing them in place fills this step's wait instead.
 void run_interleaved(const std::vector<Phase>& forward, const std::vector<Phase>& backward,
-                     WeightGradStore* weight_grads = nullptr,
-                     const WeightPhaseNames& deferred = default_weight_phases());
+                     WeightGradStore* weight_grads = nullptr, const PairOptions& options = {});
 
 // Appends a stage's forward phases to `program` for the stage inputs stored as `inputs`, and
 // returns the values holding the stage outputs.
@@ -81,12 +100,12 @@ class OverlapEngine {
   // backward `backward_pass` describes. The backward's micro-batch must have been run by
   // forward() or forward_backward() of a stage using this engine type; otherwise (or without grad
   // mode) it falls back to forward, then run_backward. Same effects as that fallback: parameter
-  // and stage-input gradients, returned outputs and loss. `weight_grads`, `deferred`: see
+  // and stage-input gradients, returned outputs and loss. `weight_grads`, `options`: see
   // run_interleaved.
   ForwardResult forward_backward(const ForwardPass& forward_pass, const ProgramBuilder& build,
                                  const BackwardPass& backward_pass,
                                  WeightGradStore* weight_grads = nullptr,
-                                 const WeightPhaseNames& deferred = default_weight_phases());
+                                 const PairOptions& options = {});
 
  private:
   std::shared_ptr<CommStreams> streams_;

@@ -38,13 +38,16 @@ class PhasedStage : public PipelineStage, public DefersWeightGradients {
 
   // Which backward compute phases of an overlapped pair defer their weight gradients to W phases
   // when a WeightGradStore is attached (run_interleaved); default_weight_phases() by default.
-  void set_weight_phases(WeightPhaseNames names) { weight_phases_ = std::move(names); }
+  void set_weight_phases(WeightPhaseNames names) { pair_.deferred_weights = std::move(names); }
+
+  // Which pass of an overlapped pair runs its first phase alone (interleaving).
+  void set_pair_order(PairOrder order) { pair_.order = order; }
 
  private:
   OverlapEngine& engine_for(const TensorList& inputs);
 
   bool overlap_ = true;
-  WeightPhaseNames weight_phases_ = default_weight_phases();
+  PairOptions pair_;
   std::shared_ptr<WeightGradStore> weight_grads_;
   std::unique_ptr<OverlapEngine> engine_;
 };
