@@ -8,8 +8,8 @@
 #      the overlapped pair, and communication vs compute in the sequential one (the balance); for
 #      the best size, which exchanges were left exposed,
 #   4. runs the best size again with NCCL's CTAs capped, once per value in CTAS (default "8 16";
-#      CTAS= skips it), and with other weight-gradient phases deferred, once per value of
-#      --weight-phases in WEIGHTS (default "on off"; WEIGHTS= skips it),
+#      CTAS= skips it), and once per entry of VARIANTS, extra moe-bench flags separated by ";"
+#      (default: other --weight-phases, and DeepSeek-V3's pair order; VARIANTS= skips them),
 #   5. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning;
 #      LOOP=0 skips it),
 #   6. prints one compact summary. Budget: about 8 minutes including the build (the device runs
@@ -94,12 +94,15 @@ for ctas in ${CTAS-8 16}; do
   NCCL_MAX_CTAS=$ctas run_size "${best}_ctas$ctas" $best_flags
   names+=("${best}_ctas$ctas")
 done
-# The best size again with other weight-gradient phases deferred than the default (attention's
-# only): both (on) and none (off), one run per value in WEIGHTS (default "on off").
-for weights in ${WEIGHTS-on off}; do
+# The best size again with other settings: other weight-gradient phases deferred than the
+# default (attention's only), and the backward-first pair order, alone and with the experts' weight
+# gradients deferred instead (they then run beside dispatch(B)). Named after their flags.
+IFS=';' read -r -a variants <<<"${VARIANTS---weight-phases on;--weight-phases off;--pair-order backward;--pair-order backward --weight-phases mlp}"
+for flags in "${variants[@]}"; do
+  name="${best}$(echo "$flags" | sed -e 's/--weight-phases /_w/g' -e 's/--pair-order /_/g' -e 's/ //g')"
   # shellcheck disable=SC2086
-  run_size "${best}_w$weights" $best_flags --weight-phases "$weights"
-  names+=("${best}_w$weights")
+  run_size "$name" $best_flags $flags
+  names+=("$name")
 done
 
 if [[ ${LOOP-1} == 1 ]]; then
