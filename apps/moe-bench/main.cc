@@ -59,6 +59,7 @@ struct BenchFlags {
   std::string overlap = "on";
   std::string weight_phases = "attn";
   std::string pair_order = "forward";
+  std::string expert_gemm = "grouped";
   bool check = false;
   std::string profile;
   std::string profile_sequential;
@@ -230,6 +231,8 @@ MoeStageOptions stage_options(const BenchFlags& flags) {
   options.moe.groups = flags.groups;
   options.moe.top_groups = flags.top_groups;
   options.moe.shared_ffn_hidden = flags.shared_ffn_hidden;
+  options.moe.expert_products =
+      flags.expert_gemm == "per-block" ? BlockProducts::one_per_block : BlockProducts::fastest;
   options.num_layers = flags.layers;
   options.seed = flags.seed;
   return options;
@@ -380,6 +383,10 @@ int main(int argc, char** argv) {
                  "which pass of an overlapped pair runs its first phase alone: forward (attn(F), "
                  "default) or backward (combine(B)'s sum, DeepSeek-V3's pairing)")
       ->check(CLI::IsMember({"forward", "backward"}));
+  app.add_option("--expert-gemm", flags.expert_gemm,
+                 "how the experts multiply their blocks of rows: grouped (one grouped GEMM, "
+                 "LibTorch >= 2.9, bfloat16 on CUDA; elsewhere per block; default) or per-block")
+      ->check(CLI::IsMember({"grouped", "per-block"}));
   app.add_flag("--check", flags.check, "compare overlapped with sequential outputs and gradients");
   app.add_option("--profile", flags.profile,
                  "write a Chrome trace of one pair (rank r > 0: OUT.rank<r>.json)");

@@ -48,7 +48,9 @@ void SwiGluMlpImpl::reset_parameters(at::Generator& generator) {
   fill_uniform(down->weight, generator);
 }
 
-LocalExpertsImpl::LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ffn_hidden) {
+LocalExpertsImpl::LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ffn_hidden,
+                                   BlockProducts products)
+    : products_(products) {
   if (num_slots < 1) throw std::invalid_argument("local experts: need at least one slot");
   slots = register_module("slots", torch::nn::ModuleList());
   for (int64_t j = 0; j < num_slots; ++j) slots->push_back(SwiGluMlp(hidden, ffn_hidden));
@@ -63,10 +65,11 @@ torch::Tensor LocalExpertsImpl::forward(const torch::Tensor& rows,
     gate_up.push_back(slot(j)->gate_up->weight);
     down.push_back(slot(j)->down->weight);
   }
-  torch::Tensor activations = swiglu(block_linear(rows, gate_up, rows_per_block, store_));
+  torch::Tensor activations =
+      swiglu(block_linear(rows, gate_up, rows_per_block, store_, products_));
   // Scaling the [N, F] activations scales the output alike (down is linear), at F/H of the cost.
   if (row_weights.defined()) activations = activations * row_weights;
-  return block_linear(activations, down, rows_per_block, store_);
+  return block_linear(activations, down, rows_per_block, store_, products_);
 }
 
 std::vector<torch::Tensor> LocalExpertsImpl::slot_parameters(int64_t j) const {

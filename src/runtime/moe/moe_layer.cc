@@ -88,8 +88,8 @@ MoeLayerImpl::MoeLayerImpl(const MoeLayerOptions& options, CommGroup group,
   router_options.groups = options_.groups;
   router_options.top_groups = options_.top_groups;
   router = register_module("router", Router(router_options));
-  experts = register_module(
-      "experts", LocalExperts(placement_.slots_per_rank(), options_.hidden, options_.ffn_hidden));
+  experts = register_module("experts", LocalExperts(placement_.slots_per_rank(), options_.hidden,
+                                                    options_.ffn_hidden, options_.expert_products));
   if (options_.shared_ffn_hidden > 0) {
     shared = register_module("shared", SwiGluMlp(options_.hidden, options_.shared_ffn_hidden));
   }

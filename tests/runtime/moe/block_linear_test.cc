@@ -1,6 +1,7 @@
 #include "dualpipe/runtime/moe/block_linear.h"
 
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include <stdexcept>
 #include <vector>
@@ -86,6 +87,38 @@ TEST(BlockLinear, RejectsBlocksThatAreNotWholeRoundsOverTheSlots) {
                std::invalid_argument);
   EXPECT_THROW(block_linear(float64({6}, false), slots.weights, {3, 3}, nullptr),
                std::invalid_argument);
+}
+
+torch::Tensor grad_or_zeros(const torch::Tensor& t) {
+  return t.grad().defined() ? t.grad().to(torch::kFloat64) : torch::zeros_like(t, torch::kFloat64);
+}
+
+// On CUDA in bfloat16 (LibTorch >= 2.9) the blocks go through one grouped GEMM: the same output
+// and gradients as one product per block, to bfloat16 rounding. Three slots over two rounds of
+// blocks, one block empty and one slot without any rows.
+TEST(BlockLinear, GroupedGemmMatchesOneProductPerBlockOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "needs a CUDA device";
+  const auto options = torch::TensorOptions(torch::kCUDA).dtype(torch::kBFloat16);
+  torch::manual_seed(5);
+  const torch::Tensor x = torch::randn({40, 64}, options);
+  const torch::Tensor g = torch::randn({40, 32}, options);
+  if (!uses_grouped_gemm(x, {g.t()})) GTEST_SKIP() << "no grouped GEMM in this LibTorch";
+  const std::vector<int64_t> rows_per_block{5, 0, 17, 9, 0, 9};
+  std::vector<torch::Tensor> results[2];
+  for (const BlockProducts products : {BlockProducts::fastest, BlockProducts::one_per_block}) {
+    torch::manual_seed(6);
+    std::vector<torch::Tensor> weights;
+    for (int s = 0; s < 3; ++s) weights.push_back(torch::randn({32, 64}, options).requires_grad_());
+    const torch::Tensor input = x.clone().requires_grad_(true);
+    const torch::Tensor y = block_linear(input, weights, rows_per_block, nullptr, products);
+    y.backward(g);
+    std::vector<torch::Tensor>& r = results[products == BlockProducts::fastest ? 0 : 1];
+    r = {y.detach().to(torch::kFloat64), input.grad().to(torch::kFloat64)};
+    for (const torch::Tensor& w : weights) r.push_back(grad_or_zeros(w));
+  }
+  for (std::size_t i = 0; i < results[0].size(); ++i)
+    EXPECT_LE(relative_difference(results[0][i], results[1][i]), 1e-2) << "tensor " << i;
+  EXPECT_EQ(results[0][3].abs().sum().item<double>(), 0.0);  // slot 1 has no rows
 }
 
 }  // namespace

@@ -11,6 +11,18 @@
 
 namespace dualpipe::runtime::moe {
 
+// How block_linear multiplies its blocks.
+enum class BlockProducts {
+  // One grouped GEMM for all blocks (LibTorch >= 2.9's at::_grouped_mm) where it applies:
+  // bfloat16 on CUDA, widths multiples of 8; elsewhere one product per block.
+  fastest,
+  // One matrix product per block, always (the reference the grouped GEMM is tested against).
+  one_per_block,
+};
+
+// Whether block_linear(input, weights, ..., BlockProducts::fastest) runs one grouped GEMM.
+bool uses_grouped_gemm(const torch::Tensor& input, const std::vector<torch::Tensor>& weights);
+
 // y = block_linear(x, weights, rows_per_block, store) for x [N, in] in consecutive blocks of
 // rows_per_block[b] rows (summing to N) and weights[s] [out, in] (no bias): block b's rows times
 // weights[b mod weights.size()]^T -> y [N, out]. Each block's product writes straight into y, and
@@ -19,6 +31,7 @@ namespace dualpipe::runtime::moe {
 // them while it is deferring.
 torch::Tensor block_linear(const torch::Tensor& input, const std::vector<torch::Tensor>& weights,
                            const std::vector<int64_t>& rows_per_block,
-                           const std::shared_ptr<WeightGradStore>& store);
+                           const std::shared_ptr<WeightGradStore>& store,
+                           BlockProducts products = BlockProducts::fastest);
 
 }  // namespace dualpipe::runtime::moe

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dualpipe/runtime/deferrable_linear.h"
+#include "dualpipe/runtime/moe/block_linear.h"
 
 namespace dualpipe::runtime::moe {
 
@@ -41,7 +42,9 @@ TORCH_MODULE(SwiGluMlp);
 // (one per source rank). Its weight gradients can be deferred like DeferrableLinear's.
 class LocalExpertsImpl : public torch::nn::Module, public DefersWeightGradients {
  public:
-  LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ffn_hidden);
+  // `products`: how each linear multiplies the blocks (see block_linear).
+  LocalExpertsImpl(int64_t num_slots, int64_t hidden, int64_t ffn_hidden,
+                   BlockProducts products = BlockProducts::fastest);
 
   // rows [N, hidden] in consecutive blocks of rows_per_block[b] rows (summing to N), block b for
   // slot b mod num_slots() -> [N, hidden], row i transformed by its slot's expert and scaled by
@@ -64,6 +67,7 @@ class LocalExpertsImpl : public torch::nn::Module, public DefersWeightGradients 
 
  private:
   std::shared_ptr<WeightGradStore> store_;
+  BlockProducts products_;
 };
 
 TORCH_MODULE(LocalExperts);

@@ -37,6 +37,8 @@ struct MoeLayerOptions {
   int64_t shared_ffn_hidden = 0;  // hidden width of the shared expert (0: none)
   uint64_t seed = 0;
   int layer = 0;  // this layer's row in placement plans and load records
+  // How the local experts multiply their blocks of rows (one grouped GEMM where it applies).
+  BlockProducts expert_products = BlockProducts::fastest;
 };
 
 class MoeLayerImpl : public torch::nn::Module {
