@@ -35,13 +35,16 @@ nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader
 # narrower expert and shorter sequences cut what does not (one H100, sequential pair's GPU compute:
 # 32.5 ms at hidden 1024 / width 128 / sequence 1024, 28.5 ms at width 64 / sequence 256;
 # docs/measurements/moe_compute_sizes_h100.txt).
-common=(--device cuda --dtype bfloat16 --layers 4 --experts 16 --topk 8 --steps 10 --warmup 3
-        --timeout 120)
+# Twice the copies per token (top-16 of 32 experts) over half the tokens exchanges the same rows
+# with half the per-token compute (attention, norms, routing): the last size.
+common=(--device cuda --dtype bfloat16 --layers 4 --steps 10 --warmup 3 --timeout 120)
+top8="--experts 16 --topk 8"
 configs=(
-  "h2048_f256|--hidden 2048 --ffn-hidden 256 --tokens 16384 --seq 1024 --heads 16"
-  "h1024_f256|--hidden 1024 --ffn-hidden 256 --tokens 32768 --seq 1024 --heads 16"
-  "h1024_f128|--hidden 1024 --ffn-hidden 128 --tokens 32768 --seq 1024 --heads 16"
-  "h1024_f64_s256|--hidden 1024 --ffn-hidden 64 --tokens 32768 --seq 256 --heads 16"
+  "h2048_f256|$top8 --hidden 2048 --ffn-hidden 256 --tokens 16384 --seq 1024 --heads 16"
+  "h1024_f256|$top8 --hidden 1024 --ffn-hidden 256 --tokens 32768 --seq 1024 --heads 16"
+  "h1024_f128|$top8 --hidden 1024 --ffn-hidden 128 --tokens 32768 --seq 1024 --heads 16"
+  "h1024_f64_s256|$top8 --hidden 1024 --ffn-hidden 64 --tokens 32768 --seq 256 --heads 16"
+  "h1024_f64_s256_top16|--experts 32 --topk 16 --hidden 1024 --ffn-hidden 64 --tokens 16384 --seq 256 --heads 16"
 )
 
 # run_size NAME FLAGS...: one moe-bench run with both traces and their trace-view summaries.
