@@ -238,7 +238,18 @@ MoeStageOptions stage_options(const BenchFlags& flags) {
   return options;
 }
 
-// Rank 0's JSON line: sizes, pair times (median and min, milliseconds) and the check.
+// "grouped" when both of the experts' linears run as one grouped GEMM here, else "per-block".
+std::string expert_gemm_used(const BenchFlags& flags, torch::Device device) {
+  const auto options = torch::TensorOptions(device).dtype(parse_dtype(flags.dtype));
+  const auto grouped = [&](int64_t in, int64_t out) {
+    return uses_grouped_gemm(torch::empty({1, in}, options), {torch::empty({out, in}, options)});
+  };
+  const bool both = flags.expert_gemm == "grouped" && grouped(flags.hidden, 2 * flags.ffn_hidden) &&
+                    grouped(flags.ffn_hidden, flags.hidden);
+  return both ? "grouped" : "per-block";
+}
+
+// Rank 0's JSON line: sizes, settings, pair times (median and min, milliseconds) and the check.
 std::string result_line(const BenchFlags& flags, int ranks, torch::Device device, int slots,
                         const std::vector<double>& sequential,
                         const std::vector<double>& overlapped, const std::string& check) {
@@ -249,6 +260,9 @@ std::string result_line(const BenchFlags& flags, int ranks, torch::Device device
        << ", \"slots\": " << slots << ", \"top_k\": " << flags.top_k
        << ", \"tokens\": " << flags.tokens << ", \"seq\": " << flags.seq
        << ", \"layers\": " << flags.layers << ", \"steps\": " << flags.steps
+       << ", \"pair_order\": \"" << flags.pair_order << "\", \"weight_phases\": \""
+       << flags.weight_phases << "\", \"expert_gemm\": \"" << expert_gemm_used(flags, device)
+       << "\""
        << ", \"pair_ms_sequential_median\": " << number(median(sequential))
        << ", \"pair_ms_sequential_min\": "
        << number(*std::min_element(sequential.begin(), sequential.end()));
