@@ -45,7 +45,7 @@ void generate_with_communication_and_validate_dualpipe(benchmark::State& state) 
   std::int64_t actions = 0;
   for (auto _ : state) {
     const Schedule schedule = with_communication(generate_dualpipe(ranks, microbatches));
-    const std::vector<Violation> violations = validate(schedule, P2PMode::blocking);
+    const std::vector<Violation> violations = validate(schedule, P2PMode::kBlocking);
     if (!violations.empty()) state.SkipWithError("invalid schedule");
     actions = compute_actions(schedule);
   }
@@ -74,7 +74,7 @@ void generate_validate_and_simulate_dualpipe(benchmark::State& state) {
   const CostModel costs = uniform_cost_model(1.0, 2.0, 1.0, 2.5, 0.1);
   for (auto _ : state) {
     const Schedule schedule = generate_dualpipe(ranks, microbatches);
-    if (!validate(schedule, P2PMode::blocking, 1).empty()) state.SkipWithError("invalid schedule");
+    if (!validate(schedule, P2PMode::kBlocking, 1).empty()) state.SkipWithError("invalid schedule");
     benchmark::DoNotOptimize(simulate(schedule, costs));
   }
 }

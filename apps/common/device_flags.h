@@ -15,7 +15,7 @@ namespace dualpipe::apps {
 // Where a bench rank runs and what carries its messages.
 struct DevicePlacement {
   torch::Device device{torch::kCPU};
-  runtime::MessageBackend backend = runtime::MessageBackend::automatic;
+  runtime::MessageBackend backend = runtime::MessageBackend::kAutomatic;
 };
 
 // `device_flag` is cpu or cuda, `backend_flag` auto, nccl or gloo. CUDA ranks use cuda:LOCAL_RANK,
@@ -25,7 +25,7 @@ inline DevicePlacement place_rank(const std::string& device_flag, const std::str
   DevicePlacement placement;
   placement.backend = runtime::message_backend_named(backend_flag);
   if (device_flag != "cuda") {
-    if (placement.backend == runtime::MessageBackend::nccl)
+    if (placement.backend == runtime::MessageBackend::kNccl)
       throw std::invalid_argument("--comm-backend nccl needs --device cuda");
     return placement;
   }

@@ -19,9 +19,9 @@
 #include "dualpipe/eplb/json_loads.h"
 #include "dualpipe/eplb/placement.h"
 #include "dualpipe/eplb/plan_formats.h"
+#include "dualpipe/moe/load_recorder.h"
+#include "dualpipe/moe/moe_stage.h"
 #include "dualpipe/runtime/launch_environment.h"
-#include "dualpipe/runtime/moe/load_recorder.h"
-#include "dualpipe/runtime/moe/moe_stage.h"
 #include "dualpipe/runtime/process_group.h"
 #include "dualpipe/runtime/profile_capture.h"
 #include "input_file.h"
@@ -37,7 +37,7 @@ using dualpipe::apps::positive_number;
 using dualpipe::runtime::BackwardPass;
 using dualpipe::runtime::ForwardPass;
 using dualpipe::runtime::ForwardResult;
-using namespace dualpipe::runtime::moe;
+using namespace dualpipe::moe;
 
 struct BenchFlags {
   int64_t hidden = 1024;
@@ -232,7 +232,7 @@ MoeStageOptions stage_options(const BenchFlags& flags) {
   options.moe.top_groups = flags.top_groups;
   options.moe.shared_ffn_hidden = flags.shared_ffn_hidden;
   options.moe.expert_products =
-      flags.expert_gemm == "per-block" ? BlockProducts::one_per_block : BlockProducts::fastest;
+      flags.expert_gemm == "per-block" ? BlockProducts::kOnePerBlock : BlockProducts::kFastest;
   options.num_layers = flags.layers;
   options.seed = flags.seed;
   return options;
@@ -292,8 +292,8 @@ int run(const BenchFlags& flags) {
 
   MoeStage stage(stage_options(flags), group, placements);
   stage.to(device, dtype);
-  stage.set_pair_order(flags.pair_order == "backward" ? PairOrder::backward_first
-                                                      : PairOrder::forward_first);
+  stage.set_pair_order(flags.pair_order == "backward" ? PairOrder::kBackwardFirst
+                                                      : PairOrder::kForwardFirst);
   if (flags.weight_phases != "off") {
     dualpipe::runtime::attach_weight_grad_store(
         stage, std::make_shared<dualpipe::runtime::WeightGradStore>());

@@ -132,7 +132,7 @@ apps::SimulatedSchedule run_schedule(const std::string& name, const Options& opt
   schedule::Schedule generated =
       schedule::generate_schedule(name, options.ranks, options.microbatches, virtual_stages);
   if (options.with_comm) generated = schedule::with_communication(generated);
-  const auto violations = schedule::validate(generated, schedule::P2PMode::blocking, 1);
+  const auto violations = schedule::validate(generated, schedule::P2PMode::kBlocking, 1);
   if (!violations.empty()) {
     throw apps::InternalError("the generated " + name + " schedule fails validation: " +
                               schedule::to_string(violations.front()));

@@ -39,12 +39,12 @@ std::map<Op, double> mean_durations(const schedule::TimedSchedule& measured) {
 // Uniform costs from the measured means, filling ops the run did not have from those it had.
 schedule::CostModel measured_costs(const std::map<Op, double>& means) {
   const auto mean = [&](Op op) { return means.count(op) ? means.at(op) : 0.0; };
-  const double forward = mean(Op::F) > 0 ? mean(Op::F) : 1.0;
-  double weight = mean(Op::W);
-  double backward = mean(Op::B) > 0 ? mean(Op::B) : mean(Op::I) + weight;
+  const double forward = mean(Op::kF) > 0 ? mean(Op::kF) : 1.0;
+  double weight = mean(Op::kW);
+  double backward = mean(Op::kB) > 0 ? mean(Op::kB) : mean(Op::kI) + weight;
   if (backward <= 0) backward = 2.0 * forward;
   weight = std::min(weight > 0 ? weight : backward / 2.0, backward);
-  const double overlapped = mean(Op::FB) > 0 ? mean(Op::FB) : forward + backward;
+  const double overlapped = mean(Op::kFB) > 0 ? mean(Op::kFB) : forward + backward;
   schedule::CostModel costs = schedule::uniform_cost_model(forward, backward, weight, overlapped);
   costs.time_unit = "ms";
   return costs;
@@ -97,16 +97,16 @@ ScheduleComparison compare_schedules(const schedule::TimedSchedule& measured,
   const schedule::ScheduleSummary& simulated_summary = simulation.summary;
 
   std::ostringstream report;
-  report << "schedule comparison: measured run vs " << planned_name << " (" << planned.name
-         << ") simulated with the measured mean durations F " << fixed(costs.default_stage.forward)
-         << " ms, B " << fixed(costs.default_stage.backward) << " ms, W "
-         << fixed(costs.default_stage.weight) << " ms, FB "
-         << fixed(costs.default_stage.overlapped) << " ms\n"
-         << "  step time: measured " << fixed(measured_summary.step_time) << " ms, simulated "
-         << fixed(simulated_summary.step_time) << " ms\n"
-         << "  rank  measured busy / bubble (ms)  simulated busy / bubble (ms)  same compute order\n";
-  const std::size_t ranks =
-      std::max(measured.schedule.programs.size(), planned.programs.size());
+  report
+      << "schedule comparison: measured run vs " << planned_name << " (" << planned.name
+      << ") simulated with the measured mean durations F " << fixed(costs.default_stage.forward)
+      << " ms, B " << fixed(costs.default_stage.backward) << " ms, W "
+      << fixed(costs.default_stage.weight) << " ms, FB " << fixed(costs.default_stage.overlapped)
+      << " ms\n"
+      << "  step time: measured " << fixed(measured_summary.step_time) << " ms, simulated "
+      << fixed(simulated_summary.step_time) << " ms\n"
+      << "  rank  measured busy / bubble (ms)  simulated busy / bubble (ms)  same compute order\n";
+  const std::size_t ranks = std::max(measured.schedule.programs.size(), planned.programs.size());
   for (std::size_t r = 0; r < ranks; ++r) {
     const auto value = [r](const std::vector<double>& v) { return r < v.size() ? v[r] : 0.0; };
     const bool same =

@@ -15,7 +15,7 @@ int main() {
                    dualpipe::schedule::Action::overlapped({1, 3, 0}, {2, 0, 1}))
             << '\n';
   const bool comm = dualpipe::trace::KernelClassifier().classify("ncclDevKernel_SendRecv") ==
-                    dualpipe::trace::KernelKind::Communication;
+                    dualpipe::trace::KernelKind::kCommunication;
   dualpipe::render::SvgDocument svg(10, 10);
   return comm && !svg.str().empty() ? 0 : 1;
 }

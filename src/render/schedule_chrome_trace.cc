@@ -26,7 +26,7 @@ std::string chunk_fields(const Chunk& chunk) {
 std::string action_args(const Action& action, const ActionTiming& timing, const std::string& unit) {
   std::string args =
       "{\"op\":" + json_quote(schedule::op_name(action.op)) + "," + chunk_fields(action.chunk);
-  if (action.op == Op::FB) args += ",\"backward\":{" + chunk_fields(action.backward) + "}";
+  if (action.op == Op::kFB) args += ",\"backward\":{" + chunk_fields(action.backward) + "}";
   if (schedule::is_communication(action.op)) args += ",\"peer\":" + std::to_string(action.peer);
   return args + ",\"start\":" + json_number(timing.start, 6) +
          ",\"duration\":" + json_number(timing.duration, 6) + ",\"unit\":" + json_quote(unit) + "}";
@@ -77,7 +77,7 @@ std::string schedule_chrome_trace(const schedule::TimedSchedule& timed) {
     for (std::size_t i = 0; i < programs[r].size(); ++i) {
       const Action& action = programs[r][i];
       const ActionTiming& timing = timed.timing[r][i];
-      const bool instant = action.op == Op::SEND_F || action.op == Op::SEND_B;
+      const bool instant = action.op == Op::kSendF || action.op == Op::kSendB;
       out += ",\n{\"name\":" + json_quote(schedule::annotation_label(action)) +
              ",\"cat\":" + json_quote(schedule::is_compute(action.op) ? "compute" : "p2p") +
              ",\"ph\":\"" + (instant ? "i\",\"s\":\"t" : "X") +

@@ -51,10 +51,10 @@ std::string fill_of(Op op, int shade) {
     return std::string(shade ? shades.dark : shades.light);
   };
   switch (op) {
-    case Op::F: return pick(kForward);
-    case Op::B: return pick(kBackward);
-    case Op::I: return shade ? "url(#input-backward-dark)" : "url(#input-backward-light)";
-    case Op::W: return pick(kWeight);
+    case Op::kF: return pick(kForward);
+    case Op::kB: return pick(kBackward);
+    case Op::kI: return shade ? "url(#input-backward-dark)" : "url(#input-backward-light)";
+    case Op::kW: return pick(kWeight);
     default: return kIdle;
   }
 }
@@ -172,7 +172,7 @@ std::string chunk_words(const Chunk& chunk) {
 std::string tooltip(const Action& action, int rank, const ActionTiming& timing, double start_time,
                     const std::string& unit) {
   std::string text;
-  if (action.op == Op::FB) {
+  if (action.op == Op::kFB) {
     text = "FB (overlapped pair) · forward: " + chunk_words(action.chunk) +
            " · backward: " + chunk_words(action.backward);
   } else {
@@ -209,16 +209,16 @@ void draw_action(SvgDocument& svg, const Layout& layout, const TimedSchedule& ti
   const double x = layout.x(timing.start);
   const double width = timing.duration * layout.scale;
   const int shade = shade_of(shades, action.chunk);
-  if (action.op != Op::FB) {
+  if (action.op != Op::kFB) {
     draw_box(svg, layout, x, width, rank, fill_of(action.op, shade), shade,
              action.chunk.microbatch);
   } else {
     const double forward_width = width * std::clamp(options.overlapped_forward_share, 0.0, 1.0);
     const int backward_shade = shade_of(shades, action.backward);
-    draw_box(svg, layout, x, forward_width, rank, fill_of(Op::F, shade), shade,
+    draw_box(svg, layout, x, forward_width, rank, fill_of(Op::kF, shade), shade,
              action.chunk.microbatch);
     draw_box(svg, layout, x + forward_width, width - forward_width, rank,
-             fill_of(Op::B, backward_shade), backward_shade, action.backward.microbatch);
+             fill_of(Op::kB, backward_shade), backward_shade, action.backward.microbatch);
     svg.begin_group({{"class", "pair-border"}, {"stroke-width", "1.8"}});
     svg.rect(x, layout.row_y(rank), width, layout.row_height, "none", "#000000");
     svg.end_group();
@@ -277,17 +277,17 @@ struct LegendItem {
 };
 
 std::vector<LegendItem> legend_items(const Schedule& schedule, bool shaded) {
-  std::vector<LegendItem> items = {{Op::F, 0, "Forward"},
-                                   {Op::B, 0, "Backward"},
-                                   {Op::I, 0, "Backward for input"},
-                                   {Op::W, 0, "Backward for weights"},
-                                   {Op::FB, 0, "Overlapped forward & backward"}};
+  std::vector<LegendItem> items = {{Op::kF, 0, "Forward"},
+                                   {Op::kB, 0, "Backward"},
+                                   {Op::kI, 0, "Backward for input"},
+                                   {Op::kW, 0, "Backward for weights"},
+                                   {Op::kFB, 0, "Overlapped forward & backward"}};
   if (shaded) {
     const bool two_directions = schedule.num_directions() >= 2;
     items.push_back(
-        {Op::F, 0,
+        {Op::kF, 0,
          two_directions ? "direction 0 (enters at rank 0)" : "first model chunk of a rank"});
-    items.push_back({Op::F, 1,
+    items.push_back({Op::kF, 1,
                      two_directions ? "direction 1 (enters at the last rank)"
                                     : "second model chunk of a rank"});
   }
@@ -304,9 +304,9 @@ double legend_item_width(const LegendItem& item) {
 void draw_legend(SvgDocument& svg, double left, double y, const std::vector<LegendItem>& items) {
   double x = left;
   for (const LegendItem& item : items) {
-    if (item.op == Op::FB) {
-      svg.rect(x, y, kSwatch / 2.0, kSwatch, fill_of(Op::F, 0), kCellBorder);
-      svg.rect(x + kSwatch / 2.0, y, kSwatch / 2.0, kSwatch, fill_of(Op::B, 0), kCellBorder);
+    if (item.op == Op::kFB) {
+      svg.rect(x, y, kSwatch / 2.0, kSwatch, fill_of(Op::kF, 0), kCellBorder);
+      svg.rect(x + kSwatch / 2.0, y, kSwatch / 2.0, kSwatch, fill_of(Op::kB, 0), kCellBorder);
       svg.begin_group({{"stroke-width", "1.8"}});
       svg.rect(x, y, kSwatch, kSwatch, "none", "#000000");
       svg.end_group();

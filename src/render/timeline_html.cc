@@ -13,18 +13,17 @@ namespace {
 using trace::json_number;
 using trace::json_quote;
 
-constexpr BarKind kAllKinds[] = {BarKind::Compute,        BarKind::Communication,
-                                 BarKind::Memory,         BarKind::Phase,
-                                 BarKind::PipelineAction, BarKind::Annotation,
-                                 BarKind::HiddenComm,     BarKind::ExposedComm};
+constexpr BarKind kAllKinds[] = {
+    BarKind::kCompute,        BarKind::kCommunication, BarKind::kMemory,     BarKind::kPhase,
+    BarKind::kPipelineAction, BarKind::kAnnotation,    BarKind::kHiddenComm, BarKind::kExposedComm};
 
 const char* lane_kind_name(LaneKind kind) {
   switch (kind) {
-    case LaneKind::Phases: return "phases";
-    case LaneKind::PipelineActions: return "pipeline";
-    case LaneKind::Annotations: return "annotations";
-    case LaneKind::Stream: return "stream";
-    case LaneKind::Overlap: return "overlap";
+    case LaneKind::kPhases: return "phases";
+    case LaneKind::kPipelineActions: return "pipeline";
+    case LaneKind::kAnnotations: return "annotations";
+    case LaneKind::kStream: return "stream";
+    case LaneKind::kOverlap: return "overlap";
   }
   return "other";
 }
@@ -219,9 +218,8 @@ std::string timeline_data_json(const TimelineLayout& layout) {
           << "\", \"bars\": [";
     for (std::size_t k = 0; k < lane.bars.size(); ++k) {
       const TimelineBar& bar = lane.bars[k];
-      lanes << (k ? "," : "") << json_number(bar.start_ms, 5) << ","
-            << json_number(bar.end_ms, 5) << ","
-            << colour_index(bar.kind, layout.labels[bar.label]) << "," << bar.label << ","
+      lanes << (k ? "," : "") << json_number(bar.start_ms, 5) << "," << json_number(bar.end_ms, 5)
+            << "," << colour_index(bar.kind, layout.labels[bar.label]) << "," << bar.label << ","
             << static_cast<int>(bar.kind);
     }
     lanes << "]}";
@@ -248,9 +246,9 @@ std::string timeline_data_json(const TimelineLayout& layout) {
   for (std::size_t i = 0; i < layout.captions.size(); ++i) {
     const RankCaption& c = layout.captions[i];
     out << (i ? "," : "") << "{\"rank\": " << c.rank << ", \"source\": " << json_quote(c.source)
-        << ", \"comm_ms\": " << json_number(c.comm_ms) << ", \"overlap_pct\": "
-        << json_number(c.overlap_pct, 2) << ", \"exposed_comm_ms\": "
-        << json_number(c.exposed_comm_ms) << "}";
+        << ", \"comm_ms\": " << json_number(c.comm_ms)
+        << ", \"overlap_pct\": " << json_number(c.overlap_pct, 2)
+        << ", \"exposed_comm_ms\": " << json_number(c.exposed_comm_ms) << "}";
   }
   out << "],\n\"lanes\": [" << lanes.str() << "]}";
   return out.str();

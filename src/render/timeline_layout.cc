@@ -47,7 +47,8 @@ class LayoutBuilder {
   }
 
   TimelineLane& lane(const std::string& title, LaneKind kind) {
-    const std::string full = several_ranks_ ? "rank " + std::to_string(rank_) + " · " + title : title;
+    const std::string full =
+        several_ranks_ ? "rank " + std::to_string(rank_) + " · " + title : title;
     for (TimelineLane& existing : pending_) {
       if (existing.title == full) return existing;
     }
@@ -69,27 +70,27 @@ class LayoutBuilder {
     pending_.clear();
     for (const AnnotationWindow& a : timeline.annotations) {
       if (!a.on_gpu()) continue;
-      if (a.kind == AnnotationKind::Phase) {
+      if (a.kind == AnnotationKind::kPhase) {
         // "attn(F)": one lane per pass, so F and B chunks running together sit one above the other.
         const std::string pass = a.name.substr(a.name.size() - 2, 1);
-        add_bar(lane("phases (" + pass + ")", LaneKind::Phases), a.gpu_start, a.gpu_end,
-                BarKind::Phase, label(a.name));
-      } else if (a.kind == AnnotationKind::PipelineAction) {
+        add_bar(lane("phases (" + pass + ")", LaneKind::kPhases), a.gpu_start, a.gpu_end,
+                BarKind::kPhase, label(a.name));
+      } else if (a.kind == AnnotationKind::kPipelineAction) {
         const bool communication = schedule::is_communication(a.action->op);
         add_bar(lane(communication ? "pipeline communication" : "pipeline actions",
-                     LaneKind::PipelineActions),
-                a.gpu_start, a.gpu_end, BarKind::PipelineAction, label(a.name));
+                     LaneKind::kPipelineActions),
+                a.gpu_start, a.gpu_end, BarKind::kPipelineAction, label(a.name));
       } else {
         const int depth = std::min(a.depth, kMaxAnnotationDepth - 1);
         add_bar(lane(depth == 0 ? "annotations" : "annotations (" + std::to_string(depth + 1) + ")",
-                     LaneKind::Annotations),
-                a.gpu_start, a.gpu_end, BarKind::Annotation, label(a.name));
+                     LaneKind::kAnnotations),
+                a.gpu_start, a.gpu_end, BarKind::kAnnotation, label(a.name));
       }
     }
     // Phase lanes in pass order F, B, W; then pipeline lanes; then annotation depths.
-    std::stable_sort(pending_.begin(), pending_.end(), [](const TimelineLane& a, const TimelineLane& b) {
-      return lane_order(a) < lane_order(b);
-    });
+    std::stable_sort(
+        pending_.begin(), pending_.end(),
+        [](const TimelineLane& a, const TimelineLane& b) { return lane_order(a) < lane_order(b); });
     for (TimelineLane& pending : pending_) {
       if (pending.bars.empty()) continue;
       sort_bars(pending);
@@ -99,22 +100,24 @@ class LayoutBuilder {
   }
 
   static int lane_order(const TimelineLane& lane) {
-    if (lane.kind != LaneKind::Phases) return static_cast<int>(lane.kind) * 10;
+    if (lane.kind != LaneKind::kPhases) return static_cast<int>(lane.kind) * 10;
     const char pass = lane.title[lane.title.size() - 2];
     return pass == 'F' ? 0 : pass == 'B' ? 1 : 2;
   }
 
   static void sort_bars(TimelineLane& lane) {
-    std::stable_sort(lane.bars.begin(), lane.bars.end(),
-                     [](const TimelineBar& a, const TimelineBar& b) { return a.start_ms < b.start_ms; });
+    std::stable_sort(
+        lane.bars.begin(), lane.bars.end(),
+        [](const TimelineBar& a, const TimelineBar& b) { return a.start_ms < b.start_ms; });
   }
 
   void add_stream_lane(const RankTimeline& timeline, const trace::StreamTimeline& stream) {
-    TimelineLane& added = lane(stream.label, LaneKind::Stream);
+    TimelineLane& added = lane(stream.label, LaneKind::kStream);
     for (const trace::TimelineKernel& kernel : stream.kernels) {
-      const BarKind kind = kernel.kind == trace::KernelKind::Compute         ? BarKind::Compute
-                           : kernel.kind == trace::KernelKind::Communication ? BarKind::Communication
-                                                                              : BarKind::Memory;
+      const BarKind kind = kernel.kind == trace::KernelKind::kCompute ? BarKind::kCompute
+                           : kernel.kind == trace::KernelKind::kCommunication
+                               ? BarKind::kCommunication
+                               : BarKind::kMemory;
       add_bar(added, kernel.start, kernel.end, kind, label(timeline.kernel_names[kernel.name]));
     }
     layout_.lanes.push_back(std::move(added));
@@ -123,14 +126,14 @@ class LayoutBuilder {
 
   void add_overlap_lane(const RankTimeline& timeline) {
     const trace::OverlapIntervals overlap = trace::overlap_intervals(timeline, window_);
-    TimelineLane& added = lane("communication overlap", LaneKind::Overlap);
+    TimelineLane& added = lane("communication overlap", LaneKind::kOverlap);
     const std::uint32_t hidden = label("communication under compute");
     const std::uint32_t exposed = label("exposed communication");
     for (const trace::Interval& i : overlap.hidden) {
-      add_bar(added, i.start, i.end, BarKind::HiddenComm, hidden);
+      add_bar(added, i.start, i.end, BarKind::kHiddenComm, hidden);
     }
     for (const trace::Interval& i : overlap.exposed) {
-      add_bar(added, i.start, i.end, BarKind::ExposedComm, exposed);
+      add_bar(added, i.start, i.end, BarKind::kExposedComm, exposed);
     }
     sort_bars(added);
     if (!added.bars.empty()) layout_.lanes.push_back(std::move(added));
@@ -161,43 +164,43 @@ TimelineLayout layout_timelines(const std::vector<RankTimeline>& timelines, Time
 
 const char* bar_kind_name(BarKind kind) {
   switch (kind) {
-    case BarKind::Compute: return "compute";
-    case BarKind::Communication: return "communication";
-    case BarKind::Memory: return "memcpy/memset";
-    case BarKind::Phase: return "phase";
-    case BarKind::PipelineAction: return "pipeline action";
-    case BarKind::Annotation: return "annotation";
-    case BarKind::HiddenComm: return "communication under compute";
-    case BarKind::ExposedComm: return "exposed communication";
+    case BarKind::kCompute: return "compute";
+    case BarKind::kCommunication: return "communication";
+    case BarKind::kMemory: return "memcpy/memset";
+    case BarKind::kPhase: return "phase";
+    case BarKind::kPipelineAction: return "pipeline action";
+    case BarKind::kAnnotation: return "annotation";
+    case BarKind::kHiddenComm: return "communication under compute";
+    case BarKind::kExposedComm: return "exposed communication";
   }
   return "other";
 }
 
 std::vector<LegendEntry> timeline_legend() {
-  return {{"compute kernel", bar_colour(BarKind::Compute, "")},
-          {"communication kernel", bar_colour(BarKind::Communication, "")},
-          {"memcpy / memset", bar_colour(BarKind::Memory, "")},
-          {"communication under compute", bar_colour(BarKind::HiddenComm, "")},
-          {"exposed communication (also shaded)", bar_colour(BarKind::ExposedComm, "")},
-          {"attn / mlp phase", bar_colour(BarKind::Phase, "attn")},
-          {"dispatch / combine phase", bar_colour(BarKind::Phase, "dispatch")}};
+  return {{"compute kernel", bar_colour(BarKind::kCompute, "")},
+          {"communication kernel", bar_colour(BarKind::kCommunication, "")},
+          {"memcpy / memset", bar_colour(BarKind::kMemory, "")},
+          {"communication under compute", bar_colour(BarKind::kHiddenComm, "")},
+          {"exposed communication (also shaded)", bar_colour(BarKind::kExposedComm, "")},
+          {"attn / mlp phase", bar_colour(BarKind::kPhase, "attn")},
+          {"dispatch / combine phase", bar_colour(BarKind::kPhase, "dispatch")}};
 }
 
 std::string bar_colour(BarKind kind, const std::string& label) {
   switch (kind) {
-    case BarKind::Compute: return "#4e79a7";
-    case BarKind::Communication: return "#f28e2b";
-    case BarKind::Memory: return "#bab0ac";
-    case BarKind::Annotation: return "#d9d9d9";
-    case BarKind::HiddenComm: return "#59a14f";
-    case BarKind::ExposedComm: return "#e15759";
-    case BarKind::Phase:
+    case BarKind::kCompute: return "#4e79a7";
+    case BarKind::kCommunication: return "#f28e2b";
+    case BarKind::kMemory: return "#bab0ac";
+    case BarKind::kAnnotation: return "#d9d9d9";
+    case BarKind::kHiddenComm: return "#59a14f";
+    case BarKind::kExposedComm: return "#e15759";
+    case BarKind::kPhase:
       if (label.rfind("attn", 0) == 0) return "#9ecae1";
       if (label.rfind("mlp", 0) == 0) return "#6b9fd1";
       if (label.rfind("dispatch", 0) == 0) return "#fdb863";
       if (label.rfind("combine", 0) == 0) return "#f1883a";
       return "#c7c7c7";
-    case BarKind::PipelineAction: {
+    case BarKind::kPipelineAction: {
       const std::size_t colon = label.find(':');
       const std::string op = label.substr(colon + 1, label.find(' ') - colon - 1);
       if (op == "F") return "#f4a261";

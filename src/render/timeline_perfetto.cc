@@ -30,15 +30,16 @@ struct CounterChange {
 void write_counter(std::ostringstream& out, const TimelineLane& lane) {
   std::vector<CounterChange> changes;
   for (const TimelineBar& bar : lane.bars) {
-    const bool hidden = bar.kind == BarKind::HiddenComm;
+    const bool hidden = bar.kind == BarKind::kHiddenComm;
     changes.push_back({bar.start_ms, true, hidden ? 1 : 0, hidden ? 0 : 1});
     changes.push_back({bar.end_ms, false, 0, 0});
   }
   std::sort(changes.begin(), changes.end());
   for (const CounterChange& change : changes) {
     out << ",\n{\"ph\": \"C\", \"name\": \"communication overlap\", \"pid\": " << lane.rank
-        << ", \"ts\": " << us(change.time_ms) << ", \"args\": {\"under_compute\": "
-        << change.under_compute << ", \"exposed\": " << change.exposed << "}}";
+        << ", \"ts\": " << us(change.time_ms)
+        << ", \"args\": {\"under_compute\": " << change.under_compute
+        << ", \"exposed\": " << change.exposed << "}}";
   }
 }
 
@@ -70,10 +71,10 @@ std::string timeline_perfetto_json(const TimelineLayout& layout) {
       out << ",\n{\"ph\": \"X\", \"name\": " << json_quote(layout.labels[bar.label])
           << ", \"cat\": " << json_quote(bar_kind_name(bar.kind)) << ", \"pid\": " << lane.rank
           << ", \"tid\": " << tid << ", \"ts\": " << us(bar.start_ms)
-          << ", \"dur\": " << us(bar.end_ms - bar.start_ms) << ", \"args\": {\"kind\": "
-          << json_quote(bar_kind_name(bar.kind)) << "}}";
+          << ", \"dur\": " << us(bar.end_ms - bar.start_ms)
+          << ", \"args\": {\"kind\": " << json_quote(bar_kind_name(bar.kind)) << "}}";
     }
-    if (lane.kind == LaneKind::Overlap) write_counter(out, lane);
+    if (lane.kind == LaneKind::kOverlap) write_counter(out, lane);
   }
   out << "\n]}\n";
   return out.str();

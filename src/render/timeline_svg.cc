@@ -9,11 +9,11 @@
 namespace dualpipe::render {
 namespace {
 
-constexpr double kTop = 46.0;          // room for the title and the captions' first line
-constexpr double kAxisHeight = 22.0;   // tick labels above the lanes
-constexpr double kRankGap = 10.0;      // extra space between two ranks' lanes
+constexpr double kTop = 46.0;         // room for the title and the captions' first line
+constexpr double kAxisHeight = 22.0;  // tick labels above the lanes
+constexpr double kRankGap = 10.0;     // extra space between two ranks' lanes
 constexpr double kLegendHeight = 40.0;
-constexpr double kCharWidth = 5.6;     // rough width of one 10 px character
+constexpr double kCharWidth = 5.6;  // rough width of one 10 px character
 
 std::string fixed(double value, int decimals) {
   char buffer[64];
@@ -41,8 +41,8 @@ std::string tooltip(const TimelineLayout& layout, const PixelBar& bar) {
 }
 
 bool labelled(LaneKind kind) {
-  return kind == LaneKind::Phases || kind == LaneKind::PipelineActions ||
-         kind == LaneKind::Annotations;
+  return kind == LaneKind::kPhases || kind == LaneKind::kPipelineActions ||
+         kind == LaneKind::kAnnotations;
 }
 
 // Vertical position of every lane, leaving a gap where the rank changes.
@@ -72,20 +72,19 @@ void draw_axis(SvgDocument& svg, const TimelineLayout& layout, const TimelineDra
 }
 
 // Light red bands over a rank's stream lanes wherever its communication is exposed.
-void shade_exposed(SvgDocument& svg, const TimelineLayout& layout,
-                   const std::vector<double>& tops, const TimelineDrawingOptions& o,
-                   double px_per_ms) {
+void shade_exposed(SvgDocument& svg, const TimelineLayout& layout, const std::vector<double>& tops,
+                   const TimelineDrawingOptions& o, double px_per_ms) {
   for (std::size_t i = 0; i < layout.lanes.size(); ++i) {
     const TimelineLane& overlap = layout.lanes[i];
-    if (overlap.kind != LaneKind::Overlap) continue;
+    if (overlap.kind != LaneKind::kOverlap) continue;
     double first = tops[i];
     for (std::size_t j = 0; j < i; ++j) {
-      if (layout.lanes[j].rank == overlap.rank && layout.lanes[j].kind == LaneKind::Stream) {
+      if (layout.lanes[j].rank == overlap.rank && layout.lanes[j].kind == LaneKind::kStream) {
         first = std::min(first, tops[j]);
       }
     }
     for (const TimelineBar& bar : overlap.bars) {
-      if (bar.kind != BarKind::ExposedComm) continue;
+      if (bar.kind != BarKind::kExposedComm) continue;
       const double x0 = o.label_width_px + (bar.start_ms - layout.start_ms) * px_per_ms;
       const double width = std::max((bar.end_ms - bar.start_ms) * px_per_ms, 0.6);
       svg.raw("<rect x=\"" + fixed(x0, 2) + "\" y=\"" + fixed(first - 2, 2) + "\" width=\"" +
@@ -153,8 +152,9 @@ std::string timeline_svg(const TimelineLayout& layout, const TimelineDrawingOpti
   const double bottom = tops.back();
   SvgDocument svg(o.label_width_px + o.plot_width_px + 20, bottom + kLegendHeight);
   svg.rect(0, 0, o.label_width_px + o.plot_width_px + 20, bottom + kLegendHeight, "#ffffff");
-  svg.text(o.label_width_px, 20, "GPU timeline, " + fixed(layout.start_ms, 3) + " – " +
-                                     fixed(layout.end_ms, 3) + " ms after the first GPU activity",
+  svg.text(o.label_width_px, 20,
+           "GPU timeline, " + fixed(layout.start_ms, 3) + " – " + fixed(layout.end_ms, 3) +
+               " ms after the first GPU activity",
            13.0);
   double caption_y = 38;
   for (const RankCaption& c : layout.captions) {

@@ -183,7 +183,7 @@ struct Pipeline::Run {
     if (local(previous)) {
       ChunkState& prev = state(previous);
       if (!prev.forward_done)
-        throw std::logic_error("forward of " + describe(Action::compute(Op::F, c)) +
+        throw std::logic_error("forward of " + describe(Action::compute(Op::kF, c)) +
                                " before its previous stage");
       inputs = detached(prev.outputs);
       if (!training) prev.outputs.clear();
@@ -193,9 +193,9 @@ struct Pipeline::Run {
                                  " failed and sent no input");
       if (!st.input_message.posted())
         throw std::logic_error("no RECV_F before the forward of " +
-                               describe(Action::compute(Op::F, c)));
+                               describe(Action::compute(Op::kF, c)));
       inputs = communicate(
-          [&] { return "waiting for the input of " + describe(Action::compute(Op::F, c)); },
+          [&] { return "waiting for the input of " + describe(Action::compute(Op::kF, c)); },
           [&] { return st.input_message.wait(); });
     }
     if (training) {
@@ -215,9 +215,11 @@ struct Pipeline::Run {
                                " failed and sent no gradient");
     if (!st.grad_message.posted())
       throw std::logic_error("no RECV_B before the backward of " +
-                             describe(Action::compute(Op::B, c)));
+                             describe(Action::compute(Op::kB, c)));
     return communicate(
-        [&] { return "waiting for the output gradient of " + describe(Action::compute(Op::B, c)); },
+        [&] {
+          return "waiting for the output gradient of " + describe(Action::compute(Op::kB, c));
+        },
         [&] { return st.grad_message.wait(); });
   }
 
@@ -255,7 +257,7 @@ struct Pipeline::Run {
   BackwardPass backward_pass(const Chunk& c) {
     ChunkState& st = state(c);
     if (!st.forward_done)
-      throw std::logic_error("backward of " + describe(Action::compute(Op::B, c)) +
+      throw std::logic_error("backward of " + describe(Action::compute(Op::kB, c)) +
                              " before its forward");
     BackwardPass pass;
     pass.stage = &module(c);
@@ -350,15 +352,15 @@ struct Pipeline::Run {
 
   void compute(const Action& action) {
     switch (action.op) {
-      case Op::F: forward(action.chunk); break;
-      case Op::B:
-      case Op::I:
-        if (training) backward(action.chunk, action.op == Op::I);
+      case Op::kF: forward(action.chunk); break;
+      case Op::kB:
+      case Op::kI:
+        if (training) backward(action.chunk, action.op == Op::kI);
         break;
-      case Op::W:
+      case Op::kW:
         if (training) weight_backward(action.chunk);
         break;
-      case Op::FB:
+      case Op::kFB:
         if (training) {
           forward_backward(action.chunk, action.backward);
         } else {
@@ -396,13 +398,13 @@ struct Pipeline::Run {
   // The boundary a message crosses, named by the stage that sends over it (layouts_ key).
   static int boundary_of(const Action& action) {
     const int stage = action.chunk.stage;
-    return action.op == Op::SEND_F || action.op == Op::RECV_B ? stage : stage - 1;
+    return action.op == Op::kSendF || action.op == Op::kRecvB ? stage : stage - 1;
   }
 
   // The tensors a SEND_ action sends: its chunk's outputs (F) or input gradients (B).
   TensorList* sent_tensors(const Action& action) {
     ChunkState& st = state(action.chunk);
-    return action.op == Op::SEND_F ? &st.outputs : &st.input_grads;
+    return action.op == Op::kSendF ? &st.outputs : &st.input_grads;
   }
 
   // What a send carries: `tensors` when they have the boundary's layout; after a failure, zeros
@@ -430,7 +432,7 @@ struct Pipeline::Run {
   // Sends `tensors` (or, after a failure, zeros / a "failed" header) over a boundary.
   void send(const Action& action, const TensorList* tensors) {
     const auto what = [&] { return describe(action) + " to rank " + std::to_string(action.peer); };
-    const int message_tag = tag(action.op == Op::SEND_B, action.chunk);
+    const int message_tag = tag(action.op == Op::kSendB, action.chunk);
     const std::optional<TensorList> payload = payload_of(action, *tensors);
     communicate(what, [&] {
       if (headers)
@@ -444,13 +446,13 @@ struct Pipeline::Run {
 
   // The chunk that produced the message a RECV_ action receives.
   static Chunk producer_of(const Action& action) {
-    return shifted(action.chunk, action.op == Op::RECV_F ? -1 : 1);
+    return shifted(action.chunk, action.op == Op::kRecvF ? -1 : 1);
   }
 
   // Where a RECV_ action's message goes.
   PendingReceive& receive_slot(const Action& action) {
     ChunkState& st = state(action.chunk);
-    return action.op == Op::RECV_F ? st.input_message : st.grad_message;
+    return action.op == Op::kRecvF ? st.input_message : st.grad_message;
   }
 
   // Posts the receive of a message over a boundary; returns false when its sender failed.
@@ -459,7 +461,7 @@ struct Pipeline::Run {
     const auto what = [&] {
       return describe(action) + " from rank " + std::to_string(action.peer);
     };
-    const int message_tag = tag(action.op == Op::RECV_B, producer_of(action));
+    const int message_tag = tag(action.op == Op::kRecvB, producer_of(action));
     std::optional<MessageMeta> layout;
     if (headers) {
       layout = communicate(
@@ -485,7 +487,7 @@ struct Pipeline::Run {
   // What is left to do once a SEND_ action's message is posted: drop or free what was sent.
   void finish_send(const Action& action) {
     ChunkState& st = state(action.chunk);
-    if (action.op == Op::SEND_B) {
+    if (action.op == Op::kSendB) {
       st.input_grads.clear();
     } else if (failure.empty()) {
       if (!training) {
@@ -498,16 +500,16 @@ struct Pipeline::Run {
 
   void communicate_action(const Action& action) {
     ChunkState& st = state(action.chunk);
-    const bool gradient = action.op == Op::SEND_B || action.op == Op::RECV_B;
+    const bool gradient = action.op == Op::kSendB || action.op == Op::kRecvB;
     if (gradient && !training) return;
     switch (action.op) {
-      case Op::SEND_F:
-      case Op::SEND_B:
+      case Op::kSendF:
+      case Op::kSendB:
         send(action, sent_tensors(action));
         finish_send(action);
         break;
-      case Op::RECV_F: st.input_lost = !receive(action, st.input_message); break;
-      case Op::RECV_B: st.grad_lost = !receive(action, st.grad_message); break;
+      case Op::kRecvF: st.input_lost = !receive(action, st.input_message); break;
+      case Op::kRecvB: st.grad_lost = !receive(action, st.grad_message); break;
       default: break;
     }
   }
@@ -543,7 +545,7 @@ struct Pipeline::Run {
     communicate(
         [&] { return describe(first) + " (bundled) to rank " + std::to_string(first.peer); },
         [&] {
-          pipe.transport_.post_send(first.peer, tag(first.op == Op::SEND_B, first.chunk),
+          pipe.transport_.post_send(first.peer, tag(first.op == Op::kSendB, first.chunk),
                                     {torch::cat(flat)});
           return 0;
         });
@@ -562,7 +564,7 @@ struct Pipeline::Run {
         [&] { return describe(first) + " (bundled) from rank " + std::to_string(first.peer); },
         [&] {
           return pipe.transport_.post_receive(
-              first.peer, tag(first.op == Op::RECV_B, producer_of(first)), flat);
+              first.peer, tag(first.op == Op::kRecvB, producer_of(first)), flat);
         });
     std::vector<PendingReceive> parts = std::move(whole).split(layouts);
     for (std::size_t i = 0; i < actions.size(); ++i) receive_slot(actions[i]) = std::move(parts[i]);
@@ -571,7 +573,7 @@ struct Pipeline::Run {
   // Runs the consecutive communication actions of one bundle (schedule::message_bundles) as one
   // transfer; `layouts` from bundle_layouts.
   void execute_bundle(const std::vector<Action>& actions, const std::vector<MessageMeta>& layouts) {
-    if (actions.front().op == Op::SEND_F || actions.front().op == Op::SEND_B) {
+    if (actions.front().op == Op::kSendF || actions.front().op == Op::kSendB) {
       send_bundle(actions);
     } else {
       receive_bundle(actions, layouts);
@@ -690,7 +692,7 @@ const Pipeline::PreparedSchedule& Pipeline::prepare(int num_microbatches) {
   prepared->schedule =
       schedule::has_communication(compute) ? compute : schedule::with_communication(compute);
   const std::vector<schedule::Violation> violations =
-      schedule::validate(prepared->schedule, schedule::P2PMode::asynchronous, 1);
+      schedule::validate(prepared->schedule, schedule::P2PMode::kAsynchronous, 1);
   if (!violations.empty()) {
     throw std::invalid_argument("schedule " + compute.name +
                                 " cannot run: " + schedule::to_string(violations.front()));
@@ -704,7 +706,7 @@ const Pipeline::PreparedSchedule& Pipeline::prepare(int num_microbatches) {
   const std::vector<Action>& program =
       prepared->schedule.programs.at(static_cast<std::size_t>(group_.rank));
   prepared->has_pairs = std::any_of(program.begin(), program.end(),
-                                    [](const Action& action) { return action.op == Op::FB; });
+                                    [](const Action& action) { return action.op == Op::kFB; });
   std::string programs;
   for (const auto& program : prepared->schedule.programs) {
     for (const Action& action : program) programs += describe(action) + ";";
@@ -761,7 +763,7 @@ void Pipeline::connect_channels(const schedule::Schedule& s) {
   std::set<std::pair<int, int>> channels;  // (sender, receiver)
   for (std::size_t r = 0; r < s.programs.size(); ++r) {
     for (const Action& action : s.programs[r]) {
-      if (action.op == Op::SEND_F || action.op == Op::SEND_B)
+      if (action.op == Op::kSendF || action.op == Op::kSendB)
         channels.emplace(static_cast<int>(r), action.peer);
     }
   }

@@ -115,22 +115,22 @@ c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
 }
 
 MessageBackend message_backend_named(const std::string& name) {
-  if (name == "auto") return MessageBackend::automatic;
-  if (name == "nccl") return MessageBackend::nccl;
-  if (name == "gloo") return MessageBackend::gloo;
+  if (name == "auto") return MessageBackend::kAutomatic;
+  if (name == "nccl") return MessageBackend::kNccl;
+  if (name == "gloo") return MessageBackend::kGloo;
   throw std::invalid_argument("unknown message backend '" + name + "' (auto, nccl or gloo)");
 }
 
 MessageBackend resolve_backend(MessageBackend backend, torch::Device device) {
-  if (backend != MessageBackend::automatic) return backend;
-  return device.is_cuda() ? MessageBackend::nccl : MessageBackend::gloo;
+  if (backend != MessageBackend::kAutomatic) return backend;
+  return device.is_cuda() ? MessageBackend::kNccl : MessageBackend::kGloo;
 }
 
 c10::intrusive_ptr<Communicator> make_communicator(const c10::intrusive_ptr<c10d::Store>& store,
                                                    int rank, int size, torch::Device device,
                                                    std::chrono::milliseconds timeout,
                                                    MessageBackend backend) {
-  if (resolve_backend(backend, device) == MessageBackend::nccl)
+  if (resolve_backend(backend, device) == MessageBackend::kNccl)
     return make_nccl(store, rank, size, device, timeout);
   make_current(device);
   return make_gloo(store, rank, size, timeout);
@@ -167,14 +167,14 @@ PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
 }
 
 torch::Device default_device(const LaunchEnvironment& env) {
-  if (torch::cuda::is_available()) return cuda_device_of(env, MessageBackend::automatic);
+  if (torch::cuda::is_available()) return cuda_device_of(env, MessageBackend::kAutomatic);
   return torch::Device(torch::kCPU);
 }
 
 torch::Device cuda_device_of(const LaunchEnvironment& env, MessageBackend backend) {
   if (!torch::cuda::is_available()) throw std::invalid_argument("no CUDA device is available");
   const int gpus = static_cast<int>(torch::cuda::device_count());
-  if (backend == MessageBackend::gloo)
+  if (backend == MessageBackend::kGloo)
     return torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank % gpus));
   if (env.local_rank >= gpus) {
     throw std::invalid_argument(

@@ -57,7 +57,7 @@ void WeightGradStore::replay(const schedule::Chunk& chunk) {
                               [&](const Group& g) { return g.chunk == chunk; });
     if (group == groups_.end()) {
       throw std::logic_error(
-          schedule::to_string(schedule::Action::compute(schedule::Op::W, chunk)) +
+          schedule::to_string(schedule::Action::compute(schedule::Op::kW, chunk)) +
           " has no deferred weight gradients: no I of that chunk ran before it");
     }
     tasks = std::move(group->tasks);

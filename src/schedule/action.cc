@@ -6,7 +6,7 @@
 namespace dualpipe::schedule {
 namespace {
 
-constexpr std::array<const char*, 9> kOpNames = {"F",  "B",      "I",      "W",     "FB",
+constexpr std::array<const char*, 9> kOpNames = {"F",      "B",      "I",      "W",     "FB",
                                                  "SEND_F", "RECV_F", "SEND_B", "RECV_B"};
 
 std::string chunk_text(const char* op, const Chunk& chunk) {
@@ -18,13 +18,13 @@ std::string chunk_text(const char* op, const Chunk& chunk) {
 
 bool operator==(const Action& a, const Action& b) {
   if (a.op != b.op || a.chunk != b.chunk) return false;
-  if (a.op == Op::FB) return a.backward == b.backward;
+  if (a.op == Op::kFB) return a.backward == b.backward;
   if (is_communication(a.op)) return a.peer == b.peer;
   return true;
 }
 
 bool is_compute(Op op) {
-  return op == Op::F || op == Op::B || op == Op::I || op == Op::W || op == Op::FB;
+  return op == Op::kF || op == Op::kB || op == Op::kI || op == Op::kW || op == Op::kFB;
 }
 
 bool is_communication(Op op) { return !is_compute(op); }
@@ -40,7 +40,7 @@ Op parse_op(const std::string& name) {
 }
 
 std::string to_string(const Action& action) {
-  if (action.op == Op::FB) {
+  if (action.op == Op::kFB) {
     return "FB[" + chunk_text("F", action.chunk) + " | " + chunk_text("B", action.backward) + "]";
   }
   std::string text = chunk_text(op_name(action.op), action.chunk);

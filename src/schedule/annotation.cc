@@ -33,9 +33,9 @@ bool read_chunk(const std::string& text, std::size_t& pos, Chunk& chunk) {
 }  // namespace
 
 std::string annotation_label(const Action& action) {
-  std::string label = std::string(kAnnotationPrefix) + op_name(action.op) + " " +
-                      chunk_fields(action.chunk);
-  if (action.op == Op::FB) label += " | " + chunk_fields(action.backward);
+  std::string label =
+      std::string(kAnnotationPrefix) + op_name(action.op) + " " + chunk_fields(action.chunk);
+  if (action.op == Op::kFB) label += " | " + chunk_fields(action.backward);
   if (is_communication(action.op)) label += " p" + std::to_string(action.peer);
   return label;
 }
@@ -53,7 +53,7 @@ std::optional<Action> parse_annotation_label(const std::string& label) {
   }
   std::size_t pos = space + 1;
   if (!read_chunk(label, pos, action.chunk)) return std::nullopt;
-  if (action.op == Op::FB) {
+  if (action.op == Op::kFB) {
     if (label.compare(pos, 3, " | ") != 0) return std::nullopt;
     pos += 3;
     if (!read_chunk(label, pos, action.backward)) return std::nullopt;

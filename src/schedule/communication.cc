@@ -16,8 +16,8 @@ namespace {
 // Nominal durations used only to order messages: F, I and W take 1, B 2, FB 3.
 std::int64_t nominal_duration(Op op) {
   switch (op) {
-    case Op::B: return 2;
-    case Op::FB: return 3;
+    case Op::kB: return 2;
+    case Op::kFB: return 3;
     default: return 1;
   }
 }
@@ -52,7 +52,7 @@ NominalTimes nominal_times(const Schedule& compute, const WorkIndex& index) {
       compute,
       [&](int rank, int position, std::vector<detail::Wait>& waits) {
         cross_rank_inputs(rank, position, [&](const ActionRef& producer) {
-          waits.push_back({detail::Wait::Kind::passed, producer});
+          waits.push_back({detail::Wait::Kind::kPassed, producer});
         });
       },
       [&](int rank, int position) {
@@ -76,8 +76,8 @@ std::vector<TimedMessage> ordered_messages(const Schedule& compute, const Nomina
       const WorkItems items = work_of(program[position]);
       for (int half = 0; half < static_cast<int>(items.size()); ++half) {
         const WorkItem& item = items[half];
-        if (item.work == Work::weight) continue;
-        const detail::Message message{item.work == Work::backward, item.chunk};
+        if (item.work == Work::kWeight) continue;
+        const detail::Message message{item.work == Work::kBackward, item.chunk};
         const Chunk consumer = detail::consumer_of(message);
         if (consumer.stage < 0 || consumer.stage >= compute.num_stages) continue;
         if (compute.rank_of(consumer) == rank) continue;
@@ -94,7 +94,7 @@ std::vector<TimedMessage> ordered_messages(const Schedule& compute, const Nomina
 
 Schedule with_communication(const Schedule& schedule) {
   Schedule compute = without_communication(schedule);
-  const std::vector<Violation> violations = validate(compute, P2PMode::asynchronous, 1);
+  const std::vector<Violation> violations = validate(compute, P2PMode::kAsynchronous, 1);
   if (!violations.empty()) {
     throw std::invalid_argument("cannot derive communication: " + to_string(violations.front()));
   }

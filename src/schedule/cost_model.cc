@@ -62,15 +62,15 @@ double CostModel::slowdown(int rank) const {
 double CostModel::duration(const Action& action, int rank) const {
   double base = 0.0;
   switch (action.op) {
-    case Op::F: base = stage(action.chunk.stage).forward; break;
-    case Op::B: base = stage(action.chunk.stage).backward; break;
-    case Op::I: {
+    case Op::kF: base = stage(action.chunk.stage).forward; break;
+    case Op::kB: base = stage(action.chunk.stage).backward; break;
+    case Op::kI: {
       const StageCosts& costs = stage(action.chunk.stage);
       base = costs.backward - costs.weight;
       break;
     }
-    case Op::W: base = stage(action.chunk.stage).weight; break;
-    case Op::FB: {
+    case Op::kW: base = stage(action.chunk.stage).weight; break;
+    case Op::kFB: {
       const StageCosts& forward_stage = stage(action.chunk.stage);
       const StageCosts& backward_stage = stage(action.backward.stage);
       const double ratio = 0.5 * (overlap_ratio(forward_stage) + overlap_ratio(backward_stage));

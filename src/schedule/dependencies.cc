@@ -5,15 +5,15 @@ namespace dualpipe::schedule {
 std::optional<WorkItem> input_of(const Schedule& schedule, const WorkItem& item) {
   Chunk source = item.chunk;
   switch (item.work) {
-    case Work::forward:
+    case Work::kForward:
       if (schedule.is_first_stage(item.chunk)) return std::nullopt;
       --source.stage;
-      return WorkItem{Work::forward, source};
-    case Work::backward:
-      if (schedule.is_last_stage(item.chunk)) return WorkItem{Work::forward, source};
+      return WorkItem{Work::kForward, source};
+    case Work::kBackward:
+      if (schedule.is_last_stage(item.chunk)) return WorkItem{Work::kForward, source};
       ++source.stage;
-      return WorkItem{Work::backward, source};
-    case Work::weight: return WorkItem{Work::backward, source};
+      return WorkItem{Work::kBackward, source};
+    case Work::kWeight: return WorkItem{Work::kBackward, source};
   }
   return std::nullopt;
 }
@@ -21,13 +21,13 @@ std::optional<WorkItem> input_of(const Schedule& schedule, const WorkItem& item)
 WorkItems work_of(const Action& action) {
   WorkItems items;
   switch (action.op) {
-    case Op::F: items.push_back({Work::forward, action.chunk}); break;
-    case Op::B:
-    case Op::I: items.push_back({Work::backward, action.chunk}); break;
-    case Op::W: items.push_back({Work::weight, action.chunk}); break;
-    case Op::FB:
-      items.push_back({Work::forward, action.chunk});
-      items.push_back({Work::backward, action.backward});
+    case Op::kF: items.push_back({Work::kForward, action.chunk}); break;
+    case Op::kB:
+    case Op::kI: items.push_back({Work::kBackward, action.chunk}); break;
+    case Op::kW: items.push_back({Work::kWeight, action.chunk}); break;
+    case Op::kFB:
+      items.push_back({Work::kForward, action.chunk});
+      items.push_back({Work::kBackward, action.backward});
       break;
     default: break;
   }

@@ -27,18 +27,18 @@ class DualRankProgram {
     actions_.reserve(static_cast<std::size_t>(6) * chunks);  // F, B and W of each slot at most
   }
 
-  void forward(int slot) { actions_.push_back(Action::compute(Op::F, next_forward(slot))); }
+  void forward(int slot) { actions_.push_back(Action::compute(Op::kF, next_forward(slot))); }
 
   // A full backward (B), or with `zero_bubble` an input backward (I) whose W is deferred.
   void backward(int slot, bool zero_bubble) {
     const Chunk chunk = next_backward(slot);
-    actions_.push_back(Action::compute(zero_bubble ? Op::I : Op::B, chunk));
+    actions_.push_back(Action::compute(zero_bubble ? Op::kI : Op::kB, chunk));
     if (zero_bubble) deferred_weights_.push_back(chunk);
   }
 
   // The weight step of the oldest deferred input backward.
   void weight() {
-    actions_.push_back(Action::compute(Op::W, deferred_weights_.front()));
+    actions_.push_back(Action::compute(Op::kW, deferred_weights_.front()));
     deferred_weights_.pop_front();
   }
 

@@ -5,7 +5,7 @@
 namespace dualpipe::schedule {
 namespace {
 
-bool is_send(Op op) { return op == Op::SEND_F || op == Op::SEND_B; }
+bool is_send(Op op) { return op == Op::kSendF || op == Op::kSendB; }
 
 // Position of every message's SEND_ (sends) or RECV_ (receives) action in its rank's program,
 // indexed by MessageSlots; -1 where the schedule has none.

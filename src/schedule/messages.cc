@@ -3,10 +3,10 @@
 namespace dualpipe::schedule::detail {
 
 Message message_of(const Action& communication) {
-  Message message{communication.op == Op::SEND_B || communication.op == Op::RECV_B,
+  Message message{communication.op == Op::kSendB || communication.op == Op::kRecvB,
                   communication.chunk};
-  if (communication.op == Op::RECV_F) --message.producer.stage;
-  if (communication.op == Op::RECV_B) ++message.producer.stage;
+  if (communication.op == Op::kRecvF) --message.producer.stage;
+  if (communication.op == Op::kRecvB) ++message.producer.stage;
   return message;
 }
 
@@ -17,12 +17,12 @@ Chunk consumer_of(const Message& message) {
 }
 
 std::optional<Message> message_into(const Schedule& schedule, const WorkItem& item) {
-  if (item.work == Work::forward && !schedule.is_first_stage(item.chunk)) {
+  if (item.work == Work::kForward && !schedule.is_first_stage(item.chunk)) {
     Chunk producer = item.chunk;
     --producer.stage;
     return Message{false, producer};
   }
-  if (item.work == Work::backward && !schedule.is_last_stage(item.chunk)) {
+  if (item.work == Work::kBackward && !schedule.is_last_stage(item.chunk)) {
     Chunk producer = item.chunk;
     ++producer.stage;
     return Message{true, producer};
@@ -31,12 +31,12 @@ std::optional<Message> message_into(const Schedule& schedule, const WorkItem& it
 }
 
 Action send_action(const Schedule& schedule, const Message& message) {
-  return Action::communication(message.gradient ? Op::SEND_B : Op::SEND_F, message.producer,
+  return Action::communication(message.gradient ? Op::kSendB : Op::kSendF, message.producer,
                                schedule.rank_of(consumer_of(message)));
 }
 
 Action recv_action(const Schedule& schedule, const Message& message) {
-  return Action::communication(message.gradient ? Op::RECV_B : Op::RECV_F, consumer_of(message),
+  return Action::communication(message.gradient ? Op::kRecvB : Op::kRecvF, consumer_of(message),
                                schedule.rank_of(message.producer));
 }
 

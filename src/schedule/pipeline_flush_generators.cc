@@ -31,10 +31,10 @@ std::vector<Action> flush_rank_program(const FlushRankShape& shape, int num_stag
   program.reserve(static_cast<std::size_t>(shape.units) * (shape.zero_bubble ? 3 : 2));
   const auto forward = [&](int i) {
     const int stage = shape.forward_stage(i);
-    program.push_back(Action::compute(Op::F, {stage, next_forward[stage]++, 0}));
+    program.push_back(Action::compute(Op::kF, {stage, next_forward[stage]++, 0}));
   };
   const auto weight = [&] {
-    program.push_back(Action::compute(Op::W, deferred_weights.front()));
+    program.push_back(Action::compute(Op::kW, deferred_weights.front()));
     deferred_weights.pop_front();
   };
   for (int i = 0; i < shape.warmup; ++i) forward(i);
@@ -42,7 +42,7 @@ std::vector<Action> flush_rank_program(const FlushRankShape& shape, int num_stag
     if (shape.warmup + j < shape.units) forward(shape.warmup + j);
     const int stage = shape.backward_stage(j);
     const Chunk chunk{stage, next_backward[stage]++, 0};
-    program.push_back(Action::compute(shape.zero_bubble ? Op::I : Op::B, chunk));
+    program.push_back(Action::compute(shape.zero_bubble ? Op::kI : Op::kB, chunk));
     if (!shape.zero_bubble) continue;
     deferred_weights.push_back(chunk);
     if (j >= shape.weight_delay) weight();

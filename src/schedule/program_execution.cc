@@ -39,8 +39,8 @@ class Execution {
       waits_of_(rank, pc_[rank], waits_);
       const Wait* rendezvous = nullptr;
       for (const Wait& wait : waits_) {
-        if (wait.kind == Wait::Kind::rendezvous) rendezvous = &wait;
-        if (wait.kind == Wait::Kind::passed && !has_passed(wait.target)) {
+        if (wait.kind == Wait::Kind::kRendezvous) rendezvous = &wait;
+        if (wait.kind == Wait::Kind::kPassed && !has_passed(wait.target)) {
           block_on(rank, wait.target.rank);
           return;
         }

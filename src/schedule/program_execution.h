@@ -13,11 +13,11 @@ namespace dualpipe::schedule::detail {
 // What the action at a rank's program counter needs before it completes.
 struct Wait {
   enum class Kind {
-    none,        // completes at once
-    passed,      // completes once rank `target.rank` has completed position `target.position`
-    rendezvous,  // completes together with `target`, once that rank stands at that position
+    kNone,        // completes at once
+    kPassed,      // completes once rank `target.rank` has completed position `target.position`
+    kRendezvous,  // completes together with `target`, once that rank stands at that position
   };
-  Kind kind = Kind::none;
+  Kind kind = Kind::kNone;
   ActionRef target;
 };
 

@@ -25,7 +25,7 @@ std::string json_chunk_fields(const Chunk& chunk) {
 }
 
 std::string json_action(const Action& action) {
-  if (action.op == Op::FB) {
+  if (action.op == Op::kFB) {
     return "{\"op\":\"FB\",\"forward\":{" + json_chunk_fields(action.chunk) + "},\"backward\":{" +
            json_chunk_fields(action.backward) + "}}";
   }
@@ -53,7 +53,7 @@ std::string csv_chunk(const Schedule& schedule, const char* op, const Chunk& chu
 }
 
 std::string csv_action(const Schedule& schedule, const Action& action) {
-  if (action.op == Op::FB) {
+  if (action.op == Op::kFB) {
     return "(" + csv_chunk(schedule, "F", action.chunk) + ";" +
            csv_chunk(schedule, "B", action.backward) + ")OVERLAP_F_B";
   }
@@ -82,13 +82,13 @@ std::string_view trim(std::string_view text) {
 // A parsed "<stage id><op><micro-batch>" before stage ids are split into directions.
 struct RawChunk {
   int stage_id = 0;
-  Op op = Op::F;
+  Op op = Op::kF;
   int microbatch = 0;
 };
 
 // A parsed field: one action, or nothing (an empty field or an FSDP op the IR does not model).
 struct RawAction {
-  Op op = Op::F;
+  Op op = Op::kF;
   RawChunk first;
   RawChunk second;  // FB only: the backward half
 };
@@ -107,10 +107,9 @@ std::optional<RawChunk> parse_raw_chunk(std::string_view text) {
   if (!read_int(text, chunk.stage_id)) return std::nullopt;
   // Longest op name first: "SEND_F" must not be read as a bare "S...".
   static constexpr std::pair<const char*, Op> kOps[] = {
-      {"SEND_F", Op::SEND_F}, {"RECV_F", Op::RECV_F},
-      {"SEND_B", Op::SEND_B}, {"RECV_B", Op::RECV_B},
-      {"F", Op::F},           {"B", Op::B},
-      {"I", Op::I},           {"W", Op::W}};
+      {"SEND_F", Op::kSendF}, {"RECV_F", Op::kRecvF}, {"SEND_B", Op::kSendB},
+      {"RECV_B", Op::kRecvB}, {"F", Op::kF},          {"B", Op::kB},
+      {"I", Op::kI},          {"W", Op::kW}};
   bool found = false;
   for (const auto& [name, op] : kOps) {
     const std::string_view op_text(name);
@@ -158,13 +157,13 @@ std::optional<RawAction> parse_field(std::string_view text, const FieldPosition&
     const auto forward = parse_raw_chunk(trim(text.substr(1, semicolon - 1)));
     const auto backward = parse_raw_chunk(
         trim(text.substr(semicolon + 1, text.size() - kPairSuffix.size() - semicolon - 1)));
-    if (!forward || !backward || forward->op != Op::F || backward->op != Op::B) {
+    if (!forward || !backward || forward->op != Op::kF || backward->op != Op::kB) {
       csv_error(at, "expected an overlapped pair like (0F1;1B0)OVERLAP_F_B, got '" +
                         std::string(text.substr(0, 40)) + "'");
     }
     check_raw_chunk(*forward, at);
     check_raw_chunk(*backward, at);
-    action.op = Op::FB;
+    action.op = Op::kFB;
     action.first = *forward;
     action.second = *backward;
     return action;
@@ -202,7 +201,7 @@ RawSchedule parse_rows(const std::string& text) {
       if (const auto action = parse_field(row.substr(begin, comma - begin), at)) {
         raw.rows.back().emplace_back(*action, at);
         for (const RawChunk* chunk : {&action->first, &action->second}) {
-          if (chunk == &action->second && action->op != Op::FB) break;
+          if (chunk == &action->second && action->op != Op::kFB) break;
           raw.max_stage_id = std::max(raw.max_stage_id, chunk->stage_id);
           raw.max_microbatch = std::max(raw.max_microbatch, chunk->microbatch);
         }
@@ -292,7 +291,7 @@ Schedule read_schedule_csv(const std::string& text, int num_directions) {
       Action action;
       action.op = raw_action.op;
       action.chunk = to_chunk(raw_action.first, rank, at);
-      if (raw_action.op == Op::FB) action.backward = to_chunk(raw_action.second, rank, at);
+      if (raw_action.op == Op::kFB) action.backward = to_chunk(raw_action.second, rank, at);
       program.push_back(action);
     }
   }
@@ -305,7 +304,7 @@ Schedule read_schedule_csv(const std::string& text, int num_directions) {
   for (std::vector<Action>& program : schedule.programs) {
     for (Action& action : program) {
       if (!is_communication(action.op)) continue;
-      const bool towards_next = action.op == Op::SEND_F || action.op == Op::RECV_B;
+      const bool towards_next = action.op == Op::kSendF || action.op == Op::kRecvB;
       Chunk other = action.chunk;
       other.stage += towards_next ? 1 : -1;
       action.peer =

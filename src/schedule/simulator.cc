@@ -15,7 +15,7 @@ namespace {
 
 // Things that happen once per chunk and that actions wait for: a piece of work finishing on its
 // rank, or its result being sent to another rank.
-enum class EventKind { forward_done, backward_done, weight_done, forward_sent, backward_sent };
+enum class EventKind { kForwardDone, kBackwardDone, kWeightDone, kForwardSent, kBackwardSent };
 constexpr int kEventKinds = 5;
 constexpr double kNotYet = -1.0;  // event times are >= 0 once they happened
 
@@ -68,14 +68,14 @@ class EventTable {
 
 EventKind done_event(Work work) {
   switch (work) {
-    case Work::forward: return EventKind::forward_done;
-    case Work::backward: return EventKind::backward_done;
-    default: return EventKind::weight_done;
+    case Work::kForward: return EventKind::kForwardDone;
+    case Work::kBackward: return EventKind::kBackwardDone;
+    default: return EventKind::kWeightDone;
   }
 }
 
 EventKind sent_event(Work work) {
-  return work == Work::forward ? EventKind::forward_sent : EventKind::backward_sent;
+  return work == Work::kForward ? EventKind::kForwardSent : EventKind::kBackwardSent;
 }
 
 // "forward of s1 m3 d0" / "SEND of the backward of s2 m0 d1".
@@ -203,20 +203,20 @@ class Simulator {
   void execute(int rank, const Action& action, double inputs_ready) {
     const auto r = static_cast<std::size_t>(rank);
     ActionTiming& timing = timing_[r][position_[r]];
-    if (action.op == Op::RECV_F || action.op == Op::RECV_B) {
+    if (action.op == Op::kRecvF || action.op == Op::kRecvB) {
       timing = {clock_[r], inputs_ready - clock_[r]};  // waiting for the message is the RECV
     } else {
       timing = {inputs_ready, costs_.duration(action, rank)};
     }
     clock_[r] = timing.end();
     switch (action.op) {
-      case Op::RECV_F:
-      case Op::RECV_B: break;
-      case Op::SEND_F: happen(rank, EventKind::forward_sent, action.chunk); break;
-      case Op::SEND_B: happen(rank, EventKind::backward_sent, action.chunk); break;
-      case Op::B:
-        happen(rank, EventKind::backward_done, action.chunk);
-        happen(rank, EventKind::weight_done, action.chunk);
+      case Op::kRecvF:
+      case Op::kRecvB: break;
+      case Op::kSendF: happen(rank, EventKind::kForwardSent, action.chunk); break;
+      case Op::kSendB: happen(rank, EventKind::kBackwardSent, action.chunk); break;
+      case Op::kB:
+        happen(rank, EventKind::kBackwardDone, action.chunk);
+        happen(rank, EventKind::kWeightDone, action.chunk);
         break;
       default:
         for (const WorkItem& item : work_of(action))
@@ -251,13 +251,13 @@ class Simulator {
   // or on a rank that does not hold its stage.
   Needs needs_of(int rank, const Action& action) {
     check_chunk(rank, action.chunk);
-    if (action.op == Op::FB) check_chunk(rank, action.backward);
+    if (action.op == Op::kFB) check_chunk(rank, action.backward);
     Needs needs;
     switch (action.op) {
-      case Op::SEND_F: needs.add(events_.event(EventKind::forward_done, action.chunk), 0.0); break;
-      case Op::SEND_B: needs.add(events_.event(EventKind::backward_done, action.chunk), 0.0); break;
-      case Op::RECV_F: add_message(rank, WorkItem{Work::forward, action.chunk}, needs); break;
-      case Op::RECV_B: add_message(rank, WorkItem{Work::backward, action.chunk}, needs); break;
+      case Op::kSendF: needs.add(events_.event(EventKind::kForwardDone, action.chunk), 0.0); break;
+      case Op::kSendB: needs.add(events_.event(EventKind::kBackwardDone, action.chunk), 0.0); break;
+      case Op::kRecvF: add_message(rank, WorkItem{Work::kForward, action.chunk}, needs); break;
+      case Op::kRecvB: add_message(rank, WorkItem{Work::kBackward, action.chunk}, needs); break;
       default:
         for (const WorkItem& item : work_of(action)) add_inputs(rank, item, needs);
     }
@@ -277,8 +277,8 @@ class Simulator {
         needs.add(events_.event(kind, input->chunk), transfer_time_);
       }
     }
-    if (item.work == Work::backward && !schedule_.is_last_stage(item.chunk)) {
-      needs.add(events_.event(EventKind::forward_done, item.chunk), 0.0);
+    if (item.work == Work::kBackward && !schedule_.is_last_stage(item.chunk)) {
+      needs.add(events_.event(EventKind::kForwardDone, item.chunk), 0.0);
     }
   }
 
@@ -334,8 +334,8 @@ class Simulator {
   }
 
   bool performed_anywhere(const WorkIndex& index, EventKind kind, const Chunk& chunk) const {
-    if (kind == EventKind::forward_sent || kind == EventKind::backward_sent) {
-      const Op send = kind == EventKind::forward_sent ? Op::SEND_F : Op::SEND_B;
+    if (kind == EventKind::kForwardSent || kind == EventKind::kBackwardSent) {
+      const Op send = kind == EventKind::kForwardSent ? Op::kSendF : Op::kSendB;
       for (const auto& program : schedule_.programs) {
         for (const Action& action : program) {
           if (action.op == send && action.chunk == chunk) return true;
@@ -343,9 +343,9 @@ class Simulator {
       }
       return false;
     }
-    const Work work = kind == EventKind::forward_done    ? Work::forward
-                      : kind == EventKind::backward_done ? Work::backward
-                                                         : Work::weight;
+    const Work work = kind == EventKind::kForwardDone    ? Work::kForward
+                      : kind == EventKind::kBackwardDone ? Work::kBackward
+                                                         : Work::kWeight;
     return index.find(WorkItem{work, chunk}).has_value();
   }
 
@@ -420,8 +420,8 @@ std::vector<int> peak_activations(const Schedule& schedule) {
     int held = 0;
     int peak = 0;
     for (const Action& action : program) {
-      if (action.op == Op::F || action.op == Op::FB) peak = std::max(peak, ++held);
-      if (action.op == Op::B || action.op == Op::I || action.op == Op::FB) --held;
+      if (action.op == Op::kF || action.op == Op::kFB) peak = std::max(peak, ++held);
+      if (action.op == Op::kB || action.op == Op::kI || action.op == Op::kFB) --held;
     }
     peaks.push_back(peak);
   }

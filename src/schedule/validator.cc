@@ -72,7 +72,7 @@ class Validator {
   }
 
   void add_global(std::string message) {
-    add(ViolationKind::malformed, -1, -1, Action{}, std::move(message));
+    add(ViolationKind::kMalformed, -1, -1, Action{}, std::move(message));
   }
 
   const Action& action_at(const ActionRef& ref) const {
@@ -149,10 +149,10 @@ class Validator {
   void check_compute_action(const ActionRef& ref) {
     for (const WorkItem& item : work_of(action_at(ref))) {
       if (!in_range(item.chunk)) {
-        add_at(ViolationKind::malformed, ref,
+        add_at(ViolationKind::kMalformed, ref,
                chunk_text(item.chunk) + " is out of range " + range_text());
       } else if (schedule_.rank_of(item.chunk) != ref.rank) {
-        add_at(ViolationKind::wrong_rank, ref,
+        add_at(ViolationKind::kWrongRank, ref,
                "stage " + std::to_string(item.chunk.stage) + " of direction " +
                    std::to_string(item.chunk.direction) + " runs on rank " +
                    std::to_string(schedule_.rank_of(item.chunk)));
@@ -162,9 +162,9 @@ class Validator {
 
   void check_communication_action(const ActionRef& ref) {
     const Action& action = action_at(ref);
-    const bool sends = action.op == Op::SEND_F || action.op == Op::SEND_B;
+    const bool sends = action.op == Op::kSendF || action.op == Op::kSendB;
     if (!in_range(action.chunk)) {
-      add_at(ViolationKind::malformed, ref,
+      add_at(ViolationKind::kMalformed, ref,
              chunk_text(action.chunk) + " is out of range " + range_text());
       return;
     }
@@ -172,20 +172,20 @@ class Validator {
     const Chunk own = sends ? message.producer : detail::consumer_of(message);
     const Chunk other = sends ? detail::consumer_of(message) : message.producer;
     if (!in_range(other)) {
-      add_at(ViolationKind::malformed, ref,
+      add_at(ViolationKind::kMalformed, ref,
              std::string(sends ? "nothing receives from" : "nothing sends to") + " stage " +
                  std::to_string(own.stage) + " in this direction");
     } else if (schedule_.rank_of(own) != ref.rank) {
-      add_at(ViolationKind::wrong_rank, ref,
+      add_at(ViolationKind::kWrongRank, ref,
              "stage " + std::to_string(own.stage) + " of direction " +
                  std::to_string(own.direction) + " runs on rank " +
                  std::to_string(schedule_.rank_of(own)));
     } else if (schedule_.rank_of(other) == ref.rank) {
-      add_at(ViolationKind::malformed, ref,
+      add_at(ViolationKind::kMalformed, ref,
              "stages " + std::to_string(own.stage) + " and " + std::to_string(other.stage) +
                  " are both on this rank; no message is needed");
     } else if (action.peer != schedule_.rank_of(other)) {
-      add_at(ViolationKind::malformed, ref,
+      add_at(ViolationKind::kMalformed, ref,
              "peer is rank " + std::to_string(action.peer) + ", expected rank " +
                  std::to_string(schedule_.rank_of(other)));
     }
@@ -210,15 +210,15 @@ class Validator {
     for (const WorkItem& item : work_of(action)) {
       const ActionRef first = *index_->find(item);
       if (!(first == ref)) {
-        add_at(ViolationKind::duplicate, ref,
+        add_at(ViolationKind::kDuplicate, ref,
                work_text(item) + " already runs at " + position_text(first.position));
         usable_[ref.rank][ref.position] = false;
       }
     }
-    if (action.op != Op::W) return;
-    const std::optional<ActionRef> backward = index_->find({Work::backward, action.chunk});
-    if (backward && action_at(*backward).op != Op::I) {
-      add_at(ViolationKind::duplicate, ref,
+    if (action.op != Op::kW) return;
+    const std::optional<ActionRef> backward = index_->find({Work::kBackward, action.chunk});
+    if (backward && action_at(*backward).op != Op::kI) {
+      add_at(ViolationKind::kDuplicate, ref,
              "weight gradient of " + chunk_text(action.chunk) + " is already computed by the " +
                  op_name(action_at(*backward).op) + " at " + position_text(backward->position));
       usable_[ref.rank][ref.position] = false;
@@ -228,14 +228,14 @@ class Validator {
   // Work this item needs from its own rank: the data input when it is local, and for a backward
   // also the chunk's own forward (its saved activations).
   void check_local_order(const ActionRef& ref, const WorkItem& item) {
-    if (item.work == Work::backward) {
-      require_before(ref, item, {Work::forward, item.chunk}, "its forward");
+    if (item.work == Work::kBackward) {
+      require_before(ref, item, {Work::kForward, item.chunk}, "its forward");
     }
     const std::optional<WorkItem> input = input_of(schedule_, item);
-    if (!input || (item.work == Work::backward && input->work == Work::forward)) return;
-    const char* what = item.work == Work::weight    ? "its input backward (I)"
-                       : item.work == Work::forward ? "the forward of the previous stage"
-                                                    : "the backward of the next stage";
+    if (!input || (item.work == Work::kBackward && input->work == Work::kForward)) return;
+    const char* what = item.work == Work::kWeight    ? "its input backward (I)"
+                       : item.work == Work::kForward ? "the forward of the previous stage"
+                                                     : "the backward of the next stage";
     require_before(ref, item, *input, what);
   }
 
@@ -244,10 +244,10 @@ class Validator {
     const std::optional<ActionRef> found = index_->find(needed);
     if (!found || found->rank != ref.rank || found->position < ref.position) return;
     if (found->position == ref.position) {
-      add_at(ViolationKind::order, ref,
+      add_at(ViolationKind::kOrder, ref,
              "overlapped pair runs the " + work_text(item) + " together with " + what);
     } else {
-      add_at(ViolationKind::order, ref,
+      add_at(ViolationKind::kOrder, ref,
              work_text(item) + " comes before " + what + " at " + position_text(found->position));
     }
   }
@@ -265,16 +265,16 @@ class Validator {
 
   void check_chunk_complete(const Chunk& chunk) {
     const int rank = schedule_.rank_of(chunk);
-    if (!index_->find({Work::forward, chunk})) {
-      add(ViolationKind::missing, rank, -1, Action::compute(Op::F, chunk),
+    if (!index_->find({Work::kForward, chunk})) {
+      add(ViolationKind::kMissing, rank, -1, Action::compute(Op::kF, chunk),
           "forward of " + chunk_text(chunk) + " never runs");
     }
-    const std::optional<ActionRef> backward = index_->find({Work::backward, chunk});
+    const std::optional<ActionRef> backward = index_->find({Work::kBackward, chunk});
     if (!backward) {
-      add(ViolationKind::missing, rank, -1, Action::compute(Op::B, chunk),
+      add(ViolationKind::kMissing, rank, -1, Action::compute(Op::kB, chunk),
           "backward (B, I or FB) of " + chunk_text(chunk) + " never runs");
-    } else if (action_at(*backward).op == Op::I && !index_->find({Work::weight, chunk})) {
-      add(ViolationKind::missing, rank, -1, Action::compute(Op::W, chunk),
+    } else if (action_at(*backward).op == Op::kI && !index_->find({Work::kWeight, chunk})) {
+      add(ViolationKind::kMissing, rank, -1, Action::compute(Op::kW, chunk),
           "the I at " + position_text(backward->position) + " has no W for " + chunk_text(chunk));
     }
   }
@@ -290,10 +290,10 @@ class Validator {
       for (int position = 0; position < static_cast<int>(program.size()); ++position) {
         const Action& action = program[position];
         if (!usable_[rank][position] || is_compute(action.op)) continue;
-        const bool sends = action.op == Op::SEND_F || action.op == Op::SEND_B;
+        const bool sends = action.op == Op::kSendF || action.op == Op::kSendB;
         ActionRef& slot = (sends ? send_ref_ : recv_ref_)[message_slot(action)];
         if (slot.rank >= 0) {
-          add(ViolationKind::duplicate, rank, position, action,
+          add(ViolationKind::kDuplicate, rank, position, action,
               std::string("the same message is already ") + (sends ? "sent" : "received") +
                   " at rank " + std::to_string(slot.rank) + " " + position_text(slot.position));
           usable_[rank][position] = false;
@@ -311,7 +311,7 @@ class Validator {
       const detail::Message message = detail::message_of(action);
       const Action partner = has_send ? detail::recv_action(schedule_, message)
                                       : detail::send_action(schedule_, message);
-      add_at(ViolationKind::unmatched, ref,
+      add_at(ViolationKind::kUnmatched, ref,
              "no matching " + to_string(partner) + " on rank " + std::to_string(action.peer));
       usable_[ref.rank][ref.position] = false;
     }
@@ -345,19 +345,19 @@ class Validator {
     const ActionRef send = send_ref_[slot];
     const ActionRef recv = recv_ref_[slot];
     if (send.rank < 0 && recv.rank < 0) {
-      add_at(ViolationKind::missing, consumer,
+      add_at(ViolationKind::kMissing, consumer,
              "needs " + to_string(detail::recv_action(schedule_, *message)) +
                  " before it, and rank " + std::to_string(schedule_.rank_of(message->producer)) +
                  " never sends it");
       return;
     }
     if (recv.rank >= 0 && recv.position > consumer.position) {
-      add_at(ViolationKind::order, recv,
+      add_at(ViolationKind::kOrder, recv,
              "received after its consumer at " + position_text(consumer.position));
     }
     const std::optional<ActionRef> producer = index_->find(*input_of(schedule_, item));
     if (send.rank >= 0 && producer && send.position < producer->position) {
-      add_at(ViolationKind::order, send,
+      add_at(ViolationKind::kOrder, send,
              "sent before its producer at " + position_text(producer->position));
     }
   }
@@ -378,7 +378,7 @@ class Validator {
       for_each_matched(rank, false, [&](int position, std::size_t slot, const Action& action) {
         const int ordinal = send_ordinal[slot];
         if (ordinal < latest_ordinal[action.peer]) {
-          add(ViolationKind::channel_order, rank, position, action,
+          add(ViolationKind::kChannelOrder, rank, position, action,
               "rank " + std::to_string(action.peer) +
                   " sends this before the message received at " +
                   position_text(latest_position[action.peer]));
@@ -396,7 +396,7 @@ class Validator {
     for (int position = 0; position < static_cast<int>(program.size()); ++position) {
       const Action& action = program[position];
       if (!usable_[rank][position] || is_compute(action.op)) continue;
-      if ((action.op == Op::SEND_F || action.op == Op::SEND_B) != sends) continue;
+      if ((action.op == Op::kSendF || action.op == Op::kSendB) != sends) continue;
       const std::size_t slot = message_slot(action);
       if (matched(slot)) visit(position, slot, action);
     }
@@ -413,7 +413,7 @@ class Validator {
         const std::optional<WorkItem> input = input_of(schedule_, item);
         const std::optional<ActionRef> producer = input ? index_->find(*input) : std::nullopt;
         if (producer && producer->rank != rank) {
-          waits.push_back({detail::Wait::Kind::passed, *producer});
+          waits.push_back({detail::Wait::Kind::kPassed, *producer});
         }
       }
       return;
@@ -421,13 +421,13 @@ class Validator {
     if (is_compute(action.op)) return;
     const std::size_t slot = message_slot(action);
     if (!matched(slot)) return;
-    const bool sends = action.op == Op::SEND_F || action.op == Op::SEND_B;
+    const bool sends = action.op == Op::kSendF || action.op == Op::kSendB;
     const ActionRef partner = sends ? recv_ref_[slot] : send_ref_[slot];
     if (!usable_[partner.rank][partner.position]) return;
-    if (mode_ == P2PMode::blocking) {
-      waits.push_back({detail::Wait::Kind::rendezvous, partner});
+    if (mode_ == P2PMode::kBlocking) {
+      waits.push_back({detail::Wait::Kind::kRendezvous, partner});
     } else if (!sends) {
-      waits.push_back({detail::Wait::Kind::passed, partner});
+      waits.push_back({detail::Wait::Kind::kPassed, partner});
     }
   }
 
@@ -441,7 +441,7 @@ class Validator {
         [](int, int) {});
     for (int rank = 0; rank < schedule_.num_ranks; ++rank) {
       if (pc[rank] < static_cast<int>(schedule_.programs[rank].size())) {
-        add_at(ViolationKind::deadlock, ActionRef{rank, pc[rank]}, stall_text(rank, pc));
+        add_at(ViolationKind::kDeadlock, ActionRef{rank, pc[rank]}, stall_text(rank, pc));
       }
     }
   }
@@ -452,7 +452,7 @@ class Validator {
     waits_of(rank, pc[rank], waits);
     for (const detail::Wait& wait : waits) {
       const ActionRef& target = wait.target;
-      const bool rendezvous = wait.kind == detail::Wait::Kind::rendezvous;
+      const bool rendezvous = wait.kind == detail::Wait::Kind::kRendezvous;
       if (!rendezvous && pc[target.rank] > target.position) continue;
       std::string text = std::string("waits for ") + (rendezvous ? "its partner " : "") +
                          to_string(action_at(target)) + " (rank " + std::to_string(target.rank) +

@@ -29,7 +29,7 @@ struct RawString {
 };
 
 // What an event is, as far as its "ph" and "cat" tell.
-enum class EventRole { Unknown, Ignored, GpuActivity, Launch, Annotation, Metadata };
+enum class EventRole { kUnknown, kIgnored, kGpuActivity, kLaunch, kAnnotation, kMetadata };
 
 // The fields of one event that any role needs, collected in whatever order they come.
 struct EventFields {
@@ -123,16 +123,18 @@ class Reader {
     } else if (root_type == od::json_type::object) {
       read_root_object();
     } else {
-      fail(0, "not a Chrome trace: expected a JSON object with \"traceEvents\" or an array of "
-              "events");
+      fail(0,
+           "not a Chrome trace: expected a JSON object with \"traceEvents\" or an array of "
+           "events");
     }
     const char* trailing = nullptr;
     if (!doc_.current_location().get(trailing)) {
       fail_at(trailing, "unexpected content after the JSON document");
     }
     if (out_.gpu_activities.empty()) {
-      fail(events_offset_, "no GPU kernels, memcpys or memsets in this trace (expected \"X\" "
-                           "events of category kernel, gpu_memcpy or gpu_memset)");
+      fail(events_offset_,
+           "no GPU kernels, memcpys or memsets in this trace (expected \"X\" "
+           "events of category kernel, gpu_memcpy or gpu_memset)");
     }
     finish();
   }
@@ -239,18 +241,19 @@ class Reader {
   }
 
   static EventRole role_of(const EventFields& f) {
-    if (!f.ph.present) return EventRole::Unknown;
-    if (equals(f.ph, "M")) return EventRole::Metadata;
-    if (!equals(f.ph, "X")) return EventRole::Ignored;
-    if (!f.cat.present) return EventRole::Unknown;
+    if (!f.ph.present) return EventRole::kUnknown;
+    if (equals(f.ph, "M")) return EventRole::kMetadata;
+    if (!equals(f.ph, "X")) return EventRole::kIgnored;
+    if (!f.cat.present) return EventRole::kUnknown;
     const std::string_view cat = f.cat.content;
     if (cat == "kernel" || cat == "gpu_memcpy" || cat == "gpu_memset" || cat == "Kernel" ||
         cat == "Memcpy" || cat == "Memset") {
-      return EventRole::GpuActivity;
+      return EventRole::kGpuActivity;
     }
-    if (cat == "cuda_runtime" || cat == "cuda_driver" || cat == "Runtime") return EventRole::Launch;
-    if (cat == "user_annotation") return EventRole::Annotation;
-    return EventRole::Ignored;
+    if (cat == "cuda_runtime" || cat == "cuda_driver" || cat == "Runtime")
+      return EventRole::kLaunch;
+    if (cat == "user_annotation") return EventRole::kAnnotation;
+    return EventRole::kIgnored;
   }
 
   void read_event(od::object& event, std::size_t event_offset) {
@@ -263,13 +266,13 @@ class Reader {
       if (first == 'p') {
         if (key.unsafe_is_equal("ph")) {
           f.ph = string_of(value, "\"ph\"");
-          if (role_of(f) == EventRole::Ignored) return;
+          if (role_of(f) == EventRole::kIgnored) return;
         } else if (key.unsafe_is_equal("pid")) {
           f.pid = track_id_of(value, "\"pid\"");
         }
       } else if (first == 'c' && key.unsafe_is_equal("cat")) {
         f.cat = string_of(value, "\"cat\"");
-        if (role_of(f) == EventRole::Ignored) return;
+        if (role_of(f) == EventRole::kIgnored) return;
       } else if (first == 'n' && key.unsafe_is_equal("name")) {
         f.name = string_of(value, "\"name\"");
       } else if (first == 't') {
@@ -310,9 +313,7 @@ class Reader {
     }
   }
 
-  std::string_view token_of(od::value& value) {
-    return trim_right(value.raw_json_token());
-  }
+  std::string_view token_of(od::value& value) { return trim_right(value.raw_json_token()); }
 
   RawString string_of(od::value& value, const char* what) {
     return string_token(token_of(value), what);
@@ -333,8 +334,8 @@ class Reader {
     const std::string_view token = token_of(value);
     const std::optional<TimeNs> time = parse_microseconds(token);
     if (!time) {
-      fail_at(token.data(), std::string("wrong type: expected a number of microseconds for ") +
-                                what);
+      fail_at(token.data(),
+              std::string("wrong type: expected a number of microseconds for ") + what);
     }
     return *time;
   }
@@ -351,14 +352,14 @@ class Reader {
     TrackId id = 0;
     const auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), id);
     if (error != std::errc() || end != token.data() + token.size()) {
-      fail_at(token.data(), std::string("wrong type: expected an integer or a string for ") +
-                                what);
+      fail_at(token.data(), std::string("wrong type: expected an integer or a string for ") + what);
     }
     return id;
   }
 
   TrackId text_id(const std::string& text) {
-    const auto [it, inserted] = text_ids_.emplace(text, -static_cast<TrackId>(text_ids_.size()) - 1);
+    const auto [it, inserted] =
+        text_ids_.emplace(text, -static_cast<TrackId>(text_ids_.size()) - 1);
     if (inserted) out_.text_ids.push_back(text);
     return it->second;
   }
@@ -387,7 +388,7 @@ class Reader {
 
   void keep(const EventFields& f, std::size_t event_offset) {
     switch (role_of(f)) {
-      case EventRole::GpuActivity: {
+      case EventRole::kGpuActivity: {
         require_ts(f, event_offset);
         GpuActivity activity;
         activity.start = f.ts;
@@ -397,22 +398,22 @@ class Reader {
         activity.correlation = f.correlation;
         activity.name = name_id(f.name);
         const std::string_view cat = f.cat.content;
-        activity.category = cat == "gpu_memcpy" || cat == "Memcpy"   ? ActivityCategory::Memcpy
-                            : cat == "gpu_memset" || cat == "Memset" ? ActivityCategory::Memset
-                                                                      : ActivityCategory::Kernel;
+        activity.category = cat == "gpu_memcpy" || cat == "Memcpy"   ? ActivityCategory::kMemcpy
+                            : cat == "gpu_memset" || cat == "Memset" ? ActivityCategory::kMemset
+                                                                     : ActivityCategory::kKernel;
         out_.gpu_activities.push_back(activity);
         break;
       }
-      case EventRole::Launch:
+      case EventRole::kLaunch:
         if (f.correlation < 0) break;
         require_ts(f, event_offset);
         out_.launches.push_back(RuntimeLaunch{f.ts, f.pid, f.tid, f.correlation});
         break;
-      case EventRole::Annotation:
+      case EventRole::kAnnotation:
         require_ts(f, event_offset);
         out_.annotations.push_back(CpuAnnotation{f.ts, f.dur, f.pid, f.tid, name_id(f.name)});
         break;
-      case EventRole::Metadata: keep_metadata(f); break;
+      case EventRole::kMetadata: keep_metadata(f); break;
       default: break;
     }
   }
@@ -441,7 +442,7 @@ class Reader {
   od::document doc_;
   std::size_t events_offset_ = 0;
   std::unordered_map<std::string_view, std::uint32_t> name_ids_;  // views into text_ / decoded_
-  std::deque<std::string> decoded_;                                // names that had escapes
+  std::deque<std::string> decoded_;                               // names that had escapes
   std::unordered_map<std::string, TrackId> text_ids_;
 };
 
@@ -451,8 +452,11 @@ std::size_t Reader::first_invalid_utf8() const {
   std::size_t i = 0;
   while (i < size) {
     const unsigned char lead = bytes[i];
-    std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
-                                      : (lead >> 3) == 0x1E   ? 4 : 0;
+    std::size_t length = lead < 0x80           ? 1
+                         : (lead >> 5) == 0x6  ? 2
+                         : (lead >> 4) == 0xE  ? 3
+                         : (lead >> 3) == 0x1E ? 4
+                                               : 0;
     if (length == 0 || i + length > size) return i;
     for (std::size_t k = 1; k < length; ++k) {
       if ((bytes[i + k] & 0xC0) != 0x80) return i;

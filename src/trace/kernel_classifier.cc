@@ -14,10 +14,10 @@ KernelClassifier::KernelClassifier(const std::string& communication_regex) {
 }
 
 KernelKind KernelClassifier::classify(const std::string& name, const std::string& category) const {
-  if (category == "gpu_memcpy" || name.rfind("Memcpy", 0) == 0) return KernelKind::Memcpy;
-  if (category == "gpu_memset" || name.rfind("Memset", 0) == 0) return KernelKind::Memset;
-  if (std::regex_search(name, communication_)) return KernelKind::Communication;
-  return KernelKind::Compute;
+  if (category == "gpu_memcpy" || name.rfind("Memcpy", 0) == 0) return KernelKind::kMemcpy;
+  if (category == "gpu_memset" || name.rfind("Memset", 0) == 0) return KernelKind::kMemset;
+  if (std::regex_search(name, communication_)) return KernelKind::kCommunication;
+  return KernelKind::kCompute;
 }
 
 }  // namespace dualpipe::trace

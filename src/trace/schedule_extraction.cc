@@ -57,10 +57,11 @@ std::optional<schedule::TimedSchedule> extract_schedule(const std::vector<RankTi
       s.programs[static_cast<std::size_t>(rank)].push_back(action);
       const TimeNs start = window.on_gpu() ? window.gpu_start : window.cpu_start;
       const TimeNs end = window.on_gpu() ? window.gpu_end : window.cpu_end;
-      timed.timing[static_cast<std::size_t>(rank)].push_back({to_ms(start - origin), to_ms(end - start)});
+      timed.timing[static_cast<std::size_t>(rank)].push_back(
+          {to_ms(start - origin), to_ms(end - start)});
       cover(s, action.chunk, max_microbatch);
       if (schedule::is_compute(action.op)) place(s, action.chunk, rank);
-      if (action.op == Op::FB) {
+      if (action.op == Op::kFB) {
         cover(s, action.backward, max_microbatch);
         place(s, action.backward, rank);
       }

@@ -124,7 +124,7 @@ Action read_action(od::value value, const std::string& path) {
     }
   }
   if (!op) fail(path, "expected \"op\"");
-  if (*op == Op::FB) {
+  if (*op == Op::kFB) {
     if (!forward) fail(path, "expected \"forward\" in an FB action");
     if (!backward) fail(path, "expected \"backward\" in an FB action");
     return Action::overlapped(*forward, *backward);
@@ -203,7 +203,7 @@ void infer_placement(Schedule& schedule) {
     for (std::size_t i = 0; i < program.size(); ++i) {
       const Action& action = program[i];
       for (const Chunk* chunk : {&action.chunk, &action.backward}) {
-        if (chunk == &action.backward && action.op != Op::FB) break;
+        if (chunk == &action.backward && action.op != Op::kFB) break;
         int& placed = schedule.stage_rank[chunk->direction][chunk->stage];
         if (placed >= 0 && placed != rank) {
           fail("programs[" + std::to_string(rank) + "][" + std::to_string(i) + "]",
@@ -272,7 +272,7 @@ void check_consistency(ParsedSchedule& parsed) {
       const Action& action = s.programs[rank][i];
       const std::string path = "programs[" + std::to_string(rank) + "][" + std::to_string(i) + "]";
       for (const Chunk* chunk : {&action.chunk, &action.backward}) {
-        if (chunk == &action.backward && action.op != Op::FB) break;
+        if (chunk == &action.backward && action.op != Op::kFB) break;
         if (chunk->stage >= s.num_stages || chunk->microbatch >= per_direction ||
             chunk->direction >= directions) {
           fail(path, "stage " + std::to_string(chunk->stage) + ", micro-batch " +

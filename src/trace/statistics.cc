@@ -48,7 +48,7 @@ StreamStatistics stream_statistics(const StreamTimeline& stream, const TimeWindo
     if (window && (kernel.end <= window->start || kernel.start >= window->end)) continue;
     ++stats.kernels;
     all.push_back({kernel.start, kernel.end});
-    if (kernel.kind == KernelKind::Communication) communication.push_back(all.back());
+    if (kernel.kind == KernelKind::kCommunication) communication.push_back(all.back());
   }
   stats.busy_ms = to_ms(total_length(clipped_union(std::move(all), window)));
   stats.communication_ms = to_ms(total_length(clipped_union(std::move(communication), window)));
@@ -70,11 +70,11 @@ OverlapIntervals overlap_intervals(const RankTimeline& timeline, const TimeWindo
   OverlapIntervals result;
   result.compute = clipped_union(
       kernels_where(timeline,
-                    [](const TimelineKernel& k) { return k.kind == KernelKind::Compute; }),
+                    [](const TimelineKernel& k) { return k.kind == KernelKind::kCompute; }),
       window);
   result.communication = clipped_union(
       kernels_where(timeline,
-                    [](const TimelineKernel& k) { return k.kind == KernelKind::Communication; }),
+                    [](const TimelineKernel& k) { return k.kind == KernelKind::kCommunication; }),
       window);
   result.hidden = intersection(result.communication, result.compute);
   result.exposed = difference(result.communication, result.compute);
@@ -102,8 +102,8 @@ RankStatistics compute_statistics(const RankTimeline& timeline, const TimeWindow
   stats.memcpy_memset_ms =
       to_ms(total_length(clipped_union(kernels_where(timeline,
                                                      [](const TimelineKernel& k) {
-                                                       return k.kind == KernelKind::Memcpy ||
-                                                              k.kind == KernelKind::Memset;
+                                                       return k.kind == KernelKind::kMemcpy ||
+                                                              k.kind == KernelKind::kMemset;
                                                      }),
                                        window)));
   for (const StreamTimeline& stream : timeline.streams) {

@@ -14,9 +14,9 @@ namespace {
 
 const char* kind_name(AnnotationKind kind) {
   switch (kind) {
-    case AnnotationKind::PipelineAction: return "pipeline_action";
-    case AnnotationKind::Phase: return "phase";
-    case AnnotationKind::Other: break;
+    case AnnotationKind::kPipelineAction: return "pipeline_action";
+    case AnnotationKind::kPhase: return "phase";
+    case AnnotationKind::kOther: break;
   }
   return "other";
 }

@@ -24,10 +24,10 @@ std::vector<KernelKind> classify_all(const ProfileTrace& trace,
   std::vector<KernelKind> kinds;
   kinds.reserve(trace.gpu_activities.size());
   for (const GpuActivity& activity : trace.gpu_activities) {
-    if (activity.category == ActivityCategory::Memcpy) {
-      kinds.push_back(KernelKind::Memcpy);
-    } else if (activity.category == ActivityCategory::Memset) {
-      kinds.push_back(KernelKind::Memset);
+    if (activity.category == ActivityCategory::kMemcpy) {
+      kinds.push_back(KernelKind::kMemcpy);
+    } else if (activity.category == ActivityCategory::kMemset) {
+      kinds.push_back(KernelKind::kMemset);
     } else {
       std::optional<KernelKind>& kind = by_name[activity.name];
       if (!kind) kind = classifier.classify(trace.names[activity.name]);
@@ -78,9 +78,9 @@ AnnotationWindow describe(const ProfileTrace& trace, const CpuAnnotation& annota
   window.process = annotation.process;
   window.thread = annotation.thread;
   window.action = schedule::parse_annotation_label(window.name);
-  window.kind = window.action                           ? AnnotationKind::PipelineAction
-                : schedule::is_phase_label(window.name) ? AnnotationKind::Phase
-                                                        : AnnotationKind::Other;
+  window.kind = window.action                           ? AnnotationKind::kPipelineAction
+                : schedule::is_phase_label(window.name) ? AnnotationKind::kPhase
+                                                        : AnnotationKind::kOther;
   return window;
 }
 
@@ -128,7 +128,7 @@ void project_to_gpu(const ProfileTrace& trace, const std::vector<KernelKind>& ki
       for (auto it = match.first; it != match.second; ++it) {
         const GpuActivity& activity = trace.gpu_activities[it->second];
         intervals.push_back({activity.start, activity.end()});
-        if (kinds[it->second] == KernelKind::Communication)
+        if (kinds[it->second] == KernelKind::kCommunication)
           communication.push_back(intervals.back());
       }
     }

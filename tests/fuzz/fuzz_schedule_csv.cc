@@ -38,9 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!same(read_schedule_csv(write_schedule_csv(schedule), directions), schedule)) std::abort();
   // Validation allocates per chunk; keep the fuzzer on inputs it can check quickly.
   if (std::int64_t{schedule.num_stages} * schedule.num_microbatches > (1 << 16)) return 0;
-  validate(schedule, P2PMode::blocking, 20);
-  if (validate(without_communication(schedule), P2PMode::asynchronous, 1).empty() &&
-      !validate(with_communication(schedule), P2PMode::blocking, 1).empty()) {
+  validate(schedule, P2PMode::kBlocking, 20);
+  if (validate(without_communication(schedule), P2PMode::kAsynchronous, 1).empty() &&
+      !validate(with_communication(schedule), P2PMode::kBlocking, 1).empty()) {
     std::abort();  // the pass must turn every valid compute schedule into a deadlock-free one
   }
   return 0;

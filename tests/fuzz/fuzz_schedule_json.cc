@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   }
   if (std::int64_t{parsed.num_stages} * parsed.num_microbatches <= (1 << 16)) {
-    schedule::validate(parsed, schedule::P2PMode::asynchronous, 20);
+    schedule::validate(parsed, schedule::P2PMode::kAsynchronous, 20);
   }
   return 0;
 }

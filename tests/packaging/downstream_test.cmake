@@ -15,3 +15,6 @@ run_step(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
          "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix;${PREFIX_PATH}")
 run_step(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run_step(${WORK_DIR}/build/downstream_example)
+if(EXISTS ${WORK_DIR}/build/downstream_moe_example)
+  run_step(${WORK_DIR}/build/downstream_moe_example)
+endif()

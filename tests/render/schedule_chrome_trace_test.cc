@@ -64,7 +64,7 @@ TEST(ScheduleChromeTrace, WritesEveryActionOnItsRanksTrackInMicroseconds) {
     // Named by the profiler annotation label, which reads back to the same action.
     EXPECT_EQ(schedule::parse_annotation_label(text(event, "name")), action);
     EXPECT_DOUBLE_EQ(double(event["ts"]), timing.start * 1000.0);  // 1 unit shows as 1 ms
-    if (action.op == schedule::Op::SEND_B) {
+    if (action.op == schedule::Op::kSendB) {
       EXPECT_EQ(phase, "i");
     } else {
       EXPECT_EQ(phase, "X");

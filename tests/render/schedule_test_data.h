@@ -22,11 +22,12 @@ inline schedule::TimedSchedule small_timed_schedule() {
   s.num_microbatches = 2;
   s.stage_rank = {{0, 1}, {1, 0}};
   s.programs = {
-      {Action::compute(Op::F, Chunk{0, 0, 0}), Action::overlapped(Chunk{1, 0, 1}, Chunk{0, 0, 0}),
-       Action::compute(Op::W, Chunk{0, 0, 0})},
-      {Action::compute(Op::F, Chunk{0, 0, 1}), Action::compute(Op::F, Chunk{1, 0, 0}),
-       Action::compute(Op::I, Chunk{1, 0, 0}), Action::communication(Op::SEND_B, Chunk{1, 0, 0}, 0),
-       Action::compute(Op::B, Chunk{0, 0, 1})}};
+      {Action::compute(Op::kF, Chunk{0, 0, 0}), Action::overlapped(Chunk{1, 0, 1}, Chunk{0, 0, 0}),
+       Action::compute(Op::kW, Chunk{0, 0, 0})},
+      {Action::compute(Op::kF, Chunk{0, 0, 1}), Action::compute(Op::kF, Chunk{1, 0, 0}),
+       Action::compute(Op::kI, Chunk{1, 0, 0}),
+       Action::communication(Op::kSendB, Chunk{1, 0, 0}, 0),
+       Action::compute(Op::kB, Chunk{0, 0, 1})}};
   timed.timing = {{{0, 1}, {2, 3}, {5, 1}}, {{0, 1}, {1, 1}, {2, 2}, {4, 0}, {6, 2}}};
   return timed;
 }

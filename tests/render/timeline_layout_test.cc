@@ -37,8 +37,8 @@ TEST(LayoutTimelines, OverlapLaneSplitsHiddenAndExposedCommunication) {
   const TimelineLayout layout = testing::two_streams_layout();
   const TimelineLane overlap = lane(layout, "communication overlap");
   ASSERT_EQ(overlap.bars.size(), 3u);
-  EXPECT_EQ(overlap.bars[0].kind, BarKind::HiddenComm);
-  EXPECT_EQ(overlap.bars[1].kind, BarKind::ExposedComm);
+  EXPECT_EQ(overlap.bars[0].kind, BarKind::kHiddenComm);
+  EXPECT_EQ(overlap.bars[1].kind, BarKind::kExposedComm);
   EXPECT_DOUBLE_EQ(overlap.bars[1].start_ms, 0.1);
   EXPECT_DOUBLE_EQ(overlap.bars[1].end_ms, 0.15);
 }
@@ -66,11 +66,11 @@ TEST(LayoutTimelines, CaptionCarriesTheOverlapFigures) {
 }
 
 TEST(BarColour, TellsCommunicationFromComputeAndPhasesByName) {
-  EXPECT_NE(bar_colour(BarKind::Compute, ""), bar_colour(BarKind::Communication, ""));
-  EXPECT_NE(bar_colour(BarKind::Phase, "attn(F)"), bar_colour(BarKind::Phase, "dispatch(F)"));
-  EXPECT_EQ(bar_colour(BarKind::Phase, "attn(F)"), bar_colour(BarKind::Phase, "attn(B)"));
-  EXPECT_NE(bar_colour(BarKind::PipelineAction, "dualpipe:F s0 m0 d0"),
-            bar_colour(BarKind::PipelineAction, "dualpipe:B s0 m0 d0"));
+  EXPECT_NE(bar_colour(BarKind::kCompute, ""), bar_colour(BarKind::kCommunication, ""));
+  EXPECT_NE(bar_colour(BarKind::kPhase, "attn(F)"), bar_colour(BarKind::kPhase, "dispatch(F)"));
+  EXPECT_EQ(bar_colour(BarKind::kPhase, "attn(F)"), bar_colour(BarKind::kPhase, "attn(B)"));
+  EXPECT_NE(bar_colour(BarKind::kPipelineAction, "dualpipe:F s0 m0 d0"),
+            bar_colour(BarKind::kPipelineAction, "dualpipe:B s0 m0 d0"));
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ TEST(TimelineSvg, IsWellFormedWithOneTitledLanePerLayoutLane) {
     EXPECT_NE(text.find(lane.title), std::string::npos) << lane.title;
   }
   EXPECT_NE(text.find("communication 0.15 ms, 66.7% of it under compute"), std::string::npos);
-  EXPECT_NE(text.find("dispatch(F)"), std::string::npos);  // wide enough to be labelled
+  EXPECT_NE(text.find("dispatch(F)"), std::string::npos);            // wide enough to be labelled
   EXPECT_NE(text.find("exposed communication"), std::string::npos);  // legend
 }
 
@@ -36,12 +36,14 @@ TEST(TimelineSvg, BarsCarryTooltipsWithNameKindAndTimes) {
 
 TEST(PixelBars, MergesThinNeighboursOfOneKindOnly) {
   TimelineLane lane;
-  lane.bars = {{0.0, 0.001, BarKind::Compute, 0}, {0.001, 0.002, BarKind::Compute, 0},
-               {0.002, 0.003, BarKind::Communication, 1}, {0.5, 0.9, BarKind::Compute, 0}};
+  lane.bars = {{0.0, 0.001, BarKind::kCompute, 0},
+               {0.001, 0.002, BarKind::kCompute, 0},
+               {0.002, 0.003, BarKind::kCommunication, 1},
+               {0.5, 0.9, BarKind::kCompute, 0}};
   const std::vector<PixelBar> bars = pixel_bars(lane, 0.0, 100.0);  // 0.1 px per bar
   ASSERT_EQ(bars.size(), 3u);
   EXPECT_EQ(bars[0].count, 2);
-  EXPECT_EQ(bars[1].kind, BarKind::Communication);
+  EXPECT_EQ(bars[1].kind, BarKind::kCommunication);
   EXPECT_DOUBLE_EQ(bars[2].x0_px, 50.0);
   EXPECT_DOUBLE_EQ(bars[2].x1_px, 90.0);
   EXPECT_GE(bars[1].x1_px - bars[1].x0_px, 0.6);  // thin bars stay visible

@@ -19,9 +19,9 @@ TEST(MakePipelineGroup, RejectsARankOutsideThePipeline) {
 }
 
 TEST(MessageBackendNamed, ReadsTheFlagSpellingsAndRejectsOthers) {
-  EXPECT_EQ(message_backend_named("auto"), MessageBackend::automatic);
-  EXPECT_EQ(message_backend_named("nccl"), MessageBackend::nccl);
-  EXPECT_EQ(message_backend_named("gloo"), MessageBackend::gloo);
+  EXPECT_EQ(message_backend_named("auto"), MessageBackend::kAutomatic);
+  EXPECT_EQ(message_backend_named("nccl"), MessageBackend::kNccl);
+  EXPECT_EQ(message_backend_named("gloo"), MessageBackend::kGloo);
   EXPECT_THROW(message_backend_named("mpi"), std::invalid_argument);
   EXPECT_THROW(message_backend_named("NCCL"), std::invalid_argument);
 }
@@ -29,7 +29,7 @@ TEST(MessageBackendNamed, ReadsTheFlagSpellingsAndRejectsOthers) {
 TEST(MakePipelineGroup, RefusesNcclForCpuTensors) {
   auto store = c10::make_intrusive<c10d::HashStore>();
   EXPECT_THROW(make_pipeline_group(store, {0}, 0, torch::kCPU, std::chrono::seconds(1),
-                                   MessageBackend::nccl),
+                                   MessageBackend::kNccl),
                std::invalid_argument);
 }
 
@@ -38,11 +38,11 @@ TEST(MakePipelineGroup, StagesCudaMessagesThroughTheHostOnlyOverGloo) {
   auto store = c10::make_intrusive<c10d::HashStore>();
   const PipelineGroup on_cpu =
       make_pipeline_group(store, {0}, 0, torch::kCPU, std::chrono::seconds(5));
-  EXPECT_EQ(on_cpu.backend, MessageBackend::gloo);
+  EXPECT_EQ(on_cpu.backend, MessageBackend::kGloo);
   EXPECT_FALSE(on_cpu.stages_through_host());
   const PipelineGroup on_cuda = make_pipeline_group(store, {1}, 1, torch::Device(torch::kCUDA, 0),
-                                                    std::chrono::seconds(5), MessageBackend::gloo);
-  EXPECT_EQ(on_cuda.backend, MessageBackend::gloo);
+                                                    std::chrono::seconds(5), MessageBackend::kGloo);
+  EXPECT_EQ(on_cuda.backend, MessageBackend::kGloo);
   EXPECT_FALSE(on_cuda.uses_nccl());
   EXPECT_TRUE(on_cuda.stages_through_host());
 }

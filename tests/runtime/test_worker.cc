@@ -161,7 +161,7 @@ void check_training_step(Pipeline& pipeline, const Problem& p, const StepInput& 
     int pairs = 0;
     for (const schedule::Action& a :
          pipeline.schedule_for(p.microbatches).programs[pipeline.group().rank])
-      pairs += a.op == schedule::Op::FB;
+      pairs += a.op == schedule::Op::kFB;
     expect(*hook_calls - calls_before == pairs,
            label_of(p, "the overlapped hook ran " + std::to_string(*hook_calls - calls_before) +
                            " times for " + std::to_string(pairs) + " FB actions"));
@@ -387,8 +387,8 @@ PipelineGroup group_of(const LaunchEnvironment& env, const Args& args,
                        std::chrono::milliseconds timeout) {
   if (arg(args, "device", "cpu") != "cuda") return pipeline_group_from_environment(env, timeout);
   return make_pipeline_group(connect_store(env, timeout), env.all_ranks(), env.rank,
-                             cuda_device_of(env, MessageBackend::gloo), timeout,
-                             MessageBackend::gloo);
+                             cuda_device_of(env, MessageBackend::kGloo), timeout,
+                             MessageBackend::kGloo);
 }
 
 int run(int argc, char** argv) {

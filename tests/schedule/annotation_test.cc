@@ -7,10 +7,13 @@ namespace {
 
 TEST(AnnotationLabel, RoundTripsEveryKindOfAction) {
   const Action actions[] = {
-      Action::compute(Op::F, {1, 3, 0}),          Action::compute(Op::B, {0, 0, 1}),
-      Action::compute(Op::I, {7, 12, 0}),         Action::compute(Op::W, {2, 5, 1}),
-      Action::overlapped({1, 3, 0}, {2, 0, 1}),   Action::communication(Op::SEND_F, {1, 3, 0}, 2),
-      Action::communication(Op::RECV_B, {4, 9, 1}, 3),
+      Action::compute(Op::kF, {1, 3, 0}),
+      Action::compute(Op::kB, {0, 0, 1}),
+      Action::compute(Op::kI, {7, 12, 0}),
+      Action::compute(Op::kW, {2, 5, 1}),
+      Action::overlapped({1, 3, 0}, {2, 0, 1}),
+      Action::communication(Op::kSendF, {1, 3, 0}, 2),
+      Action::communication(Op::kRecvB, {4, 9, 1}, 3),
   };
   for (const Action& action : actions) {
     const auto parsed = parse_annotation_label(annotation_label(action));

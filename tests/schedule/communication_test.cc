@@ -40,7 +40,7 @@ TEST(WithCommunication, SendsAfterTheProducerAndReceivesInOneGlobalOrder) {
 
 TEST(WithCommunication, AddsOneMessagePairPerCrossRankDependency) {
   const Schedule schedule = with_communication(generate_zb1p(4, 8));
-  for (Op op : {Op::SEND_F, Op::RECV_F, Op::SEND_B, Op::RECV_B}) {
+  for (Op op : {Op::kSendF, Op::kRecvF, Op::kSendB, Op::kRecvB}) {
     EXPECT_EQ(count(schedule, op), 3 * 8) << op_name(op);
   }
   EXPECT_EQ(without_communication(schedule).programs, generate_zb1p(4, 8).programs);
@@ -50,14 +50,14 @@ TEST(WithCommunication, ExchangesNothingBetweenStagesOfOneRank) {
   EXPECT_FALSE(has_communication(with_communication(generate_dualpipev(1, 4))));
   // DualPipeV on 2 ranks: 4 stages, the turn (stages 1 -> 2) stays on rank 1.
   const Schedule v = with_communication(generate_dualpipev(2, 4));
-  EXPECT_EQ(count(v, Op::SEND_F), 2 * 4);
-  EXPECT_EQ(count(v, Op::SEND_B), 2 * 4);
+  EXPECT_EQ(count(v, Op::kSendF), 2 * 4);
+  EXPECT_EQ(count(v, Op::kSendB), 2 * 4);
 }
 
 TEST(WithCommunication, SendsBothHalvesOfAnOverlappedPair) {
   const Schedule schedule = with_communication(generate_dualpipe(4, 8));
-  EXPECT_EQ(count(schedule, Op::SEND_F), 2 * 3 * 4);
-  EXPECT_EQ(count(schedule, Op::RECV_B), 2 * 3 * 4);
+  EXPECT_EQ(count(schedule, Op::kSendF), 2 * 3 * 4);
+  EXPECT_EQ(count(schedule, Op::kRecvB), 2 * 3 * 4);
 }
 
 TEST(WithCommunication, ReplacesExistingCommunication) {
@@ -68,7 +68,7 @@ TEST(WithCommunication, ReplacesExistingCommunication) {
 TEST(WithCommunication, IsDeadlockFreeUnderBlockingP2PForLargeSchedules) {
   for (const std::string& name : schedule_names()) {
     const Schedule schedule = with_communication(generate_schedule(name, 8, 64, 3));
-    const std::vector<Violation> violations = validate(schedule, P2PMode::blocking);
+    const std::vector<Violation> violations = validate(schedule, P2PMode::kBlocking);
     EXPECT_TRUE(violations.empty()) << name << ": " << to_string(violations.front());
   }
 }

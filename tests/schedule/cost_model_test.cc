@@ -31,28 +31,28 @@ TEST(P2PCosts, TreatsZeroBandwidthAsUnlimited) {
 
 TEST(CostModel, PricesEachComputeOpFromItsStage) {
   const CostModel costs = uniform_cost_model(1.0, 2.5, 0.75, 3.0);
-  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::F, 0), 0), 1.0);
-  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::B, 0), 0), 2.5);
-  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::W, 0), 0), 0.75);
+  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::kF, 0), 0), 1.0);
+  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::kB, 0), 0), 2.5);
+  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::kW, 0), 0), 0.75);
   EXPECT_DOUBLE_EQ(costs.duration(Action::overlapped(Chunk{0, 1, 0}, Chunk{0, 0, 1}), 0), 3.0);
 }
 
 TEST(CostModel, PricesAnInputBackwardAsBackwardMinusWeight) {
   const CostModel costs = uniform_cost_model(1.0, 2.5, 0.75, 3.0);
-  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::I, 0), 0), 1.75);
+  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::kI, 0), 0), 1.75);
 }
 
 TEST(CostModel, GivesCommunicationActionsNoComputeTime) {
   const CostModel costs = uniform_cost_model(1.0, 2.0, 1.0, 3.0, 0.5);
-  EXPECT_DOUBLE_EQ(costs.duration(Action::communication(Op::SEND_F, Chunk{}, 1), 0), 0.0);
+  EXPECT_DOUBLE_EQ(costs.duration(Action::communication(Op::kSendF, Chunk{}, 1), 0), 0.0);
 }
 
 TEST(CostModel, UsesPerStageCostsWhenGiven) {
   CostModel costs;
   costs.stages = {StageCosts{1, 2, 1, 3}, StageCosts{2, 4, 1, 6}};
-  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::F, 1), 0), 2.0);
-  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::I, 1), 0), 3.0);
-  EXPECT_NE(error_of([&] { costs.duration(compute(Op::F, 2), 0); }).find("stage 2"),
+  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::kF, 1), 0), 2.0);
+  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::kI, 1), 0), 3.0);
+  EXPECT_NE(error_of([&] { costs.duration(compute(Op::kF, 2), 0); }).find("stage 2"),
             std::string::npos);
 }
 
@@ -69,9 +69,9 @@ TEST(CostModel, PricesAPairOfDifferentStagesWithTheirMeanOverlapRatio) {
 TEST(CostModel, SlowsDownComputeOnSlowRanks) {
   CostModel costs = uniform_cost_model(1.0, 2.0, 1.0, 2.5);
   costs.rank_slowdown = {1.0, 1.5};
-  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::F, 0), 1), 1.5);
+  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::kF, 0), 1), 1.5);
   EXPECT_DOUBLE_EQ(costs.duration(Action::overlapped(Chunk{}, Chunk{0, 1, 0}), 1), 3.75);
-  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::F, 0), 0), 1.0);
+  EXPECT_DOUBLE_EQ(costs.duration(compute(Op::kF, 0), 0), 1.0);
 }
 
 TEST(CheckCostModel, AcceptsSensibleCosts) {

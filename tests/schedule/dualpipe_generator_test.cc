@@ -49,7 +49,7 @@ std::string chunk_token(const Schedule& schedule, int rank, const Chunk& chunk) 
 }
 
 std::string step_token(const Schedule& schedule, int rank, const Action& action) {
-  if (action.op == Op::FB) {
+  if (action.op == Op::kFB) {
     return "FB" + chunk_token(schedule, rank, action.chunk) + ":" +
            chunk_token(schedule, rank, action.backward);
   }
@@ -129,10 +129,10 @@ TEST(DualPipeGenerator, MiddleRanksDoNotOverlapTheirFirstSteadyPair) {
   for (int rank = 0; rank < 8; ++rank) {
     const std::vector<Action>& program = schedule.programs[rank];
     int first_pair = 0;
-    while (program[first_pair].op != Op::FB) ++first_pair;
+    while (program[first_pair].op != Op::kFB) ++first_pair;
     const bool middle = rank == 3 || rank == 4;
     // Middle ranks run F then B where the others start with an overlapped pair.
-    EXPECT_EQ(program[first_pair - 1].op == Op::B && program[first_pair - 2].op == Op::F, middle)
+    EXPECT_EQ(program[first_pair - 1].op == Op::kB && program[first_pair - 2].op == Op::kF, middle)
         << "rank " << rank;
   }
 }
@@ -141,7 +141,7 @@ TEST(DualPipeGenerator, ProducesValidSchedulesUnderBothP2PModes) {
   for (int ranks : {2, 4, 6, 8, 10}) {
     for (int microbatches : {2 * ranks, 2 * ranks + 2, 6 * ranks}) {
       const Schedule schedule = generate_dualpipe(ranks, microbatches);
-      for (P2PMode mode : {P2PMode::blocking, P2PMode::asynchronous}) {
+      for (P2PMode mode : {P2PMode::kBlocking, P2PMode::kAsynchronous}) {
         const std::vector<Violation> violations = validate(schedule, mode);
         EXPECT_TRUE(violations.empty())
             << ranks << "x" << microbatches << ": " << to_string(violations.front());

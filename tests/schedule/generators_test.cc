@@ -50,7 +50,7 @@ TEST(GenerateSchedule, EveryScheduleStaysValidWithDerivedCommunication) {
   for (const std::string& name : schedule_names()) {
     for (int ranks : {2, 4, 6}) {
       const Schedule schedule = with_communication(generate_schedule(name, ranks, 4 * ranks));
-      for (P2PMode mode : {P2PMode::blocking, P2PMode::asynchronous}) {
+      for (P2PMode mode : {P2PMode::kBlocking, P2PMode::kAsynchronous}) {
         const std::vector<Violation> violations = validate(schedule, mode);
         EXPECT_TRUE(violations.empty())
             << name << " " << ranks << ": " << to_string(violations.front());

@@ -12,16 +12,16 @@
 namespace dualpipe::schedule {
 namespace {
 
-bool is_send(Op op) { return op == Op::SEND_F || op == Op::SEND_B; }
+bool is_send(Op op) { return op == Op::kSendF || op == Op::kSendB; }
 
 // A message as both of its ends name it: gradient?, producer (direction, stage, micro-batch).
 using MessageKey = std::tuple<bool, int, int, int>;
 
 MessageKey key_of(const Action& a) {
-  const bool gradient = a.op == Op::SEND_B || a.op == Op::RECV_B;
+  const bool gradient = a.op == Op::kSendB || a.op == Op::kRecvB;
   int stage = a.chunk.stage;
-  if (a.op == Op::RECV_F) --stage;
-  if (a.op == Op::RECV_B) ++stage;
+  if (a.op == Op::kRecvF) --stage;
+  if (a.op == Op::kRecvB) ++stage;
   return {gradient, a.chunk.direction, stage, a.chunk.microbatch};
 }
 
@@ -34,8 +34,7 @@ std::map<std::pair<int, int>, std::vector<std::vector<MessageKey>>> bundles_by_l
     const std::vector<int> lengths = message_bundles(s, r);
     EXPECT_EQ(lengths.size(), program.size());
     for (std::size_t i = 0; i < program.size(); ++i) {
-      if (lengths[i] == 0 || !is_communication(program[i].op) ||
-          is_send(program[i].op) != sends)
+      if (lengths[i] == 0 || !is_communication(program[i].op) || is_send(program[i].op) != sends)
         continue;
       const int peer = program[i].peer;
       std::vector<MessageKey> bundle;

@@ -23,7 +23,7 @@ TEST(ExecutePrograms, CompletesActionsAfterWhatTheyWaitFor) {
   const std::vector<int> pc = execute_programs(
       schedule,
       [](int rank, int position, std::vector<Wait>& waits) {
-        if (position == 1) waits.push_back({Wait::Kind::passed, {1 - rank, 0}});
+        if (position == 1) waits.push_back({Wait::Kind::kPassed, {1 - rank, 0}});
       },
       [&](int rank, int position) { order.emplace_back(rank, position); });
   EXPECT_EQ(pc, (std::vector<int>{2, 2}));
@@ -36,8 +36,8 @@ TEST(ExecutePrograms, CompletesARendezvousOnBothRanksAtOnce) {
   const std::vector<int> pc = execute_programs(
       schedule,
       [](int rank, int position, std::vector<Wait>& waits) {
-        if (rank == 0) waits.push_back({Wait::Kind::rendezvous, {1, 1}});
-        if (rank == 1 && position == 1) waits.push_back({Wait::Kind::rendezvous, {0, 0}});
+        if (rank == 0) waits.push_back({Wait::Kind::kRendezvous, {1, 1}});
+        if (rank == 1 && position == 1) waits.push_back({Wait::Kind::kRendezvous, {0, 0}});
       },
       [&](int rank, int position) { order.emplace_back(rank, position); });
   EXPECT_EQ(pc, (std::vector<int>{1, 2}));
@@ -49,7 +49,7 @@ TEST(ExecutePrograms, StopsWhereACycleOfWaitsLeavesEachRank) {
   const std::vector<int> pc = execute_programs(
       schedule,
       [](int rank, int position, std::vector<Wait>& waits) {
-        if (position == 1) waits.push_back({Wait::Kind::passed, {1 - rank, 1}});
+        if (position == 1) waits.push_back({Wait::Kind::kPassed, {1 - rank, 1}});
       },
       [](int, int) {});
   EXPECT_EQ(pc, (std::vector<int>{1, 1}));
@@ -60,8 +60,8 @@ TEST(ExecutePrograms, NeverWaitsForItsOwnLaterActions) {
   const std::vector<int> pc = execute_programs(
       schedule,
       [](int, int position, std::vector<Wait>& waits) {
-        if (position == 1) waits.push_back({Wait::Kind::passed, {0, 0}});  // behind: fine
-        if (position == 2) waits.push_back({Wait::Kind::passed, {0, 2}});  // itself: never
+        if (position == 1) waits.push_back({Wait::Kind::kPassed, {0, 0}});  // behind: fine
+        if (position == 2) waits.push_back({Wait::Kind::kPassed, {0, 2}});  // itself: never
       },
       [](int, int) {});
   EXPECT_EQ(pc, (std::vector<int>{2, 0}));

@@ -33,7 +33,7 @@ TEST(WriteScheduleJson, WritesHeaderPlacementAndOneLinePerRank) {
 TEST(WriteScheduleJson, WritesOverlappedPairsAndMessages) {
   Schedule schedule = generate_dualpipe(2, 4);
   schedule.programs = {
-      {Action::overlapped({0, 1, 0}, {1, 0, 1}), Action::communication(Op::SEND_B, {1, 0, 1}, 1)},
+      {Action::overlapped({0, 1, 0}, {1, 0, 1}), Action::communication(Op::kSendB, {1, 0, 1}, 1)},
       {}};
   const std::string json = write_schedule_json(schedule);
   EXPECT_NE(json.find("{\"op\":\"FB\",\"forward\":{\"stage\":0,\"microbatch\":1,\"direction\":0},"
@@ -63,8 +63,8 @@ TEST(WriteScheduleCsv, OffsetsDirectionOneAndWritesPairsAsOverlapFB) {
 TEST(ReadScheduleCsv, RoundTripsEveryGeneratorWithAndWithoutCommunication) {
   for (const Schedule& schedule : testing::generated_schedules()) {
     SCOPED_TRACE(schedule.name);
-    expect_same_schedule(
-        read_schedule_csv(write_schedule_csv(schedule), schedule.num_directions()), schedule);
+    expect_same_schedule(read_schedule_csv(write_schedule_csv(schedule), schedule.num_directions()),
+                         schedule);
   }
 }
 

@@ -15,10 +15,10 @@ namespace dualpipe::schedule {
 namespace {
 
 Action f(int stage, int microbatch = 0) {
-  return Action::compute(Op::F, Chunk{stage, microbatch, 0});
+  return Action::compute(Op::kF, Chunk{stage, microbatch, 0});
 }
 Action b(int stage, int microbatch = 0) {
-  return Action::compute(Op::B, Chunk{stage, microbatch, 0});
+  return Action::compute(Op::kB, Chunk{stage, microbatch, 0});
 }
 Action message(Op op, int stage, int microbatch, int peer) {
   return Action::communication(op, Chunk{stage, microbatch, 0}, peer);
@@ -95,8 +95,8 @@ TEST(Simulate, AddsTheMessageSizeOverTheBandwidthToEachTransfer) {
 
 TEST(Simulate, MakesAReceiveLastUntilItsMessageArrives) {
   const Schedule schedule =
-      line_schedule({{f(0), message(Op::SEND_F, 0, 0, 1), message(Op::RECV_B, 0, 0, 1), b(0)},
-                     {message(Op::RECV_F, 1, 0, 0), f(1), b(1), message(Op::SEND_B, 1, 0, 0)}});
+      line_schedule({{f(0), message(Op::kSendF, 0, 0, 1), message(Op::kRecvB, 0, 0, 1), b(0)},
+                     {message(Op::kRecvF, 1, 0, 0), f(1), b(1), message(Op::kSendB, 1, 0, 0)}});
   const Simulation run = simulate(schedule, uniform_cost_model(1, 2, 1, 3, 0.5));
   expect_timing(run.timed.timing[0][1], 1.0, 0.0);  // SEND_F takes no time
   expect_timing(run.timed.timing[1][0], 0.0, 1.5);  // RECV_F waits for F s0 and the transfer
@@ -109,10 +109,10 @@ TEST(Simulate, MakesAReceiveLastUntilItsMessageArrives) {
 
 TEST(Simulate, SendsAMessageWhenItsSendRunsNotWhenItsProducerEnds) {
   const Schedule schedule = line_schedule(
-      {{f(0, 0), f(0, 1), message(Op::SEND_F, 0, 0, 1), message(Op::SEND_F, 0, 1, 1),
-        message(Op::RECV_B, 0, 0, 1), b(0, 0), message(Op::RECV_B, 0, 1, 1), b(0, 1)},
-       {message(Op::RECV_F, 1, 0, 0), f(1, 0), b(1, 0), message(Op::SEND_B, 1, 0, 0),
-        message(Op::RECV_F, 1, 1, 0), f(1, 1), b(1, 1), message(Op::SEND_B, 1, 1, 0)}},
+      {{f(0, 0), f(0, 1), message(Op::kSendF, 0, 0, 1), message(Op::kSendF, 0, 1, 1),
+        message(Op::kRecvB, 0, 0, 1), b(0, 0), message(Op::kRecvB, 0, 1, 1), b(0, 1)},
+       {message(Op::kRecvF, 1, 0, 0), f(1, 0), b(1, 0), message(Op::kSendB, 1, 0, 0),
+        message(Op::kRecvF, 1, 1, 0), f(1, 1), b(1, 1), message(Op::kSendB, 1, 1, 0)}},
       2);
   const Simulation run = simulate(schedule, uniform_cost_model(1, 2, 1, 3, 0.0));
   EXPECT_DOUBLE_EQ(run.timed.timing[1][1].start, 2.0);  // F s1 m0 waits for the SEND at 2
@@ -141,8 +141,8 @@ TEST(Simulate, SaysWhenAwaitedWorkIsInNoProgram) {
 
 TEST(Simulate, ReportsAReceiveWhoseSendIsMissing) {
   const Schedule schedule =
-      line_schedule({{f(0), message(Op::RECV_B, 0, 0, 1), b(0)},
-                     {message(Op::RECV_F, 1, 0, 0), f(1), b(1), message(Op::SEND_B, 1, 0, 0)}});
+      line_schedule({{f(0), message(Op::kRecvB, 0, 0, 1), b(0)},
+                     {message(Op::kRecvF, 1, 0, 0), f(1), b(1), message(Op::kSendB, 1, 0, 0)}});
   const std::string error = simulation_error(schedule, uniform_cost_model(1, 2, 1, 3));
   EXPECT_NE(error.find("SEND of the forward of s0 m0 d0, which no rank's program has"),
             std::string::npos)
@@ -274,7 +274,7 @@ TEST(Simulate, TimesOverlappedPairsWithTheirOwnCost) {
   int pairs = 0;
   for (std::size_t r = 0; r < run.timed.schedule.programs.size(); ++r) {
     for (std::size_t i = 0; i < run.timed.schedule.programs[r].size(); ++i) {
-      if (run.timed.schedule.programs[r][i].op != Op::FB) continue;
+      if (run.timed.schedule.programs[r][i].op != Op::kFB) continue;
       ++pairs;
       EXPECT_DOUBLE_EQ(run.timed.timing[r][i].duration, 2.5);
     }

@@ -13,11 +13,11 @@ namespace dualpipe::schedule {
 namespace {
 
 Action F(int stage, int microbatch, int direction = 0) {
-  return Action::compute(Op::F, {stage, microbatch, direction});
+  return Action::compute(Op::kF, {stage, microbatch, direction});
 }
-Action B(int stage, int microbatch) { return Action::compute(Op::B, {stage, microbatch, 0}); }
-Action I(int stage, int microbatch) { return Action::compute(Op::I, {stage, microbatch, 0}); }
-Action W(int stage, int microbatch) { return Action::compute(Op::W, {stage, microbatch, 0}); }
+Action B(int stage, int microbatch) { return Action::compute(Op::kB, {stage, microbatch, 0}); }
+Action I(int stage, int microbatch) { return Action::compute(Op::kI, {stage, microbatch, 0}); }
+Action W(int stage, int microbatch) { return Action::compute(Op::kW, {stage, microbatch, 0}); }
 Action comm(Op op, int stage, int microbatch, int peer) {
   return Action::communication(op, {stage, microbatch, 0}, peer);
 }
@@ -39,10 +39,10 @@ Schedule straight(int microbatches, std::vector<std::vector<Action>> programs) {
 // produced: fine when sends never block, a deadlock when they wait for their receiver.
 Schedule naive_two_rank_1f1b() {
   return straight(2, {
-                         {F(0, 0), comm(Op::SEND_F, 0, 0, 1), F(0, 1), comm(Op::SEND_F, 0, 1, 1),
-                          comm(Op::RECV_B, 0, 0, 1), B(0, 0), comm(Op::RECV_B, 0, 1, 1), B(0, 1)},
-                         {comm(Op::RECV_F, 1, 0, 0), F(1, 0), B(1, 0), comm(Op::SEND_B, 1, 0, 0),
-                          comm(Op::RECV_F, 1, 1, 0), F(1, 1), B(1, 1), comm(Op::SEND_B, 1, 1, 0)},
+                         {F(0, 0), comm(Op::kSendF, 0, 0, 1), F(0, 1), comm(Op::kSendF, 0, 1, 1),
+                          comm(Op::kRecvB, 0, 0, 1), B(0, 0), comm(Op::kRecvB, 0, 1, 1), B(0, 1)},
+                         {comm(Op::kRecvF, 1, 0, 0), F(1, 0), B(1, 0), comm(Op::kSendB, 1, 0, 0),
+                          comm(Op::kRecvF, 1, 1, 0), F(1, 1), B(1, 1), comm(Op::kSendB, 1, 1, 0)},
                      });
 }
 
@@ -59,7 +59,7 @@ std::string describe(const std::vector<Violation>& violations) {
 }
 
 // The one violation validate() finds, as text; any other count fails the test and lists them all.
-std::string only_violation(const Schedule& schedule, P2PMode mode = P2PMode::blocking) {
+std::string only_violation(const Schedule& schedule, P2PMode mode = P2PMode::kBlocking) {
   const std::vector<Violation> violations = validate(schedule, mode);
   if (violations.size() == 1) return to_string(violations[0]);
   ADD_FAILURE() << "expected one violation, found " << violations.size() << describe(violations);
@@ -75,7 +75,7 @@ Schedule without_action(Schedule schedule, int rank, int position) {
 TEST(Validate, AcceptsAGeneratedScheduleWithAndWithoutCommunication) {
   const Schedule schedule = generate_dualpipe(4, 12);
   EXPECT_TRUE(validate(schedule).empty());
-  EXPECT_TRUE(validate(with_communication(schedule), P2PMode::blocking).empty());
+  EXPECT_TRUE(validate(with_communication(schedule), P2PMode::kBlocking).empty());
 }
 
 TEST(Validate, ReportsABadHeaderAsAWholeScheduleProblem) {
@@ -84,7 +84,7 @@ TEST(Validate, ReportsABadHeaderAsAWholeScheduleProblem) {
   schedule.programs.pop_back();
   const std::vector<Violation> violations = validate(schedule);
   ASSERT_EQ(violations.size(), 2u) << describe(violations);
-  EXPECT_EQ(violations[0].kind, ViolationKind::malformed);
+  EXPECT_EQ(violations[0].kind, ViolationKind::kMalformed);
   EXPECT_EQ(violations[0].rank, -1);
   EXPECT_EQ(to_string(violations[0]), "schedule: malformed: has 1 programs for 2 ranks");
   EXPECT_EQ(violations[1].message, "stage 1 of direction 0 is placed on rank 5, outside 0..1");
@@ -101,15 +101,15 @@ TEST(Validate, ReportsOutOfRangeChunksAsMalformed) {
 TEST(Validate, ReportsWorkOnARankThatDoesNotHoldItsStage) {
   Schedule schedule = straight(1, {{F(0, 0), F(1, 0), B(0, 0)}, {B(1, 0)}});
   const std::vector<Violation> violations = validate(schedule);
-  EXPECT_TRUE(has(violations, ViolationKind::wrong_rank, 0, 1)) << describe(violations);
-  EXPECT_TRUE(has(violations, ViolationKind::missing, 1, -1)) << describe(violations);
+  EXPECT_TRUE(has(violations, ViolationKind::kWrongRank, 0, 1)) << describe(violations);
+  EXPECT_TRUE(has(violations, ViolationKind::kMissing, 1, -1)) << describe(violations);
 }
 
 TEST(Validate, ReportsWorkDoneTwice) {
   Schedule schedule = straight(1, {{F(0, 0), F(0, 0), B(0, 0), W(0, 0)}, {F(1, 0), B(1, 0)}});
   const std::vector<Violation> violations = validate(schedule);
   ASSERT_EQ(violations.size(), 2u) << describe(violations);
-  EXPECT_TRUE(has(violations, ViolationKind::duplicate, 0, 1));
+  EXPECT_TRUE(has(violations, ViolationKind::kDuplicate, 0, 1));
   EXPECT_EQ(violations[1].message,
             "weight gradient of s0 m0 d0 is already computed by the B at position 2");
 }
@@ -117,8 +117,8 @@ TEST(Validate, ReportsWorkDoneTwice) {
 TEST(Validate, ReportsMissingForwardBackwardAndWeightSteps) {
   Schedule schedule = straight(2, {{F(0, 0), F(0, 1), I(0, 0), B(0, 1)}, {F(1, 0), B(1, 0)}});
   const std::vector<Violation> violations = validate(schedule);
-  EXPECT_TRUE(has(violations, ViolationKind::missing, 0, -1)) << describe(violations);
-  EXPECT_TRUE(has(violations, ViolationKind::missing, 1, -1)) << describe(violations);
+  EXPECT_TRUE(has(violations, ViolationKind::kMissing, 0, -1)) << describe(violations);
+  EXPECT_TRUE(has(violations, ViolationKind::kMissing, 1, -1)) << describe(violations);
   const std::vector<std::string> expected = {
       "rank 0 (W s0 m0 d0): missing: the I at position 2 has no W for s0 m0 d0",
       "rank 1 (F s1 m1 d0): missing: forward of s1 m1 d0 never runs",
@@ -126,7 +126,7 @@ TEST(Validate, ReportsMissingForwardBackwardAndWeightSteps) {
   };
   std::vector<std::string> actual;
   for (const Violation& v : violations) {
-    if (v.kind == ViolationKind::missing) actual.push_back(to_string(v));
+    if (v.kind == ViolationKind::kMissing) actual.push_back(to_string(v));
   }
   EXPECT_EQ(actual, expected);
 }
@@ -144,7 +144,7 @@ TEST(Validate, ReportsAWeightStepBeforeItsInputBackward) {
   Schedule schedule = straight(1, {{F(0, 0), W(0, 0), I(0, 0)}, {F(1, 0), B(1, 0)}});
   const std::vector<Violation> violations = validate(schedule);
   ASSERT_EQ(violations.size(), 1u) << describe(violations);
-  EXPECT_TRUE(has(violations, ViolationKind::order, 0, 1));
+  EXPECT_TRUE(has(violations, ViolationKind::kOrder, 0, 1));
 }
 
 TEST(Validate, ReportsAnOverlappedPairThatNeedsItsOwnForward) {
@@ -164,7 +164,7 @@ TEST(Validate, ReportsStagesOnOneRankVisitedOutOfOrder) {
   std::iter_swap(first_upper, first_lower);
   const std::vector<Violation> violations = validate(schedule);
   EXPECT_TRUE(
-      has(violations, ViolationKind::order, 1, static_cast<int>(first_lower - last.begin())))
+      has(violations, ViolationKind::kOrder, 1, static_cast<int>(first_lower - last.begin())))
       << describe(violations);
 }
 
@@ -177,26 +177,26 @@ TEST(Validate, ReportsACrossRankCycleAsADeadlockOnEveryStuckRank) {
   EXPECT_EQ(to_string(violations[0]),
             "rank 0, position 1 (B s0 m0 d0): deadlock: waits for B s1 m0 d0 (rank 1 position 3), "
             "but rank 1 is stuck at position 0 (F s1 m1 d0)");
-  EXPECT_TRUE(has(violations, ViolationKind::deadlock, 1, 0));
+  EXPECT_TRUE(has(violations, ViolationKind::kDeadlock, 1, 0));
 }
 
 TEST(Validate, TellsBlockingFromAsynchronousPointToPoint) {
   const Schedule schedule = naive_two_rank_1f1b();
-  EXPECT_TRUE(validate(schedule, P2PMode::asynchronous).empty());
-  const std::vector<Violation> violations = validate(schedule, P2PMode::blocking);
+  EXPECT_TRUE(validate(schedule, P2PMode::kAsynchronous).empty());
+  const std::vector<Violation> violations = validate(schedule, P2PMode::kBlocking);
   ASSERT_EQ(violations.size(), 2u) << describe(violations);
   EXPECT_EQ(to_string(violations[0]),
             "rank 0, position 3 (SEND_F s0 m1 d0 peer 1): deadlock: waits for its partner RECV_F "
             "s1 m1 d0 peer 0 (rank 1 position 4), but rank 1 is stuck at position 3 (SEND_B s1 m0 "
             "d0 peer 0)");
-  EXPECT_TRUE(has(violations, ViolationKind::deadlock, 1, 3));
+  EXPECT_TRUE(has(violations, ViolationKind::kDeadlock, 1, 3));
   EXPECT_TRUE(
-      validate(with_communication(without_communication(schedule)), P2PMode::blocking).empty());
+      validate(with_communication(without_communication(schedule)), P2PMode::kBlocking).empty());
 }
 
 TEST(Validate, ReportsASendWithoutItsReceive) {
   const Schedule no_receive = without_action(naive_two_rank_1f1b(), 1, 4);  // RECV_F s1 m1
-  EXPECT_EQ(only_violation(no_receive, P2PMode::asynchronous),
+  EXPECT_EQ(only_violation(no_receive, P2PMode::kAsynchronous),
             "rank 0, position 3 (SEND_F s0 m1 d0 peer 1): unmatched: no matching RECV_F s1 m1 d0 "
             "peer 0 on rank 1");
 }
@@ -204,7 +204,7 @@ TEST(Validate, ReportsASendWithoutItsReceive) {
 TEST(Validate, ReportsACrossRankInputWithNoMessage) {
   // Neither RECV_F s1 m1 (rank 1, position 4) nor SEND_F s0 m1 (rank 0, position 3).
   const Schedule no_message = without_action(without_action(naive_two_rank_1f1b(), 1, 4), 0, 3);
-  EXPECT_EQ(only_violation(no_message, P2PMode::asynchronous),
+  EXPECT_EQ(only_violation(no_message, P2PMode::kAsynchronous),
             "rank 1, position 4 (F s1 m1 d0): missing: needs RECV_F s1 m1 d0 peer 0 before it, "
             "and rank 0 never sends it");
 }
@@ -213,38 +213,38 @@ TEST(Validate, ReportsAReceiveAfterItsConsumerAndASendBeforeItsProducer) {
   Schedule schedule = naive_two_rank_1f1b();
   std::swap(schedule.programs[1][0], schedule.programs[1][1]);  // F s1 m0 before its RECV
   std::swap(schedule.programs[0][0], schedule.programs[0][1]);  // SEND_F s0 m0 before F
-  const std::vector<Violation> violations = validate(schedule, P2PMode::asynchronous);
-  EXPECT_TRUE(has(violations, ViolationKind::order, 1, 1)) << describe(violations);
-  EXPECT_TRUE(has(violations, ViolationKind::order, 0, 0)) << describe(violations);
+  const std::vector<Violation> violations = validate(schedule, P2PMode::kAsynchronous);
+  EXPECT_TRUE(has(violations, ViolationKind::kOrder, 1, 1)) << describe(violations);
+  EXPECT_TRUE(has(violations, ViolationKind::kOrder, 0, 0)) << describe(violations);
 }
 
 TEST(Validate, ReportsMessagesReceivedInAnotherOrderThanSent) {
   Schedule schedule =
       straight(2, {
-                      {F(0, 0), F(0, 1), comm(Op::SEND_F, 0, 0, 1), comm(Op::SEND_F, 0, 1, 1),
-                       comm(Op::RECV_B, 0, 0, 1), comm(Op::RECV_B, 0, 1, 1), B(0, 0), B(0, 1)},
-                      {comm(Op::RECV_F, 1, 1, 0), comm(Op::RECV_F, 1, 0, 0), F(1, 0), F(1, 1),
-                       B(1, 0), B(1, 1), comm(Op::SEND_B, 1, 0, 0), comm(Op::SEND_B, 1, 1, 0)},
+                      {F(0, 0), F(0, 1), comm(Op::kSendF, 0, 0, 1), comm(Op::kSendF, 0, 1, 1),
+                       comm(Op::kRecvB, 0, 0, 1), comm(Op::kRecvB, 0, 1, 1), B(0, 0), B(0, 1)},
+                      {comm(Op::kRecvF, 1, 1, 0), comm(Op::kRecvF, 1, 0, 0), F(1, 0), F(1, 1),
+                       B(1, 0), B(1, 1), comm(Op::kSendB, 1, 0, 0), comm(Op::kSendB, 1, 1, 0)},
                   });
-  EXPECT_EQ(only_violation(schedule, P2PMode::asynchronous),
+  EXPECT_EQ(only_violation(schedule, P2PMode::kAsynchronous),
             "rank 1, position 1 (RECV_F s1 m0 d0 peer 0): channel_order: rank 0 sends this "
             "before the message received at position 0");
   // Rendezvous cannot reorder: the same schedule also hangs.
-  EXPECT_TRUE(has(validate(schedule, P2PMode::blocking), ViolationKind::deadlock, 0, 2));
+  EXPECT_TRUE(has(validate(schedule, P2PMode::kBlocking), ViolationKind::kDeadlock, 0, 2));
 }
 
 TEST(Validate, ReportsMessagesSentTwiceAndWrongPeers) {
   Schedule schedule = naive_two_rank_1f1b();
-  schedule.programs[0].insert(schedule.programs[0].begin() + 2, comm(Op::SEND_F, 0, 0, 1));
+  schedule.programs[0].insert(schedule.programs[0].begin() + 2, comm(Op::kSendF, 0, 0, 1));
   schedule.programs[1][3].peer = 1;  // SEND_B to itself
-  const std::vector<Violation> violations = validate(schedule, P2PMode::asynchronous);
-  EXPECT_TRUE(has(violations, ViolationKind::duplicate, 0, 2)) << describe(violations);
-  EXPECT_TRUE(has(violations, ViolationKind::malformed, 1, 3)) << describe(violations);
+  const std::vector<Violation> violations = validate(schedule, P2PMode::kAsynchronous);
+  EXPECT_TRUE(has(violations, ViolationKind::kDuplicate, 0, 2)) << describe(violations);
+  EXPECT_TRUE(has(violations, ViolationKind::kMalformed, 1, 3)) << describe(violations);
 }
 
 TEST(Validate, ReportsAMessageBetweenStagesOfOneRank) {
   Schedule schedule = generate_dualpipev(1, 2);
-  schedule.programs[0].insert(schedule.programs[0].begin() + 1, comm(Op::SEND_F, 0, 0, 0));
+  schedule.programs[0].insert(schedule.programs[0].begin() + 1, comm(Op::kSendF, 0, 0, 0));
   const std::vector<Violation> violations = validate(schedule);
   ASSERT_EQ(violations.size(), 1u) << describe(violations);
   EXPECT_EQ(violations[0].message, "stages 0 and 1 are both on this rank; no message is needed");
@@ -253,14 +253,14 @@ TEST(Validate, ReportsAMessageBetweenStagesOfOneRank) {
 TEST(Validate, StopsAtTheRequestedNumberOfViolations) {
   Schedule schedule = generate_1f1b(4, 16);
   for (std::vector<Action>& program : schedule.programs) program.clear();
-  EXPECT_EQ(validate(schedule, P2PMode::blocking, 5).size(), 5u);
-  EXPECT_EQ(validate(schedule, P2PMode::blocking).size(), 100u);
+  EXPECT_EQ(validate(schedule, P2PMode::kBlocking, 5).size(), 5u);
+  EXPECT_EQ(validate(schedule, P2PMode::kBlocking).size(), 100u);
 }
 
 TEST(ViolationKindName, NamesEveryKind) {
-  EXPECT_STREQ(violation_kind_name(ViolationKind::malformed), "malformed");
-  EXPECT_STREQ(violation_kind_name(ViolationKind::channel_order), "channel_order");
-  EXPECT_STREQ(violation_kind_name(ViolationKind::deadlock), "deadlock");
+  EXPECT_STREQ(violation_kind_name(ViolationKind::kMalformed), "malformed");
+  EXPECT_STREQ(violation_kind_name(ViolationKind::kChannelOrder), "channel_order");
+  EXPECT_STREQ(violation_kind_name(ViolationKind::kDeadlock), "deadlock");
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ TEST(ParseChromeTrace, KeepsGpuActivitiesLaunchesAnnotationsAndTrackNames) {
   EXPECT_EQ(trace.gpu_activities[0].stream, 7);
   EXPECT_EQ(trace.gpu_activities[0].correlation, 1);
   EXPECT_EQ(trace.names[trace.gpu_activities[0].name], "sm90_xmma_gemm_bf16bf16_bf16f32");
-  EXPECT_EQ(trace.gpu_activities[3].category, ActivityCategory::Memcpy);
+  EXPECT_EQ(trace.gpu_activities[3].category, ActivityCategory::kMemcpy);
   EXPECT_EQ(trace.launches.size(), 5u);  // the cpu_op and flow events are dropped
   ASSERT_EQ(trace.annotations.size(), 3u);
   EXPECT_EQ(trace.names[trace.annotations[1].name], "attn(F)");
@@ -72,8 +72,8 @@ TEST(ParseChromeTrace, ReadsGzipCompressedFiles) {
 }
 
 TEST(ParseChromeTrace, AcceptsABareArrayOfEvents) {
-  const ProfileTrace trace =
-      parse(R"([{"ph": "X", "cat": "kernel", "name": "k", "pid": 0, "tid": 1, "ts": 5, "dur": 2}])");
+  const ProfileTrace trace = parse(
+      R"([{"ph": "X", "cat": "kernel", "name": "k", "pid": 0, "tid": 1, "ts": 5, "dur": 2}])");
   ASSERT_EQ(trace.gpu_activities.size(), 1u);
   EXPECT_EQ(trace.gpu_activities[0].start, 5'000);
 }
@@ -126,8 +126,12 @@ TEST(ParseChromeTraceErrors, WrongTypePointsAtTheValue) {
 
 TEST(ParseChromeTraceErrors, WrongTypesOfOtherFieldsAreErrors) {
   EXPECT_NE(error_of(R"({"traceEvents": [{"ph": 1}]})"), "");
-  EXPECT_NE(error_of(R"({"traceEvents": [{"ph": "X", "cat": "kernel", "pid": [0], "ts": 1}]})"), "");
-  EXPECT_NE(error_of(R"({"traceEvents": [{"ph": "X", "cat": "kernel", "ts": 1, "args": {"correlation": "x"}}]})"), "");
+  EXPECT_NE(error_of(R"({"traceEvents": [{"ph": "X", "cat": "kernel", "pid": [0], "ts": 1}]})"),
+            "");
+  EXPECT_NE(
+      error_of(
+          R"({"traceEvents": [{"ph": "X", "cat": "kernel", "ts": 1, "args": {"correlation": "x"}}]})"),
+      "");
   EXPECT_NE(error_of(R"({"traceEvents": [{"ph": "X", "cat": "kernel", "ts": 1, "args": 3}]})"), "");
   EXPECT_NE(error_of(R"({"traceEvents": {"ph": "X"}})"), "");
   EXPECT_NE(error_of(R"({"traceEvents": [], "distributedInfo": {"rank": "zero"}})"), "");
@@ -156,14 +160,16 @@ TEST(ParseChromeTraceErrors, BadStringsAreErrors) {
   EXPECT_NE(error_of("{\"traceEvents\": [{\"ph\": \"X\xff\"}]}", &offset).find("UTF-8"),
             std::string::npos);
   EXPECT_EQ(offset, 26u);  // the 0xff byte
-  EXPECT_NE(error_of(R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "bad \q", "ts": 1}]})")
-                .find("escape"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "bad \q", "ts": 1}]})")
+          .find("escape"),
+      std::string::npos);
   EXPECT_NE(error_of(R"({"traceEvents": [{"ph": "X, "cat": "kernel"}]})"), "");
 }
 
 TEST(ParseChromeTraceErrors, TrailingContentIsAnError) {
-  const std::string events = R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "k", "ts": 1}]})";
+  const std::string events =
+      R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "k", "ts": 1}]})";
   for (const std::string& trailing : {std::string(" x"), std::string(" {}")}) {
     std::size_t offset = 0;
     EXPECT_NE(error_of(events + trailing, &offset).find("after the JSON document"),

@@ -28,7 +28,8 @@ std::optional<schedule::TimedSchedule> round_trip(const schedule::TimedSchedule&
   for (int rank = timed.schedule.num_ranks - 1; rank >= 0; --rank) {  // reversed file order
     traces.push_back(testing::parse(schedule_rank_trace_json(timed, rank)));
   }
-  const std::vector<RankTimeline> timelines = build_timelines(std::move(traces), KernelClassifier());
+  const std::vector<RankTimeline> timelines =
+      build_timelines(std::move(traces), KernelClassifier());
   return extract_schedule(timelines, earliest_gpu_start(timelines));
 }
 
@@ -93,8 +94,8 @@ TEST(ExtractSchedule, RecordedTwoGpuRunGivesItsPipelinePrograms) {
   // scripts/gpu/record_trace.py: rank 0 runs F then SEND_F per micro-batch, rank 1 RECV_F then F.
   const auto& rank0 = measured->schedule.programs[0];
   const auto& rank1 = measured->schedule.programs[1];
-  EXPECT_EQ(rank0.front(), Action::compute(Op::F, schedule::Chunk{0, 0, 0}));
-  EXPECT_EQ(rank1.front(), Action::communication(Op::RECV_F, schedule::Chunk{1, 0, 0}, 0));
+  EXPECT_EQ(rank0.front(), Action::compute(Op::kF, schedule::Chunk{0, 0, 0}));
+  EXPECT_EQ(rank1.front(), Action::communication(Op::kRecvF, schedule::Chunk{1, 0, 0}, 0));
   EXPECT_EQ(measured->schedule.stage_rank, (std::vector<std::vector<int>>{{0, 1}}));
   for (const auto& timing : measured->timing) {
     for (const auto& t : timing) EXPECT_GE(t.duration, 0.0);

@@ -17,8 +17,8 @@ using schedule::Op;
 schedule::TimedSchedule one_rank() {
   schedule::TimedSchedule timed;
   timed.schedule.num_ranks = 1;
-  timed.schedule.programs = {{Action::compute(Op::F, Chunk{0, 0, 0}),
-                              Action::communication(Op::SEND_F, Chunk{0, 0, 0}, 1)}};
+  timed.schedule.programs = {{Action::compute(Op::kF, Chunk{0, 0, 0}),
+                              Action::communication(Op::kSendF, Chunk{0, 0, 0}, 1)}};
   timed.timing = {{{0.5, 1.25}, {1.75, 0.0005}}};
   return timed;
 }

@@ -30,14 +30,15 @@ RankTimeline annotation_then_kernel(const std::string& name) {
 }
 
 TEST(BuildTimeline, PutsKernelsOnTheirStreamsWithTheirKinds) {
-  const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
+  const RankTimeline timeline =
+      build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
   ASSERT_EQ(timeline.streams.size(), 2u);
   EXPECT_EQ(timeline.streams[0].label, "stream 7");
   EXPECT_EQ(timeline.streams[1].label, "stream 13");
   ASSERT_EQ(timeline.streams[0].kernels.size(), 3u);
-  EXPECT_EQ(timeline.streams[0].kernels[0].kind, KernelKind::Compute);
-  EXPECT_EQ(timeline.streams[0].kernels[2].kind, KernelKind::Memcpy);
-  EXPECT_EQ(timeline.streams[1].kernels[0].kind, KernelKind::Communication);
+  EXPECT_EQ(timeline.streams[0].kernels[0].kind, KernelKind::kCompute);
+  EXPECT_EQ(timeline.streams[0].kernels[2].kind, KernelKind::kMemcpy);
+  EXPECT_EQ(timeline.streams[1].kernels[0].kind, KernelKind::kCommunication);
   EXPECT_EQ(timeline.gpu_start(), 1'000'000);
   EXPECT_EQ(timeline.gpu_end(), 1'310'000);
 }
@@ -51,9 +52,10 @@ TEST(BuildTimeline, TextualStreamIdsNameTheirLanes) {
 }
 
 TEST(BuildTimeline, MapsAnAnnotationToTheKernelsLaunchedInsideIt) {
-  const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
+  const RankTimeline timeline =
+      build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
   const AnnotationWindow attn = find(timeline, "attn(F)");
-  EXPECT_EQ(attn.kind, AnnotationKind::Phase);
+  EXPECT_EQ(attn.kind, AnnotationKind::kPhase);
   EXPECT_EQ(attn.kernels, 1);
   EXPECT_EQ(attn.gpu_start, 1'000'000);
   EXPECT_EQ(attn.gpu_end, 1'100'000);
@@ -62,7 +64,8 @@ TEST(BuildTimeline, MapsAnAnnotationToTheKernelsLaunchedInsideIt) {
 
 TEST(BuildTimeline, JoinsLaunchesFromAnyThreadOfTheProcess) {
   // dispatch(F) is on thread 100; its NCCL kernel was launched by thread 101.
-  const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
+  const RankTimeline timeline =
+      build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
   const AnnotationWindow dispatch = find(timeline, "dispatch(F)");
   EXPECT_EQ(dispatch.kernels, 1);
   EXPECT_EQ(dispatch.gpu_start, 1'050'000);
@@ -71,9 +74,10 @@ TEST(BuildTimeline, JoinsLaunchesFromAnyThreadOfTheProcess) {
 }
 
 TEST(BuildTimeline, OuterAnnotationCoversEveryKernelItLaunched) {
-  const RankTimeline timeline = build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
+  const RankTimeline timeline =
+      build_timeline(parse_file("two_streams.json"), 0, KernelClassifier());
   const AnnotationWindow step = find(timeline, "ProfilerStep#1");
-  EXPECT_EQ(step.kind, AnnotationKind::Other);
+  EXPECT_EQ(step.kind, AnnotationKind::kOther);
   EXPECT_EQ(step.depth, 0);
   EXPECT_EQ(step.kernels, 4);  // the cudaEventQuery's correlation matches no kernel
   EXPECT_EQ(step.gpu_start, 1'000'000);
@@ -88,22 +92,23 @@ TEST(BuildTimeline, AnnotationWithoutGpuWorkStaysOnTheCpu) {
 TEST(BuildTimeline, RecognisesToolkitPipelineAnnotations) {
   const RankTimeline timeline = annotation_then_kernel("dualpipe:F s1 m3 d0");
   ASSERT_TRUE(timeline.annotations[0].action.has_value());
-  EXPECT_EQ(timeline.annotations[0].kind, AnnotationKind::PipelineAction);
+  EXPECT_EQ(timeline.annotations[0].kind, AnnotationKind::kPipelineAction);
   EXPECT_EQ(timeline.annotations[0].action->chunk.microbatch, 3);
 }
 
 TEST(BuildTimeline, CommunicationRegexDecidesTheKinds) {
   const RankTimeline timeline =
       build_timeline(parse_file("two_streams.json"), 0, KernelClassifier("gemm"));
-  EXPECT_EQ(timeline.streams[0].kernels[0].kind, KernelKind::Communication);
-  EXPECT_EQ(timeline.streams[1].kernels[0].kind, KernelKind::Compute);
+  EXPECT_EQ(timeline.streams[0].kernels[0].kind, KernelKind::kCommunication);
+  EXPECT_EQ(timeline.streams[1].kernels[0].kind, KernelKind::kCompute);
 }
 
 TEST(BuildTimelines, OrdersRanksByDistributedInfo) {
   std::vector<ProfileTrace> traces;
   traces.push_back(parse_file("rank1.json"));
   traces.push_back(parse_file("rank0.json"));
-  const std::vector<RankTimeline> timelines = build_timelines(std::move(traces), KernelClassifier());
+  const std::vector<RankTimeline> timelines =
+      build_timelines(std::move(traces), KernelClassifier());
   ASSERT_EQ(timelines.size(), 2u);
   EXPECT_EQ(timelines[0].rank, 0);
   EXPECT_NE(timelines[0].source.find("rank0.json"), std::string::npos);
@@ -114,7 +119,8 @@ TEST(BuildTimelines, FallsBackToFileOrderWithoutDistributedInfo) {
   std::vector<ProfileTrace> traces;
   traces.push_back(parse_file("float_timestamps.json"));
   traces.push_back(parse_file("float_timestamps.json"));
-  const std::vector<RankTimeline> timelines = build_timelines(std::move(traces), KernelClassifier());
+  const std::vector<RankTimeline> timelines =
+      build_timelines(std::move(traces), KernelClassifier());
   EXPECT_EQ(timelines[0].rank, 0);
   EXPECT_EQ(timelines[1].rank, 1);
 }

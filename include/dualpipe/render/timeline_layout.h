@@ -13,24 +13,24 @@ namespace dualpipe::render {
 
 // What a bar is; it decides the colour.
 enum class BarKind {
-  Compute,         // compute kernel
-  Communication,   // communication kernel
-  Memory,          // memcpy or memset
-  Phase,           // DeepSeek-style phase annotation ("attn(F)") in GPU time
-  PipelineAction,  // toolkit pipeline action annotation in GPU time
-  Annotation,      // any other annotation in GPU time
-  HiddenComm,      // communication running under compute
-  ExposedComm,     // communication with no compute beside it
+  kCompute,         // compute kernel
+  kCommunication,   // communication kernel
+  kMemory,          // memcpy or memset
+  kPhase,           // DeepSeek-style phase annotation ("attn(F)") in GPU time
+  kPipelineAction,  // toolkit pipeline action annotation in GPU time
+  kAnnotation,      // any other annotation in GPU time
+  kHiddenComm,      // communication running under compute
+  kExposedComm,     // communication with no compute beside it
 };
 
 // What a lane holds.
-enum class LaneKind { Phases, PipelineActions, Annotations, Stream, Overlap };
+enum class LaneKind { kPhases, kPipelineActions, kAnnotations, kStream, kOverlap };
 
 // One bar: [start_ms, end_ms) since the layout's origin, a kind and a label.
 struct TimelineBar {
   double start_ms = 0.0;
   double end_ms = 0.0;
-  BarKind kind = BarKind::Compute;
+  BarKind kind = BarKind::kCompute;
   std::uint32_t label = 0;  // index into TimelineLayout::labels
 };
 
@@ -38,7 +38,7 @@ struct TimelineBar {
 struct TimelineLane {
   std::string title;  // e.g. "rank 0 · stream 7" or "rank 0 · phases (F)"
   int rank = 0;
-  LaneKind kind = LaneKind::Stream;
+  LaneKind kind = LaneKind::kStream;
   std::vector<TimelineBar> bars;  // sorted by start
 };
 

@@ -11,8 +11,8 @@ namespace dualpipe::render {
 
 // Sizes of a timeline drawing, in pixels.
 struct TimelineDrawingOptions {
-  double plot_width_px = 1400.0;   // width of the time span
-  double label_width_px = 190.0;   // lane titles on the left
+  double plot_width_px = 1400.0;  // width of the time span
+  double label_width_px = 190.0;  // lane titles on the left
   double lane_height_px = 18.0;
   double lane_gap_px = 4.0;
 };
@@ -21,7 +21,7 @@ struct TimelineDrawingOptions {
 struct PixelBar {
   double x0_px = 0.0;
   double x1_px = 0.0;
-  BarKind kind = BarKind::Compute;
+  BarKind kind = BarKind::kCompute;
   std::uint32_t label = 0;  // label of the first bar
   int count = 0;            // bars merged
   double start_ms = 0.0;

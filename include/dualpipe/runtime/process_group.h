@@ -34,7 +34,7 @@ using Communicator = c10d::ProcessGroup;
 // Gloo for the CPU. Gloo on a CUDA device copies every message through host memory: slow, but
 // it lets several ranks share one GPU (NCCL refuses that), e.g. to test a multi-rank schedule's
 // streams and CUDA graphs on a machine with one GPU.
-enum class MessageBackend { automatic, nccl, gloo };
+enum class MessageBackend { kAutomatic, kNccl, kGloo };
 
 // The backend named `name` as the tools' --comm-backend flags spell it: "auto", "nccl" or "gloo".
 // Throws std::invalid_argument for any other name.
@@ -64,9 +64,9 @@ struct PipelineGroup {
   Communicator& sending_to(int peer) const;
   // The communicator that carries messages from `peer` to this rank.
   Communicator& receiving_from(int peer) const;
-  bool uses_nccl() const { return backend == MessageBackend::nccl; }
+  bool uses_nccl() const { return backend == MessageBackend::kNccl; }
   // True when messages travel between host copies of `device`'s tensors (Gloo on a CUDA device).
-  bool stages_through_host() const { return device.is_cuda() && backend == MessageBackend::gloo; }
+  bool stages_through_host() const { return device.is_cuda() && backend == MessageBackend::kGloo; }
 };
 
 // Connects to the rendezvous store `env` describes: torchrun's agent store when it runs one,
@@ -82,7 +82,7 @@ MessageBackend resolve_backend(MessageBackend backend, torch::Device device);
 // or LibTorch lacks the backend, and for NCCL on the CPU. Waits at most `timeout` for the peers.
 c10::intrusive_ptr<Communicator> make_communicator(
     const c10::intrusive_ptr<c10d::Store>& store, int rank, int size, torch::Device device,
-    std::chrono::milliseconds timeout, MessageBackend backend = MessageBackend::automatic);
+    std::chrono::milliseconds timeout, MessageBackend backend = MessageBackend::kAutomatic);
 
 // Creates the communicators of the pipeline made of the global ranks `ranks` (pipeline rank i is
 // ranks[i]); `global_rank` must be one of them, and every member must pass the same `ranks`.
@@ -94,7 +94,7 @@ c10::intrusive_ptr<Communicator> make_communicator(
 PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
                                   const std::vector<int>& ranks, int global_rank,
                                   torch::Device device, std::chrono::milliseconds timeout,
-                                  MessageBackend backend = MessageBackend::automatic);
+                                  MessageBackend backend = MessageBackend::kAutomatic);
 
 // The device a process of `env` should use: cuda:LOCAL_RANK when CUDA is available, else CPU.
 // Throws std::invalid_argument when there are fewer GPUs than local ranks (see cuda_device_of).

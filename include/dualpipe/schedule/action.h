@@ -8,15 +8,15 @@ namespace dualpipe::schedule {
 // What an action does. F/B/I/W/FB are compute; the SEND_/RECV_ ops move an activation (F) or a
 // gradient (B) between neighbouring stages and are derived from the compute order by a pass.
 enum class Op {
-  F,       // forward of one micro-batch through one stage
-  B,       // full backward (input and weight gradients)
-  I,       // backward for inputs only; the weight part is deferred to a later W
-  W,       // a deferred weight-gradient part
-  FB,      // forward of `chunk` and backward of `backward` executed as one overlapped unit
-  SEND_F,  // send the forward output of `chunk` to `peer`
-  RECV_F,  // receive the forward input of `chunk` from `peer`
-  SEND_B,  // send the input gradient of `chunk` to `peer`
-  RECV_B,  // receive the output gradient of `chunk` from `peer`
+  kF,      // forward of one micro-batch through one stage
+  kB,      // full backward (input and weight gradients)
+  kI,      // backward for inputs only; the weight part is deferred to a later kW
+  kW,      // a deferred weight-gradient part
+  kFB,     // forward of `chunk` and backward of `backward` executed as one overlapped unit
+  kSendF,  // send the forward output of `chunk` to `peer`
+  kRecvF,  // receive the forward input of `chunk` from `peer`
+  kSendB,  // send the input gradient of `chunk` to `peer`
+  kRecvB,  // receive the output gradient of `chunk` from `peer`
 };
 
 // Which piece of work an action touches: a stage, a micro-batch and (DualPipe only) a direction.
@@ -35,14 +35,14 @@ struct Chunk {
 // One step of a rank's program. For FB, `chunk` is the forward half and `backward` the backward
 // half; for communication, `peer` is the other rank.
 struct Action {
-  Op op = Op::F;
+  Op op = Op::kF;
   Chunk chunk;
   Chunk backward;  // FB only
   int peer = -1;   // SEND_*/RECV_* only
 
   static Action compute(Op op, Chunk chunk) { return Action{op, chunk, Chunk{}, -1}; }
   static Action overlapped(Chunk forward, Chunk backward) {
-    return Action{Op::FB, forward, backward, -1};
+    return Action{Op::kFB, forward, backward, -1};
   }
   static Action communication(Op op, Chunk chunk, int peer) {
     return Action{op, chunk, Chunk{}, peer};

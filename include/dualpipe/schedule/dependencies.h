@@ -14,11 +14,11 @@ namespace dualpipe::schedule {
 // The three kinds of work done on a chunk. An F does `forward`; a B or an I does `backward`
 // (a B also does `weight`); a W does `weight`; an FB does the forward of its `chunk` and the
 // backward of its `backward`.
-enum class Work { forward, backward, weight };
+enum class Work { kForward, kBackward, kWeight };
 
 // One piece of work on one chunk.
 struct WorkItem {
-  Work work = Work::forward;
+  Work work = Work::kForward;
   Chunk chunk;
 
   friend bool operator==(const WorkItem& a, const WorkItem& b) {

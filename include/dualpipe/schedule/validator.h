@@ -12,27 +12,27 @@ namespace dualpipe::schedule {
 // How point-to-point messages behave when the validator executes a schedule. Compute actions
 // never wait. In both modes a RECV matches the SEND of the same message (by op, chunk and ranks).
 enum class P2PMode {
-  blocking,      // a SEND and its RECV each wait until the other side arrives (rendezvous)
-  asynchronous,  // a SEND never waits; a RECV waits until its SEND has been issued
+  kBlocking,      // a SEND and its RECV each wait until the other side arrives (rendezvous)
+  kAsynchronous,  // a SEND never waits; a RECV waits until its SEND has been issued
 };
 
 // What went wrong.
 enum class ViolationKind {
-  malformed,      // bad schedule header or action fields (ranks, stages, placement, ranges, peer)
-  wrong_rank,     // an action on a rank that does not hold its stage
-  duplicate,      // the same work (or message) appears twice
-  missing,        // a forward, backward, weight step or message that must exist does not
-  order,          // work before the work it depends on (B/I before F, W before its I, a consumer
+  kMalformed,     // bad schedule header or action fields (ranks, stages, placement, ranges, peer)
+  kWrongRank,     // an action on a rank that does not hold its stage
+  kDuplicate,     // the same work (or message) appears twice
+  kMissing,       // a forward, backward, weight step or message that must exist does not
+  kOrder,         // work before the work it depends on (B/I before F, W before its I, a consumer
                   // before its RECV or a SEND before its producer, ...)
-  unmatched,      // a SEND without its RECV or the other way round
-  channel_order,  // two messages between the same ranks received in another order than sent
-  deadlock,       // execution under the chosen P2P mode stops with work left
+  kUnmatched,     // a SEND without its RECV or the other way round
+  kChannelOrder,  // two messages between the same ranks received in another order than sent
+  kDeadlock,      // execution under the chosen P2P mode stops with work left
 };
 
 // One problem found. `position` indexes programs[rank]; both are -1 for problems of the schedule
 // as a whole (then `action` is meaningless).
 struct Violation {
-  ViolationKind kind = ViolationKind::malformed;
+  ViolationKind kind = ViolationKind::kMalformed;
   int rank = -1;
   int position = -1;
   Action action;
@@ -51,7 +51,7 @@ struct Violation {
 //   the programs run to completion under `mode`.
 // Returns every violation found (empty = valid), in rank then position order where possible.
 // At most `max_violations` (at least 1) are reported.
-std::vector<Violation> validate(const Schedule& schedule, P2PMode mode = P2PMode::blocking,
+std::vector<Violation> validate(const Schedule& schedule, P2PMode mode = P2PMode::kBlocking,
                                 std::size_t max_violations = 100);
 
 // The kind's name: "malformed", "wrong_rank", ...

@@ -21,7 +21,7 @@ using TimeNs = std::int64_t;
 using TrackId = std::int64_t;
 
 // What a GPU activity is, from its Chrome-trace category.
-enum class ActivityCategory { Kernel, Memcpy, Memset };
+enum class ActivityCategory { kKernel, kMemcpy, kMemset };
 
 // One GPU activity ("X" event of category kernel, gpu_memcpy or gpu_memset).
 struct GpuActivity {
@@ -31,7 +31,7 @@ struct GpuActivity {
   TrackId stream = 0;             // the event's tid: the CUDA stream
   std::int64_t correlation = -1;  // args.correlation; -1 when absent
   std::uint32_t name = 0;         // index into ProfileTrace::names
-  ActivityCategory category = ActivityCategory::Kernel;
+  ActivityCategory category = ActivityCategory::kKernel;
   TimeNs end() const { return start + duration; }
 };
 
@@ -56,14 +56,14 @@ struct CpuAnnotation {
 
 // What one trace file holds, in file order. Event vectors are sorted by start time.
 struct ProfileTrace {
-  std::string source;                          // file name, for messages
-  std::optional<int> rank;                     // distributedInfo.rank when present
-  std::vector<std::string> names;              // distinct event names
-  std::vector<std::string> text_ids;           // text of string pids/tids: id -1 is text_ids[0]
+  std::string source;                 // file name, for messages
+  std::optional<int> rank;            // distributedInfo.rank when present
+  std::vector<std::string> names;     // distinct event names
+  std::vector<std::string> text_ids;  // text of string pids/tids: id -1 is text_ids[0]
   std::vector<GpuActivity> gpu_activities;
   std::vector<RuntimeLaunch> launches;
   std::vector<CpuAnnotation> annotations;
-  std::map<TrackId, std::string> process_labels;                   // "M" process_labels/_name
+  std::map<TrackId, std::string> process_labels;                    // "M" process_labels/_name
   std::map<std::pair<TrackId, TrackId>, std::string> thread_names;  // "M" thread_name
 
   // The id as written in the trace: "7" or "stream 7".

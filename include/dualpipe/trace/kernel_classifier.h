@@ -7,7 +7,7 @@
 namespace dualpipe::trace {
 
 // What a GPU kernel (or GPU activity) is for.
-enum class KernelKind { Compute, Communication, Memcpy, Memset };
+enum class KernelKind { kCompute, kCommunication, kMemcpy, kMemset };
 
 // Default communication pattern: NCCL kernels (old "ncclKernel_*" and new "ncclDevKernel_*"
 // names), DeepEP all-to-all kernels (public "deep_ep::" and DeepSeek's internal "dpsk::ep::"

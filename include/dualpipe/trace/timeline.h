@@ -18,7 +18,7 @@ struct TimelineKernel {
   TimeNs start = 0;
   TimeNs end = 0;
   std::uint32_t name = 0;  // index into RankTimeline::kernel_names
-  KernelKind kind = KernelKind::Compute;
+  KernelKind kind = KernelKind::kCompute;
 };
 
 // The activities of one CUDA stream of one GPU, sorted by start.
@@ -31,13 +31,13 @@ struct StreamTimeline {
 
 // What an annotation names: a toolkit pipeline action ("dualpipe:F s1 m3 d0"), a DeepSeek-style
 // phase ("attn(F)"), or anything else (ProfilerStep#1, user ranges).
-enum class AnnotationKind { PipelineAction, Phase, Other };
+enum class AnnotationKind { kPipelineAction, kPhase, kOther };
 
 // A CPU annotation and the GPU work launched inside it: the runtime launches on any thread of its
 // process that start within its CPU window, joined to GPU activities through their correlation.
 struct AnnotationWindow {
   std::string name;
-  AnnotationKind kind = AnnotationKind::Other;
+  AnnotationKind kind = AnnotationKind::kOther;
   std::optional<schedule::Action> action;  // set for PipelineAction
   TimeNs cpu_start = 0;
   TimeNs cpu_end = 0;
