@@ -9,9 +9,9 @@
 #include <torch/csrc/distributed/c10d/Store.hpp>
 #include <vector>
 
-#include "dualpipe/moe/comm_group.h"
+#include "dualpipe/runtime/parallel_mesh.h"
 
-namespace dualpipe::moe::testing {
+namespace dualpipe::testing {
 
 // What a worker knows: its rank, the world size and the store all workers share.
 struct Worker {
@@ -21,9 +21,9 @@ struct Worker {
 
   // A Gloo group of the global ranks `members` (this rank must be one of them); `name` keeps the
   // groups of one test apart. Collective over the members.
-  CommGroup group(const std::string& name, const std::vector<int>& members) const;
+  runtime::GroupHandle group(const std::string& name, const std::vector<int>& members) const;
   // A Gloo group of every rank.
-  CommGroup world() const;
+  runtime::GroupHandle world() const;
 };
 
 // In the launching test: starts `world_size` workers running this test, waits for them (at most
@@ -32,4 +32,4 @@ struct Worker {
 void run_in_processes(int world_size, const std::function<void(const Worker&)>& body,
                       std::chrono::seconds timeout = std::chrono::seconds(120));
 
-}  // namespace dualpipe::moe::testing
+}  // namespace dualpipe::testing

@@ -18,7 +18,7 @@
 
 extern char** environ;
 
-namespace dualpipe::moe::testing {
+namespace dualpipe::testing {
 namespace {
 
 constexpr const char* kRankVariable = "DUALPIPE_TEST_WORKER_RANK";
@@ -92,7 +92,7 @@ std::vector<int> wait_for(const std::vector<pid_t>& pids,
 
 }  // namespace
 
-CommGroup Worker::group(const std::string& name, const std::vector<int>& members) const {
+runtime::GroupHandle Worker::group(const std::string& name, const std::vector<int>& members) const {
 #ifndef DUALPIPE_WITH_GLOO
   (void)members;
   throw std::logic_error("test group " + name + ": this LibTorch has no Gloo");
@@ -110,7 +110,7 @@ CommGroup Worker::group(const std::string& name, const std::vector<int>& members
 #endif
 }
 
-CommGroup Worker::world() const {
+runtime::GroupHandle Worker::world() const {
   std::vector<int> everyone(static_cast<std::size_t>(world_size));
   for (int r = 0; r < world_size; ++r) everyone[static_cast<std::size_t>(r)] = r;
   return group("world", everyone);
@@ -144,4 +144,4 @@ void run_in_processes(int world_size, const std::function<void(const Worker&)>& 
   }
 }
 
-}  // namespace dualpipe::moe::testing
+}  // namespace dualpipe::testing
