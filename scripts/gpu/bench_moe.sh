@@ -33,7 +33,7 @@ nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader
 # Most of the compute is memory-bound passes over those rows, which grow like the exchanges do; a
 # narrower expert and shorter sequences cut what does not (one H100, sequential pair's GPU compute:
 # 32.5 ms at hidden 1024 / width 128 / sequence 1024, 28.5 ms at width 64 / sequence 256;
-# docs/measurements/moe_compute_sizes_h100.txt).
+# docs/measurements/moe-compute-sizes-1xh100-2026-11-24.txt).
 # Twice the copies per token (top-16 of 32 experts) over half the tokens exchanges the same rows
 # with half the per-token compute (attention, norms, routing): the last size.
 common=(--device cuda --dtype bfloat16 --layers 4 --steps 10 --warmup 3 --timeout 120)
