@@ -26,8 +26,8 @@ patterns=(
   '(?i)\bborrow'
   '(?i)\b(was|were|is|be|got|been) taken back\b'
   '(?i)\bnvidia-h[12]00(-x\d+)?\b'
-  '(?i)\bdevice (time|budget)\b'
-  '(?i)\bbudget\b'
+  '(?i)\bdevice time\b'
+  '(?i)\b(device|gpu|machine|time) budget\b|\bbudget:'
   # "carry .deps": a file copied along to a booked machine
   '(?i)\bcarr(y|ies|ied|ying)\b[^\n]{0,30}\.(deps|ref)\b'
   '(?i)\(carry\b'

@@ -19,6 +19,7 @@ The session ended early.
 No two-GPU machine was lent.
 The machine was taken back before the run.
 Run it on nvidia-h200-x2.
+Budget: about 8 minutes of device time.
 Copy the tree (carry .deps) first.
 It ran in a one-GPU call.
 Both ran in the same call.
@@ -37,6 +38,7 @@ Gloo carries CUDA tensors through host memory.
 Marked in one call: each call replaces the previous marks.
 The library call takes 1.10 ms; a function called twice.
 Stop the timer after the step.
+The allocator keeps a memory budget per stream.
 TEXT
 
 printf 'stop 16\0binary' >"$dir/data.bin"
