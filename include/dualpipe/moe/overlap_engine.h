@@ -55,7 +55,7 @@ const WeightPhaseNames& all_weight_phases();
 
 // What overlapped pairs defer unless told otherwise: {"attn"}, attention's weight gradients only.
 // On 2 H200s that made the MoE pair 0.6-0.9 ms (2%) faster than deferring the experts' too, in
-// 6 of 6 alternated runs (docs/moe.md, stop 18): computed in place, the experts' weight gradients
+// 6 of 6 alternated runs (docs/performance.md): computed in place, the experts' weight gradients
 // fill the wait for combine(F), the exchange that was left the most exposed.
 const WeightPhaseNames& default_weight_phases();
 
