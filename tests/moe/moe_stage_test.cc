@@ -11,9 +11,9 @@
 namespace dualpipe::moe {
 namespace {
 
+using dualpipe::testing::max_relative_difference;
 using dualpipe::testing::run_in_processes;
 using dualpipe::testing::Worker;
-using testing::max_relative_difference;
 
 MoeStageOptions stage_options() { return testing::small_stage_options(3, 17); }
 
