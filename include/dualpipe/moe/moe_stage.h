@@ -75,6 +75,9 @@ class MoeStage : public PhasedStage {
 
   const MoeStageOptions& options() const { return options_; }
 
+  // The MoE layers of `layers`, in order.
+  std::vector<MoeLayer> moe_layers() const;
+
   std::vector<MoeTransformerLayer> layers;
 
  private:
