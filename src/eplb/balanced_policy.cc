@@ -126,15 +126,11 @@ bool refine_existing(std::vector<int>& phy2log, const std::vector<float>& loads,
   return clean;
 }
 
-double max_gpu_load(const std::vector<int>& phy2log, const std::vector<float>& loads, int gpus) {
-  const auto per_gpu = gpu_loads(phy2log, loads, gpus);
-  return *std::max_element(per_gpu.begin(), per_gpu.end());
-}
-
 }  // namespace
 
-void check_balanced_feasible(int num_experts, const PlanParameters& p) {
-  const int experts_per_node = num_experts / num_node_partitions(p);
+void check_balanced_feasible(const PlanProblem& problem) {
+  const PlanParameters& p = problem.parameters();
+  const int experts_per_node = problem.num_experts() / num_node_partitions(p);
   if (experts_per_node < p.replicas_per_gpu()) {
     throw std::invalid_argument("the balanced policy needs at least as many experts per node (" +
                                 std::to_string(experts_per_node) + ") as replicas per GPU (" +
@@ -143,14 +139,16 @@ void check_balanced_feasible(int num_experts, const PlanParameters& p) {
   }
 }
 
-std::vector<int> plan_balanced_layer(const std::vector<float>& loads, const PlanParameters& p) {
+std::vector<int> plan_balanced_layer(const PlanProblem& problem, int layer) {
+  const PlanParameters& p = problem.parameters();
+  const std::vector<float> loads = layer_loads(problem.loads(), layer);
   const int partitions = num_node_partitions(p);
   std::vector<int> phy2log;
   for (const auto& experts : experts_per_partition(loads, p)) {
     const auto part = plan_partition(loads, experts, p.replicas / partitions, p.gpus / partitions);
     phy2log.insert(phy2log.end(), part.begin(), part.end());
   }
-  std::vector<int> deepseek = plan_deepseek_layer(loads, p).phy2log;
+  std::vector<int> deepseek = plan_deepseek_layer(problem, layer).phy2log;
   const double deepseek_max = max_gpu_load(deepseek, loads, p.gpus);
   if (max_gpu_load(phy2log, loads, p.gpus) > deepseek_max) {
     if (refine_existing(deepseek, loads, p) &&
@@ -161,16 +159,13 @@ std::vector<int> plan_balanced_layer(const std::vector<float>& loads, const Plan
   return phy2log;
 }
 
-Placement plan_balanced(const LoadMatrix& loads, const PlanParameters& parameters) {
-  validate_loads(loads);
-  const int num_experts = static_cast<int>(loads.cols());
-  validate_parameters(parameters, num_experts);
-  check_balanced_feasible(num_experts, parameters);
+SlotTable plan_balanced(const PlanProblem& problem) {
+  check_balanced_feasible(problem);
   std::vector<std::vector<int>> phy2log;
-  for (int layer = 0; layer < loads.rows(); ++layer) {
-    phy2log.push_back(plan_balanced_layer(layer_loads(loads, layer), parameters));
+  for (int layer = 0; layer < problem.num_layers(); ++layer) {
+    phy2log.push_back(plan_balanced_layer(problem, layer));
   }
-  return placement_from_phy2log(std::move(phy2log), num_experts);
+  return slot_table_from_phy2log(phy2log, problem.num_experts());
 }
 
 }  // namespace dualpipe::eplb

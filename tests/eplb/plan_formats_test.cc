@@ -10,6 +10,7 @@
 
 #include "dualpipe/eplb/deepseek_policy.h"
 #include "dualpipe/eplb/parse_error.h"
+#include "dualpipe/eplb/placement.h"
 #include "reference_cases.h"
 
 namespace dualpipe::eplb {
@@ -20,9 +21,9 @@ PlanDocument deepseek_document(const LoadMatrix& loads, const PlanParameters& pa
   PlanDocument d;
   d.parameters = parameters;
   d.policy = "deepseek";
-  d.slots = plan_deepseek_slots(loads, d.parameters);
-  d.statistics =
-      placement_statistics(d.slots, loads, d.parameters, lower_bounds(loads, d.parameters));
+  const PlanProblem problem = make_plan_problem(loads, parameters);
+  d.slots = plan_deepseek(problem);
+  d.statistics = placement_statistics(d.slots, problem, lower_bounds(problem));
   return d;
 }
 
