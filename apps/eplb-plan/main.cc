@@ -63,7 +63,7 @@ struct ReplayOptions {
 
 eplb::LoadSeries read_loads(const std::string& path) {
   const dualpipe::apps::InputFile file(path);
-  if (dualpipe::apps::is_torch_file(path, file.text()))
+  if (eplb::is_torch_save_file(file.text(), path))
     return dualpipe::apps::read_sglang_dump(path, file.text());
   try {
     return eplb::parse_loads(file.text(), path);
