@@ -14,6 +14,7 @@
 #include "dualpipe/eplb/migration.h"
 #include "dualpipe/eplb/parse_error.h"
 #include "dualpipe/eplb/plan_formats.h"
+#include "dualpipe/eplb/plan_problem.h"
 #include "dualpipe/eplb/policy.h"
 #include "dualpipe/eplb/replay.h"
 #include "dualpipe/eplb/slot_table.h"
@@ -62,7 +63,7 @@ struct ReplayOptions {
 
 eplb::LoadSeries read_loads(const std::string& path) {
   const dualpipe::apps::InputFile file(path);
-  if (dualpipe::apps::is_torch_file(path, file.text()))
+  if (eplb::is_torch_save_file(file.text(), path))
     return dualpipe::apps::read_sglang_dump(path, file.text());
   try {
     return eplb::parse_loads(file.text(), path);
@@ -71,10 +72,10 @@ eplb::LoadSeries read_loads(const std::string& path) {
   }
 }
 
-eplb::Placement read_previous(const std::string& path, int num_experts) {
+eplb::SlotTable read_previous(const std::string& path, int num_experts) {
   const dualpipe::apps::InputFile file(path);
   try {
-    return eplb::placement_from_phy2log(eplb::parse_plan_phy2log(file.text()), num_experts);
+    return eplb::slot_table_from_phy2log(eplb::parse_plan_phy2log(file.text()), num_experts);
   } catch (const eplb::ParseError& error) {
     throw FileError(path, error.what());
   } catch (const std::invalid_argument& error) {
@@ -94,19 +95,6 @@ std::optional<eplb::MigrationOptions> migration_options(const CommonOptions& com
   return options;
 }
 
-// Per-GPU loads summed over layers.
-std::vector<double> summed_gpu_loads(const eplb::SlotTable& table, const eplb::LoadMatrix& loads,
-                                     int gpus) {
-  std::vector<double> total(static_cast<std::size_t>(gpus), 0.0);
-  for (int layer = 0; layer < table.num_layers; ++layer) {
-    const int* phy2log = table.layer_phy2log(layer);
-    const auto per_gpu = eplb::gpu_loads(std::vector<int>(phy2log, phy2log + table.num_replicas),
-                                         eplb::layer_loads(loads, layer), gpus);
-    for (int g = 0; g < gpus; ++g) total[g] += per_gpu[g];
-  }
-  return total;
-}
-
 int run_plan(const CommonOptions& common, const PlanOptions& options) {
   const eplb::Policy policy = eplb::parse_policy(common.policy);
   const eplb::PlanFormat format = eplb::parse_plan_format(options.format);
@@ -118,26 +106,26 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
   if (migration && options.previous_path.empty()) {
     throw std::invalid_argument("--max-moves and --min-gain need --previous PLAN");
   }
-  const eplb::LoadMatrix loads = eplb::aggregate(read_loads(common.loads_path), aggregation);
+  const eplb::PlanProblem problem = eplb::make_plan_problem(
+      eplb::aggregate(read_loads(common.loads_path), aggregation), common.parameters);
   const eplb::PlanParameters& p = common.parameters;
-  eplb::validate_parameters(p, static_cast<int>(loads.cols()));
 
   eplb::PlanDocument document;
   document.parameters = p;
   document.policy = eplb::to_string(policy);
   document.first_layer = options.first_layer;
-  std::optional<eplb::Placement> previous;
+  std::optional<eplb::SlotTable> previous;
   if (!options.previous_path.empty()) {
-    previous = read_previous(options.previous_path, static_cast<int>(loads.cols()));
+    previous = read_previous(options.previous_path, problem.num_experts());
     eplb::Replan replan =
-        eplb::replan(loads, p, policy, *previous, migration.value_or(eplb::MigrationOptions{}));
-    document.slots = eplb::to_slot_table(replan.placement);
+        eplb::replan(problem, policy, *previous, migration.value_or(eplb::MigrationOptions{}));
+    document.slots = std::move(replan.placement);
     document.replicas_moved = replan.replicas_moved;
   } else {
-    document.slots = eplb::plan_slots(loads, p, policy);
+    document.slots = eplb::plan(problem, policy);
   }
-  const std::vector<eplb::LayerLowerBound> bounds = eplb::lower_bounds(loads, p);
-  document.statistics = eplb::placement_statistics(document.slots, loads, p, bounds);
+  const std::vector<eplb::LayerLowerBound> bounds = eplb::lower_bounds(problem);
+  document.statistics = eplb::placement_statistics(document.slots, problem, bounds);
 
   StagedOutputs outputs;
   outputs.add(options.output,
@@ -145,14 +133,13 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
   if (!options.report.empty() || !options.svg_path.empty()) {
     // "Before" is the previous plan, else SGLang's trivial placement.
     const std::string before_name = previous ? "previous plan" : "trivial placement";
-    const eplb::SlotTable before = eplb::to_slot_table(
+    const eplb::SlotTable before =
         previous ? *previous
-                 : eplb::trivial_placement(static_cast<int>(loads.rows()),
-                                           static_cast<int>(loads.cols()), p.replicas));
+                 : eplb::trivial_placement(problem.num_layers(), problem.num_experts(), p.replicas);
     if (!options.report.empty()) {
       dualpipe::apps::PlanReportInput report{
           document.policy,     p,
-          document.statistics, eplb::placement_statistics(before, loads, p, bounds),
+          document.statistics, eplb::placement_statistics(before, problem, bounds),
           before_name,         document.replicas_moved};
       const std::string text = options.report == "json" ? dualpipe::apps::plan_report_json(report)
                                                         : dualpipe::apps::plan_report_text(report);
@@ -164,8 +151,8 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
     }
     if (!options.svg_path.empty()) {
       outputs.add(options.svg_path,
-                  dualpipe::apps::gpu_load_chart(summed_gpu_loads(before, loads, p.gpus),
-                                                 summed_gpu_loads(document.slots, loads, p.gpus),
+                  dualpipe::apps::gpu_load_chart(eplb::total_gpu_loads(before, problem),
+                                                 eplb::total_gpu_loads(document.slots, problem),
                                                  before_name));
     }
   }
