@@ -3,7 +3,7 @@
 // balancing experts without an auxiliary loss, and EPLB re-planning the expert placement in
 // process every K steps (experts and their optimizer state moved). Run under torchrun:
 //
-//   torchrun --nproc-per-node 4 --no-python ./train_moe_lm --pp 2 --dp 2 --ep 2 \
+//   torchrun --nproc-per-node 4 --no-python ./train_moe_lm --pp 2 --dp 2 --ep 2
 //       --schedule dualpipe --steps 200 --out out/lm
 //
 // Writes OUT/loss.svg, OUT/trace.rank<r>.json (one profiled step per rank) and OUT/sample.txt.
@@ -40,16 +40,16 @@ struct Settings {
   MeshShape mesh{1, 1, 1};
   std::string schedule = "1f1b";
   int steps = 100;
-  int microbatches = 4;       // per replica and step
+  int microbatches = 4;  // per replica and step
   int64_t microbatch_rows = 4;
   int64_t sequence = 64;
   moe::LanguageModelOptions model;
-  int slots = 0;              // expert slots per MoE layer; 0: experts + ep
+  int slots = 0;  // expert slots per MoE layer; 0: experts + ep
   std::string units_per_stage;
   double lr = 3e-3;
   double weight_decay = 0.01;
   double clip_norm = 1.0;
-  double bias_rate = 0.001;   // routing-bias step of the auxiliary-loss-free balancing
+  double bias_rate = 0.001;  // routing-bias step of the auxiliary-loss-free balancing
   bool zero = false;
   bool recompute = false;
   int replan_every = 0;
@@ -91,14 +91,16 @@ double held_out_loss(Trainer& trainer, const lm::ByteCorpus& corpus, const Setti
                      const std::shared_ptr<moe::LoadRecorder>& recorder, int64_t index,
                      torch::Device device) {
   for (moe::MoeLayer layer : layers) layer->set_load_recorder(nullptr);  // count training only
-  const lm::TokenBatch batch =
-      corpus.held_out_batch(index * s.mesh.dp + trainer.mesh().coordinates().data,
-                            s.microbatches * s.microbatch_rows);
+  const lm::TokenBatch batch = corpus.held_out_batch(
+      index * s.mesh.dp + trainer.mesh().coordinates().data, s.microbatches * s.microbatch_rows);
   StepResult result;
   {
     torch::NoGradGuard no_grad;
-    result = trainer.pipeline().step(StepInput{{batch.inputs.to(device)}, {batch.labels.to(device)},
-                                               s.microbatches, moe::next_byte_loss, false});
+    result = trainer.pipeline().step(StepInput{{batch.inputs.to(device)},
+                                               {batch.labels.to(device)},
+                                               s.microbatches,
+                                               moe::next_byte_loss,
+                                               false});
   }
   for (moe::MoeLayer layer : layers) layer->set_load_recorder(recorder);
   const double sum = result.losses.defined() ? result.losses.sum().item<double>() : 0.0;
@@ -121,9 +123,13 @@ std::string greedy_sample(Trainer& trainer, const Settings& s, torch::Device dev
     window.resize(static_cast<std::size_t>(s.sequence), ' ');
     torch::Tensor ids = torch::empty({1, s.sequence}, torch::kLong);
     for (int64_t t = 0; t < s.sequence; ++t)
-      ids[0][t] = static_cast<int64_t>(static_cast<unsigned char>(window[static_cast<std::size_t>(t)]));
-    StepInput input{{ids.expand({rows, s.sequence}).contiguous().to(device)}, {}, s.microbatches,
-                    nullptr, true};
+      ids[0][t] =
+          static_cast<int64_t>(static_cast<unsigned char>(window[static_cast<std::size_t>(t)]));
+    StepInput input{{ids.expand({rows, s.sequence}).contiguous().to(device)},
+                    {},
+                    s.microbatches,
+                    nullptr,
+                    true};
     StepResult result;
     {
       torch::NoGradGuard no_grad;
@@ -181,8 +187,8 @@ int run(Settings s) {
   const torch::Device device =
       s.device == "cuda" ? cuda_device_of(env, backend) : torch::Device(torch::kCPU);
   if (s.check) s.dtype = "float64";
-  const ParallelMesh mesh = ParallelMesh::from_environment(env, s.mesh, device,
-                                                           std::chrono::seconds(s.timeout_s), backend);
+  const ParallelMesh mesh = ParallelMesh::from_environment(
+      env, s.mesh, device, std::chrono::seconds(s.timeout_s), backend);
   const lm::ByteCorpus corpus(s.corpus, s.sequence);
   moe::check_options(s.model);
   const int num_stages =
@@ -201,7 +207,8 @@ int run(Settings s) {
                         static_cast<int>(s.model.moe.groups));
 
   // This rank's stages, every MoE layer counting its tokens into one recorder.
-  auto recorder = std::make_shared<moe::LoadRecorder>(std::max(moe_layers, 1), s.model.moe.experts, device);
+  auto recorder =
+      std::make_shared<moe::LoadRecorder>(std::max(moe_layers, 1), s.model.moe.experts, device);
   std::vector<LocalStage> stages;
   std::vector<std::shared_ptr<moe::LanguageModelStage>> lm_stages;
   std::vector<moe::MoeLayer> local_moe;
@@ -211,7 +218,8 @@ int run(Settings s) {
     std::vector<moe::ExpertPlacement> placements;
     for (int unit = units.first; unit < units.end; ++unit) {
       const int layer = unit - 1 - s.model.dense_layers;
-      if (unit >= 1 && unit <= s.model.layers && layer >= 0) placements.push_back(plans.placement(layer));
+      if (unit >= 1 && unit <= s.model.layers && layer >= 0)
+        placements.push_back(plans.placement(layer));
     }
     auto module = std::make_shared<moe::LanguageModelStage>(s.model, units, mesh.expert_parallel(),
                                                             placements);
@@ -231,9 +239,13 @@ int run(Settings s) {
   const double weight_decay = s.weight_decay;
   PipelineOptions pipeline;
   pipeline.schedule = s.schedule;
-  Trainer trainer(mesh, stages, pipeline, [lr, weight_decay](std::vector<torch::Tensor> flat) {
-    return std::make_unique<torch::optim::AdamW>(flat, torch::optim::AdamWOptions(lr).weight_decay(weight_decay));
-  }, options);
+  Trainer trainer(
+      mesh, stages, pipeline,
+      [lr, weight_decay](std::vector<torch::Tensor> flat) {
+        return std::make_unique<torch::optim::AdamW>(
+            flat, torch::optim::AdamWOptions(lr).weight_decay(weight_decay));
+      },
+      options);
   if (!s.resume.empty()) {
     trainer.load(s.resume);
     plans.restore(gather_placements(mesh, local_moe, moe_layers));
@@ -244,9 +256,10 @@ int run(Settings s) {
   std::unique_ptr<lm::OneProcessReference> reference;
   if (s.check) {
     std::vector<std::vector<int>> phy2log;
-    for (int layer = 0; layer < moe_layers; ++layer) phy2log.push_back(plans.placement(layer).phy2log());
-    reference = std::make_unique<lm::OneProcessReference>(s.model, partition, phy2log, torch::kFloat64,
-                                                          s.lr, s.weight_decay, s.clip_norm);
+    for (int layer = 0; layer < moe_layers; ++layer)
+      phy2log.push_back(plans.placement(layer).phy2log());
+    reference = std::make_unique<lm::OneProcessReference>(
+        s.model, partition, phy2log, torch::kFloat64, s.lr, s.weight_decay, s.clip_norm);
   }
 
   const bool leader = mesh.rank() == 0;
@@ -262,21 +275,26 @@ int run(Settings s) {
   std::string trace;
   for (int step = static_cast<int>(trainer.steps()); step < s.steps; ++step) {
     const lm::TokenBatch batch = corpus.training_batch(step, replica, rows, s.seed);
-    const StepInput input{{batch.inputs.to(device)}, {batch.labels.to(device)}, s.microbatches,
-                          moe::next_byte_loss, false};
+    const StepInput input{{batch.inputs.to(device)},
+                          {batch.labels.to(device)},
+                          s.microbatches,
+                          moe::next_byte_loss,
+                          false};
     const bool profile = step == s.steps - 1;
     std::unique_ptr<ProfileCapture> capture;
     if (profile) capture = std::make_unique<ProfileCapture>(device.is_cuda());
     const auto start = std::chrono::steady_clock::now();
     const TrainStepResult result = trainer.step(input);
     if (device.is_cuda()) torch::cuda::synchronize(device.index());
-    interval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    interval_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (capture) trace = capture->finish(mesh.rank(), mesh.layout().world_size());
     recorder->end_step(everyone);
     const lm::ExpertTokens& tokens = recorder->steps().back();
     for (const auto& module : lm_stages) {
       std::vector<std::vector<int64_t>> own;
-      for (int layer : module->moe_layer_indices()) own.push_back(tokens[static_cast<std::size_t>(layer)]);
+      for (int layer : module->moe_layer_indices())
+        own.push_back(tokens[static_cast<std::size_t>(layer)]);
       moe::update_routing_bias(module->moe_layers(), own, s.bias_rate);
     }
     if (result.step.losses.defined()) {
@@ -285,17 +303,20 @@ int run(Settings s) {
     }
     if (reference && step < 3) {
       std::vector<lm::TokenBatch> batches;
-      for (int d = 0; d < s.mesh.dp; ++d) batches.push_back(corpus.training_batch(step, d, rows, s.seed));
+      for (int d = 0; d < s.mesh.dp; ++d)
+        batches.push_back(corpus.training_batch(step, d, rows, s.seed));
       const std::vector<double> expected = reference->step(batches, s.microbatches);
       reference->update_routing_bias(tokens, s.bias_rate);
       for (std::size_t i = 0; i < result.step.microbatches.size(); ++i) {
-        const double want = expected[static_cast<std::size_t>(replica * s.microbatches + result.step.microbatches[i])];
+        const double want = expected[static_cast<std::size_t>(replica * s.microbatches +
+                                                              result.step.microbatches[i])];
         const double got = result.step.losses[static_cast<int64_t>(i)].item<double>();
         check_losses_equal = check_losses_equal && std::abs(got - want) <= 1e-12 * std::abs(want);
       }
       for (std::size_t k = 0; k < lm_stages.size(); ++k) {
         worst_check = std::max(worst_check, lm::max_relative_difference(
-            *lm_stages[k], reference->stage(stages[k].stage), mesh.coordinates().expert));
+                                                *lm_stages[k], reference->stage(stages[k].stage),
+                                                mesh.coordinates().expert));
       }
     }
     if ((step + 1) % s.log_every == 0 || step + 1 == s.steps) {
@@ -314,22 +335,28 @@ int run(Settings s) {
       points.push_back({step + 1, train, held_out});
       interval_loss = interval_count = interval_seconds = 0.0;
     }
-    if (s.replan_every > 0 && (step + 1) % s.replan_every == 0 && step + 1 < s.steps && moe_layers > 0) {
-      lm::ExpertTokens window(static_cast<std::size_t>(moe_layers),
-                              std::vector<int64_t>(static_cast<std::size_t>(s.model.moe.experts), 0));
+    if (s.replan_every > 0 && (step + 1) % s.replan_every == 0 && step + 1 < s.steps &&
+        moe_layers > 0) {
+      lm::ExpertTokens window(
+          static_cast<std::size_t>(moe_layers),
+          std::vector<int64_t>(static_cast<std::size_t>(s.model.moe.experts), 0));
       const auto& history = recorder->steps();
-      for (std::size_t k = history.size() - static_cast<std::size_t>(std::min<int>(s.replan_every, static_cast<int>(history.size()))); k < history.size(); ++k)
+      for (std::size_t k = history.size() - static_cast<std::size_t>(std::min<int>(
+                                                s.replan_every, static_cast<int>(history.size())));
+           k < history.size(); ++k)
         for (std::size_t l = 0; l < window.size(); ++l)
           for (std::size_t e = 0; e < window[l].size(); ++e) window[l][e] += history[k][l][e];
       const double before = plans.balance(window);
       const int moved = plans.replan(window);
       trainer.move_parameters([&](torch::optim::Optimizer& state) {
-        for (moe::MoeLayer layer : local_moe) layer->apply_placement(plans.placement(layer->options().layer), &state);
+        for (moe::MoeLayer layer : local_moe)
+          layer->apply_placement(plans.placement(layer->options().layer), &state);
       });
       replans.push_back(step + 1);
       if (leader)
-        std::printf("re-planned at step %d: max/mean tokens per GPU %.3f -> %.3f, %d slots changed\n",
-                    step + 1, before, plans.balance(window), moved);
+        std::printf(
+            "re-planned at step %d: max/mean tokens per GPU %.3f -> %.3f, %d slots changed\n",
+            step + 1, before, plans.balance(window), moved);
     }
     if (s.save_every > 0 && (step + 1) % s.save_every == 0) trainer.save(s.checkpoints);
   }
@@ -339,7 +366,8 @@ int run(Settings s) {
       largest = std::max(largest, std::stod(v));
     const bool equal = world_sum(mesh, "check/losses", check_losses_equal ? 0 : 1) == 0;
     if (leader)
-      std::printf("check: losses %s, max_rel_param_diff %.3g\n", equal ? "equal" : "differ", largest);
+      std::printf("check: losses %s, max_rel_param_diff %.3g\n", equal ? "equal" : "differ",
+                  largest);
   }
   write_file(s.out + "/trace.rank" + std::to_string(mesh.rank()) + ".json", trace);
   const std::string sample = s.sample_bytes > 0 ? greedy_sample(trainer, s, device) : "";
@@ -354,8 +382,10 @@ int run(Settings s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Trains a DeepSeek-V3-shaped MoE language model on real text with pipeline x data "
-               "x expert parallelism.", "train_moe_lm"};
+  CLI::App app{
+      "Trains a DeepSeek-V3-shaped MoE language model on real text with pipeline x data "
+      "x expert parallelism.",
+      "train_moe_lm"};
   app.option_defaults()->always_capture_default();
   Settings s;
   s.model.moe.experts = 8;
@@ -367,36 +397,48 @@ int main(int argc, char** argv) {
   auto* mesh = app.add_option_group("Mesh and schedule");
   mesh->add_option("--pp", s.mesh.pp, "pipeline ranks")->check(CLI::PositiveNumber);
   mesh->add_option("--dp", s.mesh.dp, "data-parallel replicas")->check(CLI::PositiveNumber);
-  mesh->add_option("--ep", s.mesh.ep, "expert-parallel ranks (divides dp)")->check(CLI::PositiveNumber);
+  mesh->add_option("--ep", s.mesh.ep, "expert-parallel ranks (divides dp)")
+      ->check(CLI::PositiveNumber);
   mesh->add_option("--schedule", s.schedule, "pipeline schedule")
       ->check(CLI::IsMember(dualpipe::schedule::schedule_names()));
   mesh->add_option("--units-per-stage", s.units_per_stage,
                    "units per stage, comma-separated (embedding and head count as units)");
   auto* model = app.add_option_group("Model");
   model->add_option("--layers", s.model.layers, "decoder layers")->check(CLI::PositiveNumber);
-  model->add_option("--dense-layers", s.model.dense_layers, "leading dense layers")->check(CLI::NonNegativeNumber);
+  model->add_option("--dense-layers", s.model.dense_layers, "leading dense layers")
+      ->check(CLI::NonNegativeNumber);
   model->add_option("--hidden", s.model.hidden, "hidden size")->check(CLI::PositiveNumber);
   model->add_option("--heads", s.model.heads, "attention heads")->check(CLI::PositiveNumber);
   model->add_option("--dense-ffn-hidden", s.model.dense_ffn_hidden, "dense feed-forward width");
   model->add_option("--experts", s.model.moe.experts, "routed experts")->check(CLI::PositiveNumber);
   model->add_option("--topk", s.model.moe.top_k, "experts per token")->check(CLI::PositiveNumber);
   model->add_option("--groups", s.model.moe.groups, "expert groups")->check(CLI::PositiveNumber);
-  model->add_option("--top-groups", s.model.moe.top_groups, "groups a token may use")->check(CLI::PositiveNumber);
-  model->add_option("--expert-hidden", s.model.moe.ffn_hidden, "routed expert width")->check(CLI::PositiveNumber);
-  model->add_option("--shared-hidden", s.model.moe.shared_ffn_hidden, "shared expert width (0: none)");
+  model->add_option("--top-groups", s.model.moe.top_groups, "groups a token may use")
+      ->check(CLI::PositiveNumber);
+  model->add_option("--expert-hidden", s.model.moe.ffn_hidden, "routed expert width")
+      ->check(CLI::PositiveNumber);
+  model->add_option("--shared-hidden", s.model.moe.shared_ffn_hidden,
+                    "shared expert width (0: none)");
   model->add_option("--slots", s.slots, "expert slots per MoE layer (0: experts + ep)");
   auto* train = app.add_option_group("Training");
   train->add_option("--steps", s.steps, "training steps")->check(CLI::PositiveNumber);
-  train->add_option("--microbatches", s.microbatches, "micro-batches per step and replica")->check(CLI::PositiveNumber);
-  train->add_option("--microbatch-size", s.microbatch_rows, "sequences per micro-batch")->check(CLI::PositiveNumber);
+  train->add_option("--microbatches", s.microbatches, "micro-batches per step and replica")
+      ->check(CLI::PositiveNumber);
+  train->add_option("--microbatch-size", s.microbatch_rows, "sequences per micro-batch")
+      ->check(CLI::PositiveNumber);
   train->add_option("--seq", s.sequence, "bytes per sequence")->check(CLI::PositiveNumber);
   train->add_option("--lr", s.lr, "AdamW learning rate");
   train->add_option("--clip-norm", s.clip_norm, "global gradient norm clip (0: none)");
   train->add_option("--bias-rate", s.bias_rate, "routing-bias step per training step");
-  train->add_option_function<std::string>("--zero", [&](const std::string& v) { s.zero = v == "on"; },
-                                          "ZeRO-1: on or off")->check(CLI::IsMember({"on", "off"}));
-  train->add_option_function<std::string>("--recompute", [&](const std::string& v) { s.recompute = v == "on"; },
-                                          "activation recomputation: on or off")->check(CLI::IsMember({"on", "off"}));
+  train
+      ->add_option_function<std::string>(
+          "--zero", [&](const std::string& v) { s.zero = v == "on"; }, "ZeRO-1: on or off")
+      ->check(CLI::IsMember({"on", "off"}));
+  train
+      ->add_option_function<std::string>(
+          "--recompute", [&](const std::string& v) { s.recompute = v == "on"; },
+          "activation recomputation: on or off")
+      ->check(CLI::IsMember({"on", "off"}));
   train->add_option("--replan-every", s.replan_every, "steps between EPLB re-plans (0: never)");
   train->add_option("--seed", s.seed, "data seed");
   train->add_flag("--check", s.check, "compare the first 3 steps with one process (float64)");
@@ -413,8 +455,10 @@ int main(int argc, char** argv) {
   dev->add_option("--device", s.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   dev->add_option("--dtype", s.dtype, "float32, float64 or bfloat16")
       ->check(CLI::IsMember({"float32", "float64", "bfloat16"}));
-  dev->add_option("--comm-backend", s.backend, "auto, nccl or gloo")->check(CLI::IsMember({"auto", "nccl", "gloo"}));
-  dev->add_option("--timeout", s.timeout_s, "seconds any wait may take")->check(CLI::PositiveNumber);
+  dev->add_option("--comm-backend", s.backend, "auto, nccl or gloo")
+      ->check(CLI::IsMember({"auto", "nccl", "gloo"}));
+  dev->add_option("--timeout", s.timeout_s, "seconds any wait may take")
+      ->check(CLI::PositiveNumber);
   try {
     app.parse(argc, argv);
     return run(s);
