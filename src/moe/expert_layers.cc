@@ -36,31 +36,41 @@ void sum_replicated_expert_gradients(const std::vector<MoeLayer>& layers) {
   for (MoeLayer layer : layers) layer->reduce_replica_gradients();
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> placements_of(
+std::vector<std::pair<std::string, torch::Tensor>> expert_layer_state(
     const std::vector<MoeLayer>& layers) {
   std::vector<std::pair<std::string, torch::Tensor>> state;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::vector<int>& phy2log = layers[i]->placement().phy2log();
-    state.emplace_back("layer" + std::to_string(i) + ".phy2log",
+    const std::string name = "layer" + std::to_string(i);
+    state.emplace_back(name + ".phy2log",
                        torch::tensor(std::vector<int64_t>(phy2log.begin(), phy2log.end())));
+    state.emplace_back(name + ".selection_bias", layers[i]->router->selection_bias);
   }
   return state;
 }
 
-void reset_placements(const std::vector<MoeLayer>& layers,
-                      const std::vector<std::pair<std::string, torch::Tensor>>& state) {
-  if (state.size() != layers.size()) {
-    throw std::invalid_argument("the checkpoint holds placements of " +
-                                std::to_string(state.size()) + " MoE layers, the stage has " +
+void restore_expert_layer_state(const std::vector<MoeLayer>& layers,
+                                const std::vector<std::pair<std::string, torch::Tensor>>& state) {
+  if (state.size() != 2 * layers.size()) {
+    throw std::invalid_argument("the checkpoint holds the state of " +
+                                std::to_string(state.size() / 2) + " MoE layers, the stage has " +
                                 std::to_string(layers.size()));
   }
+  torch::NoGradGuard no_grad;
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    const torch::Tensor phy2log = state[i].second.to(torch::kLong).contiguous();
-    const ExpertPlacement& now = layers[i]->placement();
     MoeLayer layer = layers[i];
-    layer->reset_placement(ExpertPlacement(
-        std::vector<int>(phy2log.data_ptr<int64_t>(), phy2log.data_ptr<int64_t>() + phy2log.numel()),
-        now.num_experts(), now.num_ranks()));
+    const torch::Tensor phy2log = state[2 * i].second.to(torch::kLong).contiguous();
+    const ExpertPlacement& now = layer->placement();
+    layer->reset_placement(
+        ExpertPlacement(std::vector<int>(phy2log.data_ptr<int64_t>(),
+                                         phy2log.data_ptr<int64_t>() + phy2log.numel()),
+                        now.num_experts(), now.num_ranks()));
+    torch::Tensor& bias = layer->router->selection_bias;
+    const torch::Tensor& saved = state[2 * i + 1].second;
+    if (saved.sizes() != bias.sizes())
+      throw std::invalid_argument("the checkpoint's routing bias of MoE layer " +
+                                  std::to_string(i) + " has another number of experts");
+    bias.copy_(saved);
   }
 }
 

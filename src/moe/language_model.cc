@@ -34,8 +34,8 @@ void check_options(const LanguageModelOptions& o) {
   if (o.layers < 1 || o.dense_layers < 0 || o.dense_layers > o.layers)
     fail("needs at least one layer and at most as many dense layers as layers");
   if (o.dense_layers > 0 && o.dense_ffn_hidden < 1) fail("dense ffn width must be positive");
-  if (o.num_moe_layers() > 0 && (o.moe.experts < 1 || o.moe.ffn_hidden < 1 || o.moe.top_k < 1 ||
-                                 o.moe.top_k > o.moe.experts))
+  if (o.num_moe_layers() > 0 &&
+      (o.moe.experts < 1 || o.moe.ffn_hidden < 1 || o.moe.top_k < 1 || o.moe.top_k > o.moe.experts))
     fail("MoE layers need experts, an expert width and 1 <= top-k <= experts");
 }
 
@@ -43,9 +43,9 @@ std::vector<StageUnits> partition_units(int layers, int num_stages,
                                         const std::vector<int>& units_per_stage) {
   const int units = layers + 2;
   if (num_stages < 1 || num_stages > units) {
-    throw std::invalid_argument("cannot split " + std::to_string(units) +
-                                " units (embedding, " + std::to_string(layers) +
-                                " layers, head) over " + std::to_string(num_stages) + " stages");
+    throw std::invalid_argument("cannot split " + std::to_string(units) + " units (embedding, " +
+                                std::to_string(layers) + " layers, head) over " +
+                                std::to_string(num_stages) + " stages");
   }
   std::vector<int> counts = units_per_stage;
   if (counts.empty()) {
@@ -83,14 +83,15 @@ LanguageModelStage::LanguageModelStage(const LanguageModelOptions& options, Stag
   for (int unit = units.first; unit < units.end; ++unit) {
     at::Generator generator = at::detail::createCPUGenerator(unit_seed(options_.seed, unit));
     if (unit == 0) {
-      embedding = register_module(
-          "embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(options_.vocab, options_.hidden)));
+      embedding = register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(
+                                                   options_.vocab, options_.hidden)));
       fill(embedding->weight,
            torch::empty(embedding->weight.sizes(), torch::kFloat64).normal_(0.0, 1.0, generator));
     } else if (unit == head_unit) {
       final_norm = register_module("final_norm", RmsNorm(options_.hidden));
-      head = register_module("head", runtime::DeferrableLinear(torch::nn::LinearOptions(
-                                          options_.hidden, options_.vocab).bias(false)));
+      head = register_module(
+          "head", runtime::DeferrableLinear(
+                      torch::nn::LinearOptions(options_.hidden, options_.vocab).bias(false)));
       const double bound = 1.0 / std::sqrt(static_cast<double>(options_.hidden));
       fill(head->weight,
            torch::empty(head->weight.sizes(), torch::kFloat64).uniform_(-bound, bound, generator));
@@ -108,8 +109,8 @@ LanguageModelStage::LanguageModelStage(const LanguageModelOptions& options, Stag
       }
       layers.push_back(register_module(
           "layer" + std::to_string(layer),
-          DecoderLayer(options_.heads, options_.dense_ffn_hidden, moe, unit_seed(options_.seed, unit),
-                       experts, std::move(placement))));
+          DecoderLayer(options_.heads, options_.dense_ffn_hidden, moe,
+                       unit_seed(options_.seed, unit), experts, std::move(placement))));
     }
   }
   if (next_placement != placements.size())
@@ -164,15 +165,16 @@ std::vector<runtime::StageParameter> LanguageModelStage::stage_parameters() {
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> LanguageModelStage::checkpoint_state() {
-  return placements_of(moe_layers());
+  return expert_layer_state(moe_layers());
 }
 
 void LanguageModelStage::load_checkpoint_state(
     const std::vector<std::pair<std::string, torch::Tensor>>& state) {
-  reset_placements(moe_layers(), state);
+  restore_expert_layer_state(moe_layers(), state);
 }
 
-torch::Tensor next_byte_loss(const runtime::TensorList& outputs, const runtime::TensorList& labels) {
+torch::Tensor next_byte_loss(const runtime::TensorList& outputs,
+                             const runtime::TensorList& labels) {
   const torch::Tensor& logits = outputs.at(0);
   return torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}),
                                               labels.at(0).reshape({-1}));

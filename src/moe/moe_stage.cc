@@ -1,11 +1,11 @@
 #include "dualpipe/moe/moe_stage.h"
 
-#include "dualpipe/moe/expert_layers.h"
-
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <stdexcept>
 #include <string>
+
+#include "dualpipe/moe/expert_layers.h"
 
 namespace dualpipe::moe {
 namespace {
@@ -91,12 +91,12 @@ std::vector<runtime::StageParameter> MoeStage::stage_parameters() {
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> MoeStage::checkpoint_state() {
-  return placements_of(moe_layers());
+  return expert_layer_state(moe_layers());
 }
 
 void MoeStage::load_checkpoint_state(
     const std::vector<std::pair<std::string, torch::Tensor>>& state) {
-  reset_placements(moe_layers(), state);
+  restore_expert_layer_state(moe_layers(), state);
 }
 
 void MoeStage::set_load_recorder(const std::shared_ptr<LoadRecorder>& recorder) {

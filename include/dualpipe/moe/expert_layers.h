@@ -21,12 +21,14 @@ std::vector<runtime::StageParameter> parameters_with_experts(torch::nn::Module& 
 // MoeLayerImpl::reduce_replica_gradients of every layer. Collective over their groups.
 void sum_replicated_expert_gradients(const std::vector<MoeLayer>& layers);
 
-// Each layer's placement as "layer<i>.phy2log".
-std::vector<std::pair<std::string, torch::Tensor>> placements_of(const std::vector<MoeLayer>& layers);
+// What a checkpoint keeps of the layers beyond their parameters: each layer's placement
+// ("layer<i>.phy2log") and routing bias ("layer<i>.selection_bias").
+std::vector<std::pair<std::string, torch::Tensor>> expert_layer_state(
+    const std::vector<MoeLayer>& layers);
 
-// Restores what placements_of gave (MoeLayerImpl::reset_placement: no weight moves). Throws
-// std::invalid_argument when the layer counts or placement shapes differ.
-void reset_placements(const std::vector<MoeLayer>& layers,
-                      const std::vector<std::pair<std::string, torch::Tensor>>& state);
+// Restores what expert_layer_state gave (the placement by MoeLayerImpl::reset_placement: no weight
+// moves). Throws std::invalid_argument when the layer counts or shapes differ.
+void restore_expert_layer_state(const std::vector<MoeLayer>& layers,
+                                const std::vector<std::pair<std::string, torch::Tensor>>& state);
 
 }  // namespace dualpipe::moe
