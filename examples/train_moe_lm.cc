@@ -174,6 +174,24 @@ std::vector<std::vector<int>> gather_placements(const ParallelMesh& mesh,
   return phy2log;
 }
 
+// What happened, in a few lines (rank 0).
+void print_summary(const std::vector<lm::LossPoint>& points, const std::vector<int>& replans,
+                   const std::vector<std::pair<double, double>>& balance, const std::string& out,
+                   const std::string& sample) {
+  if (!points.empty()) {
+    std::printf("summary: train loss %.2f -> %.2f, held-out loss %.2f -> %.2f over %d steps\n",
+                points.front().train, points.back().train, points.front().held_out,
+                points.back().held_out, points.back().step);
+  }
+  for (std::size_t i = 0; i < replans.size(); ++i) {
+    std::printf("summary: expert placement re-planned at step %d, max/mean tokens per GPU %.3f -> %.3f\n",
+                replans[i], balance[i].first, balance[i].second);
+  }
+  std::printf("summary: wrote %s/loss.svg, %s/sample.txt, %s/trace.rank<r>.json\n", out.c_str(),
+              out.c_str(), out.c_str());
+  std::printf("sample: %s\n", sample.c_str());
+}
+
 void write_file(const std::string& path, const std::string& text) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream out(path, std::ios::binary);
@@ -267,6 +285,7 @@ int run(Settings s) {
   const int64_t rows = s.microbatches * s.microbatch_rows;
   std::vector<lm::LossPoint> points;
   std::vector<int> replans;
+  std::vector<std::pair<double, double>> balance_changes;  // max/mean tokens per GPU at each re-plan
   double interval_loss = 0.0;
   double interval_count = 0.0;
   double interval_seconds = 0.0;
@@ -353,6 +372,7 @@ int run(Settings s) {
           layer->apply_placement(plans.placement(layer->options().layer), &state);
       });
       replans.push_back(step + 1);
+      balance_changes.emplace_back(before, plans.balance(window));
       if (leader)
         std::printf(
             "re-planned at step %d: max/mean tokens per GPU %.3f -> %.3f, %d slots changed\n",
@@ -374,7 +394,7 @@ int run(Settings s) {
   if (leader) {
     write_file(s.out + "/loss.svg", lm::loss_chart_svg(points, replans));
     write_file(s.out + "/sample.txt", sample + "\n");
-    std::printf("sample: %s\n", sample.c_str());
+    print_summary(points, replans, balance_changes, s.out, sample);
   }
   return 0;
 }
