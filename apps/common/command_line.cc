@@ -36,6 +36,11 @@ CLI::Validator non_negative_number() {
   return number_check([](double value) { return value >= 0; }, "zero or more", "NONNEGATIVE");
 }
 
+void show_defaults_in_help(CLI::App& app) {
+  app.option_defaults()->always_capture_default();
+  app.get_formatter()->column_width(36);
+}
+
 int parse_and_run(CLI::App& app, int argc, char** argv, const std::function<int()>& run) {
   try {
     app.parse(argc, argv);

@@ -20,6 +20,9 @@ struct InternalError : std::runtime_error {
 // CLI::ParseError for flag rules CLI11 cannot express.
 int parse_and_run(CLI::App& app, int argc, char** argv, const std::function<int()>& run);
 
+// Makes --help show the default of every option added to `app` after this call.
+void show_defaults_in_help(CLI::App& app);
+
 // Flag checks with short messages ("--hidden: must be positive, got 0"), in place of CLI11's
 // PositiveNumber and NonNegativeNumber, whose messages print the largest double in full.
 CLI::Validator positive_number();

@@ -201,20 +201,36 @@ int run_replay(const CommonOptions& common, const ReplayOptions& options) {
 }
 
 void add_common_options(CLI::App& app, CommonOptions& common) {
+  dualpipe::apps::show_defaults_in_help(app);
   app.add_option(
       "LOADS", common.loads_path,
       "expert loads: .csv, .json, .yaml, .npy or SGLang .pt dump (needs the LibTorch plugin)");
-  app.add_option("--replicas", common.parameters.replicas, "physical expert slots per layer")
-      ->required();
-  app.add_option("--groups", common.parameters.groups, "expert groups")->required();
-  app.add_option("--nodes", common.parameters.nodes, "nodes")->required();
-  app.add_option("--gpus", common.parameters.gpus, "GPUs")->required();
-  app.add_option("--policy", common.policy, "balanced (default) or deepseek");
-  app.add_option("--aggregate", common.aggregate, "sum (default), mean, window:K or ema:ALPHA");
-  app.add_option("--max-moves", common.max_moves, "most replicas moved from the previous plan");
+  app.add_option("--replicas", common.parameters.replicas,
+                 "physical expert slots per layer (required)")
+      ->required()
+      ->default_str("")
+      ->group("Problem");
+  app.add_option("--groups", common.parameters.groups, "expert groups (required)")
+      ->required()
+      ->default_str("")
+      ->group("Problem");
+  app.add_option("--nodes", common.parameters.nodes, "nodes (required)")
+      ->required()
+      ->default_str("")
+      ->group("Problem");
+  app.add_option("--gpus", common.parameters.gpus, "GPUs (required)")
+      ->required()
+      ->default_str("")
+      ->group("Problem");
+  app.add_option("--policy", common.policy, "balanced or deepseek")->group("Policy");
+  app.add_option("--aggregate", common.aggregate, "sum, mean, window:K or ema:ALPHA")
+      ->group("Policy");
+  app.add_option("--max-moves", common.max_moves, "most replicas moved from the previous plan")
+      ->group("Policy");
   app.add_option(
-      "--min-gain", common.min_gain,
-      "least relative drop of a layer's max GPU load worth moving replicas for (e.g. 0.02)");
+         "--min-gain", common.min_gain,
+         "least relative drop of a layer's max GPU load worth moving replicas for (e.g. 0.02)")
+      ->group("Policy");
 }
 
 }  // namespace
@@ -226,19 +242,29 @@ int main(int argc, char** argv) {
   ReplayOptions replay_options;
   add_common_options(app, plan_common);
   app.add_option("--previous", plan_options.previous_path,
-                 "plan to re-plan from (any output format)");
-  app.add_option("--format", plan_options.format, "json (default), yaml, csv, sglang or trtllm");
-  app.add_option("-o,--output", plan_options.output, "plan file (default: standard output)");
-  app.add_option("--report", plan_options.report, "print a report: text or json");
-  app.add_option("--svg", plan_options.svg_path, "draw per-GPU load before/after as SVG");
+                 "plan to re-plan from (any output format); default: none")
+      ->group("Policy");
+  app.add_option("--format", plan_options.format, "json, yaml, csv, sglang or trtllm")
+      ->group("Output");
+  app.add_option("-o,--output", plan_options.output, "plan file ('-': standard output)")
+      ->group("Output");
+  app.add_option("--report", plan_options.report, "print a report: text or json; default: none")
+      ->group("Output");
+  app.add_option("--svg", plan_options.svg_path,
+                 "draw per-GPU load before/after as SVG; default: none")
+      ->group("Output");
   app.add_option("--first-layer", plan_options.first_layer,
-                 "layer number of the first row (trtllm keys)");
+                 "layer number of the first row (trtllm keys)")
+      ->group("Output");
   CLI::App* replay = app.add_subcommand("replay", "replay a policy over a load time series");
   add_common_options(*replay, replay_common);
-  replay->add_option("--interval", replay_options.interval, "re-plan every K steps")->required();
-  replay->add_option("--report", replay_options.report, "text (default) or json");
-  replay->add_option("-o,--output", replay_options.output,
-                     "report file (default: standard output)");
+  replay->add_option("--interval", replay_options.interval, "re-plan every K steps")
+      ->required()
+      ->default_str("")
+      ->group("Policy");
+  replay->add_option("--report", replay_options.report, "text or json")->group("Output");
+  replay->add_option("-o,--output", replay_options.output, "report file ('-': standard output)")
+      ->group("Output");
   app.require_subcommand(0, 1);
   // Options of the plan command are required only when it runs: parse leniently, then check.
   for (CLI::App* command : {&app, replay}) {

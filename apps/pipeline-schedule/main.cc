@@ -23,74 +23,14 @@
 #include "dualpipe/schedule/validator.h"
 #include "input_file.h"
 #include "output_file.h"
+#include "pipeline_schedule_flags.h"
 #include "schedule_report.h"
 
 namespace {
 
 using namespace dualpipe;
 
-// A user error: printed as one line, exit code 2.
-struct UsageError : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
-
-struct Options {
-  std::string schedule;
-  std::vector<std::string> compare;
-  int ranks = 0;
-  int microbatches = 0;
-  std::optional<int> virtual_stages;
-  std::string costs_path;
-  std::optional<double> cost_f, cost_b, cost_w, cost_fb, cost_p2p;
-  std::string json, csv, svg, html, chrome_trace;
-  std::string summary;  // "", "text" or "json"
-  bool with_comm = false;
-};
-
-// The output flags and their paths, for checks that treat them alike.
-std::vector<std::pair<const char*, const std::string*>> outputs(const Options& options) {
-  return {{"--json", &options.json},
-          {"--csv", &options.csv},
-          {"--svg", &options.svg},
-          {"--html", &options.html},
-          {"--chrome-trace", &options.chrome_trace}};
-}
-
-bool writes_to_stdout(const Options& options) {
-  for (const auto& [flag, path] : outputs(options)) {
-    if (*path == "-") return true;
-  }
-  return false;
-}
-
-void check_combinations(const Options& options) {
-  if (options.schedule.empty() == options.compare.empty()) {
-    throw UsageError("give exactly one of --schedule NAME and --compare NAME,NAME,...");
-  }
-  int to_stdout = 0;
-  for (const auto& [flag, path] : outputs(options)) {
-    if (!options.compare.empty() && !path->empty()) {
-      throw UsageError(std::string(flag) +
-                       " writes one schedule: use it with --schedule, not --compare");
-    }
-    to_stdout += *path == "-" ? 1 : 0;
-  }
-  if (to_stdout > 1) throw UsageError("at most one output may go to standard output ('-')");
-  if (to_stdout == 1 && !options.summary.empty()) {
-    throw UsageError("--summary prints to standard output, which an output ('-') already uses");
-  }
-  const bool cost_flags =
-      options.cost_f || options.cost_b || options.cost_w || options.cost_fb || options.cost_p2p;
-  if (!options.costs_path.empty() && cost_flags) {
-    throw UsageError("--costs PROFILE and --cost-* flags exclude each other");
-  }
-  if (options.virtual_stages) {
-    bool interleaved = options.schedule == "interleaved-1f1b";
-    for (const std::string& name : options.compare)
-      interleaved = interleaved || name == "interleaved-1f1b";
-    if (!interleaved) throw UsageError("--virtual-stages applies to interleaved-1f1b only");
-  }
-}
+using Options = apps::PipelineScheduleFlags;
 
 std::string number_text(double value) {
   std::ostringstream text;
@@ -101,8 +41,8 @@ std::string number_text(double value) {
 double cost_flag(const std::optional<double>& value, const char* flag, double fallback) {
   if (!value) return fallback;
   if (!std::isfinite(*value) || *value < 0.0) {
-    throw UsageError(std::string(flag) + ": expected a finite number >= 0, got " +
-                     number_text(*value));
+    throw std::invalid_argument(std::string(flag) + ": expected a finite number >= 0, got " +
+                                number_text(*value));
   }
   return *value;
 }
@@ -119,8 +59,9 @@ schedule::CostModel cost_model(const Options& options) {
   const double overlapped = cost_flag(options.cost_fb, "--cost-fb", forward + backward);
   const double p2p = cost_flag(options.cost_p2p, "--cost-p2p", 0.0);
   if (weight > backward) {
-    throw UsageError("--cost-w: the weight part (" + number_text(weight) +
-                     ") cannot exceed the full backward --cost-b (" + number_text(backward) + ")");
+    throw std::invalid_argument("--cost-w: the weight part (" + number_text(weight) +
+                                ") cannot exceed the full backward --cost-b (" +
+                                number_text(backward) + ")");
   }
   return schedule::uniform_cost_model(forward, backward, weight, overlapped, p2p);
 }
@@ -174,7 +115,7 @@ std::vector<std::pair<std::string, std::string>> output_files(const Options& opt
 }
 
 int run(const Options& options) {
-  check_combinations(options);
+  apps::check_flag_combinations(options);
   const schedule::CostModel costs = cost_model(options);
   const std::string summary = options.summary.empty() ? "text" : options.summary;
   if (!options.compare.empty()) {
@@ -189,41 +130,11 @@ int run(const Options& options) {
   for (const auto& [path, content] : output_files(options, simulated, costs)) {
     apps::write_output_file(path, content);
   }
-  if (!writes_to_stdout(options)) {
+  if (!options.writes_to_stdout()) {
     std::cout << (summary == "json" ? apps::summary_json(simulated)
                                     : apps::summary_text(simulated));
   }
   return 0;
-}
-
-void add_options(CLI::App& app, Options& options) {
-  std::string names;
-  for (const std::string& name : schedule::schedule_names())
-    names += (names.empty() ? "" : "|") + name;
-  app.add_option("--schedule", options.schedule, "Schedule to generate: " + names);
-  app.add_option("--compare", options.compare,
-                 "Compare these schedules on the same costs (comma-separated)")
-      ->delimiter(',');
-  app.add_option("--ranks", options.ranks, "Pipeline ranks P")->required();
-  app.add_option("--microbatches", options.microbatches, "Micro-batches N in total")->required();
-  app.add_option("--virtual-stages", options.virtual_stages,
-                 "Stages per rank of interleaved-1f1b (default 2)");
-  app.add_option("--costs", options.costs_path, "Cost profile (YAML, see profiles/)");
-  app.add_option("--cost-f", options.cost_f, "Forward time of one stage (default 1)");
-  app.add_option("--cost-b", options.cost_b, "Full backward time of one stage (default 2)");
-  app.add_option("--cost-w", options.cost_w, "Weight-gradient part of the backward (default B/2)");
-  app.add_option("--cost-fb", options.cost_fb, "Overlapped forward+backward pair (default F+B)");
-  app.add_option("--cost-p2p", options.cost_p2p, "Time of one point-to-point message (default 0)");
-  app.add_option("--json", options.json, "Write the schedule as JSON ('-' for stdout)");
-  app.add_option("--csv", options.csv, "Write the schedule as torch.distributed.pipelining CSV");
-  app.add_option("--svg", options.svg, "Draw the simulated schedule as SVG");
-  app.add_option("--html", options.html, "Draw it as a self-contained HTML page");
-  app.add_option("--chrome-trace", options.chrome_trace,
-                 "Write it as Chrome-trace JSON (Perfetto)");
-  app.add_option("--summary", options.summary, "Print the summary as text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
-  app.add_flag("--with-comm", options.with_comm,
-               "Add SEND/RECV actions (exports, simulation and drawings)");
 }
 
 }  // namespace
@@ -232,6 +143,6 @@ int main(int argc, char** argv) {
   CLI::App app{"Generates, validates, simulates, draws and compares pipeline schedules.",
                "pipeline-schedule"};
   Options options;
-  add_options(app, options);
+  apps::add_pipeline_schedule_flags(app, options);
   return apps::parse_and_run(app, argc, argv, [&] { return run(options); });
 }

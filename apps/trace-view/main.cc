@@ -136,22 +136,33 @@ int run(const Options& options) {
 int main(int argc, char** argv) {
   Options options;
   CLI::App app{"overlap statistics and drawings of PyTorch-profiler Chrome traces", "trace-view"};
-  app.add_option("traces", options.traces, "TRACE.json or TRACE.json.gz, one per rank")->required();
+  apps::show_defaults_in_help(app);
+  app.add_option("traces", options.traces, "TRACE.json or TRACE.json.gz, one per rank")
+      ->required()
+      ->default_str("");
   app.add_option("--comm-regex", options.comm_regex,
                  "regular expression (ECMAScript, case-insensitive) naming communication kernels")
-      ->capture_default_str();
-  app.add_option("--summary", options.summary, "print the statistics as text or json")
-      ->check(CLI::IsMember({"text", "json"}));
-  app.add_option("-o,--output", options.output, "file for the summary (default: standard output)");
-  app.add_option("--svg", options.svg, "draw the timelines as SVG");
-  app.add_option("--html", options.html,
-                 "draw the timelines as a zoomable, self-contained HTML page");
-  app.add_option("--perfetto", options.perfetto,
-                 "write a cleaned Chrome/Perfetto trace: one track per lane, overlap counter");
+      ->group("Analysis");
+  app.add_option("--window", options.window,
+                 "only START_MS:END_MS (ms since the first GPU activity); default: all")
+      ->group("Analysis");
   app.add_option("--compare-schedule", options.compare_schedule,
                  "schedule JSON to simulate with the measured durations and line up against the "
-                 "measured schedule (report on stdout; with --svg also OUT.compare.svg)");
-  app.add_option("--window", options.window,
-                 "only START_MS:END_MS (ms since the first GPU activity)");
+                 "measured schedule (report on stdout; with --svg also OUT.compare.svg)")
+      ->group("Analysis");
+  app.add_option("--summary", options.summary,
+                 "print the statistics as text or json; default: text unless only drawings are "
+                 "asked for")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->group("Output");
+  app.add_option("-o,--output", options.output, "file for the summary ('-': standard output)")
+      ->group("Output");
+  app.add_option("--svg", options.svg, "draw the timelines as SVG")->group("Output");
+  app.add_option("--html", options.html,
+                 "draw the timelines as a zoomable, self-contained HTML page")
+      ->group("Output");
+  app.add_option("--perfetto", options.perfetto,
+                 "write a cleaned Chrome/Perfetto trace: one track per lane, overlap counter")
+      ->group("Output");
   return apps::parse_and_run(app, argc, argv, [&] { return run(options); });
 }

@@ -39,6 +39,15 @@ const char* const kReadmeCsv =
     "90,132,40,61,104,165,39,4,73,56,183,86\n20,107,104,64,19,197,187,157,172,86,16,27\n";
 const char* const kReadmeParameters = "--replicas 16 --groups 4 --nodes 2 --gpus 8";
 
+TEST_F(EplbPlanApp, HelpGroupsTheOptionsAndShowsTheirDefaults) {
+  const ToolOutcome outcome = run("--help");
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  for (const char* expected :
+       {"\nProblem:\n", "\nPolicy:\n", "\nOutput:\n", "=balanced ", "=sum ", "=json "}) {
+    EXPECT_NE(outcome.out.find(expected), std::string::npos) << expected << "\n" << outcome.out;
+  }
+}
+
 TEST_F(EplbPlanApp, ReproducesTheReadmeExampleWithTheDeepseekPolicy) {
   const std::string loads = write("loads.csv", kReadmeCsv);
   const ToolOutcome r = run(loads + " " + kReadmeParameters + " --policy deepseek --format sglang");

@@ -162,6 +162,16 @@ TEST(MoeBench, RejectsAPlanThatLeavesAnExpertOutWithOneLineAndExitCode2) {
   std::remove(plan.c_str());
 }
 
+TEST(MoeBench, HelpGroupsTheOptionsAndShowsTheirDefaults) {
+  const JobOutcome job = run_job(1, {MOE_BENCH_BINARY, "--help"});
+  ASSERT_TRUE(job.all_succeeded()) << job.report();
+  const std::string& help = job.workers[0].output;
+  for (const char* expected : {"\nModel size:\n", "\nOverlap:\n", "\nDevice:\n", "\nRun:\n",
+                               "\nInput:\n", "\nOutput:\n", "=4096 ", "=float32 ", "=300 "}) {
+    EXPECT_NE(help.find(expected), std::string::npos) << expected << "\n" << help;
+  }
+}
+
 TEST(MoeBench, RejectsBadFlagsWithOneLineAndExitCode2) {
   for (const std::vector<std::string>& flags : {std::vector<std::string>{"--dtype", "float16"},
                                                 {"--tokens", "10", "--seq", "4"},

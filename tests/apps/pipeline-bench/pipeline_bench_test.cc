@@ -77,6 +77,17 @@ TEST(PipelineBench, RunsEveryScheduleOnTwoRanks) {
   }
 }
 
+TEST(PipelineBench, HelpGroupsTheOptionsAndShowsTheirDefaults) {
+  const JobOutcome job = run_job(1, {PIPELINE_BENCH_BINARY, "--help"});
+  ASSERT_TRUE(job.all_succeeded()) << job.report();
+  const std::string& help = job.workers[0].output;
+  for (const char* expected :
+       {"\nModel size:\n", "\nSchedule:\n", "\nDevice:\n", "\nRun:\n", "\nOutput:\n", "--hidden",
+        "=512 ", "=dualpipe ", "=233 ", "=300 "}) {
+    EXPECT_NE(help.find(expected), std::string::npos) << expected << "\n" << help;
+  }
+}
+
 TEST(PipelineBench, RejectsBadFlagsWithOneLineAndExitCode2) {
   const JobOutcome job = run_job(1, bench({"--schedule", "zigzag"}));
   ASSERT_FALSE(job.timed_out);

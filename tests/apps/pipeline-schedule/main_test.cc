@@ -28,6 +28,15 @@ class PipelineScheduleTool : public testing_support::ToolTest {
   }
 };
 
+TEST_F(PipelineScheduleTool, HelpGroupsTheOptionsAndShowsTheirDefaults) {
+  const ToolOutcome outcome = run("--help");
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  for (const char* expected :
+       {"\nSchedule:\n", "\nCosts:\n", "\nOutput:\n", "=1 ", "=B/2 ", "=F+B ", "=2 "}) {
+    EXPECT_NE(outcome.out.find(expected), std::string::npos) << expected << "\n" << outcome.out;
+  }
+}
+
 TEST_F(PipelineScheduleTool, PrintsATextSummaryByDefault) {
   const ToolOutcome outcome = run("--schedule 1f1b --ranks 4 --microbatches 8");
   EXPECT_EQ(outcome.exit_code, 0) << outcome.err;

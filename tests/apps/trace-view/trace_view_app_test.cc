@@ -28,6 +28,14 @@ class TraceViewApp : public testing_support::ToolTest {
   TraceViewApp() : ToolTest(kTraceView, /*skip_when_missing=*/true) {}
 };
 
+TEST_F(TraceViewApp, HelpGroupsTheOptionsAndShowsTheirDefaults) {
+  const ToolOutcome outcome = run("--help");
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  for (const char* expected : {"\nAnalysis:\n", "\nOutput:\n", "=- "}) {
+    EXPECT_NE(outcome.out.find(expected), std::string::npos) << expected << "\n" << outcome.out;
+  }
+}
+
 TEST_F(TraceViewApp, WritesSummaryAndDrawings) {
   const ToolOutcome result = run(
       testing::data_path("two_streams.json") + " --summary json -o " + (dir_ / "s.json").string() +
