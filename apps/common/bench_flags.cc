@@ -1,6 +1,6 @@
 #include "bench_flags.h"
 
-#include "command_line.h"
+#include "number_flags.h"
 
 namespace dualpipe::apps {
 
@@ -17,16 +17,19 @@ void add_bench_flags(CLI::App& app, BenchFlags& flags, const std::string& repeti
       ->check(CLI::IsMember({"auto", "nccl", "gloo"}))
       ->group("Device");
   app.add_option("--steps", flags.steps, "timed " + repetition + "s")
-      ->check(positive_number())
+      ->check(integer_in(1, 1'000'000))
       ->group("Run");
   app.add_option("--warmup", flags.warmup, "untimed " + repetition + "s before them")
-      ->check(non_negative_number())
+      ->check(integer_in(0, 1'000'000))
       ->group("Run");
   app.add_option("--timeout", flags.timeout_s,
-                 "seconds that any wait for the other ranks may take before it fails")
-      ->check(positive_number())
+                 "seconds that any wait for the other ranks may take before it fails (at most a "
+                 "week)")
+      ->check(integer_in(1, 7 * 24 * 3600))
       ->group("Run");
-  app.add_option("--seed", flags.seed, "seed of the random weights and data")->group("Run");
+  app.add_option("--seed", flags.seed, "seed of the random weights and data")
+      ->check(integer_in(0, UINT64_MAX))
+      ->group("Run");
   app.add_option("--profile", flags.profile,
                  "write a Chrome trace of one " + repetition +
                      " (rank r > 0: OUT.rank<r>.json); default: none")

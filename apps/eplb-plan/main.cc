@@ -20,6 +20,7 @@
 #include "dualpipe/eplb/statistics.h"
 #include "input_file.h"
 #include "load_chart.h"
+#include "number_flags.h"
 #include "plan_report.h"
 #include "sglang_dump.h"
 #include "staged_outputs.h"
@@ -60,8 +61,11 @@ struct ReplayOptions {
   std::string output = "-";
 };
 
+// Load logs may be binary (.npy, .pt); any larger than this are refused before reading.
+constexpr dualpipe::apps::InputLimits kLoadLimits{std::size_t{1} << 30, /*text=*/false};
+
 eplb::LoadSeries read_loads(const std::string& path) {
-  const dualpipe::apps::InputFile file(path);
+  const dualpipe::apps::InputFile file(path, kLoadLimits);
   if (dualpipe::apps::is_torch_file(path, file.text()))
     return dualpipe::apps::read_sglang_dump(path, file.text());
   try {
@@ -211,14 +215,17 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
       ->default_str("")
       ->group("Problem");
   app.add_option("--groups", common.parameters.groups, "expert groups (required)")
+      ->check(dualpipe::apps::integer_in(1, dualpipe::apps::kIntMax))
       ->required()
       ->default_str("")
       ->group("Problem");
   app.add_option("--nodes", common.parameters.nodes, "nodes (required)")
+      ->check(dualpipe::apps::integer_in(1, dualpipe::apps::kIntMax))
       ->required()
       ->default_str("")
       ->group("Problem");
   app.add_option("--gpus", common.parameters.gpus, "GPUs (required)")
+      ->check(dualpipe::apps::integer_in(1, dualpipe::apps::kIntMax))
       ->required()
       ->default_str("")
       ->group("Problem");
@@ -259,6 +266,7 @@ int main(int argc, char** argv) {
   CLI::App* replay = app.add_subcommand("replay", "replay a policy over a load time series");
   add_common_options(*replay, replay_common);
   replay->add_option("--interval", replay_options.interval, "re-plan every K steps")
+      ->check(dualpipe::apps::integer_in(1, dualpipe::apps::kIntMax))
       ->required()
       ->default_str("")
       ->group("Policy");

@@ -6,14 +6,13 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bench_ranks.h"
 #include "command_line.h"
 #include "device_flags.h"
 #include "dualpipe/eplb/json_loads.h"
@@ -36,6 +35,7 @@ using dualpipe::apps::median;
 using dualpipe::runtime::BackwardPass;
 using dualpipe::runtime::ForwardPass;
 using dualpipe::runtime::ForwardResult;
+using dualpipe::runtime::StoreExchange;
 using namespace dualpipe::moe;
 
 using dualpipe::apps::dtype_named;
@@ -154,26 +154,19 @@ double max_relative_difference(const std::vector<torch::Tensor>& a,
   return worst;
 }
 
-// Waits until all `ranks` have reached the barrier named `key`, through the store only (no GPU
-// work, so nothing of it shows in a trace).
-void store_barrier(c10d::Store& store, const std::string& key, int ranks) {
-  store.add(key, 1);
-  while (store.add(key, 0) < ranks) std::this_thread::sleep_for(std::chrono::microseconds(50));
-}
-
 // Profiles one pair with the PyTorch profiler; returns its Chrome trace (with rank information).
 // The ranks start the pair together, after the profiler runs on each, so that the trace shows no
 // wait for a late peer that a training step would not have.
 std::string profile_pair(MoeStage& stage, const Microbatches& mb, bool overlapped,
-                         torch::Device device, const dualpipe::runtime::LaunchEnvironment& env,
-                         c10d::Store& store, const std::string& barrier_key) {
+                         torch::Device device, const StoreExchange& exchange,
+                         const std::string& barrier_key) {
   const BackwardPass backward = forward_first(stage, mb, overlapped);
   synchronize(device);
   dualpipe::runtime::ProfileCapture capture(device.is_cuda());
-  store_barrier(store, barrier_key, env.world_size);
+  dualpipe::runtime::all_gather_text(exchange, barrier_key, "");  // a barrier, through the store
   const ForwardResult pair = run_pair(stage, mb, backward);
   synchronize(device);
-  std::string trace = capture.finish(env.rank, env.world_size);
+  std::string trace = capture.finish(exchange.rank, exchange.size);
   finish_pair(stage, mb, pair);
   return trace;
 }
@@ -241,19 +234,27 @@ std::string result_line(const MoeBenchFlags& flags, int ranks, torch::Device dev
   return line.str();
 }
 
-int run(const MoeBenchFlags& flags) {
+int run(CLI::App& app, const MoeBenchFlags& flags) {
   const dualpipe::runtime::LaunchEnvironment env = dualpipe::runtime::read_launch_environment();
   const torch::ScalarType dtype = dtype_named(flags.bench.dtype);
-  if (flags.tokens % flags.seq != 0)
-    throw std::invalid_argument("--tokens must be a multiple of --seq");
-  const dualpipe::apps::DevicePlacement placement =
-      dualpipe::apps::place_rank(flags.bench.device, flags.bench.comm_backend, env);
-  const torch::Device device = placement.device;
-  const std::vector<ExpertPlacement> placements = load_placements(flags, env.world_size);
+  // This rank's checks; a failure is agreed with the other ranks, so that none waits for it.
+  std::string failure;
+  dualpipe::apps::DevicePlacement placement;
+  std::vector<ExpertPlacement> placements;
+  try {
+    dualpipe::apps::check_moe_bench_flags(flags, env.world_size);
+    placement = dualpipe::apps::place_rank(flags.bench.device, flags.bench.comm_backend, env);
+    placements = load_placements(flags, env.world_size);
+  } catch (const std::exception& error) {
+    failure = error.what();
+  }
   const auto timeout = std::chrono::milliseconds(1000LL * flags.bench.timeout_s);
-  const c10::intrusive_ptr<c10d::Store> store = dualpipe::runtime::connect_store(env, timeout);
-  const CommGroup group =
-      make_expert_group(store, env.all_ranks(), env.rank, device, timeout, placement.backend);
+  const StoreExchange exchange = dualpipe::apps::join_ranks(env, app, timeout, failure);
+  const torch::Device device = placement.device;
+  const CommGroup group = dualpipe::apps::with_stderr_held([&] {
+    return make_expert_group(exchange.store, env.all_ranks(), env.rank, device, timeout,
+                             placement.backend);
+  });
 
   MoeStage stage(stage_options(flags), group, placements);
   stage.to(device, dtype);
@@ -277,12 +278,11 @@ int run(const MoeBenchFlags& flags) {
   if (!flags.bench.profile.empty()) {
     finish_pair(stage, mb, run_pair(stage, mb, forward_first(stage, mb, overlap)));  // warm-up
     outputs.add(dualpipe::apps::rank_file_path(flags.bench.profile, env.rank),
-                profile_pair(stage, mb, overlap, device, env, *store, "moe-bench/profile"));
+                profile_pair(stage, mb, overlap, device, exchange, "moe-bench/profile"));
   }
   if (!flags.profile_sequential.empty()) {
-    outputs.add(
-        dualpipe::apps::rank_file_path(flags.profile_sequential, env.rank),
-        profile_pair(stage, mb, false, device, env, *store, "moe-bench/profile-sequential"));
+    outputs.add(dualpipe::apps::rank_file_path(flags.profile_sequential, env.rank),
+                profile_pair(stage, mb, false, device, exchange, "moe-bench/profile-sequential"));
   }
   std::shared_ptr<LoadRecorder> recorder;
   if (!flags.record_loads.empty()) {
@@ -307,11 +307,12 @@ int run(const MoeBenchFlags& flags) {
   if (recorder && env.rank == 0) {
     outputs.add(flags.record_loads, dualpipe::eplb::format_json_loads(recorder->series()));
   }
-  outputs.commit();
-  if (env.rank != 0) return 0;
-  std::cout << result_line(flags, env.world_size, device, placements.front().num_slots(),
-                           sequential, overlapped, check)
-            << std::endl;
+  if (env.rank == 0) {
+    outputs.add("-", result_line(flags, env.world_size, device, placements.front().num_slots(),
+                                 sequential, overlapped, check) +
+                         "\n");
+  }
+  dualpipe::apps::commit_on_every_rank(outputs, exchange, "moe-bench/outputs");
   return 0;
 }
 
@@ -322,5 +323,5 @@ int main(int argc, char** argv) {
                "moe-bench"};
   MoeBenchFlags flags;
   dualpipe::apps::add_moe_bench_flags(app, flags);
-  return dualpipe::apps::parse_and_run(app, argc, argv, [&] { return run(flags); });
+  return dualpipe::apps::parse_and_run(app, argc, argv, [&] { return run(app, flags); });
 }

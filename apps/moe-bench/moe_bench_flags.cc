@@ -1,6 +1,12 @@
 #include "moe_bench_flags.h"
 
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
 #include "command_line.h"
+#include "memory_estimate.h"
+#include "number_flags.h"
 
 namespace dualpipe::apps {
 namespace {
@@ -8,7 +14,7 @@ namespace {
 void add_model_size(CLI::App& app, MoeBenchFlags& flags) {
   const std::string group = "Model size";
   const auto add = [&](const char* name, int64_t& value, const char* description) {
-    return app.add_option(name, value, description)->check(positive_number())->group(group);
+    return app.add_option(name, value, description)->check(integer_in(1, kIntMax))->group(group);
   };
   add("--hidden", flags.hidden, "token width H");
   add("--ffn-hidden", flags.ffn_hidden, "hidden width of each expert");
@@ -18,13 +24,13 @@ void add_model_size(CLI::App& app, MoeBenchFlags& flags) {
   add("--top-groups", flags.top_groups, "groups a token may use");
   app.add_option("--shared-ffn-hidden", flags.shared_ffn_hidden,
                  "hidden width of a shared expert (0: none)")
-      ->check(non_negative_number())
+      ->check(integer_in(0, kIntMax))
       ->group(group);
   add("--tokens", flags.tokens, "tokens per micro-batch and rank");
   add("--seq", flags.seq, "sequence length (attention span); divides --tokens");
   add("--heads", flags.heads, "attention heads");
   app.add_option("--layers", flags.layers, "MoE transformer layers in the stage")
-      ->check(positive_number())
+      ->check(integer_in(1, kIntMax))
       ->group(group);
 }
 
@@ -51,7 +57,37 @@ void add_overlap(CLI::App& app, MoeBenchFlags& flags) {
       ->group(group);
 }
 
+double bytes_per_element(const std::string& dtype) {
+  return dtype == "float64" ? 8.0 : dtype == "bfloat16" ? 2.0 : 4.0;
+}
+
+// At least: two micro-batches and an output gradient [tokens, hidden]; per layer the dispatched
+// rows (top-k copies of each token through an expert's input, hidden and output widths), the
+// attention scores, this rank's experts (three matrices of hidden x ffn-hidden) and the attention
+// weights (four of hidden x hidden).
+double memory_estimate(const MoeBenchFlags& f, int ranks) {
+  const double tokens = double(f.tokens);
+  const double hidden = double(f.hidden);
+  const double ffn = double(f.ffn_hidden);
+  const double local_experts = std::ceil(double(f.experts) / double(std::max(ranks, 1)));
+  const double per_layer = tokens * double(f.top_k) * (2.0 * hidden + 2.0 * ffn) +
+                           tokens * double(f.heads) * double(f.seq) +
+                           3.0 * hidden * ffn * local_experts + 4.0 * hidden * hidden;
+  return bytes_per_element(f.bench.dtype) * (3.0 * tokens * hidden + double(f.layers) * per_layer);
+}
+
 }  // namespace
+
+void check_moe_bench_flags(const MoeBenchFlags& flags, int ranks) {
+  if (flags.tokens % flags.seq != 0)
+    throw std::invalid_argument("--tokens must be a multiple of --seq");
+  refuse_beyond_memory(
+      memory_estimate(flags, ranks),
+      "the stage's size (--tokens " + std::to_string(flags.tokens) + ", --hidden " +
+          std::to_string(flags.hidden) + ", --ffn-hidden " + std::to_string(flags.ffn_hidden) +
+          ", --experts " + std::to_string(flags.experts) + ", --topk " +
+          std::to_string(flags.top_k) + ", --layers " + std::to_string(flags.layers) + ")");
+}
 
 void add_moe_bench_flags(CLI::App& app, MoeBenchFlags& flags) {
   show_defaults_in_help(app);

@@ -38,7 +38,12 @@ struct MoeBenchFlags {
 };
 
 // Adds every flag of moe-bench to `app`, in the groups Model size, Overlap, Device, Run, Input and
-// Output.
+// Output, each numeric flag with its domain.
 void add_moe_bench_flags(CLI::App& app, MoeBenchFlags& flags);
+
+// The rules between flags that CLI11 cannot express (--seq divides --tokens) and a memory estimate
+// for `ranks` ranks of the stage and data the flags ask for. Throws std::invalid_argument with one
+// line naming the flags.
+void check_moe_bench_flags(const MoeBenchFlags& flags, int ranks);
 
 }  // namespace dualpipe::apps

@@ -12,11 +12,11 @@
 #include <cmath>
 #include <ctime>
 #include <iomanip>
-#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench_ranks.h"
 #include "command_line.h"
 #include "device_flags.h"
 #include "dualpipe/runtime/cuda_graph_stage.h"
@@ -30,7 +30,6 @@
 #include "dualpipe/runtime/sequential_step.h"
 #include "dualpipe/schedule/generators.h"
 #include "median.h"
-#include "output_file.h"
 #include "pipeline_bench_flags.h"
 #include "rank_file.h"
 
@@ -150,18 +149,24 @@ std::string check_against_sequential(Pipeline& pipeline, const Options& o, const
   return json.str();
 }
 
-int run(const Options& o) {
+int run(CLI::App& app, const Options& o) {
   const LaunchEnvironment env = read_launch_environment();
-  if (o.cuda_graphs == "on" && o.bench.device != "cuda")
-    throw std::invalid_argument("--cuda-graphs on needs --device cuda");
-  if (o.stage_streams == "on" && o.bench.device != "cuda")
-    throw std::invalid_argument("--stage-streams on needs --device cuda");
-  const dualpipe::apps::DevicePlacement placement =
-      dualpipe::apps::place_rank(o.bench.device, o.bench.comm_backend, env);
-  const torch::Device device = placement.device;
+  // This rank's checks; a failure is agreed with the other ranks, so that none waits for it.
+  std::string failure;
+  dualpipe::apps::DevicePlacement placement;
+  try {
+    dualpipe::apps::check_pipeline_bench_flags(app, o, env.world_size);
+    placement = dualpipe::apps::place_rank(o.bench.device, o.bench.comm_backend, env);
+  } catch (const std::invalid_argument& error) {
+    failure = error.what();
+  }
   const auto timeout = std::chrono::seconds(o.bench.timeout_s);
-  PipelineGroup group = make_pipeline_group(connect_store(env, timeout), env.all_ranks(), env.rank,
-                                            device, timeout, placement.backend);
+  const StoreExchange exchange = dualpipe::apps::join_ranks(env, app, timeout, failure);
+  const torch::Device device = placement.device;
+  PipelineGroup group = dualpipe::apps::with_stderr_held([&] {
+    return make_pipeline_group(exchange.store, env.all_ranks(), env.rank, device, timeout,
+                               placement.backend);
+  });
 
   const int num_stages = dualpipe::schedule::generate_schedule(o.schedule, env.world_size,
                                                                o.microbatches, o.virtual_stages)
@@ -194,14 +199,15 @@ int run(const Options& o) {
   }
   std::string check;
   if (o.check) check = check_against_sequential(pipeline, o, input, num_stages);
+  dualpipe::apps::StagedOutputs outputs;  // written at the end, on every rank or on none
   if (!o.host_timeline.empty()) {
     zero_grads(pipeline);
     synchronize(device);
     HostTimeline timeline;
     pipeline.step(input);
     synchronize(device);
-    dualpipe::apps::write_output_file(dualpipe::apps::rank_file_path(o.host_timeline, env.rank),
-                                      timeline.finish(env.rank));
+    outputs.add(dualpipe::apps::rank_file_path(o.host_timeline, env.rank),
+                timeline.finish(env.rank));
   }
   if (!o.bench.profile.empty()) {
     zero_grads(pipeline);
@@ -209,17 +215,20 @@ int run(const Options& o) {
     ProfileCapture capture(device.is_cuda());
     pipeline.step(input);
     synchronize(device);
-    dualpipe::apps::write_output_file(dualpipe::apps::rank_file_path(o.bench.profile, env.rank),
-                                      capture.finish(env.rank, env.world_size));
+    outputs.add(dualpipe::apps::rank_file_path(o.bench.profile, env.rank),
+                capture.finish(env.rank, env.world_size));
   }
   if (env.rank == 0) {
-    std::cout << "{\"schedule\": \"" << o.schedule << "\", \"ranks\": " << env.world_size
-              << ", \"step_ms_median\": " << median(times)
-              << ", \"step_ms_min\": " << *std::min_element(times.begin(), times.end())
-              << ", \"host_ms_median\": " << median(host_times);
-    if (o.check) std::cout << ", \"check\": " << check;
-    std::cout << "}" << std::endl;
+    std::ostringstream line;
+    line << "{\"schedule\": \"" << o.schedule << "\", \"ranks\": " << env.world_size
+         << ", \"step_ms_median\": " << median(times)
+         << ", \"step_ms_min\": " << *std::min_element(times.begin(), times.end())
+         << ", \"host_ms_median\": " << median(host_times);
+    if (o.check) line << ", \"check\": " << check;
+    line << "}\n";
+    outputs.add("-", line.str());
   }
+  dualpipe::apps::commit_on_every_rank(outputs, exchange, "pipeline-bench/outputs");
   return 0;
 }
 
@@ -230,5 +239,5 @@ int main(int argc, char** argv) {
                "pipeline-bench"};
   Options o;
   dualpipe::apps::add_pipeline_bench_flags(app, o);
-  return dualpipe::apps::parse_and_run(app, argc, argv, [&] { return run(o); });
+  return dualpipe::apps::parse_and_run(app, argc, argv, [&] { return run(app, o); });
 }

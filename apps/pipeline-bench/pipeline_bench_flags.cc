@@ -1,24 +1,30 @@
 #include "pipeline_bench_flags.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "command_line.h"
 #include "dualpipe/schedule/generators.h"
+#include "memory_estimate.h"
+#include "number_flags.h"
 
 namespace dualpipe::apps {
 namespace {
 
 void add_model_size(CLI::App& app, PipelineBenchFlags& flags) {
   const std::string group = "Model size";
-  app.add_option("--hidden", flags.hidden, "hidden size H")->check(positive_number())->group(group);
-  app.add_option("--seq", flags.seq, "sequence length L")->check(positive_number())->group(group);
+  const CLI::Validator size = integer_in(1, kIntMax);
+  app.add_option("--hidden", flags.hidden, "hidden size H")->check(size)->group(group);
+  app.add_option("--seq", flags.seq, "sequence length L")->check(size)->group(group);
   app.add_option("--microbatch-size", flags.microbatch_size, "samples per micro-batch M")
-      ->check(positive_number())
+      ->check(size)
       ->group(group);
   app.add_option("--microbatches", flags.microbatches, "micro-batches per step N")
-      ->check(positive_number())
+      ->check(size)
       ->group(group);
   app.add_option("--blocks", flags.blocks,
                  "MLP blocks of the whole model, split evenly over the stages")
-      ->check(positive_number())
+      ->check(size)
       ->group(group);
 }
 
@@ -28,7 +34,7 @@ void add_schedule(CLI::App& app, PipelineBenchFlags& flags) {
       ->check(CLI::IsMember(schedule::schedule_names()))
       ->group(group);
   app.add_option("--virtual-stages", flags.virtual_stages, "stages per rank of interleaved-1f1b")
-      ->check(positive_number())
+      ->check(integer_in(1, kIntMax))
       ->group(group);
   app.add_option("--concurrent-pairs", flags.concurrent_pairs,
                  "run an FB pair's backward on a helper thread: auto (on CUDA), on, off")
@@ -45,7 +51,39 @@ void add_schedule(CLI::App& app, PipelineBenchFlags& flags) {
       ->group(group);
 }
 
+double bytes_per_element(const std::string& dtype) {
+  return dtype == "float64" ? 8.0 : dtype == "bfloat16" ? 2.0 : 4.0;
+}
+
+// At least: inputs and targets [N * M, L, H] on every rank (made in float32, then converted), and
+// this rank's share of the weights (blocks of 8 H^2) with their gradients.
+double memory_estimate(const PipelineBenchFlags& flags, int ranks) {
+  const double data = 2.0 * double(flags.microbatches) * double(flags.microbatch_size) *
+                      double(flags.seq) * double(flags.hidden);
+  const double weights = 8.0 * double(flags.hidden) * double(flags.hidden) * double(flags.blocks) /
+                         double(std::max(ranks, 1));
+  const double element = bytes_per_element(flags.bench.dtype);
+  return data * (4.0 + element) + 2.0 * weights * element;
+}
+
 }  // namespace
+
+void check_pipeline_bench_flags(const CLI::App& app, const PipelineBenchFlags& flags, int ranks) {
+  if (app.count("--virtual-stages") > 0 && flags.schedule != "interleaved-1f1b") {
+    throw std::invalid_argument("--virtual-stages applies to interleaved-1f1b only; --schedule " +
+                                flags.schedule + " has no virtual stages");
+  }
+  if (flags.cuda_graphs == "on" && flags.bench.device != "cuda")
+    throw std::invalid_argument("--cuda-graphs on needs --device cuda");
+  if (flags.stage_streams == "on" && flags.bench.device != "cuda")
+    throw std::invalid_argument("--stage-streams on needs --device cuda");
+  refuse_beyond_memory(memory_estimate(flags, ranks),
+                       "the model size (--hidden " + std::to_string(flags.hidden) + ", --seq " +
+                           std::to_string(flags.seq) + ", --microbatch-size " +
+                           std::to_string(flags.microbatch_size) + ", --microbatches " +
+                           std::to_string(flags.microbatches) + ", --blocks " +
+                           std::to_string(flags.blocks) + ")");
+}
 
 void add_pipeline_bench_flags(CLI::App& app, PipelineBenchFlags& flags) {
   show_defaults_in_help(app);

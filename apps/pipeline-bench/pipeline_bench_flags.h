@@ -34,7 +34,12 @@ struct PipelineBenchFlags {
 };
 
 // Adds every flag of pipeline-bench to `app`, in the groups Model size, Schedule, Device, Run and
-// Output.
+// Output, each numeric flag with its domain.
 void add_pipeline_bench_flags(CLI::App& app, PipelineBenchFlags& flags);
+
+// The rules between flags that CLI11 cannot express (--virtual-stages only with a schedule that
+// has virtual stages, CUDA-only features on CUDA), and a memory estimate for `ranks` ranks of the
+// model and data the flags ask for. Throws std::invalid_argument with one line naming the flags.
+void check_pipeline_bench_flags(const CLI::App& app, const PipelineBenchFlags& flags, int ranks);
 
 }  // namespace dualpipe::apps

@@ -3,7 +3,9 @@
 #include <stdexcept>
 
 #include "command_line.h"
+#include "cost_profile.h"
 #include "dualpipe/schedule/generators.h"
+#include "number_flags.h"
 
 namespace dualpipe::apps {
 namespace {
@@ -20,14 +22,17 @@ void add_schedule(CLI::App& app, PipelineScheduleFlags& flags) {
       ->default_str("")
       ->group(group);
   app.add_option("--ranks", flags.ranks, "pipeline ranks P")
+      ->check(integer_in(1, kIntMax))
       ->required()
       ->default_str("")
       ->group(group);
   app.add_option("--microbatches", flags.microbatches, "micro-batches N in total")
+      ->check(integer_in(1, kIntMax))
       ->required()
       ->default_str("")
       ->group(group);
   app.add_option("--virtual-stages", flags.virtual_stages, "stages per rank of interleaved-1f1b")
+      ->check(integer_in(1, kIntMax))
       ->default_str("2")
       ->group(group);
   app.add_flag("--with-comm", flags.with_comm,
@@ -41,7 +46,10 @@ void add_costs(CLI::App& app, PipelineScheduleFlags& flags) {
       ->group(group);
   const auto add = [&](const char* name, std::optional<double>& value, const char* description,
                        const char* fallback) {
-    app.add_option(name, value, description)->default_str(fallback)->group(group);
+    app.add_option(name, value, description)
+        ->check(real_in(0.0, kLargestDuration))
+        ->default_str(fallback)
+        ->group(group);
   };
   add("--cost-f", flags.cost_f, "forward time of one stage", "1");
   add("--cost-b", flags.cost_b, "full backward time of one stage", "2");

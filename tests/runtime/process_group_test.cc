@@ -1,14 +1,80 @@
 #include "dualpipe/runtime/process_group.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <stdexcept>
+#include <string>
 #include <torch/csrc/distributed/c10d/HashStore.hpp>
 
 #include "worker_launcher.h"
 
 namespace dualpipe::runtime {
 namespace {
+
+// A TCP socket listening on a free port of 127.0.0.1 that never accepts or answers.
+class SilentListener {
+ public:
+  SilentListener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), size);
+    ::listen(fd_, 16);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
+// The message connect_store throws for `env` within `timeout`.
+std::string rendezvous_error(const LaunchEnvironment& env, std::chrono::milliseconds timeout) {
+  try {
+    connect_store(env, timeout);
+  } catch (const std::runtime_error& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(ConnectStore, SaysHowManyRanksJoinedWithinTheTimeout) {
+  LaunchEnvironment env;
+  env.world_size = 100000;
+  { env.master_port = SilentListener().port(); }  // a port that was free a moment ago
+  EXPECT_EQ(rendezvous_error(env, std::chrono::seconds(1)),
+            "rank 0: 1 of 100000 ranks joined the store at " + env.store_address() + " within 1 s");
+}
+
+TEST(ConnectStore, NamesAStoreThatNeverAnswers) {
+  const SilentListener listener;
+  LaunchEnvironment env;
+  env.rank = 1;
+  env.world_size = 2;
+  env.master_port = listener.port();
+  const std::string error = rendezvous_error(env, std::chrono::seconds(1));
+  EXPECT_EQ(error.rfind("rank 1: ", 0), 0u) << error;
+  EXPECT_NE(error.find("the store at " + env.store_address()), std::string::npos) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+}
+
+TEST(ConnectStore, NamesAPortThatIsInUse) {
+  const SilentListener listener;
+  LaunchEnvironment env;
+  env.master_port = listener.port();
+  const std::string error = rendezvous_error(env, std::chrono::seconds(5));
+  EXPECT_EQ(error.rfind("rank 0: cannot host the store at " + env.store_address() + ": ", 0), 0u)
+      << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+}
 
 TEST(MakePipelineGroup, RejectsARankOutsideThePipeline) {
   auto store = c10::make_intrusive<c10d::HashStore>();
