@@ -18,6 +18,11 @@ struct BenchFlags {
   int timeout_s = 300;                // seconds any wait for other ranks may take
   uint64_t seed = 0;                  // seed of the random weights and data
   std::string profile;                // Chrome trace of one repetition; empty: none
+
+  // Bytes of one element of `dtype`, for memory estimates.
+  double bytes_per_element() const {
+    return dtype == "float64" ? 8.0 : dtype == "bfloat16" ? 2.0 : 4.0;
+  }
 };
 
 // Adds --dtype, --device, --comm-backend (group "Device"), --steps, --warmup, --timeout, --seed

@@ -57,10 +57,6 @@ void add_overlap(CLI::App& app, MoeBenchFlags& flags) {
       ->group(group);
 }
 
-double bytes_per_element(const std::string& dtype) {
-  return dtype == "float64" ? 8.0 : dtype == "bfloat16" ? 2.0 : 4.0;
-}
-
 // At least: two micro-batches and an output gradient [tokens, hidden]; per layer the dispatched
 // rows (top-k copies of each token through an expert's input, hidden and output widths), the
 // attention scores, this rank's experts (three matrices of hidden x ffn-hidden) and the attention
@@ -73,7 +69,7 @@ double memory_estimate(const MoeBenchFlags& f, int ranks) {
   const double per_layer = tokens * double(f.top_k) * (2.0 * hidden + 2.0 * ffn) +
                            tokens * double(f.heads) * double(f.seq) +
                            3.0 * hidden * ffn * local_experts + 4.0 * hidden * hidden;
-  return bytes_per_element(f.bench.dtype) * (3.0 * tokens * hidden + double(f.layers) * per_layer);
+  return f.bench.bytes_per_element() * (3.0 * tokens * hidden + double(f.layers) * per_layer);
 }
 
 }  // namespace

@@ -51,10 +51,6 @@ void add_schedule(CLI::App& app, PipelineBenchFlags& flags) {
       ->group(group);
 }
 
-double bytes_per_element(const std::string& dtype) {
-  return dtype == "float64" ? 8.0 : dtype == "bfloat16" ? 2.0 : 4.0;
-}
-
 // At least: inputs and targets [N * M, L, H] on every rank (made in float32, then converted), and
 // this rank's share of the weights (blocks of 8 H^2) with their gradients.
 double memory_estimate(const PipelineBenchFlags& flags, int ranks) {
@@ -62,7 +58,7 @@ double memory_estimate(const PipelineBenchFlags& flags, int ranks) {
                       double(flags.seq) * double(flags.hidden);
   const double weights = 8.0 * double(flags.hidden) * double(flags.hidden) * double(flags.blocks) /
                          double(std::max(ranks, 1));
-  const double element = bytes_per_element(flags.bench.dtype);
+  const double element = flags.bench.bytes_per_element();
   return data * (4.0 + element) + 2.0 * weights * element;
 }
 

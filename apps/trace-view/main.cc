@@ -21,6 +21,7 @@
 #include "input_file.h"
 #include "schedule_comparison.h"
 #include "staged_outputs.h"
+#include "trace_view_flags.h"
 
 namespace {
 
@@ -29,17 +30,7 @@ using namespace dualpipe;
 // Traces larger than this are refused before reading (a day of a busy rank's kernels is less).
 constexpr std::size_t kLargestTrace = std::size_t{8} << 30;
 
-struct Options {
-  std::vector<std::string> traces;
-  std::string comm_regex = trace::kDefaultCommunicationRegex;
-  std::string summary;  // "", "text" or "json"
-  std::string output = "-";
-  std::string svg;
-  std::string html;
-  std::string perfetto;
-  std::string compare_schedule;
-  std::string window;  // "START_MS:END_MS"
-};
+using Options = apps::TraceViewFlags;
 
 // "START_MS:END_MS" (either side may be empty) to an absolute window after `origin`.
 trace::TimeWindow parse_window(const std::string& text, trace::TimeNs origin) {
@@ -138,33 +129,6 @@ int run(const Options& options) {
 int main(int argc, char** argv) {
   Options options;
   CLI::App app{"overlap statistics and drawings of PyTorch-profiler Chrome traces", "trace-view"};
-  apps::show_defaults_in_help(app);
-  app.add_option("traces", options.traces, "TRACE.json or TRACE.json.gz, one per rank")
-      ->required()
-      ->default_str("");
-  app.add_option("--comm-regex", options.comm_regex,
-                 "regular expression (ECMAScript, case-insensitive) naming communication kernels")
-      ->group("Analysis");
-  app.add_option("--window", options.window,
-                 "only START_MS:END_MS (ms since the first GPU activity); default: all")
-      ->group("Analysis");
-  app.add_option("--compare-schedule", options.compare_schedule,
-                 "schedule JSON to simulate with the measured durations and line up against the "
-                 "measured schedule (report on stdout; with --svg also OUT.compare.svg)")
-      ->group("Analysis");
-  app.add_option("--summary", options.summary,
-                 "print the statistics as text or json; default: text unless only drawings are "
-                 "asked for")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->group("Output");
-  app.add_option("-o,--output", options.output, "file for the summary ('-': standard output)")
-      ->group("Output");
-  app.add_option("--svg", options.svg, "draw the timelines as SVG")->group("Output");
-  app.add_option("--html", options.html,
-                 "draw the timelines as a zoomable, self-contained HTML page")
-      ->group("Output");
-  app.add_option("--perfetto", options.perfetto,
-                 "write a cleaned Chrome/Perfetto trace: one track per lane, overlap counter")
-      ->group("Output");
+  apps::add_trace_view_flags(app, options);
   return apps::parse_and_run(app, argc, argv, [&] { return run(options); });
 }

@@ -75,13 +75,6 @@ c10::intrusive_ptr<Communicator> make_nccl(const c10::intrusive_ptr<c10d::Store>
 // The key every rank adds one to when it has reached the store.
 constexpr const char* kJoinedKey = "dualpipe/rendezvous/joined";
 
-// "10 s", "1.5 s": a timeout for messages.
-std::string seconds_text(std::chrono::milliseconds timeout) {
-  const auto ms = timeout.count();
-  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
-                        : std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
-}
-
 // The first line of an exception's message (c10::Error without its backtrace).
 std::string first_line(const std::exception& error) {
   const auto* c10_error = dynamic_cast<const c10::Error*>(&error);
@@ -132,12 +125,12 @@ class RendezvousProgress {
       }
     }
     if (!store_) {
-      throw std::runtime_error(me + "no answer from " + where + " within " + seconds_text(timeout));
+      throw std::runtime_error(me + "no answer from " + where + " within " + timeout_text(timeout));
     }
     if (joined_ < env.world_size) {
       throw std::runtime_error(me + std::to_string(joined_) + " of " +
                                std::to_string(env.world_size) + " ranks joined " + where +
-                               " within " + seconds_text(timeout));
+                               " within " + timeout_text(timeout));
     }
     return store_;
   }
@@ -231,6 +224,12 @@ c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
   return progress->wait(env, deadline, timeout);
 }
 
+std::string timeout_text(std::chrono::milliseconds timeout) {
+  const auto ms = timeout.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
+                        : std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
+}
+
 MessageBackend message_backend_named(const std::string& name) {
   if (name == "auto") return MessageBackend::kAutomatic;
   if (name == "nccl") return MessageBackend::kNccl;
@@ -258,7 +257,7 @@ c10::intrusive_ptr<Communicator> make_communicator(const c10::intrusive_ptr<c10d
     // Gloo connects to every peer here and NCCL exchanges its id through the store: both wait.
     throw std::runtime_error("rank " + std::to_string(rank) + ": the " + (nccl ? "NCCL" : "Gloo") +
                              " communicator of " + std::to_string(size) +
-                             " ranks did not connect within " + seconds_text(timeout) + ": " +
+                             " ranks did not connect within " + timeout_text(timeout) + ": " +
                              first_line(error));
   }
 }

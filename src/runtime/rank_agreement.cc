@@ -23,12 +23,6 @@ std::vector<std::string> fields_of(const std::string& text) {
   return fields;
 }
 
-std::string seconds_text(std::chrono::milliseconds timeout) {
-  const auto ms = timeout.count();
-  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
-                        : std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
-}
-
 // Lists the ranks of each distinct value, in the order of their lowest rank: {value, "0,2"}.
 std::vector<std::pair<std::string, std::string>> ranks_by_value(
     const std::vector<std::string>& values) {
@@ -131,7 +125,7 @@ std::vector<std::string> all_gather_text(const StoreExchange& exchange, const st
     } catch (const std::exception&) {
       throw std::runtime_error("rank " + std::to_string(exchange.rank) + ": rank " +
                                std::to_string(r) + " did not reach '" + key + "' within " +
-                               seconds_text(exchange.timeout) +
+                               timeout_text(exchange.timeout) +
                                " (it failed, exited or is slower)");
     }
     const std::vector<uint8_t> value = exchange.store->get(theirs);

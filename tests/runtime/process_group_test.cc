@@ -15,26 +15,7 @@
 namespace dualpipe::runtime {
 namespace {
 
-// A TCP socket listening on a free port of 127.0.0.1 that never accepts or answers.
-class SilentListener {
- public:
-  SilentListener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof address;
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), size);
-    ::listen(fd_, 16);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
-    port_ = ntohs(address.sin_port);
-  }
-  ~SilentListener() { ::close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_ = 0;
-};
+using testing::SilentListener;
 
 // The message connect_store throws for `env` within `timeout`.
 std::string rendezvous_error(const LaunchEnvironment& env, std::chrono::milliseconds timeout) {
