@@ -72,6 +72,13 @@ c10::intrusive_ptr<Communicator> make_nccl(const c10::intrusive_ptr<c10d::Store>
 #endif
 }
 
+// A timeout as messages show it: "10 s", "2.5 s".
+std::string timeout_text(std::chrono::milliseconds timeout) {
+  const auto ms = timeout.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
+                        : std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
+}
+
 // The key every rank adds one to when it has reached the store.
 constexpr const char* kJoinedKey = "dualpipe/rendezvous/joined";
 
@@ -124,7 +131,7 @@ class RendezvousProgress {
                                  first_line(error));
       }
     }
-    if (!store_) {
+    if (!store_ || joined_ == 0) {  // not even this rank's own join was answered
       throw std::runtime_error(me + "no answer from " + where + " within " + timeout_text(timeout));
     }
     if (joined_ < env.world_size) {
@@ -222,12 +229,6 @@ c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
     progress->finish();
   }).detach();
   return progress->wait(env, deadline, timeout);
-}
-
-std::string timeout_text(std::chrono::milliseconds timeout) {
-  const auto ms = timeout.count();
-  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
-                        : std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
 }
 
 MessageBackend message_backend_named(const std::string& name) {

@@ -23,6 +23,13 @@ std::vector<std::string> fields_of(const std::string& text) {
   return fields;
 }
 
+// A timeout as messages show it: "10 s", "2.5 s".
+std::string timeout_text(std::chrono::milliseconds timeout) {
+  const auto ms = timeout.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
+                        : std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
+}
+
 // Lists the ranks of each distinct value, in the order of their lowest rank: {value, "0,2"}.
 std::vector<std::pair<std::string, std::string>> ranks_by_value(
     const std::vector<std::string>& values) {

@@ -69,9 +69,6 @@ struct PipelineGroup {
   bool stages_through_host() const { return device.is_cuda() && backend == MessageBackend::kGloo; }
 };
 
-// A timeout as messages show it: "10 s", "2.5 s".
-std::string timeout_text(std::chrono::milliseconds timeout);
-
 // Connects to the rendezvous store `env` describes (torchrun's agent store when it runs one,
 // otherwise a TCPStore that rank 0 hosts at MASTER_ADDR:MASTER_PORT) and waits until all
 // WORLD_SIZE ranks have joined it: at most `timeout` in all, even when the store never answers.
