@@ -238,6 +238,9 @@ TEST_F(EplbPlanApp, RejectsImpossibleParametersNamingThem) {
 
 // Run as root (as CI runs), renaming over /dev/null would replace the device with a file.
 TEST_F(EplbPlanApp, WritesADeviceInPlace) {
+  if (fs::status("/dev/null").type() != fs::file_type::character) {
+    GTEST_SKIP() << "/dev/null is not a device on this machine";
+  }
   const std::string loads = write("loads.csv", kReadmeCsv);
   const ToolOutcome r = run(loads + " " + kReadmeParameters + " -o /dev/null");
   EXPECT_EQ(r.exit_code, 0) << r.err;
