@@ -19,24 +19,18 @@
 #include "dualpipe/trace/summary_report.h"
 #include "dualpipe/trace/timeline.h"
 #include "input_file.h"
-#include "output_file.h"
 #include "schedule_comparison.h"
+#include "staged_outputs.h"
+#include "trace_view_flags.h"
 
 namespace {
 
 using namespace dualpipe;
 
-struct Options {
-  std::vector<std::string> traces;
-  std::string comm_regex = trace::kDefaultCommunicationRegex;
-  std::string summary;  // "", "text" or "json"
-  std::string output = "-";
-  std::string svg;
-  std::string html;
-  std::string perfetto;
-  std::string compare_schedule;
-  std::string window;  // "START_MS:END_MS"
-};
+// Traces larger than this are refused before reading (a day of a busy rank's kernels is less).
+constexpr std::size_t kLargestTrace = std::size_t{8} << 30;
+
+using Options = apps::TraceViewFlags;
 
 // "START_MS:END_MS" (either side may be empty) to an absolute window after `origin`.
 trace::TimeWindow parse_window(const std::string& text, trace::TimeNs origin) {
@@ -77,7 +71,7 @@ std::string comparison_svg_path(const std::string& svg_path) {
 }
 
 void compare_schedule(const std::vector<trace::RankTimeline>& timelines, trace::TimeNs origin,
-                      const Options& options) {
+                      const Options& options, apps::StagedOutputs& outputs) {
   const auto measured = trace::extract_schedule(timelines, origin);
   if (!measured) {
     throw std::invalid_argument(
@@ -93,16 +87,15 @@ void compare_schedule(const std::vector<trace::RankTimeline>& timelines, trace::
   }
   const apps::ScheduleComparison comparison =
       apps::compare_schedules(*measured, planned, options.compare_schedule);
-  apps::write_output_file("-", comparison.report);
-  if (!options.svg.empty()) {
-    apps::write_output_file(comparison_svg_path(options.svg), comparison.svg);
-  }
+  outputs.add("-", comparison.report);
+  if (!options.svg.empty()) outputs.add(comparison_svg_path(options.svg), comparison.svg);
 }
 
 int run(const Options& options) {
   const trace::KernelClassifier classifier(options.comm_regex);
   std::vector<trace::ProfileTrace> traces;
   for (const std::string& path : options.traces) {
+    apps::check_input_file(path, kLargestTrace);
     traces.push_back(trace::parse_chrome_trace(trace::TraceText::load_file(path), path));
   }
   const std::vector<trace::RankTimeline> timelines =
@@ -112,22 +105,22 @@ int run(const Options& options) {
 
   const bool draws = !options.svg.empty() || !options.html.empty() || !options.perfetto.empty() ||
                      !options.compare_schedule.empty();
+  apps::StagedOutputs outputs;  // every output is written, or none
   if (options.summary == "json") {
-    apps::write_output_file(options.output, trace::summary_json(timelines, origin, window));
+    outputs.add(options.output, trace::summary_json(timelines, origin, window));
   } else if (options.summary == "text" || !draws) {
-    apps::write_output_file(options.output, trace::summary_text(timelines, origin, window));
+    outputs.add(options.output, trace::summary_text(timelines, origin, window));
   }
   if (!options.svg.empty() || !options.html.empty() || !options.perfetto.empty()) {
     const render::TimelineLayout layout = render::layout_timelines(timelines, origin, window);
-    if (!options.svg.empty()) apps::write_output_file(options.svg, render::timeline_svg(layout));
-    if (!options.html.empty()) {
-      apps::write_output_file(options.html, render::timeline_html(layout));
-    }
+    if (!options.svg.empty()) outputs.add(options.svg, render::timeline_svg(layout));
+    if (!options.html.empty()) outputs.add(options.html, render::timeline_html(layout));
     if (!options.perfetto.empty()) {
-      apps::write_output_file(options.perfetto, render::timeline_perfetto_json(layout));
+      outputs.add(options.perfetto, render::timeline_perfetto_json(layout));
     }
   }
-  if (!options.compare_schedule.empty()) compare_schedule(timelines, origin, options);
+  if (!options.compare_schedule.empty()) compare_schedule(timelines, origin, options, outputs);
+  outputs.commit();
   return 0;
 }
 
@@ -136,22 +129,6 @@ int run(const Options& options) {
 int main(int argc, char** argv) {
   Options options;
   CLI::App app{"overlap statistics and drawings of PyTorch-profiler Chrome traces", "trace-view"};
-  app.add_option("traces", options.traces, "TRACE.json or TRACE.json.gz, one per rank")->required();
-  app.add_option("--comm-regex", options.comm_regex,
-                 "regular expression (ECMAScript, case-insensitive) naming communication kernels")
-      ->capture_default_str();
-  app.add_option("--summary", options.summary, "print the statistics as text or json")
-      ->check(CLI::IsMember({"text", "json"}));
-  app.add_option("-o,--output", options.output, "file for the summary (default: standard output)");
-  app.add_option("--svg", options.svg, "draw the timelines as SVG");
-  app.add_option("--html", options.html,
-                 "draw the timelines as a zoomable, self-contained HTML page");
-  app.add_option("--perfetto", options.perfetto,
-                 "write a cleaned Chrome/Perfetto trace: one track per lane, overlap counter");
-  app.add_option("--compare-schedule", options.compare_schedule,
-                 "schedule JSON to simulate with the measured durations and line up against the "
-                 "measured schedule (report on stdout; with --svg also OUT.compare.svg)");
-  app.add_option("--window", options.window,
-                 "only START_MS:END_MS (ms since the first GPU activity)");
+  apps::add_trace_view_flags(app, options);
   return apps::parse_and_run(app, argc, argv, [&] { return run(options); });
 }
