@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "dualpipe/moe/language_model.h"
 #include "dualpipe/moe/load_recorder.h"
 #include "dualpipe/runtime/launch_environment.h"
+#include "dualpipe/runtime/memory_probe.h"
 #include "dualpipe/runtime/profile_capture.h"
 #include "dualpipe/runtime/trainer.h"
 #include "dualpipe/schedule/generators.h"
@@ -29,6 +31,7 @@
 #include "lm/expert_plans.h"
 #include "lm/loss_chart.h"
 #include "lm/one_process_reference.h"
+#include "lm/plain_training.h"
 
 namespace {
 
@@ -36,7 +39,7 @@ using namespace dualpipe::runtime;
 namespace moe = dualpipe::moe;
 
 // Everything the command line sets.
-struct Settings {
+struct RunSettings {
   MeshShape mesh{1, 1, 1};
   std::string schedule = "1f1b";
   int steps = 100;
@@ -64,6 +67,9 @@ struct Settings {
   std::string backend = "auto";
   bool check = false;
   int sample_bytes = 160;
+  bool plain = false;        // time the plain LibTorch loop instead (one process)
+  bool overlap = true;       // MoE stages' overlapped pairs through the overlap engine
+  double peak_tflops = 0.0;  // the device's peak, for model FLOPs utilization; 0: not printed
   std::string prompt = "The licensor grants ";
   uint64_t seed = 7;
   int timeout_s = 300;
@@ -86,7 +92,7 @@ double world_sum(const ParallelMesh& mesh, const std::string& key, double value)
 }
 
 // The held-out loss of this rank's stages, averaged over every replica's micro-batches.
-double held_out_loss(Trainer& trainer, const lm::ByteCorpus& corpus, const Settings& s,
+double held_out_loss(Trainer& trainer, const lm::ByteCorpus& corpus, const RunSettings& s,
                      const std::vector<moe::MoeLayer>& layers,
                      const std::shared_ptr<moe::LoadRecorder>& recorder, int64_t index,
                      torch::Device device) {
@@ -112,7 +118,7 @@ double held_out_loss(Trainer& trainer, const lm::ByteCorpus& corpus, const Setti
 
 // Greedy continuation of `prompt` by the trained model: every replica runs the same forward-only
 // steps; the byte comes from the first rank that holds a last stage.
-std::string greedy_sample(Trainer& trainer, const Settings& s, torch::Device device) {
+std::string greedy_sample(Trainer& trainer, const RunSettings& s, torch::Device device) {
   std::string text = s.prompt;
   const int64_t rows = s.microbatches * s.microbatch_rows;
   for (int i = 0; i < s.sample_bytes; ++i) {
@@ -174,6 +180,49 @@ std::vector<std::vector<int>> gather_placements(const ParallelMesh& mesh,
   return phy2log;
 }
 
+// The largest peak, activation, parameter and optimizer-state bytes of any rank (rank 0 prints).
+void report_memory(const ParallelMesh& mesh, const Trainer& trainer, torch::Device device,
+                   int64_t held_before, bool leader) {
+  const MemoryUsage usage = trainer.memory();
+  const std::optional<DeviceMemory> held = device_memory(device);
+  const double values[] = {static_cast<double>(held ? held->peak : peak_resident_bytes()),
+                           held ? static_cast<double>(held->peak - held_before) : -1.0,
+                           static_cast<double>(usage.parameters),
+                           static_cast<double>(usage.optimizer_state)};
+  const char* names[] = {"peak_bytes", "activation_bytes", "parameter_bytes",
+                         "optimizer_state_bytes"};
+  std::string line = std::string("memory: ") + (held ? "device" : "resident");
+  for (int i = 0; i < 4; ++i) {
+    double largest = values[i];
+    for (const std::string& v :
+         mesh.all_gather_text(std::string("memory/") + names[i], std::to_string(values[i])))
+      largest = std::max(largest, std::stod(v));
+    line += std::string(" ") + names[i] + " " + std::to_string(static_cast<int64_t>(largest));
+  }
+  if (leader) std::printf("%s\n", line.c_str());
+}
+
+// --plain: the same model trained by a plain LibTorch loop in this one process.
+int run_plain(const RunSettings& s, const lm::ByteCorpus& corpus, torch::Device device,
+              double flops_per_token) {
+  lm::PlainRun run;
+  run.steps = s.steps;
+  run.microbatches = s.microbatches;
+  run.rows = s.microbatch_rows;
+  run.lr = s.lr;
+  run.weight_decay = s.weight_decay;
+  run.clip_norm = s.clip_norm;
+  run.device = device;
+  run.dtype = dtype_of(s.dtype);
+  run.seed = s.seed;
+  const double tokens_per_s = lm::plain_tokens_per_second(s.model, corpus, run);
+  std::printf("plain tokens_per_s %.0f", tokens_per_s);
+  if (s.peak_tflops > 0)
+    std::printf(" mfu %.3f", tokens_per_s * flops_per_token / (s.peak_tflops * 1e12));
+  std::printf("\n");
+  return 0;
+}
+
 // What happened, in a few lines (rank 0).
 void print_summary(const std::vector<lm::LossPoint>& points, const std::vector<int>& replans,
                    const std::vector<std::pair<double, double>>& balance, const std::string& out,
@@ -184,8 +233,9 @@ void print_summary(const std::vector<lm::LossPoint>& points, const std::vector<i
                 points.back().held_out, points.back().step);
   }
   for (std::size_t i = 0; i < replans.size(); ++i) {
-    std::printf("summary: expert placement re-planned at step %d, max/mean tokens per GPU %.3f -> %.3f\n",
-                replans[i], balance[i].first, balance[i].second);
+    std::printf(
+        "summary: expert placement re-planned at step %d, max/mean tokens per GPU %.3f -> %.3f\n",
+        replans[i], balance[i].first, balance[i].second);
   }
   std::printf("summary: wrote %s/loss.svg, %s/sample.txt, %s/trace.rank<r>.json\n", out.c_str(),
               out.c_str(), out.c_str());
@@ -199,7 +249,7 @@ void write_file(const std::string& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-int run(Settings s) {
+int run(RunSettings s) {
   const LaunchEnvironment env = read_launch_environment();
   const MessageBackend backend = message_backend_named(s.backend);
   const torch::Device device =
@@ -209,6 +259,8 @@ int run(Settings s) {
       env, s.mesh, device, std::chrono::seconds(s.timeout_s), backend);
   const lm::ByteCorpus corpus(s.corpus, s.sequence);
   moe::check_options(s.model);
+  const double flops_per_token = moe::training_flops_per_token(s.model, s.sequence);
+  if (s.plain) return run_plain(s, corpus, device, flops_per_token);
   const int num_stages =
       dualpipe::schedule::generate_schedule(s.schedule, s.mesh.pp, 2 * s.mesh.pp).num_stages;
   std::vector<int> units_per_stage;
@@ -242,6 +294,7 @@ int run(Settings s) {
     auto module = std::make_shared<moe::LanguageModelStage>(s.model, units, mesh.expert_parallel(),
                                                             placements);
     module->to(device, dtype_of(s.dtype));
+    module->set_overlap(s.overlap);
     for (moe::MoeLayer layer : module->moe_layers()) {
       layer->set_load_recorder(recorder);
       local_moe.push_back(layer);
@@ -285,13 +338,16 @@ int run(Settings s) {
   const int64_t rows = s.microbatches * s.microbatch_rows;
   std::vector<lm::LossPoint> points;
   std::vector<int> replans;
-  std::vector<std::pair<double, double>> balance_changes;  // max/mean tokens per GPU at each re-plan
+  std::vector<std::pair<double, double>>
+      balance_changes;  // max/mean tokens per GPU at each re-plan
   double interval_loss = 0.0;
   double interval_count = 0.0;
   double interval_seconds = 0.0;
   double worst_check = 0.0;
   bool check_losses_equal = true;
   std::string trace;
+  int64_t held_before = 0;
+  std::vector<double> step_ms;  // this rank's training steps of the second half
   for (int step = static_cast<int>(trainer.steps()); step < s.steps; ++step) {
     const lm::TokenBatch batch = corpus.training_batch(step, replica, rows, s.seed);
     const StepInput input{{batch.inputs.to(device)},
@@ -303,6 +359,10 @@ int run(Settings s) {
     std::unique_ptr<ProfileCapture> capture;
     if (profile) capture = std::make_unique<ProfileCapture>(device.is_cuda());
     const auto start = std::chrono::steady_clock::now();
+    if (step == static_cast<int>(s.steps) / 2) {  // warm by now: measure the second half's peak
+      held_before = device_memory(device) ? device_memory(device)->allocated : 0;
+      reset_peak_memory(device);
+    }
     const TrainStepResult result = trainer.step(input);
     if (device.is_cuda()) torch::cuda::synchronize(device.index());
     interval_seconds +=
@@ -347,8 +407,12 @@ int run(Settings s) {
                                   (step + 1 - (points.empty() ? 0 : points.back().step)) /
                                   std::max(interval_seconds, 1e-9);
       if (leader) {
-        std::printf("step %d train_loss %.3f val_loss %.3f tokens_per_s %.0f expert_balance %.3f\n",
+        std::printf("step %d train_loss %.3f val_loss %.3f tokens_per_s %.0f expert_balance %.3f",
                     step + 1, train, held_out, tokens_per_s, plans.balance(tokens));
+        if (s.peak_tflops > 0)
+          std::printf(" mfu %.3f", tokens_per_s * flops_per_token /
+                                       (s.peak_tflops * 1e12 * mesh.layout().world_size()));
+        std::printf("\n");
         std::fflush(stdout);
       }
       points.push_back({step + 1, train, held_out});
@@ -389,6 +453,15 @@ int run(Settings s) {
       std::printf("check: losses %s, max_rel_param_diff %.3g\n", equal ? "equal" : "differ",
                   largest);
   }
+  report_memory(mesh, trainer, device, held_before, leader);
+  if (!step_ms.empty()) {
+    std::sort(step_ms.begin(), step_ms.end());
+    const double median =
+        world_sum(mesh, "timing/median", step_ms[step_ms.size() / 2]) / mesh.layout().world_size();
+    if (leader)
+      std::printf("timing: step_ms_median %.2f over the last %zu steps (mean over ranks)\n", median,
+                  step_ms.size());
+  }
   write_file(s.out + "/trace.rank" + std::to_string(mesh.rank()) + ".json", trace);
   const std::string sample = s.sample_bytes > 0 ? greedy_sample(trainer, s, device) : "";
   if (leader) {
@@ -407,7 +480,7 @@ int main(int argc, char** argv) {
       "x expert parallelism.",
       "train_moe_lm"};
   app.option_defaults()->always_capture_default();
-  Settings s;
+  RunSettings s;
   s.model.moe.experts = 8;
   s.model.moe.top_k = 2;
   s.model.moe.groups = 4;

@@ -32,6 +32,7 @@
 #include "median.h"
 #include "pipeline_bench_flags.h"
 #include "rank_file.h"
+#include "training_run.h"
 
 namespace {
 
@@ -162,6 +163,16 @@ int run(CLI::App& app, const Options& o) {
   const auto timeout = std::chrono::seconds(o.bench.timeout_s);
   const StoreExchange exchange = dualpipe::apps::join_ranks(env, app, timeout, failure);
   const torch::Device device = placement.device;
+  if (o.trains()) {
+    dualpipe::apps::StagedOutputs outputs;
+    const std::string fields = dualpipe::apps::run_training(o, env, exchange, placement, outputs);
+    if (env.rank == 0) {
+      outputs.add("-", "{\"schedule\": \"" + o.schedule +
+                           "\", \"ranks\": " + std::to_string(env.world_size) + fields + "}\n");
+    }
+    dualpipe::apps::commit_on_every_rank(outputs, exchange, "pipeline-bench/outputs");
+    return 0;
+  }
   PipelineGroup group = dualpipe::apps::with_stderr_held([&] {
     return make_pipeline_group(exchange.store, env.all_ranks(), env.rank, device, timeout,
                                placement.backend);

@@ -51,6 +51,25 @@ void add_schedule(CLI::App& app, PipelineBenchFlags& flags) {
       ->group(group);
 }
 
+void add_data_parallel(CLI::App& app, PipelineBenchFlags& flags) {
+  const std::string group = "Data parallelism";
+  app.add_option("--dp", flags.dp, "data-parallel replicas (the pipeline gets ranks / dp)")
+      ->check(integer_in(1, kIntMax))
+      ->group(group);
+  app.add_option("--zero", flags.zero, "ZeRO-1: optimizer state sharded over a stage's copies")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->group(group);
+  app.add_option("--recompute", flags.recompute,
+                 "activation recomputation: keep a stage's inputs, run its forward again in the "
+                 "backward")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->group(group);
+  app.add_option("--clip-norm", flags.clip_norm,
+                 "clip gradients to this global norm (0: no clipping)")
+      ->check(real_in(0.0, 1e30))
+      ->group(group);
+}
+
 // At least: inputs and targets [N * M, L, H] on every rank (made in float32, then converted), and
 // this rank's share of the weights (blocks of 8 H^2) with their gradients.
 double memory_estimate(const PipelineBenchFlags& flags, int ranks) {
@@ -69,6 +88,14 @@ void check_pipeline_bench_flags(const CLI::App& app, const PipelineBenchFlags& f
     throw std::invalid_argument("--virtual-stages applies to interleaved-1f1b only; --schedule " +
                                 flags.schedule + " has no virtual stages");
   }
+  if (ranks % flags.dp != 0) {
+    throw std::invalid_argument("--dp " + std::to_string(flags.dp) + " does not divide the " +
+                                std::to_string(ranks) + " ranks");
+  }
+  if (flags.trains() && flags.cuda_graphs == "on")
+    throw std::invalid_argument(
+        "--cuda-graphs on times the pipeline alone, without --dp, --zero, "
+        "--recompute or --clip-norm");
   if (flags.cuda_graphs == "on" && flags.bench.device != "cuda")
     throw std::invalid_argument("--cuda-graphs on needs --device cuda");
   if (flags.stage_streams == "on" && flags.bench.device != "cuda")
@@ -85,8 +112,11 @@ void add_pipeline_bench_flags(CLI::App& app, PipelineBenchFlags& flags) {
   show_defaults_in_help(app);
   add_model_size(app, flags);
   add_schedule(app, flags);
+  add_data_parallel(app, flags);
   add_bench_flags(app, flags.bench, "step");
-  app.add_flag("--check", flags.check, "also compare one step with the sequential step")
+  app.add_flag("--check", flags.check,
+               "also compare one step with the sequential step (training: three optimizer steps "
+               "with one process training the whole model)")
       ->group("Run");
   app.add_option("--host-timeline", flags.host_timeline,
                  "write the host threads' scopes during one step, without CUPTI (rank r > 0: "

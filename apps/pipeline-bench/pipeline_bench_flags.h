@@ -31,6 +31,15 @@ struct PipelineBenchFlags {
   }();
   bool check = false;
   std::string host_timeline;
+  // Data parallelism: with --dp > 1, --zero, --recompute or --clip-norm each timed step is a
+  // Trainer's training step (pipeline, gradient reduction, AdamW) on pp = ranks / dp x dp.
+  int dp = 1;
+  std::string zero = "off";
+  std::string recompute = "off";
+  double clip_norm = 0.0;
+
+  // True when the run trains on a mesh rather than timing the pipeline alone.
+  bool trains() const { return dp > 1 || zero == "on" || recompute == "on" || clip_norm > 0; }
 };
 
 // Adds every flag of pipeline-bench to `app`, in the groups Model size, Schedule, Device, Run and

@@ -29,6 +29,7 @@ class ByteCorpus {
   // Held-out windows number `index` (evenly spaced through the held-out part).
   TokenBatch held_out_batch(int64_t index, int64_t rows) const;
 
+  int64_t sequence() const { return sequence_; }
   int64_t training_bytes() const { return split_; }
   int64_t held_out_bytes() const { return static_cast<int64_t>(bytes_.size()) - split_; }
   const std::string& bytes() const { return bytes_; }

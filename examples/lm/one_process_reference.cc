@@ -1,7 +1,8 @@
 #include "one_process_reference.h"
 
+#include <torch/optim/adamw.h>
+
 #include <algorithm>
-#include <cmath>
 
 namespace lm {
 
@@ -11,8 +12,8 @@ OneProcessReference::OneProcessReference(const moe::LanguageModelOptions& option
                                          const std::vector<moe::StageUnits>& partition,
                                          const std::vector<std::vector<int>>& placements,
                                          torch::Dtype dtype, double lr, double weight_decay,
-                                         double clip_norm)
-    : clip_norm_(clip_norm) {
+                                         double clip_norm) {
+  std::vector<std::shared_ptr<dualpipe::runtime::PipelineStage>> model;
   for (const moe::StageUnits& units : partition) {
     std::vector<moe::ExpertPlacement> mine;
     for (int unit = units.first; unit < units.end; ++unit) {
@@ -23,52 +24,34 @@ OneProcessReference::OneProcessReference(const moe::LanguageModelOptions& option
     }
     auto stage = std::make_shared<moe::LanguageModelStage>(options, units, moe::CommGroup(), mine);
     stage->to(dtype);
-    for (const torch::Tensor& p : stage->parameters()) params_.push_back(p);
     stages_.push_back(stage);
+    model.push_back(stage);
   }
-  optimizer_ = std::make_unique<torch::optim::AdamW>(
-      params_, torch::optim::AdamWOptions(lr).weight_decay(weight_decay));
+  training_ = std::make_unique<dualpipe::runtime::SequentialTraining>(
+      model,
+      [lr, weight_decay](std::vector<torch::Tensor> params) {
+        return std::make_unique<torch::optim::AdamW>(
+            params, torch::optim::AdamWOptions(lr).weight_decay(weight_decay));
+      },
+      clip_norm);
 }
 
 std::vector<double> OneProcessReference::step(const std::vector<TokenBatch>& batches,
                                               int microbatches) {
-  optimizer_->zero_grad();
-  std::vector<double> losses;
+  std::vector<dualpipe::runtime::StepInput> inputs;
   for (const TokenBatch& batch : batches) {
-    const int64_t rows = batch.inputs.size(0) / microbatches;
-    for (int m = 0; m < microbatches; ++m) {
-      dualpipe::runtime::TensorList x{batch.inputs.narrow(0, m * rows, rows)};
-      for (auto& stage : stages_) x = stage->forward(x);
-      const torch::Tensor loss = moe::next_byte_loss(x, {batch.labels.narrow(0, m * rows, rows)});
-      loss.backward();
-      losses.push_back(loss.item<double>());
-    }
+    inputs.push_back(dualpipe::runtime::StepInput{
+        {batch.inputs}, {batch.labels}, microbatches, moe::next_byte_loss, false});
   }
-  const auto replicas = static_cast<double>(batches.size());
-  double squared = 0.0;
-  for (auto& stage : stages_) {
-    stage->sum_replicated_gradients();
-    for (const dualpipe::runtime::StageParameter& p : stage->stage_parameters()) {
-      if (!p.tensor.grad().defined()) continue;
-      p.tensor.mutable_grad().div_(replicas);
-      if (p.counted_in_norm) squared += p.tensor.grad().to(torch::kDouble).pow(2).sum().item<double>();
-    }
-  }
-  const double factor = clip_norm_ / (std::sqrt(squared) + 1e-6);
-  if (clip_norm_ > 0 && factor < 1) {
-    for (torch::Tensor& p : params_) {
-      if (p.grad().defined()) p.mutable_grad().mul_(factor);
-    }
-  }
-  optimizer_->step();
-  return losses;
+  return training_->step(inputs);
 }
 
 void OneProcessReference::update_routing_bias(const std::vector<std::vector<int64_t>>& tokens,
                                               double rate) {
   for (auto& stage : stages_) {
     std::vector<std::vector<int64_t>> rows;
-    for (int layer : stage->moe_layer_indices()) rows.push_back(tokens.at(static_cast<std::size_t>(layer)));
+    for (int layer : stage->moe_layer_indices())
+      rows.push_back(tokens.at(static_cast<std::size_t>(layer)));
     moe::update_routing_bias(stage->moe_layers(), rows, rate);
   }
 }
@@ -96,7 +79,8 @@ double max_relative_difference(moe::LanguageModelStage& mine, moe::LanguageModel
     if (p.role == dualpipe::runtime::ParameterRole::kDense) dense_a.push_back(p.tensor);
   for (const auto& p : reference.stage_parameters())
     if (p.role == dualpipe::runtime::ParameterRole::kDense) dense_b.push_back(p.tensor);
-  for (std::size_t i = 0; i < dense_a.size() && i < dense_b.size(); ++i) compare(dense_a[i], dense_b[i]);
+  for (std::size_t i = 0; i < dense_a.size() && i < dense_b.size(); ++i)
+    compare(dense_a[i], dense_b[i]);
   return worst;
 }
 

@@ -3,14 +3,12 @@
 // run must equal (--check).
 #pragma once
 
-#include <torch/optim/adamw.h>
-
 #include <memory>
 #include <vector>
 
 #include "byte_corpus.h"
 #include "dualpipe/moe/language_model.h"
-#include "dualpipe/runtime/pipeline.h"
+#include "dualpipe/runtime/sequential_training.h"
 
 namespace lm {
 
@@ -22,22 +20,21 @@ class OneProcessReference {
                       const std::vector<std::vector<int>>& placements, torch::Dtype dtype,
                       double lr, double weight_decay, double clip_norm);
 
-  // One step on `batches` (one per replica, each `microbatches` micro-batches): every micro-batch
-  // forward and backward in turn, replicated experts summed, gradients averaged over the replicas
-  // and clipped by the model's norm (each expert once), AdamW. Returns each micro-batch's loss,
-  // replica after replica.
+  // One step on `batches` (one per replica, each `microbatches` micro-batches), as
+  // runtime::SequentialTraining takes it with AdamW. Returns each micro-batch's loss, replica
+  // after replica.
   std::vector<double> step(const std::vector<TokenBatch>& batches, int microbatches);
 
   // Applies the routing-bias update the run applied (update_routing_bias over every MoE layer).
   void update_routing_bias(const std::vector<std::vector<int64_t>>& tokens, double rate);
 
-  dualpipe::moe::LanguageModelStage& stage(int s) { return *stages_.at(static_cast<std::size_t>(s)); }
+  dualpipe::moe::LanguageModelStage& stage(int s) {
+    return *stages_.at(static_cast<std::size_t>(s));
+  }
 
  private:
   std::vector<std::shared_ptr<dualpipe::moe::LanguageModelStage>> stages_;
-  std::vector<torch::Tensor> params_;
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
-  double clip_norm_;
+  std::unique_ptr<dualpipe::runtime::SequentialTraining> training_;
 };
 
 // The largest relative difference between `mine` (a stage on expert-parallel rank `expert_rank`)

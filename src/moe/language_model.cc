@@ -180,6 +180,18 @@ torch::Tensor next_byte_loss(const runtime::TensorList& outputs,
                                               labels.at(0).reshape({-1}));
 }
 
+double training_flops_per_token(const LanguageModelOptions& o, int64_t sequence) {
+  const double h = static_cast<double>(o.hidden);
+  const double attention = 4.0 * h * h;  // qkv and the output projection
+  const double dense = 3.0 * h * static_cast<double>(o.dense_ffn_hidden);
+  const double moe = h * static_cast<double>(o.moe.experts) +
+                     3.0 * h * static_cast<double>(o.moe.ffn_hidden * o.moe.top_k) +
+                     3.0 * h * static_cast<double>(o.moe.shared_ffn_hidden);
+  const double used = o.layers * attention + o.dense_layers * dense + o.num_moe_layers() * moe +
+                      h * static_cast<double>(o.vocab);  // the head
+  return 6.0 * used + 6.0 * o.layers * static_cast<double>(sequence) * h;
+}
+
 void update_routing_bias(const std::vector<MoeLayer>& layers,
                          const std::vector<std::vector<int64_t>>& tokens, double rate) {
   if (tokens.size() != layers.size())

@@ -4,6 +4,8 @@
 // and output head.
 #pragma once
 
+#include <torch/nn/modules/embedding.h>
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -12,8 +14,6 @@
 #include "dualpipe/moe/decoder_layer.h"
 #include "dualpipe/moe/phased_stage.h"
 #include "dualpipe/runtime/deferrable_linear.h"
-
-#include <torch/nn/modules/embedding.h>
 
 namespace dualpipe::moe {
 
@@ -88,6 +88,12 @@ class LanguageModelStage : public PhasedStage {
 // Mean cross-entropy of logits [batch, sequence, vocab] against byte ids [batch, sequence]: the
 // Criterion of the last stage.
 torch::Tensor next_byte_loss(const runtime::TensorList& outputs, const runtime::TensorList& labels);
+
+// Floating-point operations one training step spends per token (forward and backward), the usual
+// count: 6 x the parameters a token uses (embedding excluded; an MoE layer's router, shared expert
+// and top_k routed experts) plus 6 x layers x sequence x hidden for causal attention (scores and
+// values over half the sequence on average).
+double training_flops_per_token(const LanguageModelOptions& options, int64_t sequence);
 
 // Auxiliary-loss-free balancing (DeepSeek-V3): moves each expert's routing bias by `rate` towards
 // equal load, +rate for an expert that got fewer tokens than the mean over experts, -rate for one
