@@ -26,9 +26,10 @@ class TraceText {
   // `bytes` itself when it does not start with the gzip magic, else its decompressed content.
   // Throws TraceFormatError (naming `source` and the compressed byte offset) on corrupt gzip data.
   static TraceText decode(std::string_view bytes, const std::string& source);
-  // Reads the file at `path`, plain or gzip-compressed (told by its first bytes, not its name).
-  // A plain regular file is memory-mapped rather than copied. Throws TraceFormatError when the
-  // file cannot be read or its gzip data is corrupt.
+  // Reads the regular file at `path`, plain or gzip-compressed (told by its first bytes, not its
+  // name). A plain file is memory-mapped rather than copied. Throws TraceFormatError when the file
+  // cannot be opened or read, is not a regular file (a directory, FIFO or device: refused without
+  // reading, so nothing blocks), or its gzip data is corrupt.
   static TraceText load_file(const std::string& path);
 
   const char* data() const { return mapped_ ? static_cast<const char*>(mapped_.get()) : bytes_.get(); }
