@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <deque>
+#include <set>
 #include <string_view>
 #include <unordered_map>
 
 #include "dualpipe/trace/json_text.h"
 #include "json_diagnosis.h"
+#include "trace_pieces.h"
 #include "dualpipe/trace/trace_error.h"
 
 namespace dualpipe::trace {
@@ -112,23 +114,27 @@ std::optional<TimeNs> parse_microseconds(std::string_view text) {
   return negative ? -ns : ns;
 }
 
-// Reads one trace with simdjson On-Demand, keeping only what timelines need.
+// Reads one JSON document of a trace with simdjson On-Demand, keeping only what timelines need.
 class Reader {
  public:
-  Reader(const TraceText& text, const std::string& source, ProfileTrace& out)
-      : text_(text), source_(source), out_(out) {}
+  // `text` is followed by at least TraceText::kPadding readable bytes.
+  Reader(std::string_view text, const std::string& source, od::parser& parser, ProfileTrace& out,
+         std::set<TrackId>* labelled)
+      : text_(text), source_(source), parser_(parser), out_(out), labelled_(labelled) {}
 
-  void read() {
+  // Reads the document as `part` says.
+  void read(TracePart part) {
     simdjson::error_code error =
         parser_.iterate(text_.data(), text_.size(), text_.size() + TraceText::kPadding).get(doc_);
     if (error) fail_stage1(error);
     od::json_type root_type;
     if ((error = doc_.type().get(root_type))) fail_current(error, "a JSON object or array");
+    const bool events_only = part == TracePart::kEvents;
     if (root_type == od::json_type::array) {
       od::array events;
       if ((error = doc_.get_array().get(events))) fail_current(error, "an array of events");
       read_events(events, 0);
-    } else if (root_type == od::json_type::object) {
+    } else if (root_type == od::json_type::object && !events_only) {
       read_root_object();
     } else {
       fail(0,
@@ -139,12 +145,10 @@ class Reader {
     if (!doc_.current_location().get(trailing)) {
       fail_at(trailing, "unexpected content after the JSON document");
     }
-    if (out_.gpu_activities.empty()) {
-      fail(events_offset_,
-           "no GPU kernels, memcpys or memsets in this trace (expected \"X\" "
-           "events of category kernel, gpu_memcpy or gpu_memset)");
+    if (part == TracePart::kWhole) {
+      require_gpu_activity(out_, source_, events_offset_);
+      sort_by_start(out_);
     }
-    finish();
   }
 
  private:
@@ -185,17 +189,17 @@ class Reader {
   // Errors found while indexing the whole text, before any value is read.
   [[noreturn]] void fail_stage1(simdjson::error_code error) const {
     if (error == simdjson::UTF8_ERROR) {
-      fail(first_invalid_utf8(text_.view()), "not valid UTF-8");
+      fail(first_invalid_utf8(text_), "not valid UTF-8");
     }
     if (error == simdjson::UNCLOSED_STRING) {
-      fail(last_opening_quote(text_.view()), "unterminated string (truncated JSON?)");
+      fail(last_opening_quote(text_), "unterminated string (truncated JSON?)");
     }
     if (error == simdjson::EMPTY) fail(0, "empty input: expected a Chrome trace (JSON)");
     fail(0, std::string("not valid JSON (") + simdjson::error_message(error) + ")");
   }
   // Explains brackets and braces that do not pair up; returns when they pair up.
   void fail_if_unbalanced() const {
-    if (const std::optional<JsonProblem> problem = unbalanced_brackets(text_.view())) {
+    if (const std::optional<JsonProblem> problem = unbalanced_brackets(text_)) {
       fail(problem->offset, problem->what);
     }
   }
@@ -512,6 +516,7 @@ class Reader {
   void keep_metadata(const EventFields& f) {
     if (equals(f.name, "process_labels") && f.arg_labels.present) {
       out_.process_labels[f.pid] = decode(f.arg_labels, f.arg_labels.content.data() - 1);
+      if (labelled_ != nullptr) labelled_->insert(f.pid);
     } else if (equals(f.name, "process_name") && f.arg_name.present) {
       out_.process_labels.emplace(f.pid, decode(f.arg_name, f.arg_name.content.data() - 1));
     } else if (equals(f.name, "thread_name") && f.arg_name.present) {
@@ -519,17 +524,11 @@ class Reader {
     }
   }
 
-  void finish() {
-    const auto by_start = [](const auto& a, const auto& b) { return a.start < b.start; };
-    std::stable_sort(out_.gpu_activities.begin(), out_.gpu_activities.end(), by_start);
-    std::stable_sort(out_.launches.begin(), out_.launches.end(), by_start);
-    std::stable_sort(out_.annotations.begin(), out_.annotations.end(), by_start);
-  }
-
-  const TraceText& text_;
+  std::string_view text_;
   const std::string& source_;
+  od::parser& parser_;
   ProfileTrace& out_;
-  od::parser parser_;
+  std::set<TrackId>* labelled_;  // processes named by process_labels (they win over process_name)
   od::document doc_;
   std::size_t events_offset_ = 0;
   std::unordered_map<std::string_view, std::uint32_t> name_ids_;  // views into text_ / decoded_
@@ -539,6 +538,28 @@ class Reader {
 
 }  // namespace
 
+void require_gpu_activity(const ProfileTrace& trace, const std::string& source,
+                          std::size_t events_offset) {
+  if (trace.gpu_activities.empty()) {
+    throw TraceFormatError(source, events_offset,
+                           "no GPU kernels, memcpys or memsets in this trace (expected \"X\" "
+                           "events of category kernel, gpu_memcpy or gpu_memset)");
+  }
+}
+
+void sort_by_start(ProfileTrace& trace) {
+  const auto by_start = [](const auto& a, const auto& b) { return a.start < b.start; };
+  std::stable_sort(trace.gpu_activities.begin(), trace.gpu_activities.end(), by_start);
+  std::stable_sort(trace.launches.begin(), trace.launches.end(), by_start);
+  std::stable_sort(trace.annotations.begin(), trace.annotations.end(), by_start);
+}
+
+void read_trace_part(std::string_view text, TracePart part, const std::string& source,
+                     simdjson::ondemand::parser& parser, ProfileTrace& out,
+                     std::set<TrackId>* labelled) {
+  Reader(text, source, parser, out, labelled).read(part);
+}
+
 std::string ProfileTrace::id_text(TrackId id) const {
   if (id < 0 && static_cast<std::size_t>(-id) <= text_ids.size()) {
     return text_ids[static_cast<std::size_t>(-id - 1)];
@@ -546,10 +567,15 @@ std::string ProfileTrace::id_text(TrackId id) const {
   return std::to_string(id);
 }
 
-ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source) {
+ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source,
+                                unsigned threads) {
+  if (std::optional<ProfileTrace> trace = read_in_pieces(text, source, threads)) {
+    return *std::move(trace);
+  }
   ProfileTrace trace;
   trace.source = source;
-  Reader(text, source, trace).read();
+  simdjson::ondemand::parser parser;
+  read_trace_part(text.view(), TracePart::kWhole, source, parser, trace, nullptr);
   return trace;
 }
 

@@ -347,16 +347,22 @@ void shift_timeline(RankTimeline& timeline, TimeNs offset) {
 std::vector<RankTimeline> build_timelines(std::vector<ProfileTrace> traces,
                                           const KernelClassifier& classifier) {
   std::vector<RankTimeline> timelines;
-  std::map<int, std::string> claimed;
   for (std::size_t i = 0; i < traces.size(); ++i) {
     const int rank = traces[i].rank.value_or(static_cast<int>(i));
-    const auto [it, inserted] = claimed.emplace(rank, traces[i].source);
+    timelines.push_back(build_timeline(std::move(traces[i]), rank, classifier));
+  }
+  return sorted_by_rank(std::move(timelines));
+}
+
+std::vector<RankTimeline> sorted_by_rank(std::vector<RankTimeline> timelines) {
+  std::map<int, std::string> claimed;
+  for (const RankTimeline& timeline : timelines) {
+    const auto [it, inserted] = claimed.emplace(timeline.rank, timeline.source);
     if (!inserted) {
-      throw std::invalid_argument(traces[i].source + ": rank " + std::to_string(rank) +
+      throw std::invalid_argument(timeline.source + ": rank " + std::to_string(timeline.rank) +
                                   " is also the rank of " + it->second +
                                   " (give one trace per rank)");
     }
-    timelines.push_back(build_timeline(std::move(traces[i]), rank, classifier));
   }
   std::sort(timelines.begin(), timelines.end(),
             [](const RankTimeline& a, const RankTimeline& b) { return a.rank < b.rank; });

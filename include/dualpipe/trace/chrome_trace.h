@@ -90,6 +90,9 @@ struct ProfileTrace {
 // need "ts" and "dur". `source` names the input in errors. Throws TraceFormatError with the byte
 // offset for text that is not JSON, is truncated, has a wrong type where a field is read, is not a
 // trace, lacks a GPU activity's or annotation's "ts" or "dur", or has no GPU activity.
-ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source);
+// A large trace is read in pieces on up to `threads` threads (its events array cut at whole
+// events); the result is the same as reading it whole.
+ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source,
+                                unsigned threads = 1);
 
 }  // namespace dualpipe::trace

@@ -102,6 +102,9 @@ RankTimeline build_timeline(ProfileTrace trace, int rank, const KernelClassifier
 std::vector<RankTimeline> build_timelines(std::vector<ProfileTrace> traces,
                                           const KernelClassifier& classifier);
 
+// Sorts timelines by rank; throws std::invalid_argument naming both files when two have one rank.
+std::vector<RankTimeline> sorted_by_rank(std::vector<RankTimeline> timelines);
+
 // The earliest GPU activity start over all timelines: time zero of reports and drawings.
 TimeNs earliest_gpu_start(const std::vector<RankTimeline>& timelines);
 
