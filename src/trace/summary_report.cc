@@ -91,16 +91,20 @@ std::string fixed(double value, int decimals = 3) {
   return buffer;
 }
 
-// The annotations (summed by name) whose communication ran most exposed, longest first.
+// The annotations (summed by name) whose communication ran most exposed, longest first: pipeline
+// actions and phases when they have any (outer ranges such as ProfilerStep#1 would repeat them).
 std::string most_exposed(const RankTimeline& timeline, const RankStatistics& s,
                          const TimeWindow& window) {
   constexpr std::size_t kListed = 3;
   std::map<std::string, double> exposed;
+  std::map<std::string, double> exposed_elsewhere;
   for (std::size_t i = 0; i < timeline.annotations.size(); ++i) {
     const AnnotationWindow& a = timeline.annotations[i];
     if (!inside(a, window) || s.annotations[i].exposed_ms <= 0) continue;
-    exposed[a.name] += s.annotations[i].exposed_ms;
+    (a.kind == AnnotationKind::kOther ? exposed_elsewhere : exposed)[a.name] +=
+        s.annotations[i].exposed_ms;
   }
+  if (exposed.empty()) exposed = std::move(exposed_elsewhere);
   std::vector<std::pair<std::string, double>> sorted(exposed.begin(), exposed.end());
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
