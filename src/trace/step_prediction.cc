@@ -60,15 +60,24 @@ std::pair<double, int> mean_transfer(const std::vector<RankTimeline>& timelines,
   return {count > 0 ? total / count : 0.0, count};
 }
 
-// Time of `category` in a rank's attribution inside [from, to) (absolute ns).
-TimeNs time_in(const RankAttribution& attribution, TimeCategory category, TimeNs from, TimeNs to) {
+// Time of the segments that `counts` in a rank's attribution inside [from, to) (absolute ns).
+template <typename Predicate>
+TimeNs time_in(const RankAttribution& attribution, TimeNs from, TimeNs to, Predicate counts) {
   TimeNs total = 0;
-  for (const TimeSegment& s : attribution.segments) {
-    if (s.category != category || s.end <= from || s.start >= to) continue;
-    total += std::min(s.end, to) - std::max(s.start, from);
+  const auto first = std::upper_bound(attribution.segments.begin(), attribution.segments.end(),
+                                       from, [](TimeNs t, const TimeSegment& s) { return t < s.end; });
+  for (auto s = first; s != attribution.segments.end() && s->start < to; ++s) {
+    if (counts(*s)) total += std::min(s->end, to) - std::max(s->start, from);
   }
   return total;
 }
+
+// GPU idle time the host caused: nothing launched (host gap) or launched but not yet started.
+bool host_idle(const TimeSegment& s) {
+  return s.category == TimeCategory::kHostGap || s.cause == OtherCause::kQueued;
+}
+bool host_gap(const TimeSegment& s) { return s.category == TimeCategory::kHostGap; }
+bool waiting(const TimeSegment& s) { return s.category == TimeCategory::kWait; }
 
 std::string fixed(double value) {
   char text[32];
@@ -107,8 +116,8 @@ PredictionResult predict_step(const std::vector<RankTimeline>& timelines,
       gpu[r].push_back(t.duration);
       double host = 0.0;
       if (found != timeline_of_rank.end() && t.start > previous_end) {
-        host = to_ms(time_in(attributions[found->second], TimeCategory::kHostGap,
-                             at_ns(previous_end), at_ns(t.start)));
+        host = to_ms(time_in(attributions[found->second], at_ns(previous_end), at_ns(t.start),
+                             host_idle));
       }
       with_host[r].push_back(t.duration + host);
       host_before_actions[r] += host;
@@ -152,32 +161,40 @@ PredictionResult predict_step(const std::vector<RankTimeline>& timelines,
       d.action = schedule::to_string(run.schedule.programs[r][i]);
       d.measured_start_ms = m.start - run.step_start;
       d.simulated_start_ms = simulated_start;
-      d.added_ms = late - lateness;
+      d.added_ms = std::round((late - lateness) * 1e6) / 1e6;  // to the ns: ties compare equal
       if (found != timeline_of_rank.end() && m.start > previous_end) {
         const RankAttribution& a = attributions[found->second];
-        d.host_gap_ms = to_ms(time_in(a, TimeCategory::kHostGap, at_ns(previous_end), at_ns(m.start)));
-        d.wait_ms = to_ms(time_in(a, TimeCategory::kWait, at_ns(previous_end), at_ns(m.start)));
+        d.host_gap_ms = to_ms(time_in(a, at_ns(previous_end), at_ns(m.start), host_gap));
+        d.wait_ms = to_ms(time_in(a, at_ns(previous_end), at_ns(m.start), waiting));
       }
       p.largest.push_back(d);
       lateness = late;
       previous_end = std::max(previous_end, m.end());
     }
   }
-  std::sort(p.largest.begin(), p.largest.end(),
-            [](const ActionDivergence& a, const ActionDivergence& b) { return a.added_ms > b.added_ms; });
+  std::sort(p.largest.begin(), p.largest.end(), [](const ActionDivergence& a, const ActionDivergence& b) {
+    return a.added_ms != b.added_ms ? a.added_ms > b.added_ms
+                                    : a.measured_start_ms < b.measured_start_ms;
+  });
   if (p.largest.size() > kLargest) p.largest.resize(kLargest);
 
   if (p.measured_ms > 0 && std::fabs(p.simulated_ms - p.measured_ms) > kTolerance * p.measured_ms) {
     const auto most = std::max_element(host_before_actions.begin(), host_before_actions.end());
-    p.unmodelled = "the simulator does not model the host: rank " +
-                   std::to_string(most - host_before_actions.begin()) + " had " + fixed(*most) +
-                   " ms of host gaps before its actions; with each rank's added to its actions it "
-                   "predicts " + fixed(p.simulated_with_host_ms) + " ms";
-    if (std::fabs(p.simulated_with_host_ms - p.measured_ms) > kTolerance * p.measured_ms) {
-      p.unmodelled += "; the remaining " + fixed(p.measured_ms - p.simulated_with_host_ms) +
-                      " ms are neither GPU work of the actions nor host gaps (waits beyond the "
-                      "mean transfer, work outside the annotated actions, actions overlapping on "
-                      "one GPU)";
+    const bool host_explains =
+        std::fabs(p.simulated_with_host_ms - p.measured_ms) <= kTolerance * p.measured_ms;
+    if (*most > 0) {
+      p.unmodelled = "the simulator does not model the host: rank " +
+                     std::to_string(most - host_before_actions.begin()) + "'s GPU idled " +
+                     fixed(*most) + " ms before its actions waiting for launches; with each "
+                     "rank's idle time added to its actions it predicts " +
+                     fixed(p.simulated_with_host_ms) + " ms";
+    }
+    if (!host_explains) {
+      p.unmodelled += std::string(p.unmodelled.empty() ? "" : "; ") + "the remaining " +
+                      fixed(p.measured_ms - p.simulated_with_host_ms) +
+                      " ms are neither GPU work of the actions nor host idle time (waits beyond "
+                      "the mean transfer, work outside the annotated actions, actions "
+                      "overlapping on one GPU)";
     }
   }
   result.prediction = std::move(p);

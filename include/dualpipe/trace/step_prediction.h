@@ -17,7 +17,7 @@ struct RankPrediction {
   int rank = 0;
   double measured_ms = 0.0;
   double simulated_ms = 0.0;            // with the measured GPU durations
-  double simulated_with_host_ms = 0.0;  // with each action's preceding host gap added to it
+  double simulated_with_host_ms = 0.0;  // with each action's preceding host idle time added
 };
 
 // An action that started later than simulated by more than the action before it on its rank did.
@@ -46,8 +46,9 @@ struct StepPrediction {
 // Rebuilds the run's schedule from the toolkit's action annotations (extract_schedule), times each
 // compute action by its measured GPU window, and simulates the compute order with messages
 // costing the measured mean transfer (the GPU streams wait only for the data they consume). A
-// second simulation adds to every action the host gap the rank had since its previous action
-// ended (or since the step started). nullopt when the timelines have no action annotations;
+// second simulation adds to every action the time the rank's GPU idled for the host since its
+// previous action ended (or since the step started): host gaps and launched-but-not-started time.
+// nullopt when the timelines have no action annotations;
 // `problem` is set instead when the rebuilt schedule cannot be simulated.
 struct PredictionResult {
   std::optional<StepPrediction> prediction;
