@@ -19,6 +19,7 @@ void analyse_step(const std::vector<RankTimeline>& timelines, const TimeWindow& 
   TimeNs start = earliest_gpu_start(timelines);
   TimeNs end = start;
   for (const RankTimeline& timeline : timelines) end = std::max(end, timeline.gpu_end());
+  const Interval whole{start, end};
   if (window) {
     start = std::max(start, window->start);
     end = std::max(start, std::min(end, window->end));
@@ -26,7 +27,10 @@ void analyse_step(const std::vector<RankTimeline>& timelines, const TimeWindow& 
   analysis.span = {start, end};
   analysis.ranks = attribute_time(timelines, analysis.splits, analysis.span);
   analysis.path = critical_path(timelines, analysis.ranks);
-  analysis.prediction = predict_step(timelines, analysis.splits, analysis.ranks);
+  // The prediction is of the whole step, whatever the window.
+  analysis.prediction =
+      predict_step(timelines, analysis.splits,
+                   window ? attribute_time(timelines, analysis.splits, whole) : analysis.ranks);
 }
 
 }  // namespace dualpipe::trace

@@ -78,6 +78,7 @@ bool host_idle(const TimeSegment& s) {
 }
 bool host_gap(const TimeSegment& s) { return s.category == TimeCategory::kHostGap; }
 bool waiting(const TimeSegment& s) { return s.category == TimeCategory::kWait; }
+bool moving(const TimeSegment& s) { return s.category == TimeCategory::kTransfer; }
 
 std::string fixed(double value) {
   char text[32];
@@ -109,6 +110,8 @@ PredictionResult predict_step(const std::vector<RankTimeline>& timelines,
   schedule::ActionDurations gpu(run.timing.size());
   schedule::ActionDurations with_host(run.timing.size());
   std::vector<double> host_before_actions(run.timing.size(), 0.0);
+  std::vector<double> transfer_before_actions(run.timing.size(), 0.0);
+  std::vector<double> wait_before_actions(run.timing.size(), 0.0);
   for (std::size_t r = 0; r < run.timing.size(); ++r) {
     const auto found = timeline_of_rank.find(static_cast<int>(r));
     double previous_end = run.step_start;
@@ -116,8 +119,12 @@ PredictionResult predict_step(const std::vector<RankTimeline>& timelines,
       gpu[r].push_back(t.duration);
       double host = 0.0;
       if (found != timeline_of_rank.end() && t.start > previous_end) {
-        host = to_ms(time_in(attributions[found->second], at_ns(previous_end), at_ns(t.start),
-                             host_idle));
+        const RankAttribution& a = attributions[found->second];
+        const TimeNs from = at_ns(previous_end);
+        const TimeNs to = at_ns(t.start);
+        host = to_ms(time_in(a, from, to, host_idle));
+        transfer_before_actions[r] += to_ms(time_in(a, from, to, moving));
+        wait_before_actions[r] += to_ms(time_in(a, from, to, waiting));
       }
       with_host[r].push_back(t.duration + host);
       host_before_actions[r] += host;
@@ -190,11 +197,16 @@ PredictionResult predict_step(const std::vector<RankTimeline>& timelines,
                      fixed(p.simulated_with_host_ms) + " ms";
     }
     if (!host_explains) {
+      std::size_t last = 0;  // the rank that finished last
+      for (std::size_t r = 1; r < p.ranks.size(); ++r) {
+        if (p.ranks[r].measured_ms > p.ranks[last].measured_ms) last = r;
+      }
       p.unmodelled += std::string(p.unmodelled.empty() ? "" : "; ") + "the remaining " +
-                      fixed(p.measured_ms - p.simulated_with_host_ms) +
-                      " ms are neither GPU work of the actions nor host idle time (waits beyond "
-                      "the mean transfer, work outside the annotated actions, actions "
-                      "overlapping on one GPU)";
+                      fixed(p.measured_ms - p.simulated_with_host_ms) + " ms: between its "
+                      "actions rank " + std::to_string(last) + "'s GPU moved data for " +
+                      fixed(transfer_before_actions[last]) + " ms and waited for peers " +
+                      fixed(wait_before_actions[last]) + " ms, where the simulator charges one "
+                      "mean transfer per message and lets sends run beside compute";
     }
   }
   result.prediction = std::move(p);

@@ -63,6 +63,11 @@ class RankAttributor {
   }
 
   RankAttribution run() {
+    for (std::size_t a = 0; a < timeline_.annotations.size(); ++a) {
+      if (timeline_.annotations[a].kind != AnnotationKind::kOther) {
+        actions_.push_back(static_cast<std::int32_t>(a));
+      }
+    }
     collect_pieces();
     sweep();
     for (const TimeSegment& segment : result_.segments) {
@@ -198,9 +203,24 @@ class RankAttributor {
     const TimeNs queued_from = std::clamp(launched, from, to);
     TimeSegment gap = segment;
     gap.category = TimeCategory::kHostGap;
+    gap.host_action = host_action_at(from + (queued_from - from) / 2);
     append_part(gap, from, queued_from);
     segment.cause = OtherCause::kQueued;
     append_part(segment, queued_from, to);
+  }
+
+  // The innermost pipeline action or phase whose CPU window holds `time`; -1 when none does.
+  std::int32_t host_action_at(TimeNs time) const {
+    constexpr int kLookBack = 8;  // actions nest shallowly: the holder starts shortly before
+    auto it = std::upper_bound(actions_.begin(), actions_.end(), time,
+                               [this](TimeNs t, std::int32_t a) {
+                                 return t < timeline_.annotations[static_cast<std::size_t>(a)].cpu_start;
+                               });
+    for (int looked = 0; it != actions_.begin() && looked < kLookBack; ++looked) {
+      --it;
+      if (timeline_.annotations[static_cast<std::size_t>(*it)].cpu_end > time) return *it;
+    }
+    return -1;
   }
 
   void append_part(TimeSegment segment, TimeNs from, TimeNs to) {
@@ -215,7 +235,8 @@ class RankAttributor {
       TimeSegment& last = result_.segments.back();
       if (last.end == segment.start && last.category == segment.category &&
           last.cause == segment.cause && last.peer == segment.peer &&
-          last.stream == segment.stream && last.kernel == segment.kernel) {
+          last.stream == segment.stream && last.kernel == segment.kernel &&
+          last.host_action == segment.host_action) {
         last.end = segment.end;
         return;
       }
@@ -228,6 +249,7 @@ class RankAttributor {
   int self_;
   RankAttribution result_;
   std::vector<Piece> pieces_;
+  std::vector<std::int32_t> actions_;  // annotations that are pipeline actions or phases
   std::vector<NextKernel> next_;
   std::vector<Interval> waits_;
   std::vector<Interval> transfers_;
@@ -299,15 +321,22 @@ const char* other_cause_name(OtherCause cause) {
   return "";
 }
 
+namespace {
+
+// An annotation's name without the toolkit's "dualpipe:" prefix.
+std::string annotation_name(const RankTimeline& timeline, std::int32_t annotation) {
+  const std::string& name = timeline.annotations[static_cast<std::size_t>(annotation)].name;
+  const std::string prefix = schedule::kAnnotationPrefix;
+  return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
+}
+
+}  // namespace
+
 std::string segment_work(const RankTimeline& timeline, const TimeSegment& segment) {
   if (segment.stream < 0 || segment.kernel < 0) return "";
   const TimelineKernel& kernel = timeline.streams[static_cast<std::size_t>(segment.stream)]
                                      .kernels[static_cast<std::size_t>(segment.kernel)];
-  if (kernel.owner >= 0) {
-    const std::string& name = timeline.annotations[static_cast<std::size_t>(kernel.owner)].name;
-    const std::string prefix = schedule::kAnnotationPrefix;
-    return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
-  }
+  if (kernel.owner >= 0) return annotation_name(timeline, kernel.owner);
   constexpr std::size_t kLongest = 60;
   const std::string& name = timeline.kernel_names[kernel.name];
   return name.size() <= kLongest ? name : name.substr(0, kLongest - 3) + "...";
@@ -315,7 +344,11 @@ std::string segment_work(const RankTimeline& timeline, const TimeSegment& segmen
 
 std::string describe_segment(const std::vector<RankTimeline>& timelines, int timeline,
                              const TimeSegment& segment) {
-  const std::string work = segment_work(timelines[static_cast<std::size_t>(timeline)], segment);
+  const RankTimeline& rank = timelines[static_cast<std::size_t>(timeline)];
+  if (segment.category == TimeCategory::kHostGap && segment.host_action >= 0) {
+    return "host gap in " + annotation_name(rank, segment.host_action);
+  }
+  const std::string work = segment_work(rank, segment);
   switch (segment.category) {
     case TimeCategory::kCompute: return "compute " + work;
     case TimeCategory::kTransfer: return "transfer " + work;

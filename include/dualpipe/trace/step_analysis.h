@@ -23,7 +23,7 @@ struct StepAnalysis {
   Interval span;                       // first GPU activity to last end, inside the window
   std::vector<RankAttribution> ranks;  // each timeline's attribution of `span`
   CriticalPath path;
-  PredictionResult prediction;
+  PredictionResult prediction;  // of the whole step, whatever the window
 };
 
 // Matches the calls of `timelines`, puts them on one clock (moving their times) and refuses

@@ -41,6 +41,8 @@ struct TimeSegment {
   int peer = -1;         // kWait: timeline index of the peer waited for
   std::int32_t stream = -1;  // the kernel running (busy time) or launched next (idle time);
   std::int32_t kernel = -1;  // -1 when there is none
+  std::int32_t host_action = -1;  // kHostGap: the pipeline action or phase annotation the host
+                                  // was in (index into RankTimeline::annotations), -1 if none
   TimeNs length() const { return end - start; }
 };
 
@@ -90,8 +92,9 @@ const char* other_cause_name(OtherCause cause);
 // else the kernel's name (shortened); "" when the segment has no kernel.
 std::string segment_work(const RankTimeline& timeline, const TimeSegment& segment);
 
-// One phrase for a segment: "compute F s1 m0 d0", "host gap before B s1 m0 d0", "waiting for
-// rank 1", "other (queued)".
+// One phrase for a segment: "compute F s1 m0 d0", "host gap in RECV_F s1 m0 d0" (what the host
+// was doing) or "host gap before B s1 m0 d0" (what it launched next), "waiting for rank 1",
+// "other (queued)".
 std::string describe_segment(const std::vector<RankTimeline>& timelines, int timeline,
                              const TimeSegment& segment);
 
