@@ -2,7 +2,6 @@
 // (compute, transfer, waiting for a peer, host gaps), the critical path across ranks, how much
 // communication ran under compute, and the pipeline schedule that really ran.
 #include <CLI/CLI.hpp>
-#include <cmath>
 #include <exception>
 #include <optional>
 #include <string>
@@ -22,6 +21,7 @@
 #include "input_file.h"
 #include "schedule_comparison.h"
 #include "staged_outputs.h"
+#include "window_flag.h"
 
 namespace {
 
@@ -38,38 +38,6 @@ struct Options {
   std::string compare_schedule;
   std::string window;  // "START_MS:END_MS"
 };
-
-// Window bounds beyond this many milliseconds (about 31 years) are not times of a trace.
-constexpr double kLargestWindowMs = 1e12;
-
-// "START_MS:END_MS" (either side may be empty) to an absolute window after `origin`.
-trace::TimeWindow parse_window(const std::string& text, trace::TimeNs origin) {
-  if (text.empty()) return std::nullopt;
-  const auto refuse = [&text](const std::string& why) {
-    throw std::invalid_argument("--window: '" + text + "' " + why);
-  };
-  const std::size_t colon = text.find(':');
-  if (colon == std::string::npos) refuse("is not START_MS:END_MS (milliseconds, e.g. 10:25.5)");
-  const auto bound = [&](const std::string& part, double fallback) {
-    if (part.empty()) return fallback;
-    std::size_t used = 0;
-    double value = 0;
-    try {
-      value = std::stod(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != part.size()) refuse("is not START_MS:END_MS (milliseconds, e.g. 10:25.5)");
-    if (!std::isfinite(value)) refuse("has a bound that is not a finite number of milliseconds");
-    if (std::fabs(value) > kLargestWindowMs) refuse("has a bound beyond 1e12 ms");
-    return value;
-  };
-  const double start_ms = bound(text.substr(0, colon), -kLargestWindowMs);
-  const double end_ms = bound(text.substr(colon + 1), kLargestWindowMs);
-  if (end_ms <= start_ms) refuse("ends before it starts");
-  return trace::Interval{origin + static_cast<trace::TimeNs>(std::llround(start_ms * 1e6)),
-                         origin + static_cast<trace::TimeNs>(std::llround(end_ms * 1e6))};
-}
 
 // "out.svg" -> "out.compare.svg"
 std::string comparison_svg_path(const std::string& svg_path) {
@@ -114,7 +82,7 @@ int run(const Options& options) {
   std::vector<trace::RankTimeline> timelines = trace::load_timelines(options.traces, classifier);
   trace::StepAnalysis analysis = trace::align_timelines(timelines);
   const trace::TimeNs origin = trace::earliest_gpu_start(timelines);
-  const trace::TimeWindow window = parse_window(options.window, origin);
+  const trace::TimeWindow window = apps::parse_window_flag(options.window, origin);
   trace::analyse_step(timelines, window, analysis);
 
   apps::StagedOutputs outputs;  // written at the end, all or nothing
