@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Whole-process speed of `eplb-plan` against the reference `rebalance_experts` call (docs/eplb.md).
+"""Whole-process speed of `eplb-plan` against the reference `rebalance_experts` call
+(docs/performance.md).
 
 Writes 58 x 256 lognormal loads (sigma 1, numpy seed 1) as CSV, runs `eplb-plan` RUNS times per case
 (DeepSeek-V3 shape: 288 replicas, 8 groups; 4 nodes x 32 GPUs and 144 GPUs global) and reports the

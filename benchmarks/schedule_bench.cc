@@ -1,6 +1,6 @@
-// Schedule generation, validation and the communication pass at the size (DualPipe with
-// 64 ranks and 1024 micro-batches) and a few smaller ones. docs/schedule.md lists the figures and
-// the matching timing of the reference's step logic.
+// Schedule generation, validation and the communication pass at a large size (DualPipe with
+// 64 ranks and 1024 micro-batches) and a few smaller ones. docs/performance.md lists the figures
+// and the matching timing of the reference's step logic.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>

@@ -39,7 +39,7 @@ if(DUALPIPE_HAVE_TORCH)
     set(DUALPIPE_TORCH_HAS_CUDA ON)
   endif()
   # Gloo: Debian's LibTorch has its headers; for the PyTorch wheel, which has none, put Debian's
-  # libgloo-dev on CMAKE_PREFIX_PATH (README: "On a GPU machine").
+  # libgloo-dev on CMAKE_PREFIX_PATH (docs/performance.md, "Building for the GPU measurements").
   find_path(DUALPIPE_GLOO_INCLUDE_DIR gloo/algorithm.h HINTS ${TORCH_INCLUDE_DIRS})
   set(DUALPIPE_TORCH_HAS_GLOO OFF)
   if(DUALPIPE_GLOO_INCLUDE_DIR)

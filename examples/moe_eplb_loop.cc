@@ -123,7 +123,7 @@ double train_step(MoeStage& stage, torch::optim::Adam& adam, const Teacher& teac
     loss = loss + previous.loss.detach();
   }
   run_backward(BackwardPass{&stage, previous.loss, {}, {}});
-  stage.reduce_replica_gradients();
+  stage.sum_replicated_gradients();
   adam.step();
   return loss.item<double>() / s.microbatches;
 }

@@ -88,9 +88,8 @@ int main(int argc, char** argv) {
       };
 
       optimizer.zero_grad();
-      const StepResult result = pipeline.step(input);
-      pipeline.synchronize_replica_gradients();  // DualPipe: both copies of a stage get the full
-                                                 // gradient
+      const StepResult result = pipeline.step(input);  // DualPipe: both copies of a stage get
+                                                       // the full gradient
       optimizer.step();
 
       if (result.losses.defined() && (step % 20 == 0 || step == steps - 1)) {

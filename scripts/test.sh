@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# What CI runs: installs dependencies, builds Debug with -Wall -Wextra -Werror and runs every test;
+# What CI runs: checks the repository's wording (scripts/check_wording.sh), installs dependencies,
+# builds Debug with -Wall -Wextra -Werror and runs every test;
 # then builds the libraries that do not need LibTorch under AddressSanitizer + UndefinedBehavior-
 # Sanitizer and runs their tests (and the fuzz corpus replays); then clang-tidy on changed files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== wording"
+bash scripts/check_wording.sh
 
 bash scripts/deps.sh
 jobs=$(nproc)

@@ -25,7 +25,7 @@ class StagedOutputs {
 
   // Writes every file to a temporary, renames them all into place, then writes the "-" outputs to
   // standard output. Throws std::runtime_error naming the path when a file cannot be written (and
-  // lets a writer's exception through); then no file of this call is left behind.
+  // lets a writer's exception through); then none of its files is left behind.
   void commit() const;
 
  private:

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # CUDA graphs for pipeline stages (pipeline-bench --cuda-graphs) on ONE GPU: step time and host
-# time of the issue's two small sizes with the stages eager and graphed, one rank, DualPipeV (its
+# time of bench_pipeline.sh's two small sizes with the stages eager and graphed, one rank, DualPipeV (its
 # FB pairs run on the one GPU) and GPipe, ROUNDS rounds in turn (default 3); every graphed run with
 # --check. Also records the whole model's GPU compute per step at each size (gpipe, one rank,
 # trace-view's compute_ms of one profiled step): the floor a step on one GPU cannot go under.
-# Builds pipeline-bench and trace-view (scripts/gpu/build.sh; carry .deps/).
+# Builds pipeline-bench and trace-view (scripts/gpu/build.sh; needs .deps/).
 # Usage: scripts/gpu/bench_graphs.sh [OUT_DIR]   (default: out/bench-graphs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # MoE all-to-all hidden under compute, on one machine with two NVLink-linked GPUs (NCCL, bf16):
-#   1. builds Release against the PyTorch wheel's LibTorch (scripts/gpu/build.sh; carry .deps/),
+#   1. builds Release against the PyTorch wheel's LibTorch (scripts/gpu/build.sh; needs .deps/),
 #   2. runs moe-bench (torchrun, 2 processes) over a sweep of sizes from compute-heavy to
 #      communication-heavy, each with --check (overlapped vs sequential gradients, next to the
 #      noise of a sequential rerun) and a trace of one overlapped and one sequential pair,
@@ -12,8 +12,7 @@
 #      (default: other --weight-phases, and DeepSeek-V3's pair order; VARIANTS= skips them),
 #   5. runs the EPLB-in-the-loop example (tokens per GPU and step time before/after re-planning;
 #      LOOP=0 skips it),
-#   6. prints one compact summary. Budget: about 8 minutes including the build (the device runs
-#      a call for at most 10).
+#   6. prints one compact summary. Takes about 8 minutes including the build.
 # Usage: scripts/gpu/bench_moe.sh [OUT_DIR]   (default: profiles/moe; traces, SVG, JSON lines)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,7 +33,7 @@ nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader
 # Most of the compute is memory-bound passes over those rows, which grow like the exchanges do; a
 # narrower expert and shorter sequences cut what does not (one H100, sequential pair's GPU compute:
 # 32.5 ms at hidden 1024 / width 128 / sequence 1024, 28.5 ms at width 64 / sequence 256;
-# docs/measurements/moe_compute_sizes_h100.txt).
+# docs/measurements/moe-compute-sizes-1xh100-2026-11-24.txt).
 # Twice the copies per token (top-16 of 32 experts) over half the tokens exchanges the same rows
 # with half the per-token compute (attention, norms, routing): the last size.
 common=(--device cuda --dtype bfloat16 --layers 4 --steps 10 --warmup 3 --timeout 120)

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Measures the C++ DualPipe (pipeline-bench) against the reference Python DualPipe on two GPUs of
-# one machine, at the three sizes, and records one DualPipe step's profile.
+# one machine, at three sizes (small, medium, large), and records one DualPipe step's profile.
 #
 #   scripts/gpu/bench_pipeline.sh            # results and traces in out/pipeline-bench/
 #   scripts/gpu/bench_pipeline.sh --short    # small and medium only, 10 steps, no trace (< 4 min)
 #
 # Needs: 2 GPUs, torchrun and PyTorch (2.11 + CUDA, its LibTorch is what we build against),
 # simdjson in .deps/root/usr (see scripts/gpu/build.sh) and the reference package deepseek-ai/DualPipe
-# carried (not committed) as .ref/dualpipe (the package folder) or .ref/DualPipe/dualpipe;
+# copied (never committed) into .ref/dualpipe (the package folder) or .ref/DualPipe/dualpipe;
 # DUALPIPE_REF overrides the folder put on PYTHONPATH. STEPS and WARMUP override 20 and 5 (10 and 3
 # with --short); RUN_LIMIT_S (default 240) bounds each launch. The C++ runs also report
 # host_ms_median (CPU time of the thread calling step()); at the two small sizes the C++ side also
@@ -38,7 +38,7 @@ else
   warmup=${WARMUP:-5}
   rounds=${ROUNDS:-3}
 fi
-run_limit=${RUN_LIMIT_S:-240}  # seconds one launch may take: a hang ends that run, not the call
+run_limit=${RUN_LIMIT_S:-240}  # seconds one launch may take: a hang ends that run, not the script
 out=out/pipeline-bench
 mkdir -p "$out"
 

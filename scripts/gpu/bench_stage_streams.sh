@@ -2,9 +2,9 @@
 # Stage streams (pipeline-bench --stage-streams) on ONE GPU: DualPipeV on one rank runs both of
 # its stages and every FB pair on the one GPU, so the pair's forward (one stage) and backward
 # (the other) can share it. Step time with the stages on one stream (off) and on a stream each
-# (on), eager and graphed, at the issue's three sizes, ROUNDS rounds in turn (default 3; the
+# (on), eager and graphed, at bench_pipeline.sh's three sizes, ROUNDS rounds in turn (default 3; the
 # largest size once, eager only: its host work is hidden already); every "on" run with --check.
-# Builds pipeline-bench (scripts/gpu/build.sh; carry .deps/).
+# Builds pipeline-bench (scripts/gpu/build.sh; needs .deps/).
 # Usage: scripts/gpu/bench_stage_streams.sh [OUT_DIR]   (default: out/bench-stage-streams)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

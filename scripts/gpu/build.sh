@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the project (Release) on a GPU machine against the PyTorch wheel's LibTorch, with
 # simdjson and Gloo's headers taken from .deps/root/usr (without Gloo's the multi-process tests
-# skip; see README: "On a GPU machine"). Usage: scripts/gpu/build.sh [targets...]
+# skip; see docs/performance.md, "Building for the GPU measurements").
+# Usage: scripts/gpu/build.sh [targets...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1

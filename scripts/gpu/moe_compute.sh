@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU compute of one MoE forward-then-backward pair on ONE GPU: the per-rank work of bench_moe.sh's
 # hidden 1024 / width 128 size, run by a single process (its all-to-all is then a local copy).
-# Builds moe-bench and trace-view (scripts/gpu/build.sh; carry .deps/), runs the sequential pair
+# Builds moe-bench and trace-view (scripts/gpu/build.sh; needs .deps/), runs the sequential pair
 # twice with a trace of one pair each, and prints moe-bench's line and trace-view's GPU compute and
 # communication time. Kernel time repeats to within 0.2% from run to run where wall time does
 # not, so this compares code versions without two GPUs.

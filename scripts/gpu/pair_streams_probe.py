@@ -1,6 +1,6 @@
 """Probe, on one GPU, of how far the pipeline-bench model's matrix products can go.
 
-One stage of two blocks (Linear H->4H, GELU, Linear 4H->H, no bias) at the issue's three sizes, as
+One stage of two blocks (Linear H->4H, GELU, Linear 4H->H, no bias) at bench_pipeline.sh's three sizes, as
 CUDA graphs (so no host work is measured): a forward (F), a forward+backward (FB), F then FB in
 turn on one stream, and F beside FB on two streams (what StageStreams gives an FB pair). Float32
 runs without TF32, as in the reference. Run it with PYTORCH_TUNABLEOP_ENABLED=1 and

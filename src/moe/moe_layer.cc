@@ -146,15 +146,17 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
     *id = tape.new_value();
   }
   const std::shared_ptr<CommStreams> streams = program.streams();
+  const std::shared_ptr<ExchangeLog> log = program.exchange_log();
+  const bool replaying = log && log->replaying();  // a recomputed forward: tokens already counted
 
-  program.add_compute("attn", [this, b](PhaseTape& t) {  // route: joins the attention phase
+  program.add_compute("attn", [this, b, replaying](PhaseTape& t) {  // route: joins attention
     const torch::Tensor x = t.read(b->tokens);
     const Routing routing = router->forward(x);
     const torch::Tensor flat = routing.experts.flatten();  // logical expert of each assignment
     const int64_t n = flat.size(0);
     const auto [sorted_experts, by_expert] = flat.sort(/*stable=*/true, 0, false);
     const torch::Tensor expert_starts = run_starts(sorted_experts, options_.experts);
-    if (recorder_) recorder_->add(options_.layer, run_lengths(expert_starts));
+    if (recorder_ && !replaying) recorder_->add(options_.layer, run_lengths(expert_starts));
     // Occurrence of each assignment among this rank's assignments to the same expert, in order.
     const torch::Tensor first = expert_starts.narrow(0, 0, options_.experts);
     const torch::Tensor occurrence = torch::empty_like(flat).scatter_(
@@ -176,12 +178,23 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
                                           b->send_order, b->send_position));
   });
 
-  program.add_exchange("dispatch", [this, b, streams](PhaseTape& t) {
+  program.add_exchange("dispatch", [this, b, streams, log](PhaseTape& t) {
+    if (log && log->replaying()) {
+      return std::function<void()>([this, b, streams, log, &t] {
+        const std::vector<torch::Tensor> r = log->next();  // counts sent, received; rows; weights
+        b->counts = CountsExchange{r.at(0), r.at(1)};
+        b->splits = ExchangeSplits{int64_values(b->counts.sent.sum(1)),
+                                   int64_values(b->counts.received.sum(1))};
+        const ReverseExchange back = reverse_of(group_, b->splits.reversed(), streams);
+        t.record_exchange("dispatch", {{b->send_rows, b->received, r.at(2), back},
+                                       {b->send_weights, b->received_weights, r.at(3), back}});
+      });
+    }
     // The split sizes reach the host only in the wait, after the engine has issued the compute
     // that runs alongside; the rows follow on the communication stream from there.
     auto counts =
         std::make_shared<PendingCounts>(start_counts_exchange(group_, b->slot_counts, *streams));
-    return std::function<void()>([this, b, streams, counts, &t] {
+    return std::function<void()>([this, b, streams, counts, log, &t] {
       b->counts = counts->wait();
       b->splits = ExchangeSplits{int64_values(b->counts.sent.sum(1)),
                                  int64_values(b->counts.received.sum(1))};
@@ -191,8 +204,12 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
       PendingExchange weights =
           start_exchange(group_, t.value(b->send_weights).detach(), b->splits, *streams, follow);
       const ReverseExchange back = reverse_of(group_, b->splits.reversed(), streams);
-      t.record_exchange("dispatch", {{b->send_rows, b->received, rows.wait(), back},
-                                     {b->send_weights, b->received_weights, weights.wait(), back}});
+      const torch::Tensor received_rows = rows.wait();
+      const torch::Tensor received_weights = weights.wait();
+      if (log) log->record({b->counts.sent, b->counts.received, received_rows, received_weights});
+      t.record_exchange("dispatch",
+                        {{b->send_rows, b->received, received_rows, back},
+                         {b->send_weights, b->received_weights, received_weights, back}});
     });
   });
 
@@ -205,12 +222,20 @@ ValueId MoeLayerImpl::append_phases(PhaseProgram& program, ValueId tokens) {
     if (shared) t.write(b->shared_out, shared->forward(t.read(b->tokens)));
   });
 
-  program.add_exchange("combine", [this, b, streams](PhaseTape& t) {
+  program.add_exchange("combine", [this, b, streams, log](PhaseTape& t) {
+    if (log && log->replaying()) {
+      return std::function<void()>([this, b, streams, log, &t] {
+        t.record_exchange("combine", b->expert_out, b->returned, log->next().at(0),
+                          reverse_of(group_, b->splits, streams));
+      });
+    }
     const ExchangeSplits back = b->splits.reversed();
     auto pending = std::make_shared<PendingExchange>(
         start_exchange(group_, t.value(b->expert_out).detach(), back, *streams));
-    return std::function<void()>([this, b, streams, pending, &t] {
-      t.record_exchange("combine", b->expert_out, b->returned, pending->wait(),
+    return std::function<void()>([this, b, streams, pending, log, &t] {
+      const torch::Tensor returned = pending->wait();
+      if (log) log->record({returned});
+      t.record_exchange("combine", b->expert_out, b->returned, returned,
                         reverse_of(group_, b->splits, streams));
     });
   });
@@ -264,13 +289,24 @@ void MoeLayerImpl::reduce_replica_gradients() {
   }
 }
 
-void MoeLayerImpl::apply_placement(const ExpertPlacement& next,
-                                   torch::optim::Optimizer* optimizer) {
+void MoeLayerImpl::check_same_shape(const ExpertPlacement& next) const {
   if (next.num_experts() != placement_.num_experts() ||
       next.num_slots() != placement_.num_slots() || next.num_ranks() != placement_.num_ranks()) {
     throw std::invalid_argument("MoE layer " + std::to_string(options_.layer) +
                                 ": the new placement must keep the expert, slot and rank counts");
   }
+}
+
+void MoeLayerImpl::reset_placement(const ExpertPlacement& next) {
+  check_same_shape(next);
+  placement_ = next;
+  log2phy_ = torch::Tensor();
+  copies_ = torch::Tensor();
+}
+
+void MoeLayerImpl::apply_placement(const ExpertPlacement& next,
+                                   torch::optim::Optimizer* optimizer) {
+  check_same_shape(next);
   std::vector<std::vector<torch::Tensor>> slot_parameters;
   for (int64_t j = 0; j < experts->num_slots(); ++j)
     slot_parameters.push_back(experts->slot_parameters(j));

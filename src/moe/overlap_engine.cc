@@ -172,8 +172,34 @@ void deliver_input_grads(PhasedMicrobatch& mb) {
   }
 }
 
+// The outputs of a micro-batch whose forward ran without a graph; its tape is no longer needed.
+runtime::TensorList plain_outputs(const MicrobatchPtr& mb) {
+  runtime::TensorList outputs;
+  for (ValueId id : mb->output_ids) outputs.push_back(mb->tape->value(id));
+  mb->tape->release();
+  return outputs;
+}
+
+// `phases` with every compute phase run without recording a graph.
+std::vector<Phase> without_graph(std::vector<Phase> phases) {
+  for (Phase& phase : phases) {
+    if (phase.communication) continue;
+    phase.compute = [compute = std::move(phase.compute)] {
+      torch::NoGradGuard no_grad;
+      compute();
+    };
+  }
+  return phases;
+}
+
 runtime::ForwardResult finish_forward(const MicrobatchPtr& mb, const runtime::ForwardPass& pass) {
   runtime::ForwardResult result;
+  if (pass.keep_replay != nullptr) {
+    result.outputs = plain_outputs(mb);
+    torch::NoGradGuard no_grad;
+    if (pass.criterion != nullptr) result.loss = (*pass.criterion)(result.outputs, pass.labels);
+    return result;
+  }
   result.outputs = anchor_outputs(mb);
   if (pass.criterion != nullptr) result.loss = (*pass.criterion)(result.outputs, pass.labels);
   return result;
@@ -264,12 +290,31 @@ runtime::TensorList OverlapEngine::forward(const runtime::TensorList& inputs,
   PhaseProgram program(streams_);
   MicrobatchPtr mb = build_microbatch(inputs, build, program);
   run_in_order(program.forward_phases());
-  if (!torch::GradMode::is_enabled()) {
-    runtime::TensorList outputs;
-    for (ValueId id : mb->output_ids) outputs.push_back(mb->tape->value(id));
-    mb->tape->release();
-    return outputs;
-  }
+  if (!torch::GradMode::is_enabled()) return plain_outputs(mb);
+  return anchor_outputs(mb);
+}
+
+runtime::TensorList OverlapEngine::forward_once(const runtime::TensorList& inputs,
+                                                const ProgramBuilder& build,
+                                                std::unique_ptr<runtime::ForwardReplay>& replay) {
+  auto log = std::make_shared<ExchangeLog>();
+  PhaseProgram program(streams_);
+  program.set_exchange_log(log);
+  torch::NoGradGuard no_grad;
+  MicrobatchPtr mb = build_microbatch(inputs, build, program);
+  run_in_order(program.forward_phases());
+  replay = std::make_unique<PhasedReplay>(log);
+  return plain_outputs(mb);
+}
+
+runtime::TensorList OverlapEngine::forward_again(const runtime::TensorList& inputs,
+                                                 const ProgramBuilder& build,
+                                                 PhasedReplay& replay) {
+  replay.log->start_replay();
+  PhaseProgram program(streams_);
+  program.set_exchange_log(replay.log);
+  MicrobatchPtr mb = build_microbatch(inputs, build, program);
+  run_in_order(program.forward_phases());
   return anchor_outputs(mb);
 }
 
@@ -282,9 +327,16 @@ runtime::ForwardResult OverlapEngine::forward_backward(const runtime::ForwardPas
       torch::GradMode::is_enabled() ? find_microbatch(backward_pass) : MicrobatchPtr();
   if (!backward_mb) {  // not a phased micro-batch: nothing to interleave with
     runtime::ForwardResult result;
-    result.outputs = forward(forward_pass.inputs, build);
-    if (forward_pass.criterion != nullptr)
-      result.loss = (*forward_pass.criterion)(result.outputs, forward_pass.labels);
+    if (forward_pass.keep_replay != nullptr) {
+      result.outputs = forward_once(forward_pass.inputs, build, *forward_pass.keep_replay);
+      torch::NoGradGuard no_grad;
+      if (forward_pass.criterion != nullptr)
+        result.loss = (*forward_pass.criterion)(result.outputs, forward_pass.labels);
+    } else {
+      result.outputs = forward(forward_pass.inputs, build);
+      if (forward_pass.criterion != nullptr)
+        result.loss = (*forward_pass.criterion)(result.outputs, forward_pass.labels);
+    }
     runtime::run_backward(backward_pass);
     return result;
   }
@@ -304,11 +356,18 @@ runtime::ForwardResult OverlapEngine::forward_backward(const runtime::ForwardPas
   backward_mb->output_grads.clear();
 
   PhaseProgram program(streams_);
+  std::shared_ptr<ExchangeLog> log;
+  if (forward_pass.keep_replay != nullptr) {
+    log = std::make_shared<ExchangeLog>();
+    program.set_exchange_log(log);
+  }
   MicrobatchPtr forward_mb = build_microbatch(forward_pass.inputs, build, program);
-  run_interleaved(program.forward_phases(), backward_phases(backward_mb->tape), weight_grads,
-                  options);
+  std::vector<Phase> forward_phases = program.forward_phases();
+  if (log) forward_phases = without_graph(std::move(forward_phases));
+  run_interleaved(forward_phases, backward_phases(backward_mb->tape), weight_grads, options);
   deliver_input_grads(*backward_mb);
   backward_mb->tape->release();
+  if (log) *forward_pass.keep_replay = std::make_unique<PhasedReplay>(log);
   return finish_forward(forward_mb, forward_pass);
 }
 

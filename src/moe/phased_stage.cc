@@ -20,6 +20,30 @@ runtime::TensorList PhasedStage::forward(const runtime::TensorList& inputs) {
                                     });
 }
 
+std::unique_ptr<runtime::ForwardReplay> PhasedStage::forward_once(const runtime::TensorList& inputs,
+                                                                  runtime::TensorList& outputs) {
+  std::unique_ptr<runtime::ForwardReplay> replay;
+  outputs = engine_for(inputs).forward_once(
+      inputs,
+      [this](PhaseProgram& program, const std::vector<ValueId>& ids) {
+        return append_phases(program, ids);
+      },
+      replay);
+  return replay;
+}
+
+runtime::TensorList PhasedStage::forward_again(const runtime::TensorList& inputs,
+                                               runtime::ForwardReplay& replay) {
+  auto* phased = dynamic_cast<PhasedReplay*>(&replay);
+  if (phased == nullptr) throw std::logic_error("phased stage: not a replay of a phased forward");
+  return engine_for(inputs).forward_again(
+      inputs,
+      [this](PhaseProgram& program, const std::vector<ValueId>& ids) {
+        return append_phases(program, ids);
+      },
+      *phased);
+}
+
 runtime::ForwardResult PhasedStage::overlapped_forward_backward(
     const runtime::ForwardPass& forward_pass, const runtime::BackwardPass& backward_pass) {
   if (!overlap_)

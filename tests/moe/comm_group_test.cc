@@ -10,8 +10,8 @@
 namespace dualpipe::moe {
 namespace {
 
-using testing::run_in_processes;
-using testing::Worker;
+using dualpipe::testing::run_in_processes;
+using dualpipe::testing::Worker;
 
 TEST(MakeExpertGroup, JoinsTheListedRanksInTheirOrder) {
   run_in_processes(3, [](const Worker& worker) {

@@ -11,10 +11,10 @@
 namespace dualpipe::moe {
 namespace {
 
+using dualpipe::testing::run_in_processes;
+using dualpipe::testing::Worker;
 using testing::max_relative_difference;
 using testing::relative_difference;
-using testing::run_in_processes;
-using testing::Worker;
 
 constexpr int kMicrobatches = 8;  // enough for overlapped pairs that start from a loss
 
@@ -62,9 +62,6 @@ void check_dualpipe_step(const Worker& worker, PairOrder order) {
   };
   const runtime::StepResult result =
       pipe.step(runtime::StepInput{{inputs}, {labels}, kMicrobatches, mse, false});
-  pipe.synchronize_replica_gradients();
-  for (const runtime::LocalStage& s : local)
-    std::static_pointer_cast<MoeStage>(s.module)->reduce_replica_gradients();
 
   // The same model, micro-batch after micro-batch, on the same expert-parallel group.
   const std::shared_ptr<MoeStage> first = make_stage(0, experts);
@@ -76,8 +73,8 @@ void check_dualpipe_step(const Worker& worker, PairOrder order) {
     loss.backward();
     losses.push_back(loss.item<double>());
   }
-  first->reduce_replica_gradients();
-  second->reduce_replica_gradients();
+  first->sum_replicated_gradients();
+  second->sum_replicated_gradients();
 
   for (std::size_t i = 0; i < result.microbatches.size(); ++i) {
     const int g = result.microbatches[i];

@@ -11,9 +11,9 @@
 namespace dualpipe::moe {
 namespace {
 
+using dualpipe::testing::run_in_processes;
+using dualpipe::testing::Worker;
 using testing::relative_difference;
-using testing::run_in_processes;
-using testing::Worker;
 
 TEST(PlanExpertMoves, CopiesOnlySlotsWhoseExpertChanges) {
   const ExpertPlacement from({0, 1, 2, 3}, 4, 2);

@@ -12,8 +12,8 @@
 namespace dualpipe::moe {
 namespace {
 
-using testing::run_in_processes;
-using testing::Worker;
+using dualpipe::testing::run_in_processes;
+using dualpipe::testing::Worker;
 
 TEST(LoadRecorder, RecordedLoadsEqualTheRoutersCountsOverAllRanks) {
   run_in_processes(2, [](const Worker& worker) {

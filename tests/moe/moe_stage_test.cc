@@ -11,9 +11,9 @@
 namespace dualpipe::moe {
 namespace {
 
+using dualpipe::testing::run_in_processes;
+using dualpipe::testing::Worker;
 using testing::max_relative_difference;
-using testing::run_in_processes;
-using testing::Worker;
 
 MoeStageOptions stage_options() { return testing::small_stage_options(3, 17); }
 

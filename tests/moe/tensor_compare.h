@@ -1,4 +1,4 @@
-// Tensor comparison for the MoE tests: the relative difference the 1e-12 bound is about.
+// Tensor comparison for the MoE tests: the relative difference their 1e-12 bound is about.
 #pragma once
 
 #include <torch/types.h>

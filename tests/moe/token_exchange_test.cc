@@ -8,8 +8,8 @@
 namespace dualpipe::moe {
 namespace {
 
-using testing::run_in_processes;
-using testing::Worker;
+using dualpipe::testing::run_in_processes;
+using dualpipe::testing::Worker;
 
 // Rows sent by `from` to `to`: [count, 2] holding (from * 100 + to, row index).
 torch::Tensor rows_between(int from, int to, int64_t count) {

@@ -181,7 +181,6 @@ void check_training_step(Pipeline& pipeline, const Problem& p, const StepInput& 
            label_of(p, "loss of micro-batch " + std::to_string(owned[i]) +
                            " differs from the sequential step"));
   }
-  pipeline.synchronize_replica_gradients();
   for (const LocalStage& l : pipeline.stages()) {
     const double difference =
         relative_grad_difference(*l.module, *model[static_cast<std::size_t>(l.stage)]);

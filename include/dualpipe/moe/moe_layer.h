@@ -62,6 +62,10 @@ class MoeLayerImpl : public torch::nn::Module {
   // between steps (gradients of slots that change are dropped).
   void apply_placement(const ExpertPlacement& next, torch::optim::Optimizer* optimizer = nullptr);
 
+  // Switches to `next` (same expert, slot and rank counts) without moving any weight: the slots'
+  // weights are about to be overwritten (loading a checkpoint saved under `next`).
+  void reset_placement(const ExpertPlacement& next);
+
   // Gives every copy of a logical expert the sum of all its copies' gradients (over slots and
   // ranks): the logical expert's gradient, so copies stay equal under any optimizer. Collective;
   // call after the backward, before the optimizer step. No-op without replicated experts.
@@ -82,6 +86,8 @@ class MoeLayerImpl : public torch::nn::Module {
 
  private:
   void reset_parameters();
+  // Throws std::invalid_argument unless `next` keeps the expert, slot and rank counts.
+  void check_same_shape(const ExpertPlacement& next) const;
   // log2phy and copies-per-expert tensors on `device`, rebuilt after a placement change.
   const torch::Tensor& log2phy_on(torch::Device device);
   const torch::Tensor& copies_on(torch::Device device);

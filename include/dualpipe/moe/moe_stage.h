@@ -56,8 +56,19 @@ class MoeStage : public PhasedStage {
   std::vector<ValueId> append_phases(PhaseProgram& program,
                                      const std::vector<ValueId>& inputs) override;
 
-  // MoeLayer::reduce_replica_gradients for every layer. Collective.
-  void reduce_replica_gradients();
+  // MoeLayer::reduce_replica_gradients for every layer. Collective over the expert-parallel group;
+  // a Pipeline calls it when the stage's gradients of a step are final.
+  void sum_replicated_gradients() override;
+
+  // Every parameter, the experts' slots as ParameterRole::kExpert; a slot counts in the gradient
+  // norm only when it is its logical expert's first slot (the other copies hold the same sum).
+  std::vector<runtime::StageParameter> stage_parameters() override;
+
+  // Checkpoints keep every layer's placement ("layer<i>.phy2log") and restore it before the
+  // experts' weights.
+  std::vector<std::pair<std::string, torch::Tensor>> checkpoint_state() override;
+  void load_checkpoint_state(
+      const std::vector<std::pair<std::string, torch::Tensor>>& state) override;
 
   // Counts every layer's routed tokens into `recorder` (rows: model layers).
   void set_load_recorder(const std::shared_ptr<LoadRecorder>& recorder);

@@ -55,7 +55,7 @@ const WeightPhaseNames& all_weight_phases();
 
 // What overlapped pairs defer unless told otherwise: {"attn"}, attention's weight gradients only.
 // On 2 H200s that made the MoE pair 0.6-0.9 ms (2%) faster than deferring the experts' too, in
-// 6 of 6 alternated runs (docs/moe.md, stop 18): computed in place, the experts' weight gradients
+// 6 of 6 alternated runs (docs/performance.md): computed in place, the experts' weight gradients
 // fill the wait for combine(F), the exchange that was left the most exposed.
 const WeightPhaseNames& default_weight_phases();
 
@@ -86,6 +86,14 @@ void run_interleaved(const std::vector<Phase>& forward, const std::vector<Phase>
 using ProgramBuilder =
     std::function<std::vector<ValueId>(PhaseProgram& program, const std::vector<ValueId>& inputs)>;
 
+// What a phased forward run without a graph keeps to run again for the backward: what its
+// exchanges received (the second forward recomputes only the compute phases).
+class PhasedReplay : public runtime::ForwardReplay {
+ public:
+  explicit PhasedReplay(std::shared_ptr<ExchangeLog> exchanges) : log(std::move(exchanges)) {}
+  std::shared_ptr<ExchangeLog> log;
+};
+
 class OverlapEngine {
  public:
   explicit OverlapEngine(torch::Device device);
@@ -98,8 +106,17 @@ class OverlapEngine {
   // module.
   runtime::TensorList forward(const runtime::TensorList& inputs, const ProgramBuilder& build);
 
+  // Activation recomputation: the forward without a graph, its exchanges recorded into `replay`;
+  // then, for the backward, the same forward again with its graph, the exchanges' results taken
+  // from the record (no tokens are sent twice; their gradients travel as usual).
+  runtime::TensorList forward_once(const runtime::TensorList& inputs, const ProgramBuilder& build,
+                                   std::unique_ptr<runtime::ForwardReplay>& replay);
+  runtime::TensorList forward_again(const runtime::TensorList& inputs, const ProgramBuilder& build,
+                                    PhasedReplay& replay);
+
   // The overlapped pair: the forward of `forward_pass` (built with `build`) interleaved with the
-  // backward `backward_pass` describes. The backward's micro-batch must have been run by
+  // backward `backward_pass` describes (with forward_pass.keep_replay: the forward without a graph,
+  // as forward_once). The backward's micro-batch must have been run by
   // forward() or forward_backward() of a stage using this engine type; otherwise (or without grad
   // mode) it falls back to forward, then runtime::run_backward. Same effects as that fallback:
   // parameter and stage-input gradients, returned outputs and loss. `weight_grads`, `options`: see

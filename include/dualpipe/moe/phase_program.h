@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dualpipe/moe/comm_streams.h"
+#include "dualpipe/moe/exchange_log.h"
 #include "dualpipe/moe/phase_tape.h"
 
 namespace dualpipe::moe {
@@ -42,6 +43,11 @@ class PhaseProgram {
   const std::shared_ptr<PhaseTape>& shared_tape() const { return tape_; }
   const std::shared_ptr<CommStreams>& streams() const { return streams_; }
 
+  // Set: the program's exchanges record what they receive, or (once the log replays) take it from
+  // the log instead of communicating (activation recomputation).
+  void set_exchange_log(std::shared_ptr<ExchangeLog> log) { exchange_log_ = std::move(log); }
+  const std::shared_ptr<ExchangeLog>& exchange_log() const { return exchange_log_; }
+
   void add_compute(const std::string& name, ComputePiece piece);
   void add_exchange(const std::string& name, ExchangePiece piece);
 
@@ -57,6 +63,7 @@ class PhaseProgram {
   };
   std::shared_ptr<PhaseTape> tape_;
   std::shared_ptr<CommStreams> streams_;
+  std::shared_ptr<ExchangeLog> exchange_log_;
   std::vector<Step> steps_;
 };
 

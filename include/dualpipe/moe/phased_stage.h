@@ -27,6 +27,13 @@ class PhasedStage : public runtime::PipelineStage, public runtime::DefersWeightG
   runtime::ForwardResult overlapped_forward_backward(
       const runtime::ForwardPass& forward_pass,
       const runtime::BackwardPass& backward_pass) override;
+  // Activation recomputation that sends no token twice: the second forward takes what the
+  // first one's exchanges received (OverlapEngine::forward_once / forward_again).
+  std::unique_ptr<runtime::ForwardReplay> forward_once(const runtime::TensorList& inputs,
+                                                       runtime::TensorList& outputs) override;
+  runtime::TensorList forward_again(const runtime::TensorList& inputs,
+                                    runtime::ForwardReplay& replay) override;
+
   // The overlap engine puts communication and compute on streams of its own.
   bool orders_own_streams() const override { return true; }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dualpipe/runtime/gradient_sync.h"
 #include "dualpipe/runtime/host_worker.h"
 #include "dualpipe/runtime/p2p_transport.h"
 #include "dualpipe/runtime/pipeline_stage.h"
@@ -20,12 +21,19 @@
 
 namespace dualpipe::runtime {
 
+class ActivationLayouts;
+struct PreparedSchedule;
+struct StepPlan;
+
 // One stage module of this rank and the schedule slot it fills: stage `stage` of direction
 // `direction` (DualPipe has directions 0 and 1, every other schedule only 0).
 struct LocalStage {
   int direction = 0;
   int stage = 0;
   std::shared_ptr<PipelineStage> module;
+  // Activation recomputation: keep only the stage's inputs during the forward and run it again
+  // at the start of its backward (PipelineStage::forward_once / forward_again).
+  bool recompute = false;
 };
 
 // How a Pipeline runs.
@@ -72,9 +80,10 @@ struct StepResult {
 
 // Runs steps of a pipeline schedule on one rank. Construct it on every rank of `group` with that
 // rank's stage modules, call step() once per training step (forward-only when gradient mode is
-// off, e.g. under torch::NoGradGuard), then step the optimizer. Zero-bubble schedules split
-// backwards into I and W: modules that implement DefersWeightGradients (e.g. DeferrableLinear)
-// get this pipeline's WeightGradStore; others compute weight gradients during I.
+// off, e.g. under torch::NoGradGuard), then step the optimizer (or let a Trainer do all of it).
+// Zero-bubble schedules split backwards into I and W: modules that implement DefersWeightGradients
+// (e.g. DeferrableLinear) get this pipeline's WeightGradStore; others compute weight gradients
+// during I.
 //
 // Communication is asynchronous: receives are posted where the schedule's RECV actions stand and
 // waited for only when their data is needed; sends never block, and their tensors are released
@@ -101,10 +110,11 @@ class Pipeline {
   // Runs one step. Throws std::runtime_error (same message on every rank) when it fails.
   StepResult step(const StepInput& input);
 
-  // DualPipe holds every stage twice (stage s of direction 0 on rank s, of direction 1 on rank
-  // P-1-s). Adds up the gradients of both copies so each holds the full gradient (call after
-  // step(), before the optimizer). No-op for schedules without replicated stages.
-  void synchronize_replica_gradients();
+  // Hands the gradient events of every training step to `sync` from now on (e.g.
+  // DataParallelGradients over a ParallelMesh, which a Trainer installs). Without one, a schedule
+  // that holds stages twice (DualPipe) gets a DataParallelGradients over this pipeline alone, so
+  // after step() both copies of a stage hold the sum of their gradients.
+  void set_gradient_sync(std::shared_ptr<GradientSync> sync);
 
   // The parameters of every local stage (for the optimizer).
   std::vector<torch::Tensor> parameters() const;
@@ -120,19 +130,15 @@ class Pipeline {
   const schedule::Schedule& schedule_for(int num_microbatches);
 
  private:
-  struct Run;               // the state of one step
-  struct PreparedSchedule;  // a schedule with communication and this rank's action labels
-  struct StepPlan;          // what a step needs before it runs
-  friend struct Run;
-
   const PreparedSchedule& prepare(int num_microbatches);
   StepPlan plan_step(const StepInput& input);
-  void run_program(Run& run, const PreparedSchedule& prepared);
-  void check_stages_match(const schedule::Schedule& schedule) const;
   std::string input_signature(const StepInput& input) const;
-  void forget_learned_layouts();
   void connect_channels(const schedule::Schedule& schedule);
   Agreement agree_or_throw(const std::string& key, const RankReport& report, int64_t index) const;
+  StageStreams& streams_for(const PreparedSchedule& prepared);
+  GradientSync* gradient_sync_for(const schedule::Schedule& schedule);
+  // After a failed step: drops deferred work and learned layouts, waits out `sync`'s reductions.
+  void abandon_step(GradientSync* sync);
 
   std::vector<LocalStage> stages_;
   PipelineGroup group_;
@@ -141,13 +147,11 @@ class Pipeline {
   std::map<int, std::unique_ptr<PreparedSchedule>> schedules_;  // by micro-batch count
   std::shared_ptr<WeightGradStore> weight_grads_;
   std::unique_ptr<HostWorker> pair_worker_;  // runs overlapped pairs' backwards (concurrent_pairs)
-  std::unique_ptr<StageStreams> stage_streams_;  // one stream per local stage (stage_streams)
+  std::unique_ptr<StageStreams> stage_streams_;     // one stream per local stage (stage_streams)
   StageStreams one_stream_{torch::kCPU, 0, false};  // steps that keep compute on one stream
   P2PTransport transport_;
-  // Activation layouts per boundary (direction, stage that sends forward): declared, or learned
-  // from the headers of a step; valid for later steps until some rank's input shapes change.
-  std::map<std::pair<int, int>, MessageMeta> layouts_;
-  bool layouts_valid_ = false;
+  std::unique_ptr<ActivationLayouts> layouts_;   // of the messages between stages
+  std::shared_ptr<GradientSync> gradient_sync_;  // set, or made for replicated stages
   std::string last_input_signature_;
   std::string key_prefix_;  // this pipeline's keys in the group's store
   int64_t step_index_ = 0;

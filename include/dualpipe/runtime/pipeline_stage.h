@@ -7,7 +7,10 @@
 #include <torch/types.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "dualpipe/runtime/host_worker.h"
@@ -22,12 +25,38 @@ using Criterion = std::function<torch::Tensor(const TensorList& outputs, const T
 
 class PipelineStage;
 
+// What a stage keeps from a forward that it runs again for the backward (activation
+// recomputation): by default the random generators' states, so the second forward draws the same
+// numbers (e.g. dropout masks).
+class ForwardReplay {
+ public:
+  virtual ~ForwardReplay() = default;
+};
+
+// How data parallelism sums one parameter's gradient across ranks.
+enum class ParameterRole {
+  kDense,   // every data-parallel replica holds it: summed over the data-parallel ranks
+  kExpert,  // an MoE expert slot: summed over the ranks that hold the same experts
+};
+
+// One parameter of a stage as data parallelism sees it.
+struct StageParameter {
+  torch::Tensor tensor;
+  ParameterRole role = ParameterRole::kDense;
+  // False for a copy whose gradient another parameter of the model already holds (an MoE layer's
+  // replicated expert): the global gradient norm counts every parameter of the model once.
+  bool counted_in_norm = true;
+};
+
 // The forward half of a step: one micro-batch's `inputs` through a stage and, on a last stage that
 // computes a loss, the criterion against `labels`.
 struct ForwardPass {
   TensorList inputs;
   const Criterion* criterion = nullptr;  // non-null only on a last stage that computes a loss
   TensorList labels;                     // the micro-batch's labels (with criterion only)
+  // Set (activation recomputation): run the forward without recording a graph, as forward_once()
+  // does, and keep what forward_again() will need here.
+  std::unique_ptr<ForwardReplay>* keep_replay = nullptr;
 };
 
 // What a forward produced: the stage outputs, and the scalar loss when a criterion was given.
@@ -81,10 +110,46 @@ class PipelineStage : public torch::nn::Module {
   // itself, expecting both halves issued from one compute stream; the pipeline then keeps this
   // rank's compute on one stream (PipelineOptions::stage_streams).
   virtual bool orders_own_streams() const { return false; }
+
+  // Activation recomputation, first half: runs forward() without recording a graph and returns
+  // its outputs and what forward_again() needs. Default: the generators' states (CPU and the
+  // inputs' device).
+  virtual std::unique_ptr<ForwardReplay> forward_once(const TensorList& inputs,
+                                                      TensorList& outputs);
+
+  // Second half, at the start of the backward: runs the forward again, recording its graph, with
+  // the same results as forward_once() gave. Default: forward() with the generators set to the
+  // saved states (and put back afterwards). A stage whose forward communicates (an MoE layer)
+  // overrides both so that the second forward reuses what the first one received.
+  virtual TensorList forward_again(const TensorList& inputs, ForwardReplay& replay);
+
+  // The stage's parameters with their roles, in a fixed order (the same on every rank holding
+  // this stage). Default: every parameter, dense and counted.
+  virtual std::vector<StageParameter> stage_parameters();
+
+  // Sums the gradients of parameters this stage holds several copies of within its own groups (an
+  // MoE layer's replicated experts), so each copy holds their sum. The pipeline calls it once per
+  // training step, when the stage's gradients are final, before the data-parallel reduction;
+  // collective over those groups. Default: nothing.
+  virtual void sum_replicated_gradients() {}
+
+  // What a checkpoint keeps of this stage beyond its parameters (e.g. an MoE layer's expert
+  // placement), as named tensors. Default: nothing.
+  virtual std::vector<std::pair<std::string, torch::Tensor>> checkpoint_state() { return {}; }
+
+  // Restores what checkpoint_state() returned, before the checkpoint's parameters are loaded.
+  // Throws std::invalid_argument when `state` does not fit this stage.
+  virtual void load_checkpoint_state(
+      const std::vector<std::pair<std::string, torch::Tensor>>& /*state*/) {}
 };
 
-// Runs `pass` through `stage`: forward, then the criterion when one is given.
+// Runs `pass` through `stage`: forward (forward_once() when pass.keep_replay is set), then the
+// criterion when one is given.
 ForwardResult run_forward(PipelineStage& stage, const ForwardPass& pass);
+
+// The same through forward_again() (with its graph), for a pass run by run_forward_once().
+ForwardResult run_forward_again(PipelineStage& stage, const ForwardPass& pass,
+                                ForwardReplay& replay);
 
 // Runs the backward `pass` describes; entries of pass.outputs whose gradient is undefined are
 // skipped. Frees the autograd graph it ran.

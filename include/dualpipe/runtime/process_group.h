@@ -89,8 +89,9 @@ c10::intrusive_ptr<Communicator> make_communicator(
 // Pipelines over disjoint rank sets (e.g. one per data-parallel replica) can share `store`.
 // By default CUDA devices get NCCL (and become the current device) and the CPU gets Gloo; `backend`
 // picks another (see MessageBackend). Throws std::invalid_argument for bad ranks, for NCCL on the
-// CPU and when this build lacks the backend (the PyTorch wheel ships no Gloo headers; carry
-// Debian's libgloo-dev, see README), and c10::Error when peers do not join within `timeout`.
+// CPU and when this build lacks the backend (the PyTorch wheel ships no Gloo headers; build with
+// Debian's libgloo-dev, see docs/performance.md), and c10::Error when peers do not join within
+// `timeout`.
 PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
                                   const std::vector<int>& ranks, int global_rank,
                                   torch::Device device, std::chrono::milliseconds timeout,
