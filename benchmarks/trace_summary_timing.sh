@@ -20,6 +20,7 @@ measure() {  # measure NAME COMMAND...: appends "NAME wall cpu max_kb"
 }
 for _ in $(seq "$rounds"); do
   measure trace-view "$build/apps/trace-view/trace-view" "$trace" --summary json -o /dev/null
+  if [[ -n ${BASELINE:-} ]]; then measure baseline "$BASELINE" "$trace" --summary json -o /dev/null; fi
   measure simdjson-on-demand "$build/benchmarks/simdjson_parse_floor" "$trace"
   measure simdjson-dom "$build/benchmarks/simdjson_parse_floor" "$trace" --dom
   measure python python3 benchmarks/trace_summary_reference.py "$trace"
@@ -42,6 +43,8 @@ tv = medians["trace-view"]
 for name in ("simdjson-on-demand", "simdjson-dom"):
     other = medians[name]
     print(f"trace-view's time / {name}'s: wall {tv[0] / other[0]:.2f}x, cpu {tv[1] / other[1]:.2f}x")
-py = medians["python"]
-print(f"python's time / trace-view's: wall {py[0] / tv[0]:.1f}x, cpu {py[1] / tv[1]:.1f}x")
+for name in ("python", "baseline"):
+    if name in medians:
+        other = medians[name]
+        print(f"{name}'s time / trace-view's: wall {other[0] / tv[0]:.1f}x, cpu {other[1] / tv[1]:.1f}x")
 PY

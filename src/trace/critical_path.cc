@@ -41,6 +41,7 @@ CriticalPath critical_path(const std::vector<RankTimeline>& timelines,
   if (rank < 0) return path;
   const TimeNs start = attributions.front().span.start;
   std::vector<PathStep> backwards;
+  std::vector<TimeNs> longest;  // per step: its longest piece, which names it
   // The ranks the path passed through waits at this same instant: it never returns to one, so
   // each round moves `time` back or visits a new rank, and the walk ends.
   std::vector<bool> visited(attributions.size(), false);
@@ -54,12 +55,18 @@ CriticalPath critical_path(const std::vector<RankTimeline>& timelines,
       rank = segment->peer;
       continue;
     }
-    const std::string what = describe_segment(timelines, rank, *segment);
-    if (!backwards.empty() && backwards.back().timeline == rank && backwards.back().what == what &&
-        backwards.back().start == time) {
+    const TimeNs piece = time - segment->start;
+    if (!backwards.empty() && backwards.back().timeline == rank &&
+        backwards.back().category == segment->category && backwards.back().start == time) {
       backwards.back().start = segment->start;
+      if (piece > longest.back()) {  // the step is named by its longest piece
+        longest.back() = piece;
+        backwards.back().what = describe_segment(timelines, rank, *segment);
+      }
     } else {
-      backwards.push_back({rank, segment->start, time, segment->category, what});
+      backwards.push_back(
+          {rank, segment->start, time, segment->category, describe_segment(timelines, rank, *segment)});
+      longest.push_back(piece);
     }
     time = segment->start;
     std::fill(visited.begin(), visited.end(), false);

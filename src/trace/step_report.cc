@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "dualpipe/trace/json_text.h"
@@ -42,17 +43,25 @@ void waits_json(std::ostringstream& out, const std::vector<RankTimeline>& timeli
   out << "]";
 }
 
+// Steps as rows [rank, start_ms, end_ms, category, phrase index]: a long trace's path has tens of
+// thousands of steps, whose phrases repeat.
 void path_json(std::ostringstream& out, const std::vector<RankTimeline>& timelines,
                const CriticalPath& path, TimeNs origin) {
-  out << "\"critical_path\": {\"length_ms\": " << ms(path.length()) << ", \"steps\": [";
+  std::map<std::string, std::size_t> phrase_index;
+  std::vector<const std::string*> phrases;
+  std::ostringstream steps;
   for (std::size_t i = 0; i < path.steps.size(); ++i) {
     const PathStep& step = path.steps[i];
-    out << (i ? ",\n    " : "\n    ") << "{\"rank\": " << rank_of(timelines, step.timeline)
-        << ", \"start_ms\": " << ms(step.start - origin) << ", \"end_ms\": " << ms(step.end - origin)
-        << ", \"category\": \"" << category_name(step.category)
-        << "\", \"what\": " << json_quote(step.what) << "}";
+    const auto [it, added] = phrase_index.emplace(step.what, phrases.size());
+    if (added) phrases.push_back(&it->first);
+    steps << (i ? ",\n    [" : "\n    [") << rank_of(timelines, step.timeline) << ", "
+          << ms(step.start - origin) << ", " << ms(step.end - origin) << ", \""
+          << category_name(step.category) << "\", " << it->second << "]";
   }
-  out << "]}";
+  out << "\"critical_path\": {\"length_ms\": " << ms(path.length())
+      << ", \"columns\": [\"rank\", \"start_ms\", \"end_ms\", \"category\", \"what\"], \"what\": [";
+  for (std::size_t i = 0; i < phrases.size(); ++i) out << (i ? ", " : "") << json_quote(*phrases[i]);
+  out << "],\n  \"steps\": [" << steps.str() << "]}";
 }
 
 void prediction_json(std::ostringstream& out, const PredictionResult& result) {

@@ -36,8 +36,8 @@ void require_gpu_activity(const ProfileTrace& trace, const std::string& source,
 // Sorts a trace's activities, launches and annotations by start (stably).
 void sort_by_start(ProfileTrace& trace);
 
-// Events per piece: about 4 MB of text (small enough that each thread's parser buffers stay warm).
-inline constexpr std::size_t kPieceBytes = std::size_t{4} << 20;
+// Events per piece: about 1 MB of text (small enough that each thread's parser buffers stay warm).
+inline constexpr std::size_t kPieceBytes = std::size_t{1} << 20;
 
 // The trace read in pieces of about `piece_bytes`, `threads` at a time; the same result as reading
 // it whole. nullopt when the text is under four pieces, its events array cannot be cut at whole

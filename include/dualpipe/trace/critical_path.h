@@ -11,13 +11,13 @@
 
 namespace dualpipe::trace {
 
-// One link of the chain: a stretch of one rank's time with one explanation.
+// One link of the chain: a stretch of one rank's time in one category.
 struct PathStep {
   int timeline = 0;  // index into the timelines
   TimeNs start = 0;
   TimeNs end = 0;
   TimeCategory category = TimeCategory::kCompute;
-  std::string what;  // describe_segment's phrase, e.g. "host gap before F s0 m1 d1"
+  std::string what;  // describe_segment's phrase for its longest piece, e.g. "compute F s0 m1 d1"
   TimeNs length() const { return end - start; }
 };
 
@@ -33,7 +33,7 @@ struct CriticalPath {
 // Walks back from the latest end of busy time over all ranks inside the attributions' span. At
 // each instant the path follows the rank it is on, except that time a rank spent waiting for a
 // peer is replaced by what the peer did meanwhile (the path moves to the peer). Consecutive
-// stretches of one rank with the same phrase are merged.
+// stretches of one rank in one category are one step.
 CriticalPath critical_path(const std::vector<RankTimeline>& timelines,
                            const std::vector<RankAttribution>& attributions);
 

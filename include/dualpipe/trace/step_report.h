@@ -21,8 +21,9 @@ std::string rank_step_json(const std::vector<RankTimeline>& timelines,
 
 // The top-level keys (no braces): "step_ms", "clocks": {"estimated", "exchanges",
 // "offsets_ms": [{"rank", "offset_ms"}], "notes"}, "matching": {"exchanges", "unmatched_calls",
-// "notes"}, "critical_path": {"length_ms", "steps": [{"rank", "start_ms", "end_ms", "category",
-// "what"}]} and "prediction" (null without action annotations): {"p2p_ms", "messages",
+// "notes"}, "critical_path": {"length_ms", "columns": ["rank", "start_ms", "end_ms",
+// "category", "what"], "what": [phrases], "steps": [[rank, start_ms, end_ms, category, index into
+// "what"]]} and "prediction" (null without action annotations): {"p2p_ms", "messages",
 // "measured_ms", "simulated_ms", "simulated_with_host_ms", "ranks": [{"rank", "measured_ms",
 // "simulated_ms", "simulated_with_host_ms"}], "largest_divergences": [{"rank", "action",
 // "measured_start_ms", "simulated_start_ms", "added_ms", "host_gap_ms", "wait_ms"}],
