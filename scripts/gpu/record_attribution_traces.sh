@@ -5,8 +5,9 @@
 # run's per-rank traces are gzipped as OUT_DIR/<run>_rank<r>.json.gz (the names trace-view's tests
 # and docs use for profiles/), with trace-view's text summary, JSON summary and SVG beside them, and
 # a table of every rank's step split into compute / transfer / waiting / host gaps / other.
-# Builds pipeline-bench and trace-view (scripts/gpu/build.sh; carry .deps/ with simdjson, RE2 and
-# Gloo's headers: README "On a GPU machine", plus libre2-dev and libre2-9 unpacked the same way).
+# Builds pipeline-bench and trace-view (scripts/gpu/build.sh; needs .deps/ in the checkout with
+# simdjson, RE2 and Gloo's headers: README "On a GPU machine", plus libre2-dev and libre2-9
+# unpacked the same way).
 # Usage: scripts/gpu/record_attribution_traces.sh [OUT_DIR]   (default: $OUT, else out/attribution)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +16,7 @@ export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVL
 if ! ls .deps/root/usr/include/re2/re2.h >/dev/null 2>&1 && ! ls /usr/include/re2/re2.h >/dev/null 2>&1; then
   echo "record_attribution_traces.sh: RE2 not found: on a machine with a registry run" \
     "'(cd .deps && apt-get download libre2-dev libre2-9 && for f in *.deb; do dpkg -x \"\$f\" root; done)'" \
-    "and carry .deps" >&2
+    "and bring .deps to this machine" >&2
   exit 2
 fi
 DUALPIPE_GPU_TESTS=OFF bash scripts/gpu/build.sh pipeline-bench trace-view | tail -n 1
@@ -24,7 +25,7 @@ nvidia-smi --query-gpu=name --format=csv,noheader | tee "$out/device.txt"
 git rev-parse --short HEAD > "$out/commit.txt" 2>/dev/null || true
 bench=build/gpu/apps/pipeline-bench/pipeline-bench
 view=build/gpu/apps/trace-view/trace-view
-# The issue's medium size, 8 micro-batches: a step of a few tens of ms, traces of a few MB.
+# A medium size (hidden 1024, bf16), 8 micro-batches: a step of a few tens of ms, traces of a few MB.
 size=(--hidden 1024 --seq 512 --microbatch-size 2 --microbatches 8 --dtype bfloat16 --device cuda)
 
 # record NAME RANKS FLAGS...: times a few steps, profiles one more, and analyses it.

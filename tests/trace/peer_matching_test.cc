@@ -25,8 +25,8 @@ TEST(MatchCalls, PairsSendsAndReceivesInIssueOrderPerDirection) {
   const PeerMatching matching = match_calls(timelines);
   ASSERT_EQ(matching.groups.size(), 3u);
   EXPECT_EQ(matching.unmatched_calls, 0);
-  // Rank 0's first send (call 0) goes with rank 1's first receive (call 0); its second send
-  // (call 2) with rank 1's second receive (call 2).
+  // Rank 0's first send (its calls[0]) goes with rank 1's first receive (calls[0]); its second
+  // send (calls[2]) with rank 1's second receive (calls[2]).
   EXPECT_EQ(matching.group_of[0][0], matching.group_of[1][0]);
   EXPECT_EQ(matching.group_of[0][2], matching.group_of[1][2]);
   EXPECT_EQ(matching.group_of[0][1], matching.group_of[1][1]);  // the reverse direction
