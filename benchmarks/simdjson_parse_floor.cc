@@ -67,9 +67,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "simdjson_parse_floor: %s: not a Chrome trace\n", argv[1]);
     return 2;
   }
-  std::printf("{\"parser\": \"%s\", \"bytes\": %zu, \"events\": %ld, \"parse_s\": %.4f, "
-              "\"parse_mb_per_s\": %.1f}\n",
-              dom ? "dom" : "on-demand", text.size(), events, seconds,
-              static_cast<double>(text.size()) / 1e6 / seconds);
+  std::printf(
+      "{\"parser\": \"%s\", \"bytes\": %zu, \"events\": %ld, \"parse_s\": %.4f, "
+      "\"parse_mb_per_s\": %.1f}\n",
+      dom ? "dom" : "on-demand", text.size(), events, seconds,
+      static_cast<double>(text.size()) / 1e6 / seconds);
   return 0;
 }

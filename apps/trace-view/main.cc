@@ -65,11 +65,11 @@ void compare_schedule(const std::vector<trace::RankTimeline>& timelines, trace::
   }
   const int measured_ranks = measured->schedule.num_ranks;
   if (planned.num_ranks != measured_ranks) {
-    throw std::invalid_argument(
-        "--compare-schedule: " + options.compare_schedule + " plans " +
-        std::to_string(planned.num_ranks) + " ranks, but the " + std::to_string(timelines.size()) +
-        " traces measured " + std::to_string(measured_ranks) +
-        " (give one trace per planned rank)");
+    throw std::invalid_argument("--compare-schedule: " + options.compare_schedule + " plans " +
+                                std::to_string(planned.num_ranks) + " ranks, but the " +
+                                std::to_string(timelines.size()) + " traces measured " +
+                                std::to_string(measured_ranks) +
+                                " (give one trace per planned rank)");
   }
   const apps::ScheduleComparison comparison =
       apps::compare_schedules(*measured, planned, options.compare_schedule);

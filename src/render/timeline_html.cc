@@ -15,9 +15,9 @@ using trace::json_quote;
 
 // Every bar kind, in enum order (bars name their kind by its position here).
 constexpr BarKind kAllKinds[] = {
-    BarKind::kCompute,     BarKind::kCommunication, BarKind::kMemory,    BarKind::kPhase,
-    BarKind::kPipelineAction, BarKind::kAnnotation, BarKind::kHiddenComm, BarKind::kExposedComm,
-    BarKind::kTransfer,    BarKind::kWait,          BarKind::kHostGap,   BarKind::kOtherTime,
+    BarKind::kCompute,        BarKind::kCommunication, BarKind::kMemory,     BarKind::kPhase,
+    BarKind::kPipelineAction, BarKind::kAnnotation,    BarKind::kHiddenComm, BarKind::kExposedComm,
+    BarKind::kTransfer,       BarKind::kWait,          BarKind::kHostGap,    BarKind::kOtherTime,
     BarKind::kCriticalPath};
 
 const char* lane_kind_name(LaneKind kind) {

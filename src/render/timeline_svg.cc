@@ -41,9 +41,7 @@ std::string tooltip(const TimelineLayout& layout, const PixelBar& bar) {
          fixed(bar.end_ms - bar.start_ms, 3) + " ms";
 }
 
-bool labelled(LaneKind kind) {
-  return kind != LaneKind::kStream && kind != LaneKind::kOverlap;
-}
+bool labelled(LaneKind kind) { return kind != LaneKind::kStream && kind != LaneKind::kOverlap; }
 
 // Vertical position of every lane, leaving a gap where the rank changes.
 std::vector<double> lane_tops(const TimelineLayout& layout, const TimelineDrawingOptions& o) {
@@ -90,8 +88,8 @@ void shade_rank(SvgDocument& svg, const TimelineLayout& layout, const std::vecto
       const double x0 = o.label_width_px + (bar.start_ms - layout.start_ms) * px_per_ms;
       const double width = std::max((bar.end_ms - bar.start_ms) * px_per_ms, 0.6);
       svg.raw("<rect x=\"" + fixed(x0, 2) + "\" y=\"" + fixed(first - 2, 2) + "\" width=\"" +
-              fixed(width, 2) + "\" height=\"" + fixed(tops[i] - first + 2, 2) + "\" fill=\"" + fill +
-              "\" fill-opacity=\"0.13\"/>\n");
+              fixed(width, 2) + "\" height=\"" + fixed(tops[i] - first + 2, 2) + "\" fill=\"" +
+              fill + "\" fill-opacity=\"0.13\"/>\n");
     }
   }
 }

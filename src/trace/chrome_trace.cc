@@ -12,9 +12,9 @@
 #include <unordered_map>
 
 #include "dualpipe/trace/json_text.h"
+#include "dualpipe/trace/trace_error.h"
 #include "json_diagnosis.h"
 #include "trace_pieces.h"
-#include "dualpipe/trace/trace_error.h"
 
 namespace dualpipe::trace {
 namespace {

@@ -33,8 +33,8 @@ std::vector<MemberTimes> member_times(const std::vector<RankTimeline>& timelines
 
 // What the exchanges between two timelines a < b say about d = offset[b] - offset[a].
 struct PairEvidence {
-  TimeNs lowest = INT64_MIN;   // d must be at least this
-  TimeNs highest = INT64_MAX;  // and at most this
+  TimeNs lowest = INT64_MIN;     // d must be at least this
+  TimeNs highest = INT64_MAX;    // and at most this
   std::vector<TimeNs> end_gaps;  // end on a minus end on b, per exchange
 };
 

@@ -8,8 +8,8 @@ namespace {
 bool busy(const TimeSegment& segment) {
   return segment.category != TimeCategory::kHostGap &&
          !(segment.category == TimeCategory::kOther &&
-           (segment.cause == OtherCause::kAfterLastKernel ||
-            segment.cause == OtherCause::kQueued || segment.cause == OtherCause::kUnknownIdle));
+           (segment.cause == OtherCause::kAfterLastKernel || segment.cause == OtherCause::kQueued ||
+            segment.cause == OtherCause::kUnknownIdle));
 }
 
 // The segment of `segments` that covers the instant just before `time`.
@@ -47,7 +47,8 @@ CriticalPath critical_path(const std::vector<RankTimeline>& timelines,
   std::vector<bool> visited(attributions.size(), false);
   while (time > start) {
     visited[static_cast<std::size_t>(rank)] = true;
-    const std::vector<TimeSegment>& segments = attributions[static_cast<std::size_t>(rank)].segments;
+    const std::vector<TimeSegment>& segments =
+        attributions[static_cast<std::size_t>(rank)].segments;
     const TimeSegment* segment = segment_before(segments, time);
     if (segment == nullptr) break;
     if (segment->category == TimeCategory::kWait && segment->peer >= 0 &&
@@ -64,8 +65,8 @@ CriticalPath critical_path(const std::vector<RankTimeline>& timelines,
         backwards.back().what = describe_segment(timelines, rank, *segment);
       }
     } else {
-      backwards.push_back(
-          {rank, segment->start, time, segment->category, describe_segment(timelines, rank, *segment)});
+      backwards.push_back({rank, segment->start, time, segment->category,
+                           describe_segment(timelines, rank, *segment)});
       longest.push_back(piece);
     }
     time = segment->start;

@@ -9,8 +9,9 @@ namespace dualpipe::trace {
 namespace {
 
 // Calls in issue order, keyed by what must agree between the members of one exchange.
-using PairKey = std::tuple<int, int, std::string>;                 // sender, receiver, group
-using CollectiveKey = std::tuple<std::string, std::string, std::vector<int>>;  // group, name, members
+using PairKey = std::tuple<int, int, std::string>;  // sender, receiver, group
+using CollectiveKey =
+    std::tuple<std::string, std::string, std::vector<int>>;  // group, name, members
 
 class Matcher {
  public:
@@ -165,7 +166,8 @@ std::vector<std::vector<CallSplit>> split_calls(const std::vector<RankTimeline>&
         split.waited_for = ref.timeline;
       }
     }
-    for (const CallRef& ref : group.calls) splits[static_cast<std::size_t>(ref.timeline)][ref.call] = split;
+    for (const CallRef& ref : group.calls)
+      splits[static_cast<std::size_t>(ref.timeline)][ref.call] = split;
   }
   return splits;
 }

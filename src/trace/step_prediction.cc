@@ -21,9 +21,9 @@ constexpr std::size_t kLargest = 5;
 
 // The compute actions of a measured schedule with their timings (ms since the origin).
 struct ComputeRun {
-  schedule::Schedule schedule;                      // compute-only
-  std::vector<std::vector<ActionTiming>> timing;   // aligned with schedule.programs
-  double step_start = 0.0;                         // earliest compute start
+  schedule::Schedule schedule;                    // compute-only
+  std::vector<std::vector<ActionTiming>> timing;  // aligned with schedule.programs
+  double step_start = 0.0;                        // earliest compute start
 };
 
 ComputeRun compute_run(const schedule::TimedSchedule& measured) {
@@ -64,8 +64,9 @@ std::pair<double, int> mean_transfer(const std::vector<RankTimeline>& timelines,
 template <typename Predicate>
 TimeNs time_in(const RankAttribution& attribution, TimeNs from, TimeNs to, Predicate counts) {
   TimeNs total = 0;
-  const auto first = std::upper_bound(attribution.segments.begin(), attribution.segments.end(),
-                                       from, [](TimeNs t, const TimeSegment& s) { return t < s.end; });
+  const auto first =
+      std::upper_bound(attribution.segments.begin(), attribution.segments.end(), from,
+                       [](TimeNs t, const TimeSegment& s) { return t < s.end; });
   for (auto s = first; s != attribution.segments.end() && s->start < to; ++s) {
     if (counts(*s)) total += std::min(s->end, to) - std::max(s->start, from);
   }
@@ -104,7 +105,9 @@ PredictionResult predict_step(const std::vector<RankTimeline>& timelines,
   const ComputeRun run = compute_run(*measured);
   std::map<int, std::size_t> timeline_of_rank;
   for (std::size_t t = 0; t < timelines.size(); ++t) timeline_of_rank[timelines[t].rank] = t;
-  const auto at_ns = [&](double ms) { return origin + static_cast<TimeNs>(std::llround(ms * 1e6)); };
+  const auto at_ns = [&](double ms) {
+    return origin + static_cast<TimeNs>(std::llround(ms * 1e6));
+  };
 
   // Durations: measured GPU windows; the second set adds each action's preceding host gap.
   schedule::ActionDurations gpu(run.timing.size());
@@ -179,10 +182,11 @@ PredictionResult predict_step(const std::vector<RankTimeline>& timelines,
       previous_end = std::max(previous_end, m.end());
     }
   }
-  std::sort(p.largest.begin(), p.largest.end(), [](const ActionDivergence& a, const ActionDivergence& b) {
-    return a.added_ms != b.added_ms ? a.added_ms > b.added_ms
-                                    : a.measured_start_ms < b.measured_start_ms;
-  });
+  std::sort(p.largest.begin(), p.largest.end(),
+            [](const ActionDivergence& a, const ActionDivergence& b) {
+              return a.added_ms != b.added_ms ? a.added_ms > b.added_ms
+                                              : a.measured_start_ms < b.measured_start_ms;
+            });
   if (p.largest.size() > kLargest) p.largest.resize(kLargest);
 
   if (p.measured_ms > 0 && std::fabs(p.simulated_ms - p.measured_ms) > kTolerance * p.measured_ms) {
@@ -192,7 +196,8 @@ PredictionResult predict_step(const std::vector<RankTimeline>& timelines,
     if (*most > 0) {
       p.unmodelled = "the simulator does not model the host: rank " +
                      std::to_string(most - host_before_actions.begin()) + "'s GPU idled " +
-                     fixed(*most) + " ms before its actions waiting for launches; with each "
+                     fixed(*most) +
+                     " ms before its actions waiting for launches; with each "
                      "rank's idle time added to its actions it predicts " +
                      fixed(p.simulated_with_host_ms) + " ms";
     }
@@ -202,10 +207,13 @@ PredictionResult predict_step(const std::vector<RankTimeline>& timelines,
         if (p.ranks[r].measured_ms > p.ranks[last].measured_ms) last = r;
       }
       p.unmodelled += std::string(p.unmodelled.empty() ? "" : "; ") + "the remaining " +
-                      fixed(p.measured_ms - p.simulated_with_host_ms) + " ms: between its "
-                      "actions rank " + std::to_string(last) + "'s GPU moved data for " +
+                      fixed(p.measured_ms - p.simulated_with_host_ms) +
+                      " ms: between its "
+                      "actions rank " +
+                      std::to_string(last) + "'s GPU moved data for " +
                       fixed(transfer_before_actions[last]) + " ms and waited for peers " +
-                      fixed(wait_before_actions[last]) + " ms, where the simulator charges one "
+                      fixed(wait_before_actions[last]) +
+                      " ms, where the simulator charges one "
                       "mean transfer per message and lets sends run beside compute";
     }
   }

@@ -60,7 +60,8 @@ void path_json(std::ostringstream& out, const std::vector<RankTimeline>& timelin
   }
   out << "\"critical_path\": {\"length_ms\": " << ms(path.length())
       << ", \"columns\": [\"rank\", \"start_ms\", \"end_ms\", \"category\", \"what\"], \"what\": [";
-  for (std::size_t i = 0; i < phrases.size(); ++i) out << (i ? ", " : "") << json_quote(*phrases[i]);
+  for (std::size_t i = 0; i < phrases.size(); ++i)
+    out << (i ? ", " : "") << json_quote(*phrases[i]);
   out << "],\n  \"steps\": [" << steps.str() << "]}";
 }
 
@@ -95,10 +96,12 @@ void prediction_json(std::ostringstream& out, const PredictionResult& result) {
 
 }  // namespace
 
-std::string rank_step_json(const std::vector<RankTimeline>& timelines,
-                           const StepAnalysis& analysis, std::size_t t) {
+std::string rank_step_json(const std::vector<RankTimeline>& timelines, const StepAnalysis& analysis,
+                           std::size_t t) {
   const RankAttribution& a = analysis.ranks[t];
-  const auto cause = [&a](OtherCause c) { return ms(a.other_by_cause[static_cast<std::size_t>(c)]); };
+  const auto cause = [&a](OtherCause c) {
+    return ms(a.other_by_cause[static_cast<std::size_t>(c)]);
+  };
   std::ostringstream out;
   out << "\"span_ms\": " << ms(a.span.length()) << ", \"wait_ms\": " << ms(a.wait_kernels)
       << ", \"transfer_ms\": " << ms(a.transfer_kernels)
@@ -121,9 +124,9 @@ std::string step_json(const std::vector<RankTimeline>& timelines, const StepAnal
                       TimeNs origin) {
   std::ostringstream out;
   const ClockAlignment& clocks = analysis.clocks;
-  out << "\"step_ms\": " << ms(analysis.span.length()) << ",\n\"clocks\": {\"estimated\": "
-      << (clocks.estimated ? "true" : "false") << ", \"exchanges\": " << clocks.exchanges
-      << ", \"offsets_ms\": [";
+  out << "\"step_ms\": " << ms(analysis.span.length())
+      << ",\n\"clocks\": {\"estimated\": " << (clocks.estimated ? "true" : "false")
+      << ", \"exchanges\": " << clocks.exchanges << ", \"offsets_ms\": [";
   for (std::size_t t = 0; t < clocks.offsets.size(); ++t) {
     out << (t ? ", " : "") << "{\"rank\": " << timelines[t].rank
         << ", \"offset_ms\": " << ms(clocks.offsets[t]) << "}";
@@ -144,14 +147,15 @@ std::string step_json(const std::vector<RankTimeline>& timelines, const StepAnal
   return out.str();
 }
 
-std::string rank_step_text(const std::vector<RankTimeline>& timelines,
-                           const StepAnalysis& analysis, std::size_t t) {
+std::string rank_step_text(const std::vector<RankTimeline>& timelines, const StepAnalysis& analysis,
+                           std::size_t t) {
   const RankAttribution& a = analysis.ranks[t];
   std::ostringstream out;
-  out << "  step " << fixed(a.span.length()) << " ms: compute " << fixed(a.of(TimeCategory::kCompute))
-      << ", transfer " << fixed(a.of(TimeCategory::kTransfer)) << ", waiting "
-      << fixed(a.of(TimeCategory::kWait)) << ", host gaps " << fixed(a.of(TimeCategory::kHostGap))
-      << ", other " << fixed(a.of(TimeCategory::kOther)) << "\n";
+  out << "  step " << fixed(a.span.length()) << " ms: compute "
+      << fixed(a.of(TimeCategory::kCompute)) << ", transfer "
+      << fixed(a.of(TimeCategory::kTransfer)) << ", waiting " << fixed(a.of(TimeCategory::kWait))
+      << ", host gaps " << fixed(a.of(TimeCategory::kHostGap)) << ", other "
+      << fixed(a.of(TimeCategory::kOther)) << "\n";
   for (const PeerWait& wait : a.waits) {
     out << "    waiting for rank " << rank_of(timelines, wait.peer) << ": " << fixed(wait.time)
         << " ms; meanwhile it did";
@@ -206,10 +210,10 @@ std::string step_text(const std::vector<RankTimeline>& timelines, const StepAnal
   if (!result.problem.empty()) out << "measured vs simulated: " << result.problem << "\n";
   if (result.prediction) {
     const StepPrediction& p = *result.prediction;
-    out << "measured vs simulated (the toolkit's action annotations; messages "
-        << fixed(p.p2p_ms) << " ms each): step measured " << fixed(p.measured_ms)
-        << " ms, simulated " << fixed(p.simulated_ms) << " ms, with host gaps "
-        << fixed(p.simulated_with_host_ms) << " ms\n";
+    out << "measured vs simulated (the toolkit's action annotations; messages " << fixed(p.p2p_ms)
+        << " ms each): step measured " << fixed(p.measured_ms) << " ms, simulated "
+        << fixed(p.simulated_ms) << " ms, with host gaps " << fixed(p.simulated_with_host_ms)
+        << " ms\n";
     for (const ActionDivergence& d : p.largest) {
       if (d.added_ms <= 0) break;
       out << "  rank " << d.rank << " " << d.action << " started " << fixed(d.added_ms)

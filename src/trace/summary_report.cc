@@ -1,7 +1,7 @@
 #include "dualpipe/trace/summary_report.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -78,8 +78,8 @@ void trace_json(std::ostringstream& out, const std::vector<RankTimeline>& timeli
     for (std::size_t i = 0; i < program.size(); ++i) {
       const schedule::ActionTiming& timing = measured->timing[rank][i];
       out << (i ? ",\n    " : "\n    ") << "{\"action\": " << json_quote(to_string(program[i]))
-          << ", \"start_ms\": " << ms(timing.start)
-          << ", \"duration_ms\": " << ms(timing.duration) << "}";
+          << ", \"start_ms\": " << ms(timing.start) << ", \"duration_ms\": " << ms(timing.duration)
+          << "}";
     }
   }
   out << "],\n  " << rank_step_json(timelines, analysis, t) << "}";
@@ -166,7 +166,8 @@ std::string summary_text(const std::vector<RankTimeline>& timelines, const StepA
     out << "window " << fixed(to_ms(window->start - origin)) << " .. "
         << fixed(to_ms(window->end - origin)) << " ms after the first GPU activity\n";
   }
-  for (std::size_t t = 0; t < timelines.size(); ++t) trace_text(out, timelines, analysis, t, window);
+  for (std::size_t t = 0; t < timelines.size(); ++t)
+    trace_text(out, timelines, analysis, t, window);
   out << step_text(timelines, analysis, origin);
   return out.str();
 }

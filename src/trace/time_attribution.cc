@@ -118,8 +118,8 @@ class RankAttributor {
       return;
     }
     // Waits until the last member came, unless it came last itself or finished before then.
-    const bool waits = split->waited_for != self_ && split->ready > kernel.start &&
-                       split->ready < kernel.end;
+    const bool waits =
+        split->waited_for != self_ && split->ready > kernel.start && split->ready < kernel.end;
     const TimeNs ready = waits ? split->ready : kernel.start;
     if (waits) {
       pieces_.push_back({kernel.start, ready, kWaitLevel, split->waited_for, stream, index});
@@ -212,10 +212,10 @@ class RankAttributor {
   // The innermost pipeline action or phase whose CPU window holds `time`; -1 when none does.
   std::int32_t host_action_at(TimeNs time) const {
     constexpr int kLookBack = 8;  // actions nest shallowly: the holder starts shortly before
-    auto it = std::upper_bound(actions_.begin(), actions_.end(), time,
-                               [this](TimeNs t, std::int32_t a) {
-                                 return t < timeline_.annotations[static_cast<std::size_t>(a)].cpu_start;
-                               });
+    auto it =
+        std::upper_bound(actions_.begin(), actions_.end(), time, [this](TimeNs t, std::int32_t a) {
+          return t < timeline_.annotations[static_cast<std::size_t>(a)].cpu_start;
+        });
     for (int looked = 0; it != actions_.begin() && looked < kLookBack; ++looked) {
       --it;
       if (timeline_.annotations[static_cast<std::size_t>(*it)].cpu_end > time) return *it;
@@ -265,7 +265,8 @@ void describe_waits(const std::vector<RankTimeline>& timelines,
   for (const TimeSegment& wait : attributions[waiter].segments) {
     if (wait.category != TimeCategory::kWait || wait.peer < 0) continue;
     per_peer[wait.peer] += wait.length();
-    const std::vector<TimeSegment>& peer = attributions[static_cast<std::size_t>(wait.peer)].segments;
+    const std::vector<TimeSegment>& peer =
+        attributions[static_cast<std::size_t>(wait.peer)].segments;
     auto it = std::upper_bound(peer.begin(), peer.end(), wait.start,
                                [](TimeNs t, const TimeSegment& s) { return t < s.end; });
     for (; it != peer.end() && it->start < wait.end; ++it) {

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <tuple>
 #include <limits>
 #include <map>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 #include "dualpipe/schedule/annotation.h"
@@ -57,8 +57,9 @@ class LaunchTimes {
   }
   TimeNs of(std::int64_t correlation) const {
     if (correlation < 0) return kUnknownLaunch;
-    const auto it = std::lower_bound(by_correlation_.begin(), by_correlation_.end(),
-                                     std::make_pair(correlation, std::numeric_limits<TimeNs>::min()));
+    const auto it =
+        std::lower_bound(by_correlation_.begin(), by_correlation_.end(),
+                         std::make_pair(correlation, std::numeric_limits<TimeNs>::min()));
     return it != by_correlation_.end() && it->first == correlation ? it->second : kUnknownLaunch;
   }
 

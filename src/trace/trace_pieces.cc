@@ -1,13 +1,11 @@
 #include "trace_pieces.h"
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "dualpipe/trace/trace_error.h"
+#include "parallel_tasks.h"
 
 namespace dualpipe::trace {
 namespace {
@@ -24,15 +22,15 @@ std::size_t skip_spaces(std::string_view text, std::size_t at) {
 // Where a trace's events are: the events array opens just before `events`; its first event starts
 // at `first`; `cuts` hold, for each later piece, the comma before it and its first event's '{'.
 struct EventsLayout {
-  bool bare_array = false;   // the whole text is the events array
-  std::size_t events = 0;    // just past the array's '['
-  std::size_t first = 0;     // the first event's '{'
+  bool bare_array = false;                                // the whole text is the events array
+  std::size_t events = 0;                                 // just past the array's '['
+  std::size_t first = 0;                                  // the first event's '{'
   std::vector<std::pair<std::size_t, std::size_t>> cuts;  // (',' position, next '{' position)
 };
 
 // Finds "}", spaces, ",", at least one space, "{" from `from` on; returns (',' , '{').
 std::optional<std::pair<std::size_t, std::size_t>> next_cut(std::string_view text,
-                                                           std::size_t from) {
+                                                            std::size_t from) {
   const std::size_t limit = std::min(text.size(), from + kLongestSearch);
   for (std::size_t comma = text.find(',', from); comma < limit; comma = text.find(',', comma + 1)) {
     std::size_t before = comma;
@@ -83,7 +81,6 @@ struct Piece {
 };
 
 constexpr int kClosingCandidates = 8;
-
 
 // What reading one piece gave.
 struct PieceResult {
@@ -198,30 +195,15 @@ class Joiner {
   std::unordered_map<std::string, TrackId> text_ids_;
 };
 
-// Reads `pieces` on up to `threads` threads; rethrows the first failure.
+// Reads `pieces` on up to `threads` threads, each with its own reader; rethrows the first failure.
 std::vector<PieceResult> read_all(std::string_view text, const std::vector<Piece>& pieces,
                                   const std::string& source, unsigned threads) {
   std::vector<PieceResult> results(pieces.size());
-  std::vector<std::exception_ptr> errors(pieces.size());
-  std::atomic<std::size_t> next{0};
-  const auto work = [&] {
-    PieceReader reader;
-    for (std::size_t i = next++; i < pieces.size(); i = next++) {
-      try {
-        results[i] = reader.read(text, pieces[i], source);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  };
-  threads = static_cast<unsigned>(std::clamp<std::size_t>(threads, 1, pieces.size()));
-  std::vector<std::thread> helpers;
-  for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
-  for (std::thread& helper : helpers) helper.join();
-  for (const std::exception_ptr& error : errors) {
-    if (error) std::rethrow_exception(error);
-  }
+  run_tasks(pieces.size(), threads, [&] {
+    return [&, reader = PieceReader()](std::size_t i) mutable {
+      results[i] = reader.read(text, pieces[i], source);
+    };
+  });
   return results;
 }
 

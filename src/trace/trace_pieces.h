@@ -17,9 +17,9 @@ namespace dualpipe::trace {
 
 // What one JSON document handed to the reader is.
 enum class TracePart {
-  kWhole,           // a whole trace: every check, GPU activity required, events sorted
-  kEvents,          // an array of events and nothing after it
-  kOutsideEvents,   // a trace whose events were cut out: its other top-level fields
+  kWhole,          // a whole trace: every check, GPU activity required, events sorted
+  kEvents,         // an array of events and nothing after it
+  kOutsideEvents,  // a trace whose events were cut out: its other top-level fields
 };
 
 // Reads `text` (followed by at least TraceText::kPadding readable bytes) as `part` into `out`,

@@ -139,8 +139,9 @@ TraceText TraceText::load_file(const std::string& path) {
     throw TraceFormatError(path, 0, std::string("cannot read: ") + std::strerror(errno));
   }
   if (!S_ISREG(info.st_mode)) {
-    throw TraceFormatError(path, 0, std::string("is ") + file_type_name(info.st_mode) +
-                                        ", not a trace file (give one JSON or .json.gz file per rank)");
+    throw TraceFormatError(path, 0,
+                           std::string("is ") + file_type_name(info.st_mode) +
+                               ", not a trace file (give one JSON or .json.gz file per rank)");
   }
   const auto size = static_cast<std::size_t>(info.st_size);
   char magic[2] = {0, 0};
@@ -153,7 +154,8 @@ TraceText TraceText::load_file(const std::string& path) {
   while (done < size) {
     const ssize_t got = ::pread(fd, raw.bytes_.get() + done, size - done, static_cast<off_t>(done));
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw TraceFormatError(path, done, std::string("read error: ") + std::strerror(errno));
+    if (got < 0)
+      throw TraceFormatError(path, done, std::string("read error: ") + std::strerror(errno));
     if (got == 0) break;  // the file shrank while being read
     done += static_cast<std::size_t>(got);
   }

@@ -1,7 +1,6 @@
 #include "dualpipe/render/timeline_html.h"
 
 #include <gtest/gtest.h>
-
 #include <simdjson.h>
 
 #include "timeline_test_data.h"

@@ -1,7 +1,6 @@
 #include "dualpipe/render/timeline_perfetto.h"
 
 #include <gtest/gtest.h>
-
 #include <simdjson.h>
 
 #include <map>

@@ -18,7 +18,8 @@ namespace dualpipe::render::testing {
 inline std::vector<trace::RankTimeline> two_streams_timelines() {
   const std::string path = std::string(DUALPIPE_SOURCE_DIR) + "/tests/data/trace/two_streams.json";
   std::vector<trace::ProfileTrace> traces;
-  traces.push_back(trace::parse_chrome_trace(trace::TraceText::load_file(path), "two_streams.json"));
+  traces.push_back(
+      trace::parse_chrome_trace(trace::TraceText::load_file(path), "two_streams.json"));
   return trace::build_timelines(std::move(traces), trace::KernelClassifier());
 }
 

@@ -80,8 +80,7 @@ TEST(Simulate, RefusesDurationsThatDoNotFitThePrograms) {
                std::invalid_argument);
   ActionDurations negative;
   for (const auto& program : schedule.programs) negative.emplace_back(program.size(), -1.0);
-  EXPECT_THROW(simulate(schedule, uniform_cost_model(1, 2, 1, 3), negative),
-               std::invalid_argument);
+  EXPECT_THROW(simulate(schedule, uniform_cost_model(1, 2, 1, 3), negative), std::invalid_argument);
 }
 
 TEST(Simulate, StartsEachActionWhenItsInputArrivesAfterTheTransfer) {

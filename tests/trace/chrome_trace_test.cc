@@ -54,7 +54,7 @@ TEST(ParseChromeTrace, TakesStringPidsAsNumbersOrNamedTracks) {
 TEST(ParseChromeTrace, ToleratesMissingOptionalFields) {
   const ProfileTrace trace = parse_file("float_timestamps.json");
   EXPECT_EQ(trace.gpu_activities[1].correlation, -1);  // no args
-  EXPECT_EQ(trace.launches[0].correlation, 10);       // a runtime call needs no dur
+  EXPECT_EQ(trace.launches[0].correlation, 10);        // a runtime call needs no dur
   EXPECT_FALSE(trace.rank.has_value());                // no distributedInfo
 }
 
@@ -170,7 +170,8 @@ TEST(ParseChromeTraceErrors, BadStringsAreErrors) {
             std::string::npos);
   EXPECT_EQ(offset, 26u);  // the 0xff byte
   EXPECT_NE(
-      error_of(R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "bad \q", "ts": 1, "dur": 1}]})")
+      error_of(
+          R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "bad \q", "ts": 1, "dur": 1}]})")
           .find("escape"),
       std::string::npos);
   EXPECT_NE(error_of(R"({"traceEvents": [{"ph": "X, "cat": "kernel"}]})"), "");

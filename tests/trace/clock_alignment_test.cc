@@ -10,11 +10,7 @@ namespace {
 using testing::SyntheticTrace;
 using testing::us;
 
-std::vector<RankTimeline> timelines_of(const std::vector<SyntheticTrace>& traces) {
-  std::vector<ProfileTrace> parsed;
-  for (const SyntheticTrace& trace : traces) parsed.push_back(trace.parse());
-  return build_timelines(std::move(parsed), KernelClassifier());
-}
+using testing::timelines_of;
 
 // Two ranks exchanging in both directions; rank 1's clock reads `skew` us more than rank 0's.
 // Each transfer ends on both sides at the same true time.
@@ -22,7 +18,9 @@ std::vector<SyntheticTrace> exchanges(double skew) {
   SyntheticTrace rank0(0);
   SyntheticTrace rank1(1);
   rank0.send(1, 0, 300, -1).receive(1, 1000, 500, -1).send(1, 2000, 50, -1);
-  rank1.receive(0, 200 + skew, 100, -1).send(0, 1300 + skew, 200, -1).receive(0, 1900 + skew, 150, -1);
+  rank1.receive(0, 200 + skew, 100, -1)
+      .send(0, 1300 + skew, 200, -1)
+      .receive(0, 1900 + skew, 150, -1);
   return {rank0, rank1};
 }
 

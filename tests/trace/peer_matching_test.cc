@@ -10,11 +10,7 @@ namespace {
 using testing::SyntheticTrace;
 using testing::us;
 
-std::vector<RankTimeline> timelines_of(const std::vector<SyntheticTrace>& traces) {
-  std::vector<ProfileTrace> parsed;
-  for (const SyntheticTrace& trace : traces) parsed.push_back(trace.parse());
-  return build_timelines(std::move(parsed), KernelClassifier());
-}
+using testing::timelines_of;
 
 TEST(MatchCalls, PairsSendsAndReceivesInIssueOrderPerDirection) {
   SyntheticTrace rank0(0);

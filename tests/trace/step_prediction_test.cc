@@ -16,15 +16,23 @@ using testing::SyntheticTrace;
 // host gap of `late` us before rank 1's backward.
 std::vector<SyntheticTrace> pipeline(double late) {
   SyntheticTrace rank0(0);
-  rank0.annotation("dualpipe:F s0 m0 d0", 0, 5).compute(10, 100, 2)
-      .annotation("dualpipe:SEND_F s0 m0 d0 p1", 6, 5).send(1, 110, 20, 8)
-      .annotation("dualpipe:RECV_B s0 m0 d0 p1", 12, 5).receive(1, 115, 225 + late + 30 - 115, 14)
-      .annotation("dualpipe:B s0 m0 d0", 18, 5).compute(225 + late + 30, 200, 20);
+  rank0.annotation("dualpipe:F s0 m0 d0", 0, 5)
+      .compute(10, 100, 2)
+      .annotation("dualpipe:SEND_F s0 m0 d0 p1", 6, 5)
+      .send(1, 110, 20, 8)
+      .annotation("dualpipe:RECV_B s0 m0 d0 p1", 12, 5)
+      .receive(1, 115, 225 + late + 30 - 115, 14)
+      .annotation("dualpipe:B s0 m0 d0", 18, 5)
+      .compute(225 + late + 30, 200, 20);
   SyntheticTrace rank1(1);
-  rank1.annotation("dualpipe:RECV_F s1 m0 d0 p0", 0, 5).receive(0, 12, 118, 2)
-      .annotation("dualpipe:F s1 m0 d0", 6, 5).compute(130, 95, 8)
-      .annotation("dualpipe:B s1 m0 d0", 225 + late - 10, 5).compute(225 + late, 10, 225 + late - 8)
-      .annotation("dualpipe:SEND_B s1 m0 d0 p0", 225 + late - 4, 3).send(0, 235 + late, 20, 225 + late - 3);
+  rank1.annotation("dualpipe:RECV_F s1 m0 d0 p0", 0, 5)
+      .receive(0, 12, 118, 2)
+      .annotation("dualpipe:F s1 m0 d0", 6, 5)
+      .compute(130, 95, 8)
+      .annotation("dualpipe:B s1 m0 d0", 225 + late - 10, 5)
+      .compute(225 + late, 10, 225 + late - 8)
+      .annotation("dualpipe:SEND_B s1 m0 d0 p0", 225 + late - 4, 3)
+      .send(0, 235 + late, 20, 225 + late - 3);
   return {rank0, rank1};
 }
 

@@ -46,7 +46,7 @@ TEST(StepJson, HasClocksMatchingTheCriticalPathAndNoPredictionWithoutActions) {
   EXPECT_EQ(int64_t(root["matching"]["exchanges"]), 1);
   EXPECT_DOUBLE_EQ(double(root["critical_path"]["length_ms"]), 1.2);
   const simdjson::dom::element last = root["critical_path"]["steps"].at(3);
-  EXPECT_EQ(int64_t(last.at(0)), 0);  // rank
+  EXPECT_EQ(int64_t(last.at(0)), 0);          // rank
   EXPECT_DOUBLE_EQ(double(last.at(2)), 1.2);  // end_ms
   EXPECT_EQ(std::string_view(last.at(3)), "transfer");
   const int64_t what = last.at(4);
@@ -61,14 +61,14 @@ TEST(RankStepText, SaysWhomTheRankWaitedForAndWhatItDid) {
   EXPECT_NE(text.find("step 1.200 ms: compute 0.100, transfer 0.200, waiting 0.900"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("waiting for rank 1: 0.900 ms; meanwhile it did host gap"),
-            std::string::npos)
+  EXPECT_NE(text.find("waiting for rank 1: 0.900 ms; meanwhile it did host gap"), std::string::npos)
       << text;
 }
 
 TEST(StepText, PrintsTheClocksAndTheCriticalPath) {
   const auto run = late_peer();
-  const std::string text = step_text(run.timelines, run.analysis, earliest_gpu_start(run.timelines));
+  const std::string text =
+      step_text(run.timelines, run.analysis, earliest_gpu_start(run.timelines));
   EXPECT_NE(text.find("clocks: one clock (1 matched exchanges agree with it)"), std::string::npos)
       << text;
   EXPECT_NE(text.find("critical path 1.200 ms in 4 steps"), std::string::npos) << text;

@@ -115,8 +115,8 @@ TEST(SummaryText, IsShort) {
   if (traces.empty()) GTEST_SKIP() << "profiles/dualpipe_step_h200x2_rank*.json.gz not present";
   std::vector<RankTimeline> timelines = build_timelines(std::move(traces), KernelClassifier());
   const StepAnalysis analysis = analysed(timelines, std::nullopt);
-  const std::string text = summary_text(timelines, analysis, earliest_gpu_start(timelines),
-                                        std::nullopt);
+  const std::string text =
+      summary_text(timelines, analysis, earliest_gpu_start(timelines), std::nullopt);
   EXPECT_LE(std::count(text.begin(), text.end(), '\n'), 40) << text;
 }
 

@@ -54,9 +54,9 @@ class SyntheticTrace {
   // A collective (e.g. "all_reduce") of the group `ranks` ("[0, 1, 2]") on stream 15.
   SyntheticTrace& collective(const std::string& name, const std::string& ranks, double start,
                              double duration, double launched) {
-    return kernel("ncclDevKernel_AllReduce_Sum_f32_RING_LL(args)", 15, start, duration, launched,
-                  R"(, "Collective name": )" + quoted(name) +
-                      R"(, "Process Group Ranks": )" + quoted(ranks));
+    return kernel(
+        "ncclDevKernel_AllReduce_Sum_f32_RING_LL(args)", 15, start, duration, launched,
+        R"(, "Collective name": )" + quoted(name) + R"(, "Process Group Ranks": )" + quoted(ranks));
   }
 
   // A communication kernel without PyTorch's args (as older versions write them), on stream 13.
@@ -78,8 +78,7 @@ class SyntheticTrace {
     events_.push_back(R"({"ph": "X", "cat": "kernel", "name": )" + quoted(name) +
                       R"(, "pid": 0, "tid": )" + std::to_string(stream) +
                       ", \"ts\": " + number(start) + ", \"dur\": " + number(duration) +
-                      R"(, "args": {"correlation": )" + std::to_string(correlation) + args +
-                      "}}");
+                      R"(, "args": {"correlation": )" + std::to_string(correlation) + args + "}}");
     return *this;
   }
 
@@ -101,8 +100,8 @@ class SyntheticTrace {
     std::string ranks = "[";
     for (int r = 0; r < world_size_; ++r) ranks += (r ? ", " : "") + std::to_string(r);
     return std::string(R"(, "Collective name": ")") + collective + R"(", "In msg nelems": )" +
-           std::to_string(elements) + R"(, "Process Group Ranks": ")" + ranks + R"(]", ")" +
-           key + "\": " + std::to_string(peer);
+           std::to_string(elements) + R"(, "Process Group Ranks": ")" + ranks + R"(]", ")" + key +
+           "\": " + std::to_string(peer);
   }
   static std::string quoted(const std::string& text) { return "\"" + text + "\""; }
   static std::string number(double value) {
@@ -118,6 +117,13 @@ class SyntheticTrace {
   std::vector<std::string> events_;
 };
 
+// The timelines of `traces`, as read (not aligned, not analysed).
+inline std::vector<RankTimeline> timelines_of(const std::vector<SyntheticTrace>& traces) {
+  std::vector<ProfileTrace> parsed;
+  for (const SyntheticTrace& trace : traces) parsed.push_back(trace.parse());
+  return build_timelines(std::move(parsed), KernelClassifier());
+}
+
 // The timelines of `traces`, on one clock, analysed over their whole span.
 struct AnalysedRun {
   std::vector<RankTimeline> timelines;
@@ -125,10 +131,8 @@ struct AnalysedRun {
 };
 
 inline AnalysedRun analyse(const std::vector<SyntheticTrace>& traces) {
-  std::vector<ProfileTrace> parsed;
-  for (const SyntheticTrace& trace : traces) parsed.push_back(trace.parse());
   AnalysedRun run;
-  run.timelines = build_timelines(std::move(parsed), KernelClassifier());
+  run.timelines = timelines_of(traces);
   run.analysis = align_timelines(run.timelines);
   analyse_step(run.timelines, std::nullopt, run.analysis);
   return run;

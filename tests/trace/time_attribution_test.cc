@@ -97,8 +97,8 @@ TEST(AttributeTime, HostGapsAreIdleTimeWithNothingLaunched) {
   const auto run = testing::analyse({rank});
   const RankAttribution& a = run.analysis.ranks[0];
   EXPECT_EQ(a.of(TimeCategory::kCompute), us(250));
-  EXPECT_EQ(a.of(TimeCategory::kHostGap), us(100));     // 100 .. 200: next launch at 200
-  EXPECT_EQ(other(a, OtherCause::kQueued), us(50));    // 200 .. 250
+  EXPECT_EQ(a.of(TimeCategory::kHostGap), us(100));  // 100 .. 200: next launch at 200
+  EXPECT_EQ(other(a, OtherCause::kQueued), us(50));  // 200 .. 250
   expect_sums_to_span(a);
 }
 

@@ -1,10 +1,10 @@
 #include "dualpipe/trace/timeline_loading.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "dualpipe/trace/trace_error.h"
 #include "synthetic_trace.h"
@@ -17,10 +17,10 @@ namespace {
 std::string written(int rank) {
   testing::SyntheticTrace trace(rank, 4);
   trace.compute(rank * 10.0, 100, 0);
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("loading_" + std::to_string(::getpid()) + "_" + std::to_string(rank) +
-                             ".json"))
-                               .string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("loading_" + std::to_string(::getpid()) + "_" + std::to_string(rank) + ".json"))
+          .string();
   std::ofstream(path) << trace.json();
   return path;
 }

@@ -22,10 +22,11 @@ std::string busy_trace() {
         .send(2, t + 20, 30, t + 5, i);
   }
   std::string json = trace.json();
-  json.insert(json.find('[') + 1,
-              "\n{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": 0, \"args\": {\"name\": \"GPU\"}},"
-              "\n{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": \"0\", \"tid\": \"stream 7\", "
-              "\"args\": {\"name\": \"compute\"}},");
+  json.insert(
+      json.find('[') + 1,
+      "\n{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": 0, \"args\": {\"name\": \"GPU\"}},"
+      "\n{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": \"0\", \"tid\": \"stream 7\", "
+      "\"args\": {\"name\": \"compute\"}},");
   return json.substr(0, json.size() - 3) + "],\n\"traceName\": \"run [3]\"}\n";
 }
 
@@ -60,7 +61,8 @@ TEST(ReadInPieces, GivesWhatReadingTheWholeTextGives) {
   const TraceText text = TraceText::copy_of(busy_trace());
   const ProfileTrace whole = parse_chrome_trace(text, "whole.json");
   for (unsigned threads : {1u, 3u}) {
-    const std::optional<ProfileTrace> pieces = read_in_pieces(text, "x.json", threads, kSmallPieces);
+    const std::optional<ProfileTrace> pieces =
+        read_in_pieces(text, "x.json", threads, kSmallPieces);
     ASSERT_TRUE(pieces) << threads;
     expect_same(*pieces, whole);
   }

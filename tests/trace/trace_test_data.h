@@ -23,10 +23,10 @@ inline std::string data_path(const std::string& name) {
 // ../shared/data/profile-data/train.json beside the source tree.
 inline std::string deepseek_train_trace() {
   const char* given = std::getenv("DUALPIPE_TRAIN_TRACE");
-  const std::string path = given != nullptr && *given != '\0'
-                               ? std::string(given)
-                               : std::string(DUALPIPE_SOURCE_DIR) +
-                                     "/../shared/data/profile-data/train.json";
+  const std::string path =
+      given != nullptr && *given != '\0'
+          ? std::string(given)
+          : std::string(DUALPIPE_SOURCE_DIR) + "/../shared/data/profile-data/train.json";
   return std::filesystem::exists(path) ? path : std::string();
 }
 
@@ -38,10 +38,11 @@ inline std::vector<std::string> recorded_traces() {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     const auto ends_with = [&name](const std::string& tail) {
-      return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+      return name.size() >= tail.size() &&
+             name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
     };
-    const bool trace = name.find("trace") != std::string::npos &&
-                       (ends_with(".json") || ends_with(".json.gz"));
+    const bool trace =
+        name.find("trace") != std::string::npos && (ends_with(".json") || ends_with(".json.gz"));
     if (entry.is_regular_file() && trace) paths.push_back(entry.path().string());
   }
   std::sort(paths.begin(), paths.end());
@@ -54,7 +55,7 @@ inline std::vector<std::string> recorded_run(const std::string& run) {
   std::vector<std::string> paths;
   for (int rank = 0;; ++rank) {
     const std::string path = std::string(DUALPIPE_SOURCE_DIR) + "/profiles/" + run + "_rank" +
-                              std::to_string(rank) + ".json.gz";
+                             std::to_string(rank) + ".json.gz";
     if (!std::filesystem::exists(path)) break;
     paths.push_back(path);
   }

@@ -1,12 +1,12 @@
 #include "dualpipe/trace/trace_text.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
-
-#include <string>
-#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <string>
 
 #include "dualpipe/trace/trace_error.h"
 #include "trace_test_data.h"
@@ -78,8 +78,7 @@ TEST(TraceText, RefusesADirectoryWithOneLine) {
     TraceText::load_file(dir);
     FAIL() << "a directory was read";
   } catch (const TraceFormatError& error) {
-    EXPECT_NE(std::string(error.what()).find("is a directory, not a trace file"),
-              std::string::npos)
+    EXPECT_NE(std::string(error.what()).find("is a directory, not a trace file"), std::string::npos)
         << error.what();
   }
 }

@@ -38,10 +38,10 @@ struct CommunicationArgs {
 struct GpuActivity {
   TimeNs start = 0;
   TimeNs duration = 0;
-  TrackId device = 0;             // the event's pid: the GPU
-  TrackId stream = 0;             // the event's tid: the CUDA stream
-  std::int64_t correlation = -1;  // args.correlation; -1 when absent
-  std::uint32_t name = 0;         // index into ProfileTrace::names
+  TrackId device = 0;               // the event's pid: the GPU
+  TrackId stream = 0;               // the event's tid: the CUDA stream
+  std::int64_t correlation = -1;    // args.correlation; -1 when absent
+  std::uint32_t name = 0;           // index into ProfileTrace::names
   std::int32_t communication = -1;  // index into ProfileTrace::communication_args, -1 for none
   ActivityCategory category = ActivityCategory::kKernel;
   TimeNs end() const { return start + duration; }

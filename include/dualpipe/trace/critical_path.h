@@ -25,9 +25,7 @@ struct PathStep {
 // last kernel end.
 struct CriticalPath {
   std::vector<PathStep> steps;
-  TimeNs length() const {
-    return steps.empty() ? 0 : steps.back().end - steps.front().start;
-  }
+  TimeNs length() const { return steps.empty() ? 0 : steps.back().end - steps.front().start; }
 };
 
 // Walks back from the latest end of busy time over all ranks inside the attributions' span. At

@@ -45,7 +45,7 @@ PeerMatching match_calls(const std::vector<RankTimeline>& timelines);
 // When a call's exchange could proceed: the latest kernel start among its members.
 struct CallSplit {
   bool matched = false;
-  TimeNs ready = 0;  // the last member's kernel start (valid when matched)
+  TimeNs ready = 0;     // the last member's kernel start (valid when matched)
   int waited_for = -1;  // timeline index of that last member (itself when it came last)
 };
 

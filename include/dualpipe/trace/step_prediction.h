@@ -23,12 +23,12 @@ struct RankPrediction {
 // An action that started later than simulated by more than the action before it on its rank did.
 struct ActionDivergence {
   int rank = 0;
-  std::string action;               // "F s1 m0 d0"
-  double measured_start_ms = 0.0;   // after the step's first action started
+  std::string action;              // "F s1 m0 d0"
+  double measured_start_ms = 0.0;  // after the step's first action started
   double simulated_start_ms = 0.0;
-  double added_ms = 0.0;            // lateness added since the rank's previous compute action
-  double host_gap_ms = 0.0;         // in the measured run, between that action and this one
-  double wait_ms = 0.0;             // likewise, waiting for peers
+  double added_ms = 0.0;     // lateness added since the rank's previous compute action
+  double host_gap_ms = 0.0;  // in the measured run, between that action and this one
+  double wait_ms = 0.0;      // likewise, waiting for peers
 };
 
 // The comparison. Durations in ms.

@@ -16,8 +16,8 @@ namespace dualpipe::trace {
 // to span_ms), "other": {"memcpy_memset_ms", "unmatched_comm_ms", "queued_ms",
 // "after_last_kernel_ms", "unknown_idle_ms"}, "waits": [{"peer", "ms", "peer_activity": [{"what",
 // "ms"}]}]}. `t` indexes the timelines.
-std::string rank_step_json(const std::vector<RankTimeline>& timelines,
-                           const StepAnalysis& analysis, std::size_t t);
+std::string rank_step_json(const std::vector<RankTimeline>& timelines, const StepAnalysis& analysis,
+                           std::size_t t);
 
 // The top-level keys (no braces): "step_ms", "clocks": {"estimated", "exchanges",
 // "offsets_ms": [{"rank", "offset_ms"}], "notes"}, "matching": {"exchanges", "unmatched_calls",
@@ -32,8 +32,8 @@ std::string step_json(const std::vector<RankTimeline>& timelines, const StepAnal
                       TimeNs origin);
 
 // Two or three lines for a rank: its step time by category and whom it waited for.
-std::string rank_step_text(const std::vector<RankTimeline>& timelines,
-                           const StepAnalysis& analysis, std::size_t t);
+std::string rank_step_text(const std::vector<RankTimeline>& timelines, const StepAnalysis& analysis,
+                           std::size_t t);
 
 // The clocks line, the critical path's longest steps and measured against simulated.
 std::string step_text(const std::vector<RankTimeline>& timelines, const StepAnalysis& analysis,

@@ -38,9 +38,9 @@ struct TimeSegment {
   TimeNs end = 0;
   TimeCategory category = TimeCategory::kCompute;
   OtherCause cause = OtherCause::kNone;
-  int peer = -1;         // kWait: timeline index of the peer waited for
-  std::int32_t stream = -1;  // the kernel running (busy time) or launched next (idle time);
-  std::int32_t kernel = -1;  // -1 when there is none
+  int peer = -1;                  // kWait: timeline index of the peer waited for
+  std::int32_t stream = -1;       // the kernel running (busy time) or launched next (idle time);
+  std::int32_t kernel = -1;       // -1 when there is none
   std::int32_t host_action = -1;  // kHostGap: the pipeline action or phase annotation the host
                                   // was in (index into RankTimeline::annotations), -1 if none
   TimeNs length() const { return end - start; }
@@ -64,7 +64,7 @@ struct RankAttribution {
   Interval span;
   std::vector<TimeSegment> segments;  // in time order, covering the span without gaps
   std::array<TimeNs, kTimeCategories> by_category{};  // sums to span.length()
-  std::array<TimeNs, kOtherCauses> other_by_cause{};   // sums to by_category[kOther]
+  std::array<TimeNs, kOtherCauses> other_by_cause{};  // sums to by_category[kOther]
   TimeNs wait_kernels = 0;      // union of the communication kernels' waiting parts
   TimeNs transfer_kernels = 0;  // union of their transfer parts
   std::vector<PeerWait> waits;  // by peer, longest first

@@ -1,8 +1,8 @@
 // Timelines: one rank's GPU work per stream, and its CPU annotations projected into GPU time.
 #pragma once
 
-#include <cstdint>
 #include <climits>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,14 +36,14 @@ enum class CallKind { kSend, kReceive, kCollective };
 // "dualpipe:SEND_F s0 m0 d0 p1" from the toolkit's runtime). Kernels that tell nothing are
 // collectives of unknown group.
 struct CommunicationCall {
-  std::uint32_t stream = 0;     // index into RankTimeline::streams
-  std::uint32_t kernel = 0;     // index into that stream's kernels
+  std::uint32_t stream = 0;  // index into RankTimeline::streams
+  std::uint32_t kernel = 0;  // index into that stream's kernels
   CallKind kind = CallKind::kCollective;
-  int peer = -1;                // global rank of the other side of a send or receive; -1 unknown
-  std::string collective;       // "send", "recv", "all_reduce", ...; the kernel name when unknown
-  std::string group;            // the communicator as the trace names it; "" when unknown
-  std::vector<int> members;     // global ranks of the communicator; empty when unknown
-  std::int64_t elements = -1;   // message elements; -1 when unknown
+  int peer = -1;               // global rank of the other side of a send or receive; -1 unknown
+  std::string collective;      // "send", "recv", "all_reduce", ...; the kernel name when unknown
+  std::string group;           // the communicator as the trace names it; "" when unknown
+  std::vector<int> members;    // global ranks of the communicator; empty when unknown
+  std::int64_t elements = -1;  // message elements; -1 when unknown
 };
 
 // The activities of one CUDA stream of one GPU, sorted by start.

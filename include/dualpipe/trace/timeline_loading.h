@@ -17,7 +17,6 @@ namespace dualpipe::trace {
 // fail, the exception of the first failing one in `paths` order is rethrown (TraceFormatError for
 // bad input); two files of one rank are std::invalid_argument.
 std::vector<RankTimeline> load_timelines(const std::vector<std::string>& paths,
-                                         const KernelClassifier& classifier,
-                                         unsigned threads = 0);
+                                         const KernelClassifier& classifier, unsigned threads = 0);
 
 }  // namespace dualpipe::trace

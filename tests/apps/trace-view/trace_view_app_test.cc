@@ -9,8 +9,8 @@
 #include "dualpipe/schedule/schedule_io.h"
 #include "dualpipe/schedule/simulator.h"
 #include "dualpipe/trace/schedule_trace_writer.h"
-#include "tool_test.h"
 #include "synthetic_trace.h"
+#include "tool_test.h"
 #include "trace_test_data.h"
 
 namespace dualpipe::trace {
@@ -102,8 +102,9 @@ TEST_F(TraceViewApp, SummaryJsonSaysWhereEachRanksStepWent) {
   EXPECT_NE(result.out.find(R"("span_ms": 1.2, "wait_ms": 0.9, "transfer_ms": 0.2)"),
             std::string::npos)
       << result.out;
-  EXPECT_NE(result.out.find(R"("attribution": {"compute_ms": 0.1, "transfer_ms": 0.2, "wait_ms": 0.9)"),
-            std::string::npos)
+  EXPECT_NE(
+      result.out.find(R"("attribution": {"compute_ms": 0.1, "transfer_ms": 0.2, "wait_ms": 0.9)"),
+      std::string::npos)
       << result.out;
   EXPECT_NE(result.out.find(R"("critical_path": {"length_ms": 1.2)"), std::string::npos);
   const ToolOutcome text = run(path("r0.json") + " " + path("r1.json"));
@@ -112,8 +113,7 @@ TEST_F(TraceViewApp, SummaryJsonSaysWhereEachRanksStepWent) {
 
 TEST_F(TraceViewApp, WindowBoundsMustBeFiniteMilliseconds) {
   for (const char* window : {"nan:nan", "nan:inf", "0:inf", "-inf:", "1e300:"}) {
-    const ToolOutcome result =
-        run(testing::data_path("two_streams.json") + " --window " + window);
+    const ToolOutcome result = run(testing::data_path("two_streams.json") + " --window " + window);
     expect_refused(result, "--window");
   }
 }
