@@ -50,3 +50,28 @@ if(DUALPIPE_HAVE_TORCH)
 else()
   message(STATUS "dualpipe: LibTorch not used; the runtime is not built")
 endif()
+
+# The Python module (src/python): ON requires Python 3 and pybind11, AUTO builds it when both are
+# found, OFF never looks. Not with sanitizers: a Python interpreter does not load their runtime.
+string(TOUPPER "${DUALPIPE_WITH_PYTHON}" _dualpipe_python_mode)
+set(DUALPIPE_HAVE_PYTHON OFF)
+if(NOT _dualpipe_python_mode STREQUAL "OFF" AND NOT DUALPIPE_SANITIZE)
+  if(_dualpipe_python_mode STREQUAL "ON")
+    set(_dualpipe_python_required REQUIRED)
+  endif()
+  find_package(Python3 COMPONENTS Interpreter Development.Module ${_dualpipe_python_required} QUIET)
+  if(Python3_FOUND)
+    find_package(pybind11 CONFIG ${_dualpipe_python_required} QUIET)
+  endif()
+  if(Python3_FOUND AND pybind11_FOUND)
+    set(DUALPIPE_HAVE_PYTHON ON)
+    set(DUALPIPE_PYTHON_INSTALL_DIR
+        "${CMAKE_INSTALL_LIBDIR}/python${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}/site-packages"
+        CACHE STRING "Where the Python module dualpipe_eplb is installed, relative to the prefix")
+    message(STATUS "dualpipe: Python ${Python3_VERSION} and pybind11 ${pybind11_VERSION} found; "
+                   "building the Python module dualpipe_eplb")
+  endif()
+endif()
+if(NOT DUALPIPE_HAVE_PYTHON)
+  message(STATUS "dualpipe: the Python module dualpipe_eplb is not built")
+endif()

@@ -23,6 +23,7 @@
 #include "dualpipe/eplb/aggregation.h"
 #include "dualpipe/eplb/load_matrix.h"
 #include "dualpipe/eplb/placement.h"
+#include "dualpipe/eplb/plan_problem.h"
 #include "dualpipe/eplb/policy.h"
 #include "dualpipe/eplb/statistics.h"
 #include "dualpipe/moe/load_recorder.h"
@@ -131,15 +132,15 @@ double train_step(MoeStage& stage, torch::optim::Adam& adam, const Teacher& teac
 // Max and mean tokens per GPU (summed over layers and the steps of `series`) under `placement`,
 // counting each expert's tokens split evenly over its copies.
 std::pair<double, double> tokens_per_gpu(const dualpipe::eplb::LoadSeries& series,
-                                         const std::vector<std::vector<int>>& phy2log, int gpus) {
-  const dualpipe::eplb::LoadMatrix total = dualpipe::eplb::aggregate(series, {});
+                                         const dualpipe::eplb::SlotTable& placement,
+                                         const dualpipe::eplb::PlanParameters& parameters) {
+  const auto problem =
+      dualpipe::eplb::make_plan_problem(dualpipe::eplb::aggregate(series, {}), parameters);
   double max_sum = 0;
   double mean_sum = 0;
-  for (std::size_t layer = 0; layer < phy2log.size(); ++layer) {
-    const std::vector<double> loads = dualpipe::eplb::gpu_loads(
-        phy2log[layer], dualpipe::eplb::layer_loads(total, static_cast<int>(layer)), gpus);
-    max_sum += *std::max_element(loads.begin(), loads.end());
-    for (double l : loads) mean_sum += l / gpus;
+  for (const auto& layer : dualpipe::eplb::placement_statistics(placement, problem)) {
+    max_sum += layer.max_gpu_load;
+    mean_sum += layer.mean_gpu_load;
   }
   return {max_sum, mean_sum};
 }
@@ -193,14 +194,15 @@ int main(int argc, char** argv) {
     // Two spare slots per GPU: the initial placement copies experts 0.. once more (slot p holds
     // expert p % experts); the planner may give the spares to whichever experts need them.
     const int replicas = static_cast<int>(s.experts) + 2 * gpus;
-    dualpipe::eplb::Placement placement =
+    const dualpipe::eplb::SlotTable placement =
         dualpipe::eplb::trivial_placement(s.layers, static_cast<int>(s.experts), replicas);
     dualpipe::eplb::PlanParameters parameters;
     parameters.replicas = replicas;
     parameters.gpus = gpus;
     // Planning uniform loads first rejects a shape the planner cannot serve (such as one GPU) now,
     // not after the first training phase.
-    dualpipe::eplb::plan(dualpipe::eplb::LoadMatrix::Ones(s.layers, s.experts), parameters,
+    dualpipe::eplb::plan(dualpipe::eplb::make_plan_problem(
+                             dualpipe::eplb::LoadMatrix::Ones(s.layers, s.experts), parameters),
                          dualpipe::eplb::Policy::kBalanced);
     MoeStageOptions options;
     options.heads = s.heads;
@@ -209,9 +211,10 @@ int main(int argc, char** argv) {
     options.moe.experts = s.experts;
     options.moe.top_k = s.top_k;
     options.num_layers = s.layers;
+    const dualpipe::eplb::Placement initial_maps = dualpipe::eplb::to_placement(placement);
     std::vector<ExpertPlacement> per_layer;
     for (int l = 0; l < s.layers; ++l)
-      per_layer.push_back(ExpertPlacement::from_plan(placement, l, gpus));
+      per_layer.push_back(ExpertPlacement::from_plan(initial_maps, l, gpus));
     MoeStage stage(options, group, per_layer);
     // The skew: experts with high ids (which the initial placement does not copy) win the top-k far
     // more often; the bias only steers selection.
@@ -233,12 +236,14 @@ int main(int argc, char** argv) {
         train_phase(stage, adam, teacher, s, *before, group, "before", env.rank);
 
     // Plan from the recorded loads (every rank gets the same sums, so the same plan) and apply it.
-    const dualpipe::eplb::Placement planned =
-        dualpipe::eplb::plan(dualpipe::eplb::aggregate(before->series(), {}), parameters,
+    const dualpipe::eplb::SlotTable planned =
+        dualpipe::eplb::plan(dualpipe::eplb::make_plan_problem(
+                                 dualpipe::eplb::aggregate(before->series(), {}), parameters),
                              dualpipe::eplb::Policy::kBalanced);
+    const dualpipe::eplb::Placement planned_maps = dualpipe::eplb::to_placement(planned);
     for (int l = 0; l < s.layers; ++l) {
       stage.layers[static_cast<std::size_t>(l)]->moe->apply_placement(
-          ExpertPlacement::from_plan(planned, l, gpus), &adam);
+          ExpertPlacement::from_plan(planned_maps, l, gpus), &adam);
     }
 
     auto after = std::make_shared<LoadRecorder>(s.layers, s.experts, s.device);
@@ -248,8 +253,8 @@ int main(int argc, char** argv) {
 
     if (env.rank == 0) {
       const auto [max_before, mean_before] =
-          tokens_per_gpu(before->series(), placement.phy2log, gpus);
-      const auto [max_after, mean_after] = tokens_per_gpu(after->series(), planned.phy2log, gpus);
+          tokens_per_gpu(before->series(), placement, parameters);
+      const auto [max_after, mean_after] = tokens_per_gpu(after->series(), planned, parameters);
       std::printf("tokens per GPU (all layers, %d steps):\n", s.steps);
       std::printf("  before re-planning: max %.0f  mean %.0f  max/mean %.3f\n", max_before,
                   mean_before, max_before / mean_before);

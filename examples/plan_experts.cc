@@ -10,6 +10,7 @@
 #include "dualpipe/eplb/balanced_policy.h"
 #include "dualpipe/eplb/deepseek_policy.h"
 #include "dualpipe/eplb/load_reader.h"
+#include "dualpipe/eplb/plan_problem.h"
 #include "dualpipe/eplb/statistics.h"
 
 int main(int argc, char** argv) {
@@ -22,10 +23,11 @@ int main(int argc, char** argv) {
     const eplb::LoadMatrix loads = eplb::aggregate(series, eplb::parse_aggregation("ema:0.3"));
     // 64 experts in 8 groups, 80 replicas on 16 GPUs (5 per GPU) of 2 nodes.
     const eplb::PlanParameters parameters{80, 8, 2, 16};
-    const eplb::Placement balanced = eplb::plan_balanced(loads, parameters);
-    const eplb::Placement deepseek = eplb::plan_deepseek(loads, parameters);
-    const auto ours = eplb::placement_statistics(balanced, loads, parameters);
-    const auto theirs = eplb::placement_statistics(deepseek, loads, parameters);
+    const eplb::PlanProblem problem = eplb::make_plan_problem(loads, parameters);
+    const eplb::SlotTable balanced = eplb::plan_balanced(problem);
+    const eplb::SlotTable deepseek = eplb::plan_deepseek(problem);
+    const auto ours = eplb::placement_statistics(balanced, problem);
+    const auto theirs = eplb::placement_statistics(deepseek, problem);
     std::printf("layer  bound      balanced   deepseek   (max GPU load)\n");
     for (std::size_t l = 0; l < ours.size(); ++l) {
       std::printf("%-6zu %-10.1f %-10.1f %-10.1f\n", l, ours[l].lower_bound.value(),

@@ -8,10 +8,10 @@ packages=(
   libeigen3-dev libcli11-dev libyaml-cpp-dev libsimdjson-dev zlib1g-dev libre2-dev
   libgtest-dev googletest libbenchmark-dev
   clang clang-tidy clang-format
-  python3
+  python3 python3-dev python3-numpy pybind11-dev
 )
 if [[ "${DUALPIPE_NO_TORCH:-0}" != 1 ]]; then
-  packages+=(libtorch-dev libgloo-dev)
+  packages+=(libtorch-dev libgloo-dev python3-torch)
 fi
 
 missing=()

@@ -14,10 +14,12 @@
 #include "dualpipe/eplb/migration.h"
 #include "dualpipe/eplb/parse_error.h"
 #include "dualpipe/eplb/plan_formats.h"
+#include "dualpipe/eplb/plan_problem.h"
 #include "dualpipe/eplb/policy.h"
 #include "dualpipe/eplb/replay.h"
 #include "dualpipe/eplb/slot_table.h"
 #include "dualpipe/eplb/statistics.h"
+#include "eplb_plan_flags.h"
 #include "input_file.h"
 #include "load_chart.h"
 #include "plan_report.h"
@@ -35,34 +37,16 @@ struct FileError : std::runtime_error {
       : std::runtime_error(path + ": " + message) {}
 };
 
-// Flags shared by planning and replay.
-struct CommonOptions {
-  std::string loads_path;
-  eplb::PlanParameters parameters;
-  std::string policy = "balanced";
-  std::string aggregate = "sum";
-  int max_moves = -1;
-  double min_gain = 0.0;
-};
+using dualpipe::apps::CommonOptions;
+using dualpipe::apps::PlanOptions;
+using dualpipe::apps::ReplayOptions;
 
-struct PlanOptions {
-  std::string previous_path;
-  std::string format = "json";
-  std::string output = "-";
-  std::string report;
-  std::string svg_path;
-  int first_layer = 0;
-};
-
-struct ReplayOptions {
-  int interval = 0;
-  std::string report = "text";
-  std::string output = "-";
-};
+// Load logs may be binary (.npy, .pt); any larger than this are refused before reading.
+constexpr dualpipe::apps::InputLimits kLoadLimits{std::size_t{1} << 30, /*text=*/false};
 
 eplb::LoadSeries read_loads(const std::string& path) {
-  const dualpipe::apps::InputFile file(path);
-  if (dualpipe::apps::is_torch_file(path, file.text()))
+  const dualpipe::apps::InputFile file(path, kLoadLimits);
+  if (eplb::is_torch_save_file(file.text(), path))
     return dualpipe::apps::read_sglang_dump(path, file.text());
   try {
     return eplb::parse_loads(file.text(), path);
@@ -71,10 +55,10 @@ eplb::LoadSeries read_loads(const std::string& path) {
   }
 }
 
-eplb::Placement read_previous(const std::string& path, int num_experts) {
+eplb::SlotTable read_previous(const std::string& path, int num_experts) {
   const dualpipe::apps::InputFile file(path);
   try {
-    return eplb::placement_from_phy2log(eplb::parse_plan_phy2log(file.text()), num_experts);
+    return eplb::slot_table_from_phy2log(eplb::parse_plan_phy2log(file.text()), num_experts);
   } catch (const eplb::ParseError& error) {
     throw FileError(path, error.what());
   } catch (const std::invalid_argument& error) {
@@ -94,19 +78,6 @@ std::optional<eplb::MigrationOptions> migration_options(const CommonOptions& com
   return options;
 }
 
-// Per-GPU loads summed over layers.
-std::vector<double> summed_gpu_loads(const eplb::SlotTable& table, const eplb::LoadMatrix& loads,
-                                     int gpus) {
-  std::vector<double> total(static_cast<std::size_t>(gpus), 0.0);
-  for (int layer = 0; layer < table.num_layers; ++layer) {
-    const int* phy2log = table.layer_phy2log(layer);
-    const auto per_gpu = eplb::gpu_loads(std::vector<int>(phy2log, phy2log + table.num_replicas),
-                                         eplb::layer_loads(loads, layer), gpus);
-    for (int g = 0; g < gpus; ++g) total[g] += per_gpu[g];
-  }
-  return total;
-}
-
 int run_plan(const CommonOptions& common, const PlanOptions& options) {
   const eplb::Policy policy = eplb::parse_policy(common.policy);
   const eplb::PlanFormat format = eplb::parse_plan_format(options.format);
@@ -118,26 +89,26 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
   if (migration && options.previous_path.empty()) {
     throw std::invalid_argument("--max-moves and --min-gain need --previous PLAN");
   }
-  const eplb::LoadMatrix loads = eplb::aggregate(read_loads(common.loads_path), aggregation);
+  const eplb::PlanProblem problem = eplb::make_plan_problem(
+      eplb::aggregate(read_loads(common.loads_path), aggregation), common.parameters);
   const eplb::PlanParameters& p = common.parameters;
-  eplb::validate_parameters(p, static_cast<int>(loads.cols()));
 
   eplb::PlanDocument document;
   document.parameters = p;
   document.policy = eplb::to_string(policy);
   document.first_layer = options.first_layer;
-  std::optional<eplb::Placement> previous;
+  std::optional<eplb::SlotTable> previous;
   if (!options.previous_path.empty()) {
-    previous = read_previous(options.previous_path, static_cast<int>(loads.cols()));
+    previous = read_previous(options.previous_path, problem.num_experts());
     eplb::Replan replan =
-        eplb::replan(loads, p, policy, *previous, migration.value_or(eplb::MigrationOptions{}));
-    document.slots = eplb::to_slot_table(replan.placement);
+        eplb::replan(problem, policy, *previous, migration.value_or(eplb::MigrationOptions{}));
+    document.slots = std::move(replan.placement);
     document.replicas_moved = replan.replicas_moved;
   } else {
-    document.slots = eplb::plan_slots(loads, p, policy);
+    document.slots = eplb::plan(problem, policy);
   }
-  const std::vector<eplb::LayerLowerBound> bounds = eplb::lower_bounds(loads, p);
-  document.statistics = eplb::placement_statistics(document.slots, loads, p, bounds);
+  const std::vector<eplb::LayerLowerBound> bounds = eplb::lower_bounds(problem);
+  document.statistics = eplb::placement_statistics(document.slots, problem, bounds);
 
   StagedOutputs outputs;
   outputs.add(options.output,
@@ -145,14 +116,13 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
   if (!options.report.empty() || !options.svg_path.empty()) {
     // "Before" is the previous plan, else SGLang's trivial placement.
     const std::string before_name = previous ? "previous plan" : "trivial placement";
-    const eplb::SlotTable before = eplb::to_slot_table(
+    const eplb::SlotTable before =
         previous ? *previous
-                 : eplb::trivial_placement(static_cast<int>(loads.rows()),
-                                           static_cast<int>(loads.cols()), p.replicas));
+                 : eplb::trivial_placement(problem.num_layers(), problem.num_experts(), p.replicas);
     if (!options.report.empty()) {
       dualpipe::apps::PlanReportInput report{
           document.policy,     p,
-          document.statistics, eplb::placement_statistics(before, loads, p, bounds),
+          document.statistics, eplb::placement_statistics(before, problem, bounds),
           before_name,         document.replicas_moved};
       const std::string text = options.report == "json" ? dualpipe::apps::plan_report_json(report)
                                                         : dualpipe::apps::plan_report_text(report);
@@ -164,8 +134,8 @@ int run_plan(const CommonOptions& common, const PlanOptions& options) {
     }
     if (!options.svg_path.empty()) {
       outputs.add(options.svg_path,
-                  dualpipe::apps::gpu_load_chart(summed_gpu_loads(before, loads, p.gpus),
-                                                 summed_gpu_loads(document.slots, loads, p.gpus),
+                  dualpipe::apps::gpu_load_chart(eplb::total_gpu_loads(before, problem),
+                                                 eplb::total_gpu_loads(document.slots, problem),
                                                  before_name));
     }
   }
@@ -200,60 +170,15 @@ int run_replay(const CommonOptions& common, const ReplayOptions& options) {
   return 0;
 }
 
-void add_common_options(CLI::App& app, CommonOptions& common) {
-  app.add_option(
-      "LOADS", common.loads_path,
-      "expert loads: .csv, .json, .yaml, .npy or SGLang .pt dump (needs the LibTorch plugin)");
-  app.add_option("--replicas", common.parameters.replicas, "physical expert slots per layer")
-      ->required();
-  app.add_option("--groups", common.parameters.groups, "expert groups")->required();
-  app.add_option("--nodes", common.parameters.nodes, "nodes")->required();
-  app.add_option("--gpus", common.parameters.gpus, "GPUs")->required();
-  app.add_option("--policy", common.policy, "balanced (default) or deepseek");
-  app.add_option("--aggregate", common.aggregate, "sum (default), mean, window:K or ema:ALPHA");
-  app.add_option("--max-moves", common.max_moves, "most replicas moved from the previous plan");
-  app.add_option(
-      "--min-gain", common.min_gain,
-      "least relative drop of a layer's max GPU load worth moving replicas for (e.g. 0.02)");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"plan expert replicas on GPUs from expert load logs", "eplb-plan"};
-  CommonOptions plan_common, replay_common;
-  PlanOptions plan_options;
-  ReplayOptions replay_options;
-  add_common_options(app, plan_common);
-  app.add_option("--previous", plan_options.previous_path,
-                 "plan to re-plan from (any output format)");
-  app.add_option("--format", plan_options.format, "json (default), yaml, csv, sglang or trtllm");
-  app.add_option("-o,--output", plan_options.output, "plan file (default: standard output)");
-  app.add_option("--report", plan_options.report, "print a report: text or json");
-  app.add_option("--svg", plan_options.svg_path, "draw per-GPU load before/after as SVG");
-  app.add_option("--first-layer", plan_options.first_layer,
-                 "layer number of the first row (trtllm keys)");
-  CLI::App* replay = app.add_subcommand("replay", "replay a policy over a load time series");
-  add_common_options(*replay, replay_common);
-  replay->add_option("--interval", replay_options.interval, "re-plan every K steps")->required();
-  replay->add_option("--report", replay_options.report, "text (default) or json");
-  replay->add_option("-o,--output", replay_options.output,
-                     "report file (default: standard output)");
-  app.require_subcommand(0, 1);
-  // Options of the plan command are required only when it runs: parse leniently, then check.
-  for (CLI::App* command : {&app, replay}) {
-    for (const char* name : {"--replicas", "--groups", "--nodes", "--gpus"}) {
-      command->get_option(name)->required(false);
-    }
-  }
+  dualpipe::apps::EplbPlanFlags flags;
+  dualpipe::apps::add_eplb_plan_flags(app, flags);
   return dualpipe::apps::parse_and_run(app, argc, argv, [&] {
-    const bool replaying = replay->parsed();
-    CLI::App& command = replaying ? *replay : app;
-    const CommonOptions& common = replaying ? replay_common : plan_common;
-    if (common.loads_path.empty()) throw CLI::RequiredError("LOADS");
-    for (const char* name : {"--replicas", "--groups", "--nodes", "--gpus"}) {
-      if (command.get_option(name)->count() == 0) throw CLI::RequiredError(name);
-    }
-    return replaying ? run_replay(common, replay_options) : run_plan(common, plan_options);
+    dualpipe::apps::check_required_flags(app, flags);
+    return flags.replay_command->parsed() ? run_replay(flags.replay_common, flags.replay)
+                                          : run_plan(flags.plan_common, flags.plan);
   });
 }

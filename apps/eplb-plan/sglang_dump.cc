@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "dualpipe/eplb/load_reader.h"
 #include "dualpipe/eplb/parse_error.h"
 #include "pt_plugin_abi.h"
 
@@ -71,11 +72,6 @@ PtPlugin load_plugin() {
 
 }  // namespace
 
-bool is_torch_file(const std::string& path, std::string_view content) {
-  const bool pt_extension = path.size() >= 3 && path.compare(path.size() - 3, 3, ".pt") == 0;
-  return pt_extension || content.substr(0, 4) == std::string_view("PK\x03\x04", 4);
-}
-
 dualpipe::eplb::LoadSeries read_sglang_dump(const std::string& path, std::string_view content) {
   auto fail = [&](const std::string& message) { return std::runtime_error(path + ": " + message); };
   PtPlugin plugin;
@@ -90,30 +86,12 @@ dualpipe::eplb::LoadSeries read_sglang_dump(const std::string& path, std::string
   if (plugin.read(content.data(), content.size(), shape, &raw, error, sizeof error) != 0)
     throw fail(error);
   const std::unique_ptr<double, decltype(plugin.release)> values(raw, plugin.release);
-  const int64_t steps = shape[0], layers = shape[1], experts = shape[2];
-  dualpipe::eplb::LoadSeries series;
-  series.reserve(static_cast<std::size_t>(steps));
-  const double* value = values.get();
-  for (int64_t s = 0; s < steps; ++s) {
-    dualpipe::eplb::LoadMatrix loads(layers, experts);
-    for (int64_t l = 0; l < layers; ++l) {
-      for (int64_t e = 0; e < experts; ++e, ++value) {
-        if (dualpipe::eplb::is_valid_load(*value)) {
-          loads(l, e) = static_cast<float>(*value);
-          continue;
-        }
-        try {
-          dualpipe::eplb::checked_load(*value, "logical_count[" + std::to_string(s) + "][" +
-                                                   std::to_string(l) + "][" + std::to_string(e) +
-                                                   "]");
-        } catch (const dualpipe::eplb::ParseError& parse_error) {
-          throw fail(parse_error.what());
-        }
-      }
-    }
-    series.push_back(std::move(loads));
+  try {
+    return dualpipe::eplb::series_from_values(values.get(), shape[0], shape[1], shape[2],
+                                              "logical_count");
+  } catch (const dualpipe::eplb::ParseError& parse_error) {
+    throw fail(parse_error.what());
   }
-  return series;
 }
 
 }  // namespace dualpipe::apps

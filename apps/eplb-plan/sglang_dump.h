@@ -10,9 +10,6 @@
 
 namespace dualpipe::apps {
 
-// Whether `path`/`content` is a torch.save file (.pt extension or a zip archive).
-bool is_torch_file(const std::string& path, std::string_view content);
-
 // The "logical_count" of an SGLang dump as a load series ([steps, layers, experts] or one
 // [layers, experts] step). The plugin is looked for in $DUALPIPE_PLUGIN_DIR when that is set, else
 // next to the executable (build tree) and in the install tree's plugin folder. Throws

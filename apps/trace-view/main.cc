@@ -21,23 +21,17 @@
 #include "input_file.h"
 #include "schedule_comparison.h"
 #include "staged_outputs.h"
+#include "trace_view_flags.h"
 #include "window_flag.h"
 
 namespace {
 
 using namespace dualpipe;
 
-struct Options {
-  std::vector<std::string> traces;
-  std::string comm_regex = trace::kDefaultCommunicationRegex;
-  std::string summary;  // "", "text" or "json"
-  std::string output = "-";
-  std::string svg;
-  std::string html;
-  std::string perfetto;
-  std::string compare_schedule;
-  std::string window;  // "START_MS:END_MS"
-};
+// Traces larger than this are refused before reading (a day of a busy rank's kernels is less).
+constexpr std::size_t kLargestTrace = std::size_t{8} << 30;
+
+using Options = apps::TraceViewFlags;
 
 // "out.svg" -> "out.compare.svg"
 std::string comparison_svg_path(const std::string& svg_path) {
@@ -65,11 +59,11 @@ void compare_schedule(const std::vector<trace::RankTimeline>& timelines, trace::
   }
   const int measured_ranks = measured->schedule.num_ranks;
   if (planned.num_ranks != measured_ranks) {
-    throw std::invalid_argument("--compare-schedule: " + options.compare_schedule + " plans " +
-                                std::to_string(planned.num_ranks) + " ranks, but the " +
-                                std::to_string(timelines.size()) + " traces measured " +
-                                std::to_string(measured_ranks) +
-                                " (give one trace per planned rank)");
+    throw std::invalid_argument(
+        "--compare-schedule: " + options.compare_schedule + " plans " +
+        std::to_string(planned.num_ranks) + " ranks, but the " + std::to_string(timelines.size()) +
+        " traces measured " + std::to_string(measured_ranks) +
+        " (give one trace per planned rank)");
   }
   const apps::ScheduleComparison comparison =
       apps::compare_schedules(*measured, planned, options.compare_schedule);
@@ -79,15 +73,16 @@ void compare_schedule(const std::vector<trace::RankTimeline>& timelines, trace::
 
 int run(const Options& options) {
   const trace::KernelClassifier classifier(options.comm_regex);
+  for (const std::string& path : options.traces) apps::check_input_file(path, kLargestTrace);
   std::vector<trace::RankTimeline> timelines = trace::load_timelines(options.traces, classifier);
   trace::StepAnalysis analysis = trace::align_timelines(timelines);
   const trace::TimeNs origin = trace::earliest_gpu_start(timelines);
   const trace::TimeWindow window = apps::parse_window_flag(options.window, origin);
   trace::analyse_step(timelines, window, analysis);
 
-  apps::StagedOutputs outputs;  // written at the end, all or nothing
   const bool draws = !options.svg.empty() || !options.html.empty() || !options.perfetto.empty() ||
                      !options.compare_schedule.empty();
+  apps::StagedOutputs outputs;  // every output is written, or none
   if (options.summary == "json") {
     outputs.add(options.output, trace::summary_json(timelines, analysis, origin, window));
   } else if (options.summary == "text" || !draws) {
@@ -113,22 +108,6 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{"where a step's time went across ranks, and drawings, of PyTorch-profiler traces",
                "trace-view"};
-  app.add_option("traces", options.traces, "TRACE.json or TRACE.json.gz, one per rank")->required();
-  app.add_option("--comm-regex", options.comm_regex,
-                 "regular expression (RE2 syntax, case-insensitive) naming communication kernels")
-      ->capture_default_str();
-  app.add_option("--summary", options.summary, "print the statistics as text or json")
-      ->check(CLI::IsMember({"text", "json"}));
-  app.add_option("-o,--output", options.output, "file for the summary (default: standard output)");
-  app.add_option("--svg", options.svg, "draw the timelines as SVG");
-  app.add_option("--html", options.html,
-                 "draw the timelines as a zoomable, self-contained HTML page");
-  app.add_option("--perfetto", options.perfetto,
-                 "write a cleaned Chrome/Perfetto trace: one track per lane, overlap counter");
-  app.add_option("--compare-schedule", options.compare_schedule,
-                 "schedule JSON to simulate with the measured durations and line up against the "
-                 "measured schedule (report on stdout; with --svg also OUT.compare.svg)");
-  app.add_option("--window", options.window,
-                 "only START_MS:END_MS (ms since the first GPU activity)");
+  apps::add_trace_view_flags(app, options);
   return apps::parse_and_run(app, argc, argv, [&] { return run(options); });
 }

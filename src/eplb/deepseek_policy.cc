@@ -100,39 +100,33 @@ void plan_layer(const float* loads, const LayerShape& shape, DeepseekScratch& s,
 
 }  // namespace
 
-DeepseekLayerPlan plan_deepseek_layer(const std::vector<float>& loads, const PlanParameters& p) {
-  const LayerShape shape(static_cast<int>(loads.size()), p);
+DeepseekLayerPlan plan_deepseek_layer(const PlanProblem& problem, int layer) {
+  const PlanParameters& p = problem.parameters();
+  const LayerShape shape(problem.num_experts(), p);
   DeepseekScratch scratch(shape);
   DeepseekLayerPlan plan{std::vector<int>(static_cast<std::size_t>(p.replicas)),
                          std::vector<int>(static_cast<std::size_t>(p.replicas))};
-  plan_layer(loads.data(), shape, scratch, plan.phy2log.data(), plan.rank.data());
+  plan_layer(problem.layer_data(layer), shape, scratch, plan.phy2log.data(), plan.rank.data());
   return plan;
 }
 
-SlotTable plan_deepseek_slots(const LoadMatrix& loads, const PlanParameters& parameters) {
-  validate_loads(loads);
-  const int num_experts = static_cast<int>(loads.cols());
-  const int num_layers = static_cast<int>(loads.rows());
-  validate_parameters(parameters, num_experts);
-  const LayerShape shape(num_experts, parameters);
+SlotTable plan_deepseek(const PlanProblem& problem) {
+  const PlanParameters& p = problem.parameters();
+  const LayerShape shape(problem.num_experts(), p);
   DeepseekScratch scratch(shape);
   SlotTable table;
-  table.num_layers = num_layers;
-  table.num_replicas = parameters.replicas;
-  table.num_experts = num_experts;
-  const std::size_t slots = static_cast<std::size_t>(num_layers) * parameters.replicas;
+  table.num_layers = problem.num_layers();
+  table.num_replicas = p.replicas;
+  table.num_experts = problem.num_experts();
+  const std::size_t slots = static_cast<std::size_t>(table.num_layers) * p.replicas;
   table.phy2log.resize(slots);
   table.copy.resize(slots);
-  for (int layer = 0; layer < num_layers; ++layer) {
-    const std::size_t row = static_cast<std::size_t>(layer) * parameters.replicas;
-    plan_layer(loads.data() + static_cast<std::ptrdiff_t>(layer) * num_experts, shape, scratch,
-               table.phy2log.data() + row, table.copy.data() + row);
+  for (int layer = 0; layer < table.num_layers; ++layer) {
+    const std::size_t row = static_cast<std::size_t>(layer) * p.replicas;
+    plan_layer(problem.layer_data(layer), shape, scratch, table.phy2log.data() + row,
+               table.copy.data() + row);
   }
   return table;
-}
-
-Placement plan_deepseek(const LoadMatrix& loads, const PlanParameters& parameters) {
-  return to_placement(plan_deepseek_slots(loads, parameters));
 }
 
 }  // namespace dualpipe::eplb

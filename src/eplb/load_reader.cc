@@ -14,8 +14,9 @@ namespace {
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   if (text.size() < suffix.size()) return false;
-  return std::equal(suffix.rbegin(), suffix.rend(), text.rbegin(),
-                    [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+  return std::equal(suffix.rbegin(), suffix.rend(), text.rbegin(), [](char a, char b) {
+    return a == std::tolower(static_cast<unsigned char>(b));
+  });
 }
 
 }  // namespace
@@ -32,10 +33,37 @@ LoadFormat detect_load_format(std::string_view content, const std::string& file_
   const std::string_view rest = content.substr(first);
   const std::size_t line_end = rest.find('\n');
   const std::string_view line = rest.substr(0, line_end);
-  if (rest.substr(0, 2) == "- " || rest.substr(0, 3) == "---" || line.find(':') != std::string_view::npos) {
+  if (rest.substr(0, 2) == "- " || rest.substr(0, 3) == "---" ||
+      line.find(':') != std::string_view::npos) {
     return LoadFormat::kYaml;
   }
   return LoadFormat::kCsv;
+}
+
+bool is_torch_save_file(std::string_view content, const std::string& file_name) {
+  return ends_with(file_name, ".pt") || content.substr(0, 4) == std::string_view("PK\x03\x04", 4);
+}
+
+LoadSeries series_from_values(const double* values, std::int64_t steps, std::int64_t layers,
+                              std::int64_t experts, const std::string& name) {
+  LoadSeries series;
+  series.reserve(static_cast<std::size_t>(steps));
+  const double* value = values;
+  for (std::int64_t s = 0; s < steps; ++s) {
+    LoadMatrix loads(layers, experts);
+    for (std::int64_t l = 0; l < layers; ++l) {
+      for (std::int64_t e = 0; e < experts; ++e, ++value) {
+        if (is_valid_load(*value)) {
+          loads(l, e) = static_cast<float>(*value);
+        } else {
+          checked_load(*value, name + "[" + std::to_string(s) + "][" + std::to_string(l) + "][" +
+                                   std::to_string(e) + "]");
+        }
+      }
+    }
+    series.push_back(std::move(loads));
+  }
+  return series;
 }
 
 LoadSeries parse_loads(std::string_view content, const std::string& file_name) {

@@ -125,15 +125,13 @@ LayerLowerBound layer_lower_bound(const std::vector<float>& loads, const PlanPar
   return bound;
 }
 
-std::vector<LayerLowerBound> lower_bounds(const LoadMatrix& loads,
-                                          const PlanParameters& parameters) {
+std::vector<LayerLowerBound> lower_bounds(const PlanProblem& problem) {
   std::vector<LayerLowerBound> bounds;
-  bounds.reserve(static_cast<std::size_t>(loads.rows()));
-  std::vector<float> row(static_cast<std::size_t>(loads.cols()));
-  for (Eigen::Index layer = 0; layer < loads.rows(); ++layer) {
-    std::copy(loads.data() + layer * loads.cols(), loads.data() + (layer + 1) * loads.cols(),
-              row.begin());
-    bounds.push_back(layer_lower_bound(row, parameters));
+  bounds.reserve(static_cast<std::size_t>(problem.num_layers()));
+  std::vector<float> row(static_cast<std::size_t>(problem.num_experts()));
+  for (int layer = 0; layer < problem.num_layers(); ++layer) {
+    std::copy_n(problem.layer_data(layer), row.size(), row.begin());
+    bounds.push_back(layer_lower_bound(row, problem.parameters()));
   }
   return bounds;
 }

@@ -27,11 +27,6 @@ int count_moves(const std::vector<int>& a, const std::vector<int>& b) {
   return moves;
 }
 
-double max_load(const std::vector<int>& phy2log, const std::vector<float>& loads, int gpus) {
-  const auto per_gpu = gpu_loads(phy2log, loads, gpus);
-  return *std::max_element(per_gpu.begin(), per_gpu.end());
-}
-
 // Pairs blocks of fresh slots with blocks of previous slots (block = `block_size` slots), most
 // shared experts first. Returns the previous block each fresh block goes to.
 std::vector<int> match_blocks(const std::vector<int>& fresh, const std::vector<int>& previous,
@@ -136,7 +131,7 @@ std::vector<LayerOption> local_search_options(const std::vector<int>& previous,
     return row;
   };
   std::vector<LayerOption> options;
-  double best = max_load(previous, loads, p.gpus);
+  double best = max_gpu_load(previous, loads, p.gpus);
   for (int step = 0; step < 8 * p.replicas; ++step) {
     int heaviest = 0;
     for (int part = 1; part < partitions; ++part) {
@@ -144,7 +139,7 @@ std::vector<LayerOption> local_search_options(const std::vector<int>& previous,
     }
     if (!parts[heaviest].improve_once()) break;
     std::vector<int> row = current_row();
-    const double value = max_load(row, loads, p.gpus);
+    const double value = max_gpu_load(row, loads, p.gpus);
     if (value < best) {
       best = value;
       const int moves = count_moves(row, previous);
@@ -155,15 +150,16 @@ std::vector<LayerOption> local_search_options(const std::vector<int>& previous,
   return options;
 }
 
-void check_previous(const Placement& previous, const LoadMatrix& loads, const PlanParameters& p) {
-  if (previous.num_layers() != loads.rows() || previous.num_replicas() != p.replicas ||
-      previous.num_experts() != loads.cols()) {
-    throw std::invalid_argument("the previous plan has " + std::to_string(previous.num_layers()) +
-                                " layers, " + std::to_string(previous.num_replicas()) +
-                                " replicas and " + std::to_string(previous.num_experts()) +
-                                " experts; expected " + std::to_string(loads.rows()) + ", " +
-                                std::to_string(p.replicas) + " and " +
-                                std::to_string(loads.cols()));
+void check_previous(const SlotTable& previous, const PlanProblem& problem) {
+  const PlanParameters& p = problem.parameters();
+  if (previous.num_layers != problem.num_layers() || previous.num_replicas != p.replicas ||
+      previous.num_experts != problem.num_experts()) {
+    throw std::invalid_argument("the previous plan has " + std::to_string(previous.num_layers) +
+                                " layers, " + std::to_string(previous.num_replicas) +
+                                " replicas and " + std::to_string(previous.num_experts) +
+                                " experts; expected " + std::to_string(problem.num_layers()) +
+                                ", " + std::to_string(p.replicas) + " and " +
+                                std::to_string(problem.num_experts()));
   }
 }
 
@@ -189,27 +185,25 @@ std::vector<int> align_to_previous(const std::vector<int>& fresh, const std::vec
   return row;
 }
 
-Replan replan(const LoadMatrix& loads, const PlanParameters& parameters, Policy policy,
-              const Placement& previous, const MigrationOptions& options) {
-  validate_loads(loads);
-  validate_parameters(parameters, static_cast<int>(loads.cols()));
-  check_previous(previous, loads, parameters);
-  if (policy == Policy::kBalanced)
-    check_balanced_feasible(static_cast<int>(loads.cols()), parameters);
+Replan replan(const PlanProblem& problem, Policy policy, const SlotTable& previous,
+              const MigrationOptions& options) {
+  check_previous(previous, problem);
+  if (policy == Policy::kBalanced) check_balanced_feasible(problem);
 
-  const int num_layers = static_cast<int>(loads.rows());
+  const PlanParameters& parameters = problem.parameters();
+  const int num_layers = problem.num_layers();
   std::vector<std::vector<LayerOption>> layer_options(static_cast<std::size_t>(num_layers));
   for (int layer = 0; layer < num_layers; ++layer) {
-    const std::vector<float> row_loads = layer_loads(loads, layer);
-    const std::vector<int>& before = previous.phy2log[layer];
+    const std::vector<float> row_loads = layer_loads(problem.loads(), layer);
+    const std::vector<int> before = previous.layer_row(layer);
     auto& layer_choices = layer_options[layer];
-    layer_choices.push_back({before, 0, max_load(before, row_loads, parameters.gpus)});
+    layer_choices.push_back({before, 0, max_gpu_load(before, row_loads, parameters.gpus)});
     for (auto& option : local_search_options(before, row_loads, parameters)) {
       layer_choices.push_back(std::move(option));
     }
     std::vector<int> fresh =
-        align_to_previous(plan_layer(row_loads, parameters, policy), before, parameters);
-    const double fresh_max = max_load(fresh, row_loads, parameters.gpus);
+        align_to_previous(plan_layer(problem, layer, policy), before, parameters);
+    const double fresh_max = max_gpu_load(fresh, row_loads, parameters.gpus);
     layer_choices.push_back({std::move(fresh), 0, fresh_max});
     layer_choices.back().moves = count_moves(layer_choices.back().phy2log, before);
   }
@@ -250,7 +244,7 @@ Replan replan(const LoadMatrix& loads, const PlanParameters& parameters, Policy 
     phy2log.push_back(layer_options[layer][chosen[layer]].phy2log);
   }
   Replan result;
-  result.placement = placement_from_phy2log(std::move(phy2log), static_cast<int>(loads.cols()));
+  result.placement = slot_table_from_phy2log(phy2log, problem.num_experts());
   result.replicas_moved = replicas_moved(previous, result.placement);
   return result;
 }

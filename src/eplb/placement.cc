@@ -1,58 +1,49 @@
 #include "dualpipe/eplb/placement.h"
 
-#include <algorithm>
-#include <stdexcept>
-#include <string>
-
 namespace dualpipe::eplb {
 
-Placement placement_from_phy2log(std::vector<std::vector<int>> phy2log, int num_experts) {
+Placement to_placement(const SlotTable& table) {
+  const int max_copies = table.max_copies();
+  const auto experts = static_cast<std::size_t>(table.num_experts);
   Placement placement;
-  placement.logcnt.assign(phy2log.size(), std::vector<int>(static_cast<std::size_t>(num_experts), 0));
-  int max_copies = 0;
-  for (std::size_t layer = 0; layer < phy2log.size(); ++layer) {
-    if (phy2log[layer].size() != phy2log[0].size()) {
-      throw std::invalid_argument("layer " + std::to_string(layer) + " has " +
-                                  std::to_string(phy2log[layer].size()) + " slots; layer 0 has " +
-                                  std::to_string(phy2log[0].size()));
-    }
-    for (std::size_t slot = 0; slot < phy2log[layer].size(); ++slot) {
-      const int expert = phy2log[layer][slot];
-      if (expert < 0 || expert >= num_experts) {
-        throw std::invalid_argument("layer " + std::to_string(layer) + ", slot " +
-                                    std::to_string(slot) + " holds expert " + std::to_string(expert) +
-                                    "; expected 0.." + std::to_string(num_experts - 1));
-      }
-      max_copies = std::max(max_copies, ++placement.logcnt[layer][expert]);
-    }
-    for (int expert = 0; expert < num_experts; ++expert) {
-      if (placement.logcnt[layer][expert] == 0) {
-        throw std::invalid_argument("layer " + std::to_string(layer) + " has no slot for expert " +
-                                    std::to_string(expert));
-      }
+  placement.phy2log.resize(static_cast<std::size_t>(table.num_layers));
+  placement.log2phy.resize(static_cast<std::size_t>(table.num_layers));
+  placement.logcnt.resize(static_cast<std::size_t>(table.num_layers));
+  std::vector<int> log2phy(experts * static_cast<std::size_t>(max_copies));
+  for (int layer = 0; layer < table.num_layers; ++layer) {
+    placement.phy2log[layer] = table.layer_row(layer);
+    placement.logcnt[layer].resize(experts);
+    layer_log2phy(table, layer, max_copies, log2phy.data(), placement.logcnt[layer].data());
+    placement.log2phy[layer].resize(experts);
+    for (std::size_t e = 0; e < experts; ++e) {
+      const int* copies = log2phy.data() + e * static_cast<std::size_t>(max_copies);
+      placement.log2phy[layer][e].assign(copies, copies + max_copies);
     }
   }
-  placement.log2phy.assign(phy2log.size(),
-                           std::vector<std::vector<int>>(static_cast<std::size_t>(num_experts),
-                                                         std::vector<int>(max_copies, -1)));
-  for (std::size_t layer = 0; layer < phy2log.size(); ++layer) {
-    std::vector<int> filled(static_cast<std::size_t>(num_experts), 0);
-    for (std::size_t slot = 0; slot < phy2log[layer].size(); ++slot) {
-      const int expert = phy2log[layer][slot];
-      placement.log2phy[layer][expert][filled[expert]++] = static_cast<int>(slot);
-    }
-  }
-  placement.phy2log = std::move(phy2log);
   return placement;
 }
 
-Placement trivial_placement(int num_layers, int num_experts, int num_replicas) {
-  std::vector<std::vector<int>> phy2log(static_cast<std::size_t>(num_layers),
-                                        std::vector<int>(static_cast<std::size_t>(num_replicas)));
-  for (auto& row : phy2log) {
-    for (int slot = 0; slot < num_replicas; ++slot) row[slot] = slot % num_experts;
+SlotTable to_slot_table(const Placement& placement) {
+  SlotTable table;
+  table.num_layers = placement.num_layers();
+  table.num_replicas = placement.num_replicas();
+  table.num_experts = placement.num_experts();
+  table.phy2log.reserve(static_cast<std::size_t>(table.num_layers) * table.num_replicas);
+  table.copy.resize(static_cast<std::size_t>(table.num_layers) * table.num_replicas);
+  for (int layer = 0; layer < table.num_layers; ++layer) {
+    const auto& row = placement.phy2log[layer];
+    table.phy2log.insert(table.phy2log.end(), row.begin(), row.end());
+    int* copy = table.copy.data() + static_cast<std::size_t>(layer) * table.num_replicas;
+    for (const auto& slots : placement.log2phy[layer]) {
+      for (std::size_t c = 0; c < slots.size() && slots[c] >= 0; ++c)
+        copy[slots[c]] = static_cast<int>(c);
+    }
   }
-  return placement_from_phy2log(std::move(phy2log), num_experts);
+  return table;
+}
+
+Placement placement_from_phy2log(const std::vector<std::vector<int>>& phy2log, int num_experts) {
+  return to_placement(slot_table_from_phy2log(phy2log, num_experts));
 }
 
 }  // namespace dualpipe::eplb

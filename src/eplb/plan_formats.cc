@@ -3,7 +3,9 @@
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -275,6 +277,17 @@ std::vector<std::vector<int>> csv_phy2log(std::string_view content) {
   return result;
 }
 
+// Layer numbers first_layer .. first_layer + layers - 1 must be valid non-negative ints.
+void check_first_layer(const PlanDocument& document) {
+  const int layers = std::max(document.slots.num_layers, 1);
+  const int most = std::numeric_limits<int>::max() - (layers - 1);
+  if (document.first_layer < 0 || document.first_layer > most) {
+    throw std::invalid_argument("--first-layer must be between 0 and " + std::to_string(most) +
+                                " for " + std::to_string(layers) + " layers (got " +
+                                std::to_string(document.first_layer) + ")");
+  }
+}
+
 }  // namespace
 
 PlanFormat parse_plan_format(const std::string& name) {
@@ -288,6 +301,7 @@ PlanFormat parse_plan_format(const std::string& name) {
 }
 
 void write_plan(const PlanDocument& document, PlanFormat format, const TextSink& sink) {
+  check_first_layer(document);
   ChunkedText out(sink);
   switch (format) {
     case PlanFormat::kJson: write_json(out, document); break;

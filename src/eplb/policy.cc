@@ -13,21 +13,17 @@ Policy parse_policy(const std::string& name) {
   throw std::invalid_argument("--policy '" + name + "': expected balanced or deepseek");
 }
 
-std::string to_string(Policy policy) { return policy == Policy::kDeepseek ? "deepseek" : "balanced"; }
-
-Placement plan(const LoadMatrix& loads, const PlanParameters& parameters, Policy policy) {
-  return policy == Policy::kDeepseek ? plan_deepseek(loads, parameters) : plan_balanced(loads, parameters);
+std::string to_string(Policy policy) {
+  return policy == Policy::kDeepseek ? "deepseek" : "balanced";
 }
 
-SlotTable plan_slots(const LoadMatrix& loads, const PlanParameters& parameters, Policy policy) {
-  return policy == Policy::kDeepseek ? plan_deepseek_slots(loads, parameters)
-                                     : to_slot_table(plan_balanced(loads, parameters));
+SlotTable plan(const PlanProblem& problem, Policy policy) {
+  return policy == Policy::kDeepseek ? plan_deepseek(problem) : plan_balanced(problem);
 }
 
-std::vector<int> plan_layer(const std::vector<float>& loads, const PlanParameters& parameters,
-                            Policy policy) {
-  return policy == Policy::kDeepseek ? plan_deepseek_layer(loads, parameters).phy2log
-                                     : plan_balanced_layer(loads, parameters);
+std::vector<int> plan_layer(const PlanProblem& problem, int layer, Policy policy) {
+  return policy == Policy::kDeepseek ? plan_deepseek_layer(problem, layer).phy2log
+                                     : plan_balanced_layer(problem, layer);
 }
 
 }  // namespace dualpipe::eplb

@@ -23,11 +23,10 @@ LoadMatrix planning_loads(const LoadSeries& series, const ReplayOptions& options
   return aggregate(series, aggregation, end_step);
 }
 
-double mean_balancedness(const Placement& placement, const LoadMatrix& loads,
-                         const PlanParameters& parameters) {
+double mean_balancedness(const SlotTable& placement, const PlanProblem& scored) {
   double sum = 0.0;
-  for (const auto& layer : placement_statistics(placement, loads, parameters)) sum += layer.balancedness();
-  return sum / static_cast<double>(loads.rows());
+  for (const auto& layer : placement_statistics(placement, scored)) sum += layer.balancedness();
+  return sum / static_cast<double>(scored.num_layers());
 }
 
 }  // namespace
@@ -41,24 +40,26 @@ std::vector<ReplayWindow> replay(const LoadSeries& series, const PlanParameters&
                                 std::to_string(options.interval) + ")");
   }
   const int num_steps = static_cast<int>(series.size());
-  Placement current = trivial_placement(static_cast<int>(series[0].rows()),
+  SlotTable current = trivial_placement(static_cast<int>(series[0].rows()),
                                         static_cast<int>(series[0].cols()), parameters.replicas);
   std::vector<ReplayWindow> windows;
   for (int start = options.interval; start < num_steps; start += options.interval) {
-    const LoadMatrix planned_on = planning_loads(series, options, start);
-    Placement next;
+    const PlanProblem planned_on =
+        make_plan_problem(planning_loads(series, options, start), parameters);
+    SlotTable next;
     if (options.migration && !windows.empty()) {
-      next = replan(planned_on, parameters, options.policy, current, *options.migration).placement;
+      next = replan(planned_on, options.policy, current, *options.migration).placement;
     } else {
-      next = plan(planned_on, parameters, options.policy);
+      next = plan(planned_on, options.policy);
     }
     ReplayWindow window;
     window.first_step = start;
     window.steps = std::min(options.interval, num_steps - start);
     LoadMatrix scored = LoadMatrix::Zero(series[0].rows(), series[0].cols());
     for (int step = start; step < start + window.steps; ++step) scored += series[step];
-    window.balancedness = mean_balancedness(next, scored, parameters);
-    window.balancedness_before = mean_balancedness(current, scored, parameters);
+    const PlanProblem scored_problem = make_plan_problem(std::move(scored), parameters);
+    window.balancedness = mean_balancedness(next, scored_problem);
+    window.balancedness_before = mean_balancedness(current, scored_problem);
     window.replicas_moved = replicas_moved(current, next);
     windows.push_back(window);
     current = std::move(next);

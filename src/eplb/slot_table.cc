@@ -1,27 +1,64 @@
 #include "dualpipe/eplb/slot_table.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 namespace dualpipe::eplb {
+
+std::vector<int> SlotTable::layer_row(int layer) const {
+  const int* row = layer_phy2log(layer);
+  return std::vector<int>(row, row + num_replicas);
+}
 
 int SlotTable::max_copies() const {
   return copy.empty() ? 0 : *std::max_element(copy.begin(), copy.end()) + 1;
 }
 
-SlotTable to_slot_table(const Placement& placement) {
+SlotTable slot_table_from_phy2log(const std::vector<std::vector<int>>& phy2log, int num_experts) {
   SlotTable table;
-  table.num_layers = placement.num_layers();
-  table.num_replicas = placement.num_replicas();
-  table.num_experts = placement.num_experts();
+  table.num_layers = static_cast<int>(phy2log.size());
+  table.num_replicas = phy2log.empty() ? 0 : static_cast<int>(phy2log[0].size());
+  table.num_experts = num_experts;
   table.phy2log.reserve(static_cast<std::size_t>(table.num_layers) * table.num_replicas);
-  table.copy.resize(static_cast<std::size_t>(table.num_layers) * table.num_replicas);
-  for (int layer = 0; layer < table.num_layers; ++layer) {
-    const auto& row = placement.phy2log[layer];
-    table.phy2log.insert(table.phy2log.end(), row.begin(), row.end());
-    int* copy = table.copy.data() + static_cast<std::size_t>(layer) * table.num_replicas;
-    for (const auto& slots : placement.log2phy[layer]) {
-      for (std::size_t c = 0; c < slots.size() && slots[c] >= 0; ++c)
-        copy[slots[c]] = static_cast<int>(c);
+  table.copy.reserve(table.phy2log.capacity());
+  std::vector<int> copies(static_cast<std::size_t>(std::max(num_experts, 0)));
+  for (std::size_t layer = 0; layer < phy2log.size(); ++layer) {
+    if (phy2log[layer].size() != phy2log[0].size()) {
+      throw std::invalid_argument("layer " + std::to_string(layer) + " has " +
+                                  std::to_string(phy2log[layer].size()) + " slots; layer 0 has " +
+                                  std::to_string(phy2log[0].size()));
+    }
+    std::fill(copies.begin(), copies.end(), 0);
+    for (std::size_t slot = 0; slot < phy2log[layer].size(); ++slot) {
+      const int expert = phy2log[layer][slot];
+      if (expert < 0 || expert >= num_experts) {
+        throw std::invalid_argument(
+            "layer " + std::to_string(layer) + ", slot " + std::to_string(slot) + " holds expert " +
+            std::to_string(expert) + "; expected 0.." + std::to_string(num_experts - 1));
+      }
+      table.phy2log.push_back(expert);
+      table.copy.push_back(copies[expert]++);
+    }
+    for (int expert = 0; expert < num_experts; ++expert) {
+      if (copies[expert] == 0) {
+        throw std::invalid_argument("layer " + std::to_string(layer) + " has no slot for expert " +
+                                    std::to_string(expert));
+      }
+    }
+  }
+  return table;
+}
+
+SlotTable trivial_placement(int num_layers, int num_experts, int num_replicas) {
+  SlotTable table;
+  table.num_layers = num_layers;
+  table.num_replicas = num_replicas;
+  table.num_experts = num_experts;
+  for (int layer = 0; layer < num_layers; ++layer) {
+    for (int slot = 0; slot < num_replicas; ++slot) {
+      table.phy2log.push_back(slot % num_experts);
+      table.copy.push_back(slot / num_experts);
     }
   }
   return table;
@@ -36,28 +73,6 @@ void layer_log2phy(const SlotTable& table, int layer, int max_copies, int* log2p
     log2phy[experts[slot] * max_copies + copies[slot]] = slot;
     ++logcnt[experts[slot]];
   }
-}
-
-Placement to_placement(const SlotTable& table) {
-  const int max_copies = table.max_copies();
-  const auto experts = static_cast<std::size_t>(table.num_experts);
-  Placement placement;
-  placement.phy2log.resize(static_cast<std::size_t>(table.num_layers));
-  placement.log2phy.resize(static_cast<std::size_t>(table.num_layers));
-  placement.logcnt.resize(static_cast<std::size_t>(table.num_layers));
-  std::vector<int> log2phy(experts * static_cast<std::size_t>(max_copies));
-  for (int layer = 0; layer < table.num_layers; ++layer) {
-    const int* row = table.layer_phy2log(layer);
-    placement.phy2log[layer].assign(row, row + table.num_replicas);
-    placement.logcnt[layer].resize(experts);
-    layer_log2phy(table, layer, max_copies, log2phy.data(), placement.logcnt[layer].data());
-    placement.log2phy[layer].resize(experts);
-    for (std::size_t e = 0; e < experts; ++e) {
-      const int* copies = log2phy.data() + e * static_cast<std::size_t>(max_copies);
-      placement.log2phy[layer][e].assign(copies, copies + max_copies);
-    }
-  }
-  return placement;
 }
 
 }  // namespace dualpipe::eplb

@@ -32,7 +32,12 @@ MeshLayout agreed_layout(const PipelineGroup& everyone, const MeshShape& shape) 
   }
   report.fingerprint = fingerprint_of(report.description);
   const Agreement agreement = agree(everyone, "shape", report);
-  if (!agreement.error.empty()) throw std::invalid_argument("parallel mesh: " + agreement.error);
+  if (!agreement.error.empty()) {
+    std::string error = agreement.error;
+    const std::string generic = "ranks disagree on the step:";
+    if (error.rfind(generic, 0) == 0) error = "ranks disagree:" + error.substr(generic.size());
+    throw std::invalid_argument("parallel mesh: " + error);
+  }
   return MeshLayout(world_size, shape);
 }
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "dualpipe/eplb/deepseek_policy.h"
+#include "dualpipe/eplb/placement.h"
 #include "dualpipe/eplb/statistics.h"
 
 namespace dualpipe::eplb {
@@ -39,23 +40,24 @@ double mean_gap(const std::vector<LayerStatistics>& stats) {
 // Checks the policy's promises on one input: no worse than deepseek per layer, no duplicate copies,
 // never below the lower bound, every expert placed.
 void expect_balanced_promises(const LoadMatrix& loads, const PlanParameters& p) {
-  const Placement balanced = plan_balanced(loads, p);
-  const Placement deepseek = plan_deepseek(loads, p);
+  const PlanProblem problem = make_plan_problem(loads, p);
+  const SlotTable balanced = plan_balanced(problem);
+  const SlotTable deepseek = plan_deepseek(problem);
   EXPECT_EQ(duplicate_copies_on_gpus(balanced, p.gpus), 0);
-  const auto ours = placement_statistics(balanced, loads, p);
-  const auto theirs = placement_statistics(deepseek, loads, p);
+  const auto ours = placement_statistics(balanced, problem);
+  const auto theirs = placement_statistics(deepseek, problem);
+  const Placement balanced_maps = to_placement(balanced);
   for (std::size_t l = 0; l < ours.size(); ++l) {
     EXPECT_LE(ours[l].max_gpu_load, theirs[l].max_gpu_load * (1 + 1e-9)) << "layer " << l;
     EXPECT_GE(ours[l].max_gpu_load, ours[l].lower_bound.value() * (1 - 1e-9)) << "layer " << l;
-    for (int count : balanced.logcnt[l]) EXPECT_GE(count, 1);
+    for (int count : balanced_maps.logcnt[l]) EXPECT_GE(count, 1);
   }
 }
 
 TEST(PlanBalanced, StaysWithinOnePercentOfTheBoundOnLognormalLoadsOver144Gpus) {
-  const LoadMatrix loads = lognormal_loads(58, 256, 1.0, 1);
-  const PlanParameters p{288, 8, 3, 144};
-  const auto ours = placement_statistics(plan_balanced(loads, p), loads, p);
-  const auto theirs = placement_statistics(plan_deepseek(loads, p), loads, p);
+  const PlanProblem problem = make_plan_problem(lognormal_loads(58, 256, 1.0, 1), {288, 8, 3, 144});
+  const auto ours = placement_statistics(plan_balanced(problem), problem);
+  const auto theirs = placement_statistics(plan_deepseek(problem), problem);
   std::printf("mean gap: balanced %.4f, deepseek %.4f\n", mean_gap(ours), mean_gap(theirs));
   EXPECT_LE(mean_gap(ours), 1.01);
 }
@@ -79,7 +81,7 @@ TEST(PlanBalanced, KeepsItsPromisesOnRandomHierarchicalInputs) {
 TEST(PlanBalanced, KeepsEachGroupsExpertsOnOneNode) {
   const LoadMatrix loads = lognormal_loads(3, 64, 1.0, 9);
   const PlanParameters p{96, 8, 4, 16};
-  const Placement plan = plan_balanced(loads, p);
+  const Placement plan = to_placement(plan_balanced(make_plan_problem(loads, p)));
   const int slots_per_node = p.replicas / p.nodes;
   for (const auto& row : plan.phy2log) {
     std::vector<int> node_of_group(static_cast<std::size_t>(p.groups), -1);
@@ -92,7 +94,8 @@ TEST(PlanBalanced, KeepsEachGroupsExpertsOnOneNode) {
 }
 
 TEST(PlanBalanced, RejectsMoreSlotsPerGpuThanExpertsPerNode) {
-  EXPECT_THROW(plan_balanced(lognormal_loads(1, 4, 1.0, 1), {16, 1, 1, 2}), std::invalid_argument);
+  const PlanProblem problem = make_plan_problem(lognormal_loads(1, 4, 1.0, 1), {16, 1, 1, 2});
+  EXPECT_THROW(plan_balanced(problem), std::invalid_argument);
 }
 
 }  // namespace

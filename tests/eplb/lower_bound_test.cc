@@ -30,8 +30,8 @@ TEST(LayerLowerBound, IsTheMeanGpuLoadForEvenLoads) {
   EXPECT_EQ(bound.hierarchical, 0.0);
 }
 
-// The best max GPU load over all placements of tiny layers, by exhaustive search: copies assigned to
-// GPUs slot by slot, never two copies of an expert on one GPU.
+// The best max GPU load over all placements of tiny layers, by exhaustive search: copies assigned
+// to GPUs slot by slot, never two copies of an expert on one GPU.
 double exhaustive_best(const std::vector<float>& loads, int gpus, int slots_per_gpu) {
   const int experts = static_cast<int>(loads.size());
   std::vector<int> copies(loads.size(), 0);
@@ -69,7 +69,7 @@ TEST(LowerBounds, HoldsTheBoundOfEveryLayer) {
   loads << 9, 1, 1, 1,  //
       1, 2, 3, 4;
   const PlanParameters p{8, 2, 2, 4};
-  const std::vector<LayerLowerBound> bounds = lower_bounds(loads, p);
+  const std::vector<LayerLowerBound> bounds = lower_bounds(make_plan_problem(loads, p));
   ASSERT_EQ(bounds.size(), 2u);
   for (int layer = 0; layer < 2; ++layer) {
     const LayerLowerBound expected = layer_lower_bound(layer_loads(loads, layer), p);
@@ -101,7 +101,8 @@ TEST(LayerLowerBound, NeverExceedsTheBestPlacementOfTinyLayers) {
 
 TEST(LayerLowerBound, CountsTheHeaviestNodeWhenGroupsStayOnNodes) {
   // Groups (2 experts each): 10, 2, 1, 1 on 2 nodes x 1 GPU: best pairing 10+1 = 11 per GPU.
-  const LayerLowerBound bound = layer_lower_bound({5, 5, 1, 1, 0.5f, 0.5f, 0.5f, 0.5f}, {8, 4, 2, 2});
+  const LayerLowerBound bound =
+      layer_lower_bound({5, 5, 1, 1, 0.5f, 0.5f, 0.5f, 0.5f}, {8, 4, 2, 2});
   EXPECT_GT(bound.hierarchical, bound.global);
   EXPECT_DOUBLE_EQ(bound.hierarchical, 11.0);
 }

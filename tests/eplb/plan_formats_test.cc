@@ -5,11 +5,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <string_view>
 
 #include "dualpipe/eplb/deepseek_policy.h"
 #include "dualpipe/eplb/parse_error.h"
+#include "dualpipe/eplb/placement.h"
 #include "reference_cases.h"
 
 namespace dualpipe::eplb {
@@ -20,9 +22,9 @@ PlanDocument deepseek_document(const LoadMatrix& loads, const PlanParameters& pa
   PlanDocument d;
   d.parameters = parameters;
   d.policy = "deepseek";
-  d.slots = plan_deepseek_slots(loads, d.parameters);
-  d.statistics =
-      placement_statistics(d.slots, loads, d.parameters, lower_bounds(loads, d.parameters));
+  const PlanProblem problem = make_plan_problem(loads, parameters);
+  d.slots = plan_deepseek(problem);
+  d.statistics = placement_statistics(d.slots, problem, lower_bounds(problem));
   return d;
 }
 
@@ -102,6 +104,20 @@ TEST(FormatPlan, WritesTheReadmeExampleAsCsvAndTrtllmTextExactly) {
             "  1000: [5, 6, 5, 7, 8, 4, 3, 4, 10, 9, 10, 2, 0, 1, 11, 1]\n"
             "  1001: [7, 10, 6, 8, 6, 11, 8, 9, 2, 4, 5, 1, 5, 0, 3, 1]\n"
             "num_slots: 16\nlayer_updates_per_iter: 0\n");
+}
+
+TEST(WritePlan, RefusesLayerNumbersThatAreNegativeOrOverflowAnInt) {
+  PlanDocument d = readme_document();
+  for (const int first : {-1, std::numeric_limits<int>::max()}) {
+    d.first_layer = first;
+    std::string written;
+    EXPECT_THROW(
+        write_plan(d, PlanFormat::kTrtllm, [&](std::string_view piece) { written += piece; }),
+        std::invalid_argument);
+    EXPECT_EQ(written, "");
+  }
+  d.first_layer = std::numeric_limits<int>::max() - 1;  // layers max - 1 and max
+  EXPECT_NE(format_plan(d, PlanFormat::kTrtllm).find("2147483647:"), std::string::npos);
 }
 
 TEST(WritePlan, StreamsFormatPlansTextInPiecesOfAtMost16KiB) {

@@ -27,28 +27,29 @@ TEST(PlacementStatistics, GivesASlotTableTheStatisticsOfItsPlacementWithTheGiven
   loads << 8, 2, 1,  //
       1, 5, 3;
   const PlanParameters p{4, 1, 1, 2};
-  const Placement placement = placement_from_phy2log({{0, 1, 0, 2}, {1, 2, 1, 0}}, 3);
-  const auto expected = placement_statistics(placement, loads, p);
-  const auto bounds = lower_bounds(loads, p);
-  const auto actual = placement_statistics(to_slot_table(placement), loads, p, bounds);
+  const PlanProblem problem = make_plan_problem(loads, p);
+  const SlotTable placement = slot_table_from_phy2log({{0, 1, 0, 2}, {1, 2, 1, 0}}, 3);
+  const std::vector<std::vector<int>> rows = {{0, 1, 0, 2}, {1, 2, 1, 0}};
+  const auto bounds = lower_bounds(problem);
+  const auto actual = placement_statistics(placement, problem, bounds);
   ASSERT_EQ(actual.size(), 2u);
   for (std::size_t l = 0; l < 2; ++l) {
-    EXPECT_EQ(actual[l].max_gpu_load, expected[l].max_gpu_load);
-    EXPECT_EQ(actual[l].mean_gpu_load, expected[l].mean_gpu_load);
-    EXPECT_EQ(actual[l].lower_bound.value(), expected[l].lower_bound.value());
+    const LayerStatistics expected = layer_statistics(rows[l], layer_loads(loads, l), p);
+    EXPECT_EQ(actual[l].max_gpu_load, expected.max_gpu_load);
+    EXPECT_EQ(actual[l].mean_gpu_load, expected.mean_gpu_load);
+    EXPECT_EQ(actual[l].lower_bound.value(), expected.lower_bound.value());
   }
-  EXPECT_THROW(placement_statistics(to_slot_table(placement), loads, p, {bounds[0]}),
-               std::invalid_argument);
+  EXPECT_THROW(placement_statistics(placement, problem, {bounds[0]}), std::invalid_argument);
 }
 
 TEST(DuplicateCopiesOnGpus, CountsSecondCopiesOnOneGpu) {
-  const Placement p = placement_from_phy2log({{0, 0, 1, 2}, {0, 1, 2, 0}}, 3);
+  const SlotTable p = slot_table_from_phy2log({{0, 0, 1, 2}, {0, 1, 2, 0}}, 3);
   EXPECT_EQ(duplicate_copies_on_gpus(p, 2), 1);
 }
 
 TEST(ReplicasMoved, CountsSlotsWhoseExpertChanged) {
-  const Placement a = placement_from_phy2log({{0, 1, 2, 0}}, 3);
-  const Placement b = placement_from_phy2log({{0, 2, 1, 0}}, 3);
+  const SlotTable a = slot_table_from_phy2log({{0, 1, 2, 0}}, 3);
+  const SlotTable b = slot_table_from_phy2log({{0, 2, 1, 0}}, 3);
   EXPECT_EQ(replicas_moved(a, b), 2);
   EXPECT_EQ(replicas_moved(a, a), 0);
 }

@@ -1,7 +1,10 @@
-// Placement: which logical expert every physical slot of every layer holds, and the inverse maps.
+// Placement: a plan as the reference returns it (nested phy2log, log2phy and logcnt), for callers
+// that want that shape; the library itself works on SlotTable and converts only here.
 #pragma once
 
 #include <vector>
+
+#include "dualpipe/eplb/slot_table.h"
 
 namespace dualpipe::eplb {
 
@@ -17,12 +20,14 @@ struct Placement {
   int num_experts() const { return logcnt.empty() ? 0 : static_cast<int>(logcnt[0].size()); }
 };
 
-// Builds log2phy and logcnt from phy2log, listing each expert's slots in ascending slot order and
-// padding to the largest copy count of any layer. Throws std::invalid_argument if a slot names an
-// expert outside [0, num_experts), an expert has no slot, or the rows differ in length.
-Placement placement_from_phy2log(std::vector<std::vector<int>> phy2log, int num_experts);
+// The same placement with nested phy2log, log2phy (-1 padded to max_copies()) and logcnt.
+Placement to_placement(const SlotTable& table);
 
-// SGLang's trivial placement: slot p holds expert p % num_experts in every layer.
-Placement trivial_placement(int num_layers, int num_experts, int num_replicas);
+// The same placement as a table; copy numbers are the positions in log2phy's rows.
+SlotTable to_slot_table(const Placement& placement);
+
+// to_placement(slot_table_from_phy2log(phy2log, num_experts)): each expert's slots listed in
+// ascending slot order. Throws std::invalid_argument as slot_table_from_phy2log does.
+Placement placement_from_phy2log(const std::vector<std::vector<int>>& phy2log, int num_experts);
 
 }  // namespace dualpipe::eplb

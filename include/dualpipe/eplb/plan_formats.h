@@ -37,7 +37,9 @@ struct PlanDocument {
 using TextSink = std::function<void(std::string_view)>;
 
 // Streams the file text of `document` in `format` to `sink` in pieces of about 16 KiB, built in one
-// reused buffer (a plan of 58 layers x 288 slots is about 0.8 MB of JSON).
+// reused buffer (a plan of 58 layers x 288 slots is about 0.8 MB of JSON). Throws
+// std::invalid_argument, before writing anything, unless first_layer >= 0 and the last layer
+// number fits an int.
 void write_plan(const PlanDocument& document, PlanFormat format, const TextSink& sink);
 
 // The whole file text of `document` in `format` (what write_plan streams).

@@ -4,9 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "dualpipe/eplb/load_matrix.h"
-#include "dualpipe/eplb/placement.h"
-#include "dualpipe/eplb/plan_parameters.h"
+#include "dualpipe/eplb/plan_problem.h"
 #include "dualpipe/eplb/slot_table.h"
 
 namespace dualpipe::eplb {
@@ -19,13 +17,9 @@ Policy parse_policy(const std::string& name);
 std::string to_string(Policy policy);
 
 // Plans all layers with `policy`.
-Placement plan(const LoadMatrix& loads, const PlanParameters& parameters, Policy policy);
+SlotTable plan(const PlanProblem& problem, Policy policy);
 
-// plan() as a SlotTable (the deepseek policy fills it directly, without the nested log2phy).
-SlotTable plan_slots(const LoadMatrix& loads, const PlanParameters& parameters, Policy policy);
-
-// Plans one layer with `policy`; returns phy2log [replicas] (parameters assumed valid).
-std::vector<int> plan_layer(const std::vector<float>& loads, const PlanParameters& parameters,
-                            Policy policy);
+// Plans one layer of the problem with `policy`; returns phy2log [replicas].
+std::vector<int> plan_layer(const PlanProblem& problem, int layer, Policy policy);
 
 }  // namespace dualpipe::eplb

@@ -1,15 +1,15 @@
-// SlotTable: a placement of all layers as two flat [layers, replicas] tables, the compact form that
-// planners fill and plan files are written from (log2phy and logcnt follow from it).
+// SlotTable: the placement of all layers as two flat [layers, replicas] tables, the one form that
+// the planners fill, re-planning and statistics read, and plan files are written from (log2phy and
+// logcnt follow from it).
 #pragma once
 
 #include <cstddef>
 #include <vector>
 
-#include "dualpipe/eplb/placement.h"
-
 namespace dualpipe::eplb {
 
 // Slot p of a layer holds copy number copy[p] of expert phy2log[p]: log2phy[expert][copy[p]] = p.
+// Slot p sits on GPU p / replicas_per_gpu.
 struct SlotTable {
   int num_layers = 0;
   int num_replicas = 0;
@@ -21,6 +21,8 @@ struct SlotTable {
   const int* layer_phy2log(int layer) const { return phy2log.data() + offset(layer); }
   // The copy number of each slot of `layer`, [num_replicas].
   const int* layer_copy(int layer) const { return copy.data() + offset(layer); }
+  // The experts of `layer`'s slots as a vector, [num_replicas].
+  std::vector<int> layer_row(int layer) const;
   // The most copies any expert has in any layer (log2phy's padded row length).
   int max_copies() const;
 
@@ -30,11 +32,13 @@ struct SlotTable {
   }
 };
 
-// The same placement as a table; copy numbers are the positions in log2phy's rows.
-SlotTable to_slot_table(const Placement& placement);
+// The table of phy2log rows [layers][replicas], numbering each expert's copies in ascending slot
+// order. Throws std::invalid_argument if a slot names an expert outside [0, num_experts), an expert
+// has no slot in some layer, or the rows differ in length.
+SlotTable slot_table_from_phy2log(const std::vector<std::vector<int>>& phy2log, int num_experts);
 
-// The same placement with nested phy2log, log2phy (-1 padded to max_copies()) and logcnt.
-Placement to_placement(const SlotTable& table);
+// SGLang's trivial placement: slot p holds expert p % num_experts in every layer.
+SlotTable trivial_placement(int num_layers, int num_experts, int num_replicas);
 
 // One layer's log2phy and logcnt, into caller buffers: log2phy [experts * max_copies] (row-major,
 // -1 padded) and logcnt [experts].
