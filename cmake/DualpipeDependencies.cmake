@@ -59,6 +59,11 @@ if(NOT _dualpipe_python_mode STREQUAL "OFF" AND NOT DUALPIPE_SANITIZE)
   if(_dualpipe_python_mode STREQUAL "ON")
     set(_dualpipe_python_required REQUIRED)
   endif()
+  # The distribution's interpreter first (scripts/deps.sh installs NumPy and PyTorch for it), ahead
+  # of whatever `python3` comes first on PATH (a version manager's may lack both).
+  if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+    set(Python3_EXECUTABLE /usr/bin/python3)
+  endif()
   find_package(Python3 COMPONENTS Interpreter Development.Module ${_dualpipe_python_required} QUIET)
   if(Python3_FOUND)
     find_package(pybind11 CONFIG ${_dualpipe_python_required} QUIET)

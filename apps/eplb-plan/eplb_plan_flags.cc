@@ -1,5 +1,7 @@
 #include "eplb_plan_flags.h"
 
+#include <limits>
+
 #include "command_line.h"
 #include "number_flags.h"
 
@@ -8,6 +10,9 @@ namespace {
 
 void add_common_options(CLI::App& app, CommonOptions& common) {
   show_defaults_in_help(app);
+  // Written as integers (no octal, no overflow); the planner checks their domain itself, with the
+  // same messages its Python module gives.
+  const CLI::Validator kAnyInt = integer_in(std::numeric_limits<int>::min(), kIntMax);
   app.add_option(
       "LOADS", common.loads_path,
       "expert loads: .csv, .json, .yaml, .npy or SGLang .pt dump (needs the LibTorch plugin)");
@@ -17,17 +22,17 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
       ->default_str("")
       ->group("Problem");
   app.add_option("--groups", common.parameters.groups, "expert groups (required)")
-      ->check(integer_in(1, kIntMax))
+      ->check(kAnyInt)
       ->required()
       ->default_str("")
       ->group("Problem");
   app.add_option("--nodes", common.parameters.nodes, "nodes (required)")
-      ->check(integer_in(1, kIntMax))
+      ->check(kAnyInt)
       ->required()
       ->default_str("")
       ->group("Problem");
   app.add_option("--gpus", common.parameters.gpus, "GPUs (required)")
-      ->check(integer_in(1, kIntMax))
+      ->check(kAnyInt)
       ->required()
       ->default_str("")
       ->group("Problem");

@@ -12,10 +12,12 @@ namespace dualpipe::runtime {
 namespace {
 
 // Every rank of the world, for exchanges through `store` (agree()).
-PipelineGroup everyone_of(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size) {
+PipelineGroup everyone_of(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
+                          std::chrono::milliseconds timeout) {
   PipelineGroup everyone;
   everyone.rank = rank;
   everyone.size = world_size;
+  everyone.timeout = timeout;
   everyone.store = c10::make_intrusive<c10d::PrefixStore>("dualpipe/mesh", store);
   return everyone;
 }
@@ -54,7 +56,7 @@ ParallelMesh::ParallelMesh(c10::intrusive_ptr<c10d::Store> store, int rank, int 
                            MessageBackend backend)
     : store_(std::move(store)),
       rank_(rank),
-      everyone_(everyone_of(store_, rank, world_size)),
+      everyone_(everyone_of(store_, rank, world_size, timeout)),
       layout_(agreed_layout(everyone_, shape)),
       coordinates_(layout_.coordinates(rank)),
       device_(device),

@@ -84,7 +84,7 @@ TEST(LanguageModelStage, ALaterPositionNeverChangesAnEarlierOutput) {
   changed[0][5] = (ids[0][5].item<int64_t>() + 1) % 256;
   const torch::Tensor a = model->forward({ids}).at(0);
   const torch::Tensor b = model->forward({changed}).at(0);
-  EXPECT_TRUE(torch::equal(a.narrow(1, 0, 5), b.narrow(1, 0, 5)));
+  EXPECT_LE(max_relative_difference({a.narrow(1, 0, 5)}, {b.narrow(1, 0, 5)}), 1e-12);
   EXPECT_FALSE(torch::equal(a.narrow(1, 5, 1), b.narrow(1, 5, 1)));
 }
 
