@@ -6,6 +6,8 @@ find_package(yaml-cpp REQUIRED)
 find_package(ZLIB REQUIRED)
 # simdjson is not packaged on every machine (not on the GPU image): README.md says how to bring it.
 find_package(simdjson REQUIRED)
+# RE2 (Debian libre2-dev) matches every user-supplied regular expression; cmake/Findre2.cmake.
+find_package(re2 REQUIRED)
 
 if(DUALPIPE_BUILD_APPS)
   find_package(CLI11 REQUIRED)

@@ -1,7 +1,7 @@
-// trace-view: summarises and draws PyTorch-profiler traces — how much communication ran under
-// compute, what each stream and annotation did, and the pipeline schedule that really ran.
+// trace-view: summarises and draws PyTorch-profiler traces — where each rank's step time went
+// (compute, transfer, waiting for a peer, host gaps), the critical path across ranks, how much
+// communication ran under compute, and the pipeline schedule that really ran.
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <exception>
 #include <optional>
 #include <string>
@@ -12,16 +12,17 @@
 #include "dualpipe/render/timeline_layout.h"
 #include "dualpipe/render/timeline_perfetto.h"
 #include "dualpipe/render/timeline_svg.h"
-#include "dualpipe/trace/chrome_trace.h"
 #include "dualpipe/trace/kernel_classifier.h"
 #include "dualpipe/trace/schedule_extraction.h"
 #include "dualpipe/trace/schedule_json.h"
+#include "dualpipe/trace/step_analysis.h"
 #include "dualpipe/trace/summary_report.h"
-#include "dualpipe/trace/timeline.h"
+#include "dualpipe/trace/timeline_loading.h"
 #include "input_file.h"
 #include "schedule_comparison.h"
 #include "staged_outputs.h"
 #include "trace_view_flags.h"
+#include "window_flag.h"
 
 namespace {
 
@@ -31,35 +32,6 @@ using namespace dualpipe;
 constexpr std::size_t kLargestTrace = std::size_t{8} << 30;
 
 using Options = apps::TraceViewFlags;
-
-// "START_MS:END_MS" (either side may be empty) to an absolute window after `origin`.
-trace::TimeWindow parse_window(const std::string& text, trace::TimeNs origin) {
-  if (text.empty()) return std::nullopt;
-  const std::size_t colon = text.find(':');
-  const auto bound = [&](const std::string& part, double fallback) {
-    if (part.empty()) return fallback;
-    std::size_t used = 0;
-    double value = 0;
-    try {
-      value = std::stod(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != part.size()) {
-      throw std::invalid_argument("--window: '" + text +
-                                  "' is not START_MS:END_MS (milliseconds, e.g. 10:25.5)");
-    }
-    return value;
-  };
-  if (colon == std::string::npos) bound("x", 0);  // reports the expected form
-  const double start_ms = bound(text.substr(0, colon), -1e12);
-  const double end_ms = bound(text.substr(colon + 1), 1e12);
-  if (end_ms <= start_ms) {
-    throw std::invalid_argument("--window: end must be after start in '" + text + "'");
-  }
-  return trace::Interval{origin + static_cast<trace::TimeNs>(start_ms * 1e6),
-                         origin + static_cast<trace::TimeNs>(end_ms * 1e6)};
-}
 
 // "out.svg" -> "out.compare.svg"
 std::string comparison_svg_path(const std::string& svg_path) {
@@ -85,6 +57,14 @@ void compare_schedule(const std::vector<trace::RankTimeline>& timelines, trace::
   } catch (const std::invalid_argument& error) {
     throw std::invalid_argument(options.compare_schedule + ": " + error.what());
   }
+  const int measured_ranks = measured->schedule.num_ranks;
+  if (planned.num_ranks != measured_ranks) {
+    throw std::invalid_argument(
+        "--compare-schedule: " + options.compare_schedule + " plans " +
+        std::to_string(planned.num_ranks) + " ranks, but the " + std::to_string(timelines.size()) +
+        " traces measured " + std::to_string(measured_ranks) +
+        " (give one trace per planned rank)");
+  }
   const apps::ScheduleComparison comparison =
       apps::compare_schedules(*measured, planned, options.compare_schedule);
   outputs.add("-", comparison.report);
@@ -93,26 +73,24 @@ void compare_schedule(const std::vector<trace::RankTimeline>& timelines, trace::
 
 int run(const Options& options) {
   const trace::KernelClassifier classifier(options.comm_regex);
-  std::vector<trace::ProfileTrace> traces;
-  for (const std::string& path : options.traces) {
-    apps::check_input_file(path, kLargestTrace);
-    traces.push_back(trace::parse_chrome_trace(trace::TraceText::load_file(path), path));
-  }
-  const std::vector<trace::RankTimeline> timelines =
-      trace::build_timelines(std::move(traces), classifier);
+  for (const std::string& path : options.traces) apps::check_input_file(path, kLargestTrace);
+  std::vector<trace::RankTimeline> timelines = trace::load_timelines(options.traces, classifier);
+  trace::StepAnalysis analysis = trace::align_timelines(timelines);
   const trace::TimeNs origin = trace::earliest_gpu_start(timelines);
-  const trace::TimeWindow window = parse_window(options.window, origin);
+  const trace::TimeWindow window = apps::parse_window_flag(options.window, origin);
+  trace::analyse_step(timelines, window, analysis);
 
   const bool draws = !options.svg.empty() || !options.html.empty() || !options.perfetto.empty() ||
                      !options.compare_schedule.empty();
   apps::StagedOutputs outputs;  // every output is written, or none
   if (options.summary == "json") {
-    outputs.add(options.output, trace::summary_json(timelines, origin, window));
+    outputs.add(options.output, trace::summary_json(timelines, analysis, origin, window));
   } else if (options.summary == "text" || !draws) {
-    outputs.add(options.output, trace::summary_text(timelines, origin, window));
+    outputs.add(options.output, trace::summary_text(timelines, analysis, origin, window));
   }
   if (!options.svg.empty() || !options.html.empty() || !options.perfetto.empty()) {
-    const render::TimelineLayout layout = render::layout_timelines(timelines, origin, window);
+    const render::TimelineLayout layout =
+        render::layout_timelines(timelines, origin, window, &analysis);
     if (!options.svg.empty()) outputs.add(options.svg, render::timeline_svg(layout));
     if (!options.html.empty()) outputs.add(options.html, render::timeline_html(layout));
     if (!options.perfetto.empty()) {
@@ -128,7 +106,8 @@ int run(const Options& options) {
 
 int main(int argc, char** argv) {
   Options options;
-  CLI::App app{"overlap statistics and drawings of PyTorch-profiler Chrome traces", "trace-view"};
+  CLI::App app{"where a step's time went across ranks, and drawings, of PyTorch-profiler traces",
+               "trace-view"};
   apps::add_trace_view_flags(app, options);
   return apps::parse_and_run(app, argc, argv, [&] { return run(options); });
 }

@@ -12,7 +12,7 @@ void add_trace_view_flags(CLI::App& app, TraceViewFlags& flags) {
       ->required()
       ->default_str("");
   app.add_option("--comm-regex", flags.comm_regex,
-                 "regular expression (ECMAScript, case-insensitive) naming communication kernels")
+                 "regular expression (RE2 syntax, case-insensitive) naming communication kernels")
       ->group("Analysis");
   app.add_option("--window", flags.window,
                  "only START_MS:END_MS (ms since the first GPU activity); default: all")
