@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <deque>
+#include <map>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -118,9 +119,16 @@ std::optional<TimeNs> parse_microseconds(std::string_view text) {
 class Reader {
  public:
   // `text` is followed by at least TraceText::kPadding readable bytes.
+  // With `cpu_operators`, the trace is one recorded without a GPU: its CPU operators (category
+  // cpu_op) and its c10d annotations ("gloo:...") stand for the device activity.
   Reader(std::string_view text, const std::string& source, od::parser& parser, ProfileTrace& out,
-         std::set<TrackId>* labelled)
-      : text_(text), source_(source), parser_(parser), out_(out), labelled_(labelled) {}
+         std::set<TrackId>* labelled, bool cpu_operators = false)
+      : text_(text),
+        source_(source),
+        parser_(parser),
+        out_(out),
+        labelled_(labelled),
+        cpu_operators_(cpu_operators) {}
 
   // Reads the document as `part` says.
   void read(TracePart part) {
@@ -259,7 +267,7 @@ class Reader {
     }
   }
 
-  static EventRole role_of(const EventFields& f) {
+  EventRole role_of(const EventFields& f) const {
     if (!f.ph.present) return EventRole::kUnknown;
     if (equals(f.ph, "M")) return EventRole::kMetadata;
     if (!equals(f.ph, "X")) return EventRole::kIgnored;
@@ -271,6 +279,10 @@ class Reader {
     }
     if (cat == "cuda_runtime" || cat == "cuda_driver" || cat == "Runtime")
       return EventRole::kLaunch;
+    if (cpu_operators_ && (cat == "cpu_op" || (cat == "user_annotation" && f.name.present &&
+                                               f.name.content.substr(0, 5) == "gloo:"))) {
+      return EventRole::kGpuActivity;
+    }
     if (cat == "user_annotation") return EventRole::kAnnotation;
     return EventRole::kIgnored;
   }
@@ -529,6 +541,7 @@ class Reader {
   od::parser& parser_;
   ProfileTrace& out_;
   std::set<TrackId>* labelled_;  // processes named by process_labels (they win over process_name)
+  bool cpu_operators_;
   od::document doc_;
   std::size_t events_offset_ = 0;
   std::unordered_map<std::string_view, std::uint32_t> name_ids_;  // views into text_ / decoded_
@@ -567,16 +580,49 @@ std::string ProfileTrace::id_text(TrackId id) const {
   return std::to_string(id);
 }
 
-ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source,
-                                unsigned threads) {
-  if (std::optional<ProfileTrace> trace = read_in_pieces(text, source, threads)) {
-    return *std::move(trace);
-  }
+namespace {
+
+// A trace recorded without a GPU, read with its CPU operators as the activity: each thread's
+// outermost operators only (the ones nested in them are part of their time).
+ProfileTrace read_cpu_trace(const TraceText& text, const std::string& source) {
   ProfileTrace trace;
   trace.source = source;
+  trace.cpu_only = true;
   simdjson::ondemand::parser parser;
-  read_trace_part(text.view(), TracePart::kWhole, source, parser, trace, nullptr);
+  Reader(text.view(), source, parser, trace, nullptr, /*cpu_operators=*/true).read(TracePart::kWhole);
+  std::vector<GpuActivity> outermost;
+  std::map<std::pair<TrackId, TrackId>, TimeNs> open_until;  // per thread: end of its outer op
+  for (const GpuActivity& op : trace.gpu_activities) {
+    TimeNs& until = open_until[{op.device, op.stream}];
+    if (op.start < until) continue;
+    until = op.end();
+    outermost.push_back(op);
+  }
+  trace.gpu_activities = std::move(outermost);
   return trace;
+}
+
+}  // namespace
+
+ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source,
+                                unsigned threads) {
+  try {
+    if (std::optional<ProfileTrace> trace = read_in_pieces(text, source, threads)) {
+      return *std::move(trace);
+    }
+    ProfileTrace trace;
+    trace.source = source;
+    simdjson::ondemand::parser parser;
+    read_trace_part(text.view(), TracePart::kWhole, source, parser, trace, nullptr);
+    return trace;
+  } catch (const TraceFormatError& error) {
+    // No GPU activity, but CPU operators: a trace recorded on the CPU.
+    if (std::string(error.what()).find("no GPU kernels") == std::string::npos ||
+        text.view().find("\"cpu_op\"") == std::string_view::npos) {
+      throw;
+    }
+    return read_cpu_trace(text, source);
+  }
 }
 
 }  // namespace dualpipe::trace

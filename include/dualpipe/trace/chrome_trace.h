@@ -71,6 +71,9 @@ struct ProfileTrace {
   std::string source;                 // file name, for messages
   std::optional<int> rank;            // distributedInfo.rank when present
   std::optional<int> world_size;      // distributedInfo.world_size when present
+  // Recorded without a GPU (a CPU-only LibTorch): gpu_activities then hold each CPU thread's
+  // outermost operators (device = pid, stream = tid) and its c10d ranges ("gloo:...").
+  bool cpu_only = false;
   std::vector<std::string> names;     // distinct event names
   std::vector<std::string> text_ids;  // text of string pids/tids: id -1 is text_ids[0]
   std::vector<GpuActivity> gpu_activities;
@@ -89,7 +92,8 @@ struct ProfileTrace {
 // optional fields (args, correlation, pid, tid) may be missing; GPU activities and annotations
 // need "ts" and "dur". `source` names the input in errors. Throws TraceFormatError with the byte
 // offset for text that is not JSON, is truncated, has a wrong type where a field is read, is not a
-// trace, lacks a GPU activity's or annotation's "ts" or "dur", or has no GPU activity.
+// trace, lacks a GPU activity's or annotation's "ts" or "dur", or has no GPU activity (a trace with
+// CPU operators but no GPU activity is read as a CPU trace: ProfileTrace::cpu_only).
 // A large trace is read in pieces on up to `threads` threads (its events array cut at whole
 // events); the result is the same as reading it whole.
 ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source,

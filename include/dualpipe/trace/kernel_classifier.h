@@ -19,7 +19,7 @@ enum class KernelKind { kCompute, kCommunication, kMemcpy, kMemset };
 // namespaces, including their notify/layout kernels) and generic all-to-all / collective names.
 // Plain words such as "dispatch" are left out: they also name compute kernels.
 inline constexpr const char* kDefaultCommunicationRegex =
-    R"(nccl|deep_?ep::|dpsk::ep::|all_?to_?all|AllGather|ReduceScatter|AllReduce|SendRecv)";
+    R"(nccl|gloo:|deep_?ep::|dpsk::ep::|all_?to_?all|AllGather|ReduceScatter|AllReduce|SendRecv)";
 
 // Classifies kernels by a user-supplied regular expression in RE2 syntax, matched anywhere in the
 // name and case-insensitively. RE2 matches in time linear in the name's length whatever the
