@@ -18,10 +18,9 @@ bin=build/release/apps
 mkdir -p out
 
 echo "== 0. train_moe_lm: an MoE language model on real text, pp 2 x dp 2 x ep 2, DualPipe, 4 CPU processes"
-OMP_NUM_THREADS=1 torchrun --nproc-per-node 4 --master-port "${DEMO_PORT:-29517}" --no-python \
-  build/release/examples/train_moe_lm --pp 2 --dp 2 --ep 2 --schedule dualpipe \
-  --steps "${DEMO_STEPS:-120}" --log-every 20 --replan-every 40 --zero on --out out/lm \
-  2> >(grep -v "^WARNING\|OMP_NUM_THREADS\|^\*\*\*\*" >&2) | tee out/lm-train.log
+bash scripts/launch_local.sh 4 build/release/examples/train_moe_lm --pp 2 --dp 2 --ep 2 \
+  --schedule dualpipe --steps "${DEMO_STEPS:-120}" --log-every 20 --replan-every 40 --zero on \
+  --out out/lm | tee out/lm-train.log
 "$bin/trace-view/trace-view" out/lm/trace.rank*.json --summary text -o out/lm/trace-summary.txt \
   --svg out/lm/trace.svg
 head -n 12 out/lm/trace-summary.txt
