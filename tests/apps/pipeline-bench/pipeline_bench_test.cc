@@ -240,7 +240,9 @@ TEST(PipelineBench, ReportsAModelThatDoesNotSplitOverTheStagesOnEveryRank) {
 // One pipeline-bench process started by hand with `environment` ("NAME=value ..."): its exit code
 // and what it printed (stdout and stderr).
 WorkerOutcome run_alone(const std::string& environment, const std::string& flags) {
-  const std::string log = ::testing::TempDir() + "pipeline_bench_alone.log";
+  // One log per test: ctest runs the tests of this file in parallel.
+  const std::string log = ::testing::TempDir() + "pipeline_bench_alone." +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".log";
   const std::string command = "env -u TORCHELASTIC_USE_AGENT_STORE MASTER_ADDR=127.0.0.1 " +
                               environment + " '" + PIPELINE_BENCH_BINARY + "' " + flags + " >'" +
                               log + "' 2>&1";
