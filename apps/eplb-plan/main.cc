@@ -42,8 +42,8 @@ struct CommonOptions {
   eplb::PlanParameters parameters;
   std::string policy = "balanced";
   std::string aggregate = "sum";
-  int max_moves = -1;
-  double min_gain = 0.0;
+  std::optional<int> max_moves;  // unlimited when absent
+  std::optional<double> min_gain;
 };
 
 struct PlanOptions {
@@ -83,15 +83,13 @@ eplb::SlotTable read_previous(const std::string& path, int num_experts) {
   }
 }
 
+// Re-planning limits when --max-moves or --min-gain is given (checked as the library checks them).
 std::optional<eplb::MigrationOptions> migration_options(const CommonOptions& common) {
-  if (common.max_moves < 0 && common.min_gain == 0.0) return std::nullopt;
-  if (common.min_gain < 0.0 || common.min_gain >= 1.0) {
-    throw std::invalid_argument("--min-gain must be in [0, 1) (got " +
-                                std::to_string(common.min_gain) + ")");
-  }
+  if (!common.max_moves && !common.min_gain) return std::nullopt;
   eplb::MigrationOptions options;
-  if (common.max_moves >= 0) options.max_moves = common.max_moves;
-  options.min_gain = common.min_gain;
+  if (common.max_moves) options.max_moves = *common.max_moves;
+  options.min_gain = common.min_gain.value_or(0.0);
+  eplb::check_migration_options(options);
   return options;
 }
 
@@ -198,10 +196,12 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
   app.add_option("--gpus", common.parameters.gpus, "GPUs")->required();
   app.add_option("--policy", common.policy, "balanced (default) or deepseek");
   app.add_option("--aggregate", common.aggregate, "sum (default), mean, window:K or ema:ALPHA");
-  app.add_option("--max-moves", common.max_moves, "most replicas moved from the previous plan");
+  app.add_option("--max-moves", common.max_moves,
+                 "most replicas moved from the previous plan, >= 0 (default: unlimited)");
   app.add_option(
       "--min-gain", common.min_gain,
-      "least relative drop of a layer's max GPU load worth moving replicas for (e.g. 0.02)");
+      "least relative drop of a layer's max GPU load worth moving replicas for, in [0, 1) "
+      "(e.g. 0.02; default 0)");
 }
 
 }  // namespace
