@@ -6,6 +6,8 @@ find_package(yaml-cpp REQUIRED)
 find_package(ZLIB REQUIRED)
 # simdjson is not packaged on every machine (not on the GPU image): README.md says how to bring it.
 find_package(simdjson REQUIRED)
+# RE2 (Debian libre2-dev) matches every user-supplied regular expression; cmake/Findre2.cmake.
+find_package(re2 REQUIRED)
 
 if(DUALPIPE_BUILD_APPS)
   find_package(CLI11 REQUIRED)
@@ -56,6 +58,11 @@ set(DUALPIPE_HAVE_PYTHON OFF)
 if(NOT _dualpipe_python_mode STREQUAL "OFF" AND NOT DUALPIPE_SANITIZE)
   if(_dualpipe_python_mode STREQUAL "ON")
     set(_dualpipe_python_required REQUIRED)
+  endif()
+  # The distribution's interpreter first (scripts/deps.sh installs NumPy and PyTorch for it), ahead
+  # of whatever `python3` comes first on PATH (a version manager's may lack both).
+  if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+    set(Python3_EXECUTABLE /usr/bin/python3)
   endif()
   find_package(Python3 COMPONENTS Interpreter Development.Module ${_dualpipe_python_required} QUIET)
   if(Python3_FOUND)

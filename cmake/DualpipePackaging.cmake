@@ -15,4 +15,5 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/dualpipeConfigVersion.cma
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/dualpipeConfig.cmake
               ${PROJECT_BINARY_DIR}/dualpipeConfigVersion.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/Findre2.cmake
         DESTINATION ${DUALPIPE_CMAKE_DIR})

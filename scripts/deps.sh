@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libeigen3-dev libcli11-dev libyaml-cpp-dev libsimdjson-dev zlib1g-dev
+  libeigen3-dev libcli11-dev libyaml-cpp-dev libsimdjson-dev zlib1g-dev libre2-dev
   libgtest-dev googletest libbenchmark-dev
   clang clang-tidy clang-format
   python3 python3-dev python3-numpy pybind11-dev

@@ -15,14 +15,13 @@ struct InternalError : std::runtime_error {
 
 // Parses argv into `app`, then returns run(). --help prints CLI11's help and returns 0. Anything
 // else that goes wrong is one line "NAME: message" on stderr (NAME is app.get_name(); only the
-// first line of a longer message, e.g. without LibTorch's backtrace) and exit code 2, or
-// "NAME: internal error: message" and exit code 1 for an InternalError. run() may throw
-// CLI::ParseError for flag rules CLI11 cannot express.
+// first line of a longer message, e.g. without LibTorch's backtrace, control bytes escaped) and
+// exit code 2, or "NAME: internal error: message" and exit code 1 for an InternalError: also an
+// exception that escapes on another thread, and output that did not reach standard output (e.g.
+// a full disk). run() may throw CLI::ParseError for flag rules CLI11 cannot express.
 int parse_and_run(CLI::App& app, int argc, char** argv, const std::function<int()>& run);
 
-// Flag checks with short messages ("--hidden: must be positive, got 0"), in place of CLI11's
-// PositiveNumber and NonNegativeNumber, whose messages print the largest double in full.
-CLI::Validator positive_number();
-CLI::Validator non_negative_number();
+// Makes --help show the default of every option added to `app` after this call.
+void show_defaults_in_help(CLI::App& app);
 
 }  // namespace dualpipe::apps

@@ -1,5 +1,6 @@
-// device_flags: the benches' --device and --comm-backend flags, turned into this rank's device
-// and the c10d backend that carries its messages (header-only: only the LibTorch tools use it).
+// device_flags: the benches' --dtype, --device and --comm-backend flags, turned into LibTorch's
+// dtype, this rank's device and the c10d backend that carries its messages (header-only: only the
+// LibTorch tools use it).
 #pragma once
 
 #include <torch/types.h>
@@ -11,6 +12,15 @@
 #include "dualpipe/runtime/process_group.h"
 
 namespace dualpipe::apps {
+
+// The dtype that --dtype names: float32, float64 or bfloat16. Throws std::invalid_argument for
+// any other name.
+inline torch::Dtype dtype_named(const std::string& name) {
+  if (name == "float32") return torch::kFloat32;
+  if (name == "float64") return torch::kFloat64;
+  if (name == "bfloat16") return torch::kBFloat16;
+  throw std::invalid_argument("--dtype: expected float32, float64 or bfloat16, got '" + name + "'");
+}
 
 // Where a bench rank runs and what carries its messages.
 struct DevicePlacement {

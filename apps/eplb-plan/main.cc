@@ -19,6 +19,7 @@
 #include "dualpipe/eplb/replay.h"
 #include "dualpipe/eplb/slot_table.h"
 #include "dualpipe/eplb/statistics.h"
+#include "eplb_plan_flags.h"
 #include "input_file.h"
 #include "load_chart.h"
 #include "plan_report.h"
@@ -36,33 +37,15 @@ struct FileError : std::runtime_error {
       : std::runtime_error(path + ": " + message) {}
 };
 
-// Flags shared by planning and replay.
-struct CommonOptions {
-  std::string loads_path;
-  eplb::PlanParameters parameters;
-  std::string policy = "balanced";
-  std::string aggregate = "sum";
-  std::optional<int> max_moves;  // unlimited when absent
-  std::optional<double> min_gain;
-};
+using dualpipe::apps::CommonOptions;
+using dualpipe::apps::PlanOptions;
+using dualpipe::apps::ReplayOptions;
 
-struct PlanOptions {
-  std::string previous_path;
-  std::string format = "json";
-  std::string output = "-";
-  std::string report;
-  std::string svg_path;
-  int first_layer = 0;
-};
-
-struct ReplayOptions {
-  int interval = 0;
-  std::string report = "text";
-  std::string output = "-";
-};
+// Load logs may be binary (.npy, .pt); any larger than this are refused before reading.
+constexpr dualpipe::apps::InputLimits kLoadLimits{std::size_t{1} << 30, /*text=*/false};
 
 eplb::LoadSeries read_loads(const std::string& path) {
-  const dualpipe::apps::InputFile file(path);
+  const dualpipe::apps::InputFile file(path, kLoadLimits);
   if (eplb::is_torch_save_file(file.text(), path))
     return dualpipe::apps::read_sglang_dump(path, file.text());
   try {
@@ -185,62 +168,15 @@ int run_replay(const CommonOptions& common, const ReplayOptions& options) {
   return 0;
 }
 
-void add_common_options(CLI::App& app, CommonOptions& common) {
-  app.add_option(
-      "LOADS", common.loads_path,
-      "expert loads: .csv, .json, .yaml, .npy or SGLang .pt dump (needs the LibTorch plugin)");
-  app.add_option("--replicas", common.parameters.replicas, "physical expert slots per layer")
-      ->required();
-  app.add_option("--groups", common.parameters.groups, "expert groups")->required();
-  app.add_option("--nodes", common.parameters.nodes, "nodes")->required();
-  app.add_option("--gpus", common.parameters.gpus, "GPUs")->required();
-  app.add_option("--policy", common.policy, "balanced (default) or deepseek");
-  app.add_option("--aggregate", common.aggregate, "sum (default), mean, window:K or ema:ALPHA");
-  app.add_option("--max-moves", common.max_moves,
-                 "most replicas moved from the previous plan, >= 0 (default: unlimited)");
-  app.add_option(
-      "--min-gain", common.min_gain,
-      "least relative drop of a layer's max GPU load worth moving replicas for, in [0, 1) "
-      "(e.g. 0.02; default 0)");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"plan expert replicas on GPUs from expert load logs", "eplb-plan"};
-  CommonOptions plan_common, replay_common;
-  PlanOptions plan_options;
-  ReplayOptions replay_options;
-  add_common_options(app, plan_common);
-  app.add_option("--previous", plan_options.previous_path,
-                 "plan to re-plan from (any output format)");
-  app.add_option("--format", plan_options.format, "json (default), yaml, csv, sglang or trtllm");
-  app.add_option("-o,--output", plan_options.output, "plan file (default: standard output)");
-  app.add_option("--report", plan_options.report, "print a report: text or json");
-  app.add_option("--svg", plan_options.svg_path, "draw per-GPU load before/after as SVG");
-  app.add_option("--first-layer", plan_options.first_layer,
-                 "layer number of the first row (trtllm keys)");
-  CLI::App* replay = app.add_subcommand("replay", "replay a policy over a load time series");
-  add_common_options(*replay, replay_common);
-  replay->add_option("--interval", replay_options.interval, "re-plan every K steps")->required();
-  replay->add_option("--report", replay_options.report, "text (default) or json");
-  replay->add_option("-o,--output", replay_options.output,
-                     "report file (default: standard output)");
-  app.require_subcommand(0, 1);
-  // Options of the plan command are required only when it runs: parse leniently, then check.
-  for (CLI::App* command : {&app, replay}) {
-    for (const char* name : {"--replicas", "--groups", "--nodes", "--gpus"}) {
-      command->get_option(name)->required(false);
-    }
-  }
+  dualpipe::apps::EplbPlanFlags flags;
+  dualpipe::apps::add_eplb_plan_flags(app, flags);
   return dualpipe::apps::parse_and_run(app, argc, argv, [&] {
-    const bool replaying = replay->parsed();
-    CLI::App& command = replaying ? *replay : app;
-    const CommonOptions& common = replaying ? replay_common : plan_common;
-    if (common.loads_path.empty()) throw CLI::RequiredError("LOADS");
-    for (const char* name : {"--replicas", "--groups", "--nodes", "--gpus"}) {
-      if (command.get_option(name)->count() == 0) throw CLI::RequiredError(name);
-    }
-    return replaying ? run_replay(common, replay_options) : run_plan(common, plan_options);
+    dualpipe::apps::check_required_flags(app, flags);
+    return flags.replay_command->parsed() ? run_replay(flags.replay_common, flags.replay)
+                                          : run_plan(flags.plan_common, flags.plan);
   });
 }

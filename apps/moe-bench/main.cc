@@ -6,14 +6,13 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bench_ranks.h"
 #include "command_line.h"
 #include "device_flags.h"
 #include "dualpipe/eplb/json_loads.h"
@@ -26,58 +25,24 @@
 #include "dualpipe/runtime/profile_capture.h"
 #include "input_file.h"
 #include "median.h"
+#include "moe_bench_flags.h"
 #include "rank_file.h"
 #include "staged_outputs.h"
 
 namespace {
 
 using dualpipe::apps::median;
-using dualpipe::apps::non_negative_number;
-using dualpipe::apps::positive_number;
 using dualpipe::runtime::BackwardPass;
 using dualpipe::runtime::ForwardPass;
 using dualpipe::runtime::ForwardResult;
+using dualpipe::runtime::StoreExchange;
 using namespace dualpipe::moe;
 
-struct BenchFlags {
-  int64_t hidden = 1024;
-  int64_t ffn_hidden = 1024;
-  int64_t experts = 16;
-  int64_t top_k = 4;
-  int64_t groups = 1;
-  int64_t top_groups = 1;
-  int64_t shared_ffn_hidden = 0;
-  int64_t tokens = 4096;
-  int64_t seq = 512;
-  int64_t heads = 8;
-  int layers = 1;
-  std::string dtype = "float32";
-  std::string device = "cpu";
-  std::string comm_backend = "auto";
-  int steps = 10;
-  int warmup = 3;
-  std::string overlap = "on";
-  std::string weight_phases = "attn";
-  std::string pair_order = "forward";
-  std::string expert_gemm = "grouped";
-  bool check = false;
-  std::string profile;
-  std::string profile_sequential;
-  std::string placement;
-  std::string record_loads;
-  uint64_t seed = 0;
-  int timeout_s = 300;
-};
-
-torch::ScalarType parse_dtype(const std::string& name) {
-  if (name == "float32") return torch::kFloat32;
-  if (name == "float64") return torch::kFloat64;
-  if (name == "bfloat16") return torch::kBFloat16;
-  throw std::invalid_argument("--dtype: expected float32, float64 or bfloat16, got '" + name + "'");
-}
+using dualpipe::apps::dtype_named;
+using dualpipe::apps::MoeBenchFlags;
 
 // One placement per layer: rows 0..layers-1 of a plan file, or one slot per expert.
-std::vector<ExpertPlacement> load_placements(const BenchFlags& flags, int ranks) {
+std::vector<ExpertPlacement> load_placements(const MoeBenchFlags& flags, int ranks) {
   std::vector<ExpertPlacement> placements;
   if (flags.placement.empty()) {
     for (int l = 0; l < flags.layers; ++l)
@@ -142,10 +107,10 @@ void finish_pair(MoeStage& stage, const Microbatches& mb, const ForwardResult& p
 
 // Times `steps` pairs (after `warmup` untimed ones); returns milliseconds per pair, slowest rank.
 std::vector<double> time_pairs(MoeStage& stage, const Microbatches& mb, bool overlapped,
-                               const BenchFlags& flags, const CommGroup& group,
+                               const MoeBenchFlags& flags, const CommGroup& group,
                                torch::Device device, LoadRecorder* recorder) {
   std::vector<double> times;
-  for (int i = 0; i < flags.warmup + flags.steps; ++i) {
+  for (int i = 0; i < flags.bench.warmup + flags.bench.steps; ++i) {
     const BackwardPass backward = forward_first(stage, mb, overlapped);
     synchronize(device);
     max_over_ranks(group, 0.0, device);  // start together
@@ -157,7 +122,7 @@ std::vector<double> time_pairs(MoeStage& stage, const Microbatches& mb, bool ove
     finish_pair(stage, mb, pair);
     if (recorder != nullptr) recorder->end_step(group);
     const double slowest = max_over_ranks(group, ms, device);
-    if (i >= flags.warmup) times.push_back(slowest);
+    if (i >= flags.bench.warmup) times.push_back(slowest);
   }
   return times;
 }
@@ -189,26 +154,19 @@ double max_relative_difference(const std::vector<torch::Tensor>& a,
   return worst;
 }
 
-// Waits until all `ranks` have reached the barrier named `key`, through the store only (no GPU
-// work, so nothing of it shows in a trace).
-void store_barrier(c10d::Store& store, const std::string& key, int ranks) {
-  store.add(key, 1);
-  while (store.add(key, 0) < ranks) std::this_thread::sleep_for(std::chrono::microseconds(50));
-}
-
 // Profiles one pair with the PyTorch profiler; returns its Chrome trace (with rank information).
 // The ranks start the pair together, after the profiler runs on each, so that the trace shows no
 // wait for a late peer that a training step would not have.
 std::string profile_pair(MoeStage& stage, const Microbatches& mb, bool overlapped,
-                         torch::Device device, const dualpipe::runtime::LaunchEnvironment& env,
-                         c10d::Store& store, const std::string& barrier_key) {
+                         torch::Device device, const StoreExchange& exchange,
+                         const std::string& barrier_key) {
   const BackwardPass backward = forward_first(stage, mb, overlapped);
   synchronize(device);
   dualpipe::runtime::ProfileCapture capture(device.is_cuda());
-  store_barrier(store, barrier_key, env.world_size);
+  dualpipe::runtime::all_gather_text(exchange, barrier_key, "");  // a barrier, through the store
   const ForwardResult pair = run_pair(stage, mb, backward);
   synchronize(device);
-  std::string trace = capture.finish(env.rank, env.world_size);
+  std::string trace = capture.finish(exchange.rank, exchange.size);
   finish_pair(stage, mb, pair);
   return trace;
 }
@@ -221,7 +179,7 @@ std::string number(double value) {
 }
 
 // The stage the bench runs, from its flags.
-MoeStageOptions stage_options(const BenchFlags& flags) {
+MoeStageOptions stage_options(const MoeBenchFlags& flags) {
   MoeStageOptions options;
   options.heads = flags.heads;
   options.moe.hidden = flags.hidden;
@@ -234,13 +192,13 @@ MoeStageOptions stage_options(const BenchFlags& flags) {
   options.moe.expert_products =
       flags.expert_gemm == "per-block" ? BlockProducts::kOnePerBlock : BlockProducts::kFastest;
   options.num_layers = flags.layers;
-  options.seed = flags.seed;
+  options.seed = flags.bench.seed;
   return options;
 }
 
 // "grouped" when both of the experts' linears run as one grouped GEMM here, else "per-block".
-std::string expert_gemm_used(const BenchFlags& flags, torch::Device device) {
-  const auto options = torch::TensorOptions(device).dtype(parse_dtype(flags.dtype));
+std::string expert_gemm_used(const MoeBenchFlags& flags, torch::Device device) {
+  const auto options = torch::TensorOptions(device).dtype(dtype_named(flags.bench.dtype));
   const auto grouped = [&](int64_t in, int64_t out) {
     return uses_grouped_gemm(torch::empty({1, in}, options), {torch::empty({out, in}, options)});
   };
@@ -250,16 +208,16 @@ std::string expert_gemm_used(const BenchFlags& flags, torch::Device device) {
 }
 
 // Rank 0's JSON line: sizes, settings, pair times (median and min, milliseconds) and the check.
-std::string result_line(const BenchFlags& flags, int ranks, torch::Device device, int slots,
+std::string result_line(const MoeBenchFlags& flags, int ranks, torch::Device device, int slots,
                         const std::vector<double>& sequential,
                         const std::vector<double>& overlapped, const std::string& check) {
   std::ostringstream line;
   line << "{\"bench\": \"moe\", \"ranks\": " << ranks << ", \"device\": \"" << device.str()
-       << "\", \"dtype\": \"" << flags.dtype << "\", \"hidden\": " << flags.hidden
+       << "\", \"dtype\": \"" << flags.bench.dtype << "\", \"hidden\": " << flags.hidden
        << ", \"ffn_hidden\": " << flags.ffn_hidden << ", \"experts\": " << flags.experts
        << ", \"slots\": " << slots << ", \"top_k\": " << flags.top_k
        << ", \"tokens\": " << flags.tokens << ", \"seq\": " << flags.seq
-       << ", \"layers\": " << flags.layers << ", \"steps\": " << flags.steps
+       << ", \"layers\": " << flags.layers << ", \"steps\": " << flags.bench.steps
        << ", \"pair_order\": \"" << flags.pair_order << "\", \"weight_phases\": \""
        << flags.weight_phases << "\", \"expert_gemm\": \"" << expert_gemm_used(flags, device)
        << "\""
@@ -276,19 +234,27 @@ std::string result_line(const BenchFlags& flags, int ranks, torch::Device device
   return line.str();
 }
 
-int run(const BenchFlags& flags) {
+int run(CLI::App& app, const MoeBenchFlags& flags) {
   const dualpipe::runtime::LaunchEnvironment env = dualpipe::runtime::read_launch_environment();
-  const torch::ScalarType dtype = parse_dtype(flags.dtype);
-  if (flags.tokens % flags.seq != 0)
-    throw std::invalid_argument("--tokens must be a multiple of --seq");
-  const dualpipe::apps::DevicePlacement placement =
-      dualpipe::apps::place_rank(flags.device, flags.comm_backend, env);
+  const torch::ScalarType dtype = dtype_named(flags.bench.dtype);
+  // This rank's checks; a failure is agreed with the other ranks, so that none waits for it.
+  std::string failure;
+  dualpipe::apps::DevicePlacement placement;
+  std::vector<ExpertPlacement> placements;
+  try {
+    dualpipe::apps::check_moe_bench_flags(flags, env.world_size);
+    placement = dualpipe::apps::place_rank(flags.bench.device, flags.bench.comm_backend, env);
+    placements = load_placements(flags, env.world_size);
+  } catch (const std::exception& error) {
+    failure = error.what();
+  }
+  const auto timeout = std::chrono::milliseconds(1000LL * flags.bench.timeout_s);
+  const StoreExchange exchange = dualpipe::apps::join_ranks(env, app, timeout, failure);
   const torch::Device device = placement.device;
-  const std::vector<ExpertPlacement> placements = load_placements(flags, env.world_size);
-  const auto timeout = std::chrono::milliseconds(1000LL * flags.timeout_s);
-  const c10::intrusive_ptr<c10d::Store> store = dualpipe::runtime::connect_store(env, timeout);
-  const CommGroup group =
-      make_expert_group(store, env.all_ranks(), env.rank, device, timeout, placement.backend);
+  const CommGroup group = dualpipe::apps::with_stderr_held([&] {
+    return make_expert_group(exchange.store, env.all_ranks(), env.rank, device, timeout,
+                             placement.backend);
+  });
 
   MoeStage stage(stage_options(flags), group, placements);
   stage.to(device, dtype);
@@ -301,7 +267,7 @@ int run(const BenchFlags& flags) {
                                                         : WeightPhaseNames{flags.weight_phases});
   }
 
-  torch::manual_seed(static_cast<uint64_t>(1000 + env.rank));
+  torch::manual_seed(flags.bench.seed + 1000 + static_cast<uint64_t>(env.rank));
   const auto make = [&] {
     return torch::randn({flags.tokens / flags.seq, flags.seq, flags.hidden},
                         torch::TensorOptions(dtype).device(device));
@@ -309,15 +275,14 @@ int run(const BenchFlags& flags) {
   const Microbatches mb{make(), make(), make()};
   const bool overlap = flags.overlap == "on";
   dualpipe::apps::StagedOutputs outputs;  // written at the end, all or nothing
-  if (!flags.profile.empty()) {
+  if (!flags.bench.profile.empty()) {
     finish_pair(stage, mb, run_pair(stage, mb, forward_first(stage, mb, overlap)));  // warm-up
-    outputs.add(dualpipe::apps::rank_file_path(flags.profile, env.rank),
-                profile_pair(stage, mb, overlap, device, env, *store, "moe-bench/profile"));
+    outputs.add(dualpipe::apps::rank_file_path(flags.bench.profile, env.rank),
+                profile_pair(stage, mb, overlap, device, exchange, "moe-bench/profile"));
   }
   if (!flags.profile_sequential.empty()) {
-    outputs.add(
-        dualpipe::apps::rank_file_path(flags.profile_sequential, env.rank),
-        profile_pair(stage, mb, false, device, env, *store, "moe-bench/profile-sequential"));
+    outputs.add(dualpipe::apps::rank_file_path(flags.profile_sequential, env.rank),
+                profile_pair(stage, mb, false, device, exchange, "moe-bench/profile-sequential"));
   }
   std::shared_ptr<LoadRecorder> recorder;
   if (!flags.record_loads.empty()) {
@@ -342,11 +307,12 @@ int run(const BenchFlags& flags) {
   if (recorder && env.rank == 0) {
     outputs.add(flags.record_loads, dualpipe::eplb::format_json_loads(recorder->series()));
   }
-  outputs.commit();
-  if (env.rank != 0) return 0;
-  std::cout << result_line(flags, env.world_size, device, placements.front().num_slots(),
-                           sequential, overlapped, check)
-            << std::endl;
+  if (env.rank == 0) {
+    outputs.add("-", result_line(flags, env.world_size, device, placements.front().num_slots(),
+                                 sequential, overlapped, check) +
+                         "\n");
+  }
+  dualpipe::apps::commit_on_every_rank(outputs, exchange, "moe-bench/outputs");
   return 0;
 }
 
@@ -355,64 +321,7 @@ int run(const BenchFlags& flags) {
 int main(int argc, char** argv) {
   CLI::App app{"times an overlapped MoE forward/backward pair against forward-then-backward",
                "moe-bench"};
-  BenchFlags flags;
-  app.add_option("--hidden", flags.hidden, "token width H")->check(positive_number());
-  app.add_option("--ffn-hidden", flags.ffn_hidden, "hidden width of each expert")
-      ->check(positive_number());
-  app.add_option("--experts", flags.experts, "logical experts")->check(positive_number());
-  app.add_option("--topk", flags.top_k, "experts per token")->check(positive_number());
-  app.add_option("--groups", flags.groups, "expert groups for group-limited routing")
-      ->check(positive_number());
-  app.add_option("--top-groups", flags.top_groups, "groups a token may use")
-      ->check(positive_number());
-  app.add_option("--shared-ffn-hidden", flags.shared_ffn_hidden,
-                 "hidden width of a shared expert (0: none)")
-      ->check(non_negative_number());
-  app.add_option("--tokens", flags.tokens, "tokens per micro-batch and rank")
-      ->check(positive_number());
-  app.add_option("--seq", flags.seq, "sequence length (attention span); divides --tokens")
-      ->check(positive_number());
-  app.add_option("--heads", flags.heads, "attention heads")->check(positive_number());
-  app.add_option("--layers", flags.layers, "MoE transformer layers in the stage")
-      ->check(positive_number());
-  app.add_option("--dtype", flags.dtype, "float32, float64 or bfloat16")
-      ->check(CLI::IsMember({"float32", "float64", "bfloat16"}));
-  app.add_option("--device", flags.device, "cpu or cuda (cuda:LOCAL_RANK)")
-      ->check(CLI::IsMember({"cpu", "cuda"}));
-  app.add_option("--comm-backend", flags.comm_backend,
-                 "what carries the all-to-alls: auto (NCCL on CUDA, Gloo on the CPU), nccl, or "
-                 "gloo (on CUDA through host memory, so ranks may share a GPU; slow)")
-      ->check(CLI::IsMember({"auto", "nccl", "gloo"}));
-  app.add_option("--steps", flags.steps, "timed pairs per mode")->check(positive_number());
-  app.add_option("--warmup", flags.warmup, "untimed pairs before them")
-      ->check(non_negative_number());
-  app.add_option("--overlap", flags.overlap,
-                 "on: time overlapped and sequential pairs; off: sequential only")
-      ->check(CLI::IsMember({"on", "off"}));
-  app.add_option("--weight-phases", flags.weight_phases,
-                 "which backward phases of overlapped pairs run their weight gradients as "
-                 "separate W phases: attn (default), mlp, on (both) or off (none)")
-      ->check(CLI::IsMember({"on", "attn", "mlp", "off"}));
-  app.add_option("--pair-order", flags.pair_order,
-                 "which pass of an overlapped pair runs its first phase alone: forward (attn(F), "
-                 "default) or backward (combine(B)'s sum, DeepSeek-V3's pairing)")
-      ->check(CLI::IsMember({"forward", "backward"}));
-  app.add_option("--expert-gemm", flags.expert_gemm,
-                 "how the experts multiply their blocks of rows: grouped (one grouped GEMM, "
-                 "LibTorch >= 2.9, bfloat16 on CUDA; elsewhere per block; default) or per-block")
-      ->check(CLI::IsMember({"grouped", "per-block"}));
-  app.add_flag("--check", flags.check, "compare overlapped with sequential outputs and gradients");
-  app.add_option("--profile", flags.profile,
-                 "write a Chrome trace of one pair (rank r > 0: OUT.rank<r>.json)");
-  app.add_option("--profile-sequential", flags.profile_sequential,
-                 "write a Chrome trace of one forward-then-backward pair (rank r > 0: "
-                 "OUT.rank<r>.json)");
-  app.add_option("--placement", flags.placement,
-                 "eplb-plan output whose rows 0.. place each layer's experts");
-  app.add_option("--record-loads", flags.record_loads,
-                 "write tokens per expert per layer per pair (eplb-plan input)");
-  app.add_option("--seed", flags.seed, "parameter seed");
-  app.add_option("--timeout", flags.timeout_s, "seconds to wait for other ranks")
-      ->check(positive_number());
-  return dualpipe::apps::parse_and_run(app, argc, argv, [&] { return run(flags); });
+  MoeBenchFlags flags;
+  dualpipe::apps::add_moe_bench_flags(app, flags);
+  return dualpipe::apps::parse_and_run(app, argc, argv, [&] { return run(app, flags); });
 }

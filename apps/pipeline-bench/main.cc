@@ -12,11 +12,11 @@
 #include <cmath>
 #include <ctime>
 #include <iomanip>
-#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench_ranks.h"
 #include "command_line.h"
 #include "device_flags.h"
 #include "dualpipe/runtime/cuda_graph_stage.h"
@@ -30,44 +30,17 @@
 #include "dualpipe/runtime/sequential_step.h"
 #include "dualpipe/schedule/generators.h"
 #include "median.h"
-#include "output_file.h"
+#include "pipeline_bench_flags.h"
 #include "rank_file.h"
+#include "training_run.h"
 
 namespace {
 
 using namespace dualpipe::runtime;
+using dualpipe::apps::dtype_named;
 using dualpipe::apps::median;
-using dualpipe::apps::non_negative_number;
-using dualpipe::apps::positive_number;
 
-struct Options {
-  std::string schedule = "dualpipe";
-  int64_t hidden = 512;
-  int64_t seq = 256;
-  int64_t microbatch_size = 3;
-  int microbatches = 20;
-  std::string dtype = "float32";
-  std::string device = "cpu";
-  int steps = 10;
-  int warmup = 3;
-  bool check = false;
-  std::string profile;
-  std::string host_timeline;
-  int blocks = 4;
-  int virtual_stages = 2;
-  int timeout_s = 300;
-  std::string concurrent_pairs = "auto";
-  std::string stage_streams = "auto";
-  std::string comm_backend = "auto";
-  bool cuda_graphs = false;
-  uint64_t seed = 233;
-};
-
-torch::Dtype dtype_of(const std::string& name) {
-  if (name == "float32") return torch::kFloat;
-  if (name == "float64") return torch::kDouble;
-  return torch::kBFloat16;
-}
+using Options = dualpipe::apps::PipelineBenchFlags;
 
 torch::Tensor mse(const TensorList& outputs, const TensorList& labels) {
   return torch::mse_loss(outputs.at(0), labels.at(0));
@@ -75,11 +48,13 @@ torch::Tensor mse(const TensorList& outputs, const TensorList& labels) {
 
 // The step's data, identical on every rank: inputs and targets [N * M, L, H].
 StepInput make_input(const Options& o, torch::Device device) {
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(o.bench.seed);
   const std::vector<int64_t> shape{o.microbatches * o.microbatch_size, o.seq, o.hidden};
   StepInput input;
-  input.inputs = {torch::randn(shape, generator, torch::kFloat).to(device, dtype_of(o.dtype))};
-  input.labels = {torch::randn(shape, generator, torch::kFloat).to(device, dtype_of(o.dtype))};
+  input.inputs = {
+      torch::randn(shape, generator, torch::kFloat).to(device, dtype_named(o.bench.dtype))};
+  input.labels = {
+      torch::randn(shape, generator, torch::kFloat).to(device, dtype_named(o.bench.dtype))};
   input.num_microbatches = o.microbatches;
   input.criterion = mse;
   return input;
@@ -143,7 +118,8 @@ std::string check_against_sequential(Pipeline& pipeline, const Options& o, const
   const PipelineGroup& group = pipeline.group();
   std::vector<std::shared_ptr<PipelineStage>> model;
   for (int s = 0; s < num_stages; ++s) {
-    auto stage = make_mlp_stage(o.hidden, o.blocks, num_stages, s, o.seed, dtype_of(o.dtype));
+    auto stage =
+        make_mlp_stage(o.hidden, o.blocks, num_stages, s, o.bench.seed, dtype_named(o.bench.dtype));
     stage->to(group.device);
     model.push_back(stage);
   }
@@ -173,18 +149,34 @@ std::string check_against_sequential(Pipeline& pipeline, const Options& o, const
   return json.str();
 }
 
-int run(const Options& o) {
+int run(CLI::App& app, const Options& o) {
   const LaunchEnvironment env = read_launch_environment();
-  if (o.cuda_graphs && o.device != "cuda")
-    throw std::invalid_argument("--cuda-graphs on needs --device cuda");
-  if (o.stage_streams == "on" && o.device != "cuda")
-    throw std::invalid_argument("--stage-streams on needs --device cuda");
-  const dualpipe::apps::DevicePlacement placement =
-      dualpipe::apps::place_rank(o.device, o.comm_backend, env);
+  // This rank's checks; a failure is agreed with the other ranks, so that none waits for it.
+  std::string failure;
+  dualpipe::apps::DevicePlacement placement;
+  try {
+    dualpipe::apps::check_pipeline_bench_flags(app, o, env.world_size);
+    placement = dualpipe::apps::place_rank(o.bench.device, o.bench.comm_backend, env);
+  } catch (const std::invalid_argument& error) {
+    failure = error.what();
+  }
+  const auto timeout = std::chrono::seconds(o.bench.timeout_s);
+  const StoreExchange exchange = dualpipe::apps::join_ranks(env, app, timeout, failure);
   const torch::Device device = placement.device;
-  const auto timeout = std::chrono::seconds(o.timeout_s);
-  PipelineGroup group = make_pipeline_group(connect_store(env, timeout), env.all_ranks(), env.rank,
-                                            device, timeout, placement.backend);
+  if (o.trains()) {
+    dualpipe::apps::StagedOutputs outputs;
+    const std::string fields = dualpipe::apps::run_training(o, env, exchange, placement, outputs);
+    if (env.rank == 0) {
+      outputs.add("-", "{\"schedule\": \"" + o.schedule +
+                           "\", \"ranks\": " + std::to_string(env.world_size) + fields + "}\n");
+    }
+    dualpipe::apps::commit_on_every_rank(outputs, exchange, "pipeline-bench/outputs");
+    return 0;
+  }
+  PipelineGroup group = dualpipe::apps::with_stderr_held([&] {
+    return make_pipeline_group(exchange.store, env.all_ranks(), env.rank, device, timeout,
+                               placement.backend);
+  });
 
   const int num_stages = dualpipe::schedule::generate_schedule(o.schedule, env.world_size,
                                                                o.microbatches, o.virtual_stages)
@@ -192,9 +184,9 @@ int run(const Options& o) {
   std::vector<LocalStage> stages;
   for (const auto& [direction, stage] :
        local_stage_slots(o.schedule, env.world_size, env.rank, o.virtual_stages)) {
-    std::shared_ptr<PipelineStage> module =
-        make_mlp_stage(o.hidden, o.blocks, num_stages, stage, o.seed, dtype_of(o.dtype));
-    if (o.cuda_graphs) module = std::make_shared<CudaGraphStage>(module);
+    std::shared_ptr<PipelineStage> module = make_mlp_stage(
+        o.hidden, o.blocks, num_stages, stage, o.bench.seed, dtype_named(o.bench.dtype));
+    if (o.cuda_graphs == "on") module = std::make_shared<CudaGraphStage>(module);
     stages.push_back({direction, stage, module});
   }
   PipelineOptions options;
@@ -202,46 +194,51 @@ int run(const Options& o) {
   options.virtual_stages = o.virtual_stages;
   if (o.concurrent_pairs != "auto") options.concurrent_pairs = o.concurrent_pairs == "on";
   if (o.stage_streams != "auto") options.stage_streams = o.stage_streams == "on";
-  options.activation_layout = {TensorMeta{dtype_of(o.dtype), {o.microbatch_size, o.seq, o.hidden}}};
+  options.activation_layout = {
+      TensorMeta{dtype_named(o.bench.dtype), {o.microbatch_size, o.seq, o.hidden}}};
   Pipeline pipeline(std::move(stages), group, options);
   const StepInput input = make_input(o, device);
 
-  for (int i = 0; i < o.warmup; ++i) timed_step(pipeline, input, i);
+  for (int i = 0; i < o.bench.warmup; ++i) timed_step(pipeline, input, i);
   std::vector<double> times;
   std::vector<double> host_times;
-  for (int i = 0; i < o.steps; ++i) {
-    const StepTime t = timed_step(pipeline, input, o.warmup + i);
+  for (int i = 0; i < o.bench.steps; ++i) {
+    const StepTime t = timed_step(pipeline, input, o.bench.warmup + i);
     times.push_back(t.wall_ms);
     host_times.push_back(t.host_ms);
   }
   std::string check;
   if (o.check) check = check_against_sequential(pipeline, o, input, num_stages);
+  dualpipe::apps::StagedOutputs outputs;  // written at the end, on every rank or on none
   if (!o.host_timeline.empty()) {
     zero_grads(pipeline);
     synchronize(device);
     HostTimeline timeline;
     pipeline.step(input);
     synchronize(device);
-    dualpipe::apps::write_output_file(dualpipe::apps::rank_file_path(o.host_timeline, env.rank),
-                                      timeline.finish(env.rank));
+    outputs.add(dualpipe::apps::rank_file_path(o.host_timeline, env.rank),
+                timeline.finish(env.rank));
   }
-  if (!o.profile.empty()) {
+  if (!o.bench.profile.empty()) {
     zero_grads(pipeline);
     synchronize(device);
     ProfileCapture capture(device.is_cuda());
     pipeline.step(input);
     synchronize(device);
-    dualpipe::apps::write_output_file(dualpipe::apps::rank_file_path(o.profile, env.rank),
-                                      capture.finish(env.rank, env.world_size));
+    outputs.add(dualpipe::apps::rank_file_path(o.bench.profile, env.rank),
+                capture.finish(env.rank, env.world_size));
   }
   if (env.rank == 0) {
-    std::cout << "{\"schedule\": \"" << o.schedule << "\", \"ranks\": " << env.world_size
-              << ", \"step_ms_median\": " << median(times)
-              << ", \"step_ms_min\": " << *std::min_element(times.begin(), times.end())
-              << ", \"host_ms_median\": " << median(host_times);
-    if (o.check) std::cout << ", \"check\": " << check;
-    std::cout << "}" << std::endl;
+    std::ostringstream line;
+    line << "{\"schedule\": \"" << o.schedule << "\", \"ranks\": " << env.world_size
+         << ", \"step_ms_median\": " << median(times)
+         << ", \"step_ms_min\": " << *std::min_element(times.begin(), times.end())
+         << ", \"host_ms_median\": " << median(host_times);
+    if (o.check) line << ", \"check\": " << check;
+    line << "}\n";
+    outputs.add("-", line.str());
   }
+  dualpipe::apps::commit_on_every_rank(outputs, exchange, "pipeline-bench/outputs");
   return 0;
 }
 
@@ -251,48 +248,6 @@ int main(int argc, char** argv) {
   CLI::App app{"Times training steps of a pipeline schedule on the reference example's MLP model.",
                "pipeline-bench"};
   Options o;
-  const std::vector<std::string> names = dualpipe::schedule::schedule_names();
-  app.add_option("--schedule", o.schedule, "schedule to run")->check(CLI::IsMember(names));
-  app.add_option("--hidden", o.hidden, "hidden size H")->check(positive_number());
-  app.add_option("--seq", o.seq, "sequence length L")->check(positive_number());
-  app.add_option("--microbatch-size", o.microbatch_size, "samples per micro-batch M")
-      ->check(positive_number());
-  app.add_option("--microbatches", o.microbatches, "micro-batches per step N")
-      ->check(positive_number());
-  app.add_option("--dtype", o.dtype, "float32, float64 or bfloat16")
-      ->check(CLI::IsMember({"float32", "float64", "bfloat16"}));
-  app.add_option("--device", o.device, "cpu or cuda (cuda:LOCAL_RANK)")
-      ->check(CLI::IsMember({"cpu", "cuda"}));
-  app.add_option("--steps", o.steps, "timed steps")->check(positive_number());
-  app.add_option("--warmup", o.warmup, "untimed steps first")->check(non_negative_number());
-  app.add_flag("--check", o.check, "also compare one step with the sequential step");
-  app.add_option("--profile", o.profile,
-                 "write a Chrome trace of one step (rank r > 0: OUT.rank<r>.json)");
-  app.add_option("--host-timeline", o.host_timeline,
-                 "write the host threads' scopes during one step, without CUPTI (rank r > 0: "
-                 "OUT.rank<r>.json)");
-  app.add_option("--blocks", o.blocks,
-                 "MLP blocks of the whole model, split evenly over the stages")
-      ->check(positive_number());
-  app.add_option("--virtual-stages", o.virtual_stages, "stages per rank for interleaved-1f1b")
-      ->check(positive_number());
-  app.add_option("--timeout", o.timeout_s, "seconds any wait may take before it fails")
-      ->check(positive_number());
-  app.add_option("--seed", o.seed, "seed of weights and data");
-  app.add_option("--concurrent-pairs", o.concurrent_pairs,
-                 "run an FB pair's backward on a helper thread: auto (on CUDA), on, off")
-      ->check(CLI::IsMember({"auto", "on", "off"}));
-  app.add_option("--stage-streams", o.stage_streams,
-                 "run each local stage on its own CUDA stream, so an FB pair's halves share the "
-                 "GPU: auto (on CUDA with FB pairs), on, off")
-      ->check(CLI::IsMember({"auto", "on", "off"}));
-  app.add_option("--comm-backend", o.comm_backend,
-                 "what carries messages between ranks: auto (NCCL on CUDA, Gloo on the CPU), "
-                 "nccl, or gloo (on CUDA through host memory, so ranks may share a GPU; slow)")
-      ->check(CLI::IsMember({"auto", "nccl", "gloo"}));
-  app.add_option_function<std::string>(
-         "--cuda-graphs", [&](const std::string& value) { o.cuda_graphs = value == "on"; },
-         "run each stage through captured CUDA graphs (CudaGraphStage): on or off (default)")
-      ->check(CLI::IsMember({"on", "off"}));
-  return dualpipe::apps::parse_and_run(app, argc, argv, [&] { return run(o); });
+  dualpipe::apps::add_pipeline_bench_flags(app, o);
+  return dualpipe::apps::parse_and_run(app, argc, argv, [&] { return run(app, o); });
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <initializer_list>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -14,6 +15,9 @@ namespace {
 
 using schedule::CostModel;
 using schedule::StageCosts;
+
+constexpr double kLargestSlowdown = 1e6;
+constexpr std::size_t kLongestTimeUnit = 32;
 
 // Reads one profile, remembering its name for messages.
 class ProfileReader {
@@ -24,7 +28,7 @@ class ProfileReader {
     if (!root.IsMap()) fail(root, "expected a mapping with the keys stage, stages, p2p, ...");
     check_keys(root, {"name", "time_unit", "stage", "stages", "p2p", "rank_slowdown"});
     CostModel costs;
-    if (root["time_unit"]) costs.time_unit = text(root["time_unit"], "time_unit");
+    if (root["time_unit"]) costs.time_unit = time_unit(root["time_unit"]);
     if (!root["stage"]) fail(root, "missing key 'stage' (the costs of every stage)");
     costs.default_stage = read_default_stage(root["stage"]);
     if (root["stages"]) costs.stages = read_stages(root["stages"], costs.default_stage);
@@ -73,8 +77,25 @@ class ProfileReader {
     return node.Scalar();
   }
 
-  // A finite number >= 0.
-  double number(const YAML::Node& node, const std::string& key) const {
+  // A short printable name ("ms", "us"): it is repeated in every drawing and report.
+  std::string time_unit(const YAML::Node& node) const {
+    const std::string unit = text(node, "time_unit");
+    if (unit.size() > kLongestTimeUnit) {
+      fail(node, "time_unit: at most " + std::to_string(kLongestTimeUnit) + " characters, got " +
+                     std::to_string(unit.size()));
+    }
+    for (const char c : unit) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        fail(node, "time_unit: expected printable characters");
+      }
+    }
+    return unit;
+  }
+
+  // A finite number from 0 to `largest` (by default kLargestDuration: no sum of durations over a
+  // schedule can then overflow).
+  double number(const YAML::Node& node, const std::string& key,
+                double largest = kLargestDuration) const {
     if (!node.IsScalar()) fail(node, key + ": expected a number");
     const std::string& scalar = node.Scalar();
     double value = 0.0;
@@ -87,6 +108,9 @@ class ProfileReader {
     }
     if (!std::isfinite(value) || value < 0.0) {
       fail(node, key + ": expected a finite number >= 0, got '" + scalar + "'");
+    }
+    if (value > largest) {
+      fail(node, key + ": " + scalar + " is out of range (at most " + shown(largest) + ")");
     }
     return value;
   }
@@ -138,6 +162,12 @@ class ProfileReader {
       p2p.bandwidth_bytes_per_unit = number(node["bandwidth"], "p2p.bandwidth");
     if (node["message_bytes"])
       p2p.message_bytes = number(node["message_bytes"], "p2p.message_bytes");
+    if (p2p.bandwidth_bytes_per_unit > 0.0 &&
+        !(p2p.latency + p2p.message_bytes / p2p.bandwidth_bytes_per_unit <= kLargestDuration)) {
+      fail(node["bandwidth"], "p2p.bandwidth: a message of " + shown(p2p.message_bytes) +
+                                  " bytes would take more than " + shown(kLargestDuration) +
+                                  " time units");
+    }
   }
 
   std::vector<double> read_slowdowns(const YAML::Node& node) const {
@@ -145,11 +175,17 @@ class ProfileReader {
     std::vector<double> factors;
     for (std::size_t r = 0; r < node.size(); ++r) {
       const std::string where = "rank_slowdown[" + std::to_string(r) + "]";
-      const double factor = number(node[r], where);
+      const double factor = number(node[r], where, kLargestSlowdown);
       if (factor <= 0.0) fail(node[r], where + ": expected a factor > 0");
       factors.push_back(factor);
     }
     return factors;
+  }
+
+  static std::string shown(double value) {
+    std::ostringstream text;
+    text << value;
+    return text.str();
   }
 
   std::string source_;

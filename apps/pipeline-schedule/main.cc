@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
-#include <iostream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -22,75 +22,15 @@
 #include "dualpipe/schedule/simulator.h"
 #include "dualpipe/schedule/validator.h"
 #include "input_file.h"
-#include "output_file.h"
+#include "pipeline_schedule_flags.h"
 #include "schedule_report.h"
+#include "staged_outputs.h"
 
 namespace {
 
 using namespace dualpipe;
 
-// A user error: printed as one line, exit code 2.
-struct UsageError : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
-
-struct Options {
-  std::string schedule;
-  std::vector<std::string> compare;
-  int ranks = 0;
-  int microbatches = 0;
-  std::optional<int> virtual_stages;
-  std::string costs_path;
-  std::optional<double> cost_f, cost_b, cost_w, cost_fb, cost_p2p;
-  std::string json, csv, svg, html, chrome_trace;
-  std::string summary;  // "", "text" or "json"
-  bool with_comm = false;
-};
-
-// The output flags and their paths, for checks that treat them alike.
-std::vector<std::pair<const char*, const std::string*>> outputs(const Options& options) {
-  return {{"--json", &options.json},
-          {"--csv", &options.csv},
-          {"--svg", &options.svg},
-          {"--html", &options.html},
-          {"--chrome-trace", &options.chrome_trace}};
-}
-
-bool writes_to_stdout(const Options& options) {
-  for (const auto& [flag, path] : outputs(options)) {
-    if (*path == "-") return true;
-  }
-  return false;
-}
-
-void check_combinations(const Options& options) {
-  if (options.schedule.empty() == options.compare.empty()) {
-    throw UsageError("give exactly one of --schedule NAME and --compare NAME,NAME,...");
-  }
-  int to_stdout = 0;
-  for (const auto& [flag, path] : outputs(options)) {
-    if (!options.compare.empty() && !path->empty()) {
-      throw UsageError(std::string(flag) +
-                       " writes one schedule: use it with --schedule, not --compare");
-    }
-    to_stdout += *path == "-" ? 1 : 0;
-  }
-  if (to_stdout > 1) throw UsageError("at most one output may go to standard output ('-')");
-  if (to_stdout == 1 && !options.summary.empty()) {
-    throw UsageError("--summary prints to standard output, which an output ('-') already uses");
-  }
-  const bool cost_flags =
-      options.cost_f || options.cost_b || options.cost_w || options.cost_fb || options.cost_p2p;
-  if (!options.costs_path.empty() && cost_flags) {
-    throw UsageError("--costs PROFILE and --cost-* flags exclude each other");
-  }
-  if (options.virtual_stages) {
-    bool interleaved = options.schedule == "interleaved-1f1b";
-    for (const std::string& name : options.compare)
-      interleaved = interleaved || name == "interleaved-1f1b";
-    if (!interleaved) throw UsageError("--virtual-stages applies to interleaved-1f1b only");
-  }
-}
+using Options = apps::PipelineScheduleFlags;
 
 std::string number_text(double value) {
   std::ostringstream text;
@@ -98,29 +38,30 @@ std::string number_text(double value) {
   return text.str();
 }
 
-double cost_flag(const std::optional<double>& value, const char* flag, double fallback) {
-  if (!value) return fallback;
-  if (!std::isfinite(*value) || *value < 0.0) {
-    throw UsageError(std::string(flag) + ": expected a finite number >= 0, got " +
-                     number_text(*value));
-  }
-  return *value;
-}
+// Drawings of more actions than this would take hundreds of megabytes and more time to draw
+// than to read: larger schedules are refused for --svg and --html, which browsers could not
+// show either; --chrome-trace (Perfetto) takes four times as many.
+constexpr std::size_t kMostDrawnActions = 262144;
+
+// Cost profiles are a few lines of YAML.
+constexpr apps::InputLimits kProfileLimits{std::size_t{16} << 20, true};
 
 // From --costs, or from the --cost-* flags: F 1, B 2, W B/2, F&B F+B and no P2P cost by default.
 schedule::CostModel cost_model(const Options& options) {
   if (!options.costs_path.empty()) {
-    const apps::InputFile profile(options.costs_path);
+    const apps::InputFile profile(options.costs_path, kProfileLimits);
     return apps::parse_cost_profile(std::string(profile.text()), options.costs_path);
   }
-  const double forward = cost_flag(options.cost_f, "--cost-f", 1.0);
-  const double backward = cost_flag(options.cost_b, "--cost-b", 2.0);
-  const double weight = cost_flag(options.cost_w, "--cost-w", backward / 2.0);
-  const double overlapped = cost_flag(options.cost_fb, "--cost-fb", forward + backward);
-  const double p2p = cost_flag(options.cost_p2p, "--cost-p2p", 0.0);
+  // The flags' domains (0 to kLargestDuration) were checked when they were parsed.
+  const double forward = options.cost_f.value_or(1.0);
+  const double backward = options.cost_b.value_or(2.0);
+  const double weight = options.cost_w.value_or(backward / 2.0);
+  const double overlapped = options.cost_fb.value_or(forward + backward);
+  const double p2p = options.cost_p2p.value_or(0.0);
   if (weight > backward) {
-    throw UsageError("--cost-w: the weight part (" + number_text(weight) +
-                     ") cannot exceed the full backward --cost-b (" + number_text(backward) + ")");
+    throw std::invalid_argument("--cost-w: the weight part (" + number_text(weight) +
+                                ") cannot exceed the full backward --cost-b (" +
+                                number_text(backward) + ")");
   }
   return schedule::uniform_cost_model(forward, backward, weight, overlapped, p2p);
 }
@@ -151,79 +92,57 @@ render::ScheduleDrawingOptions drawing_options(const apps::SimulatedSchedule& ru
   return drawing;
 }
 
-// Every file the options ask for, as (path, content); built before anything is written.
-std::vector<std::pair<std::string, std::string>> output_files(const Options& options,
-                                                              const apps::SimulatedSchedule& run,
-                                                              const schedule::CostModel& costs) {
+// Refuses a drawing of more actions than `most`, naming its flag.
+void check_drawing_size(const schedule::Schedule& s, const char* flag, std::size_t most) {
+  std::size_t actions = 0;
+  for (const auto& program : s.programs) actions += program.size();
+  if (actions <= most) return;
+  throw std::invalid_argument(std::string(flag) + ": the schedule has " + std::to_string(actions) +
+                              " actions; drawings hold at most " + std::to_string(most) +
+                              " (use fewer --ranks or --microbatches, or --json)");
+}
+
+// Queues every output the options ask for; the drawings are made only while they are written.
+void add_outputs(apps::StagedOutputs& outputs, const Options& options,
+                 const apps::SimulatedSchedule& run, const schedule::CostModel& costs) {
   const schedule::TimedSchedule& timed = run.simulation.timed;
-  std::vector<std::pair<std::string, std::string>> files;
-  if (!options.json.empty())
-    files.emplace_back(options.json, schedule::write_schedule_json(timed.schedule));
-  if (!options.csv.empty())
-    files.emplace_back(options.csv, schedule::write_schedule_csv(timed.schedule));
-  if (!options.svg.empty()) {
-    files.emplace_back(options.svg, render::schedule_svg(timed, drawing_options(run, costs)));
-  }
-  if (!options.html.empty()) {
-    files.emplace_back(options.html, render::schedule_html(timed, drawing_options(run, costs)));
-  }
-  if (!options.chrome_trace.empty()) {
-    files.emplace_back(options.chrome_trace, render::schedule_chrome_trace(timed));
-  }
-  return files;
+  if (!options.svg.empty()) check_drawing_size(timed.schedule, "--svg", kMostDrawnActions);
+  if (!options.html.empty()) check_drawing_size(timed.schedule, "--html", kMostDrawnActions);
+  if (!options.chrome_trace.empty())
+    check_drawing_size(timed.schedule, "--chrome-trace", 4 * kMostDrawnActions);
+  const auto add = [&](const std::string& path, std::function<std::string()> make) {
+    if (path.empty()) return;
+    outputs.add(path, [make](const apps::StagedOutputs::Sink& sink) { sink(make()); });
+  };
+  add(options.json, [&] { return schedule::write_schedule_json(timed.schedule); });
+  add(options.csv, [&] { return schedule::write_schedule_csv(timed.schedule); });
+  add(options.svg, [&] { return render::schedule_svg(timed, drawing_options(run, costs)); });
+  add(options.html, [&] { return render::schedule_html(timed, drawing_options(run, costs)); });
+  add(options.chrome_trace, [&] { return render::schedule_chrome_trace(timed); });
 }
 
 int run(const Options& options) {
-  check_combinations(options);
+  apps::check_flag_combinations(options);
   const schedule::CostModel costs = cost_model(options);
   const std::string summary = options.summary.empty() ? "text" : options.summary;
+  apps::StagedOutputs outputs;
   if (!options.compare.empty()) {
     std::vector<apps::SimulatedSchedule> runs;
     for (const std::string& name : options.compare)
       runs.push_back(run_schedule(name, options, costs));
-    std::cout << (summary == "json" ? apps::comparison_json(runs, costs)
-                                    : apps::comparison_table(runs, costs));
+    outputs.add("-", summary == "json" ? apps::comparison_json(runs, costs)
+                                       : apps::comparison_table(runs, costs));
+    outputs.commit();
     return 0;
   }
   const apps::SimulatedSchedule simulated = run_schedule(options.schedule, options, costs);
-  for (const auto& [path, content] : output_files(options, simulated, costs)) {
-    apps::write_output_file(path, content);
+  add_outputs(outputs, options, simulated, costs);
+  if (!options.writes_to_stdout()) {
+    outputs.add("-",
+                summary == "json" ? apps::summary_json(simulated) : apps::summary_text(simulated));
   }
-  if (!writes_to_stdout(options)) {
-    std::cout << (summary == "json" ? apps::summary_json(simulated)
-                                    : apps::summary_text(simulated));
-  }
+  outputs.commit();
   return 0;
-}
-
-void add_options(CLI::App& app, Options& options) {
-  std::string names;
-  for (const std::string& name : schedule::schedule_names())
-    names += (names.empty() ? "" : "|") + name;
-  app.add_option("--schedule", options.schedule, "Schedule to generate: " + names);
-  app.add_option("--compare", options.compare,
-                 "Compare these schedules on the same costs (comma-separated)")
-      ->delimiter(',');
-  app.add_option("--ranks", options.ranks, "Pipeline ranks P")->required();
-  app.add_option("--microbatches", options.microbatches, "Micro-batches N in total")->required();
-  app.add_option("--virtual-stages", options.virtual_stages,
-                 "Stages per rank of interleaved-1f1b (default 2)");
-  app.add_option("--costs", options.costs_path, "Cost profile (YAML, see profiles/)");
-  app.add_option("--cost-f", options.cost_f, "Forward time of one stage (default 1)");
-  app.add_option("--cost-b", options.cost_b, "Full backward time of one stage (default 2)");
-  app.add_option("--cost-w", options.cost_w, "Weight-gradient part of the backward (default B/2)");
-  app.add_option("--cost-fb", options.cost_fb, "Overlapped forward+backward pair (default F+B)");
-  app.add_option("--cost-p2p", options.cost_p2p, "Time of one point-to-point message (default 0)");
-  app.add_option("--json", options.json, "Write the schedule as JSON ('-' for stdout)");
-  app.add_option("--csv", options.csv, "Write the schedule as torch.distributed.pipelining CSV");
-  app.add_option("--svg", options.svg, "Draw the simulated schedule as SVG");
-  app.add_option("--html", options.html, "Draw it as a self-contained HTML page");
-  app.add_option("--chrome-trace", options.chrome_trace,
-                 "Write it as Chrome-trace JSON (Perfetto)");
-  app.add_option("--summary", options.summary, "Print the summary as text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
-  app.add_flag("--with-comm", options.with_comm,
-               "Add SEND/RECV actions (exports, simulation and drawings)");
 }
 
 }  // namespace
@@ -232,6 +151,6 @@ int main(int argc, char** argv) {
   CLI::App app{"Generates, validates, simulates, draws and compares pipeline schedules.",
                "pipeline-schedule"};
   Options options;
-  add_options(app, options);
+  apps::add_pipeline_schedule_flags(app, options);
   return apps::parse_and_run(app, argc, argv, [&] { return run(options); });
 }

@@ -1,7 +1,7 @@
-// trace-view: summarises and draws PyTorch-profiler traces — how much communication ran under
-// compute, what each stream and annotation did, and the pipeline schedule that really ran.
+// trace-view: summarises and draws PyTorch-profiler traces — where each rank's step time went
+// (compute, transfer, waiting for a peer, host gaps), the critical path across ranks, how much
+// communication ran under compute, and the pipeline schedule that really ran.
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <exception>
 #include <optional>
 #include <string>
@@ -12,60 +12,26 @@
 #include "dualpipe/render/timeline_layout.h"
 #include "dualpipe/render/timeline_perfetto.h"
 #include "dualpipe/render/timeline_svg.h"
-#include "dualpipe/trace/chrome_trace.h"
 #include "dualpipe/trace/kernel_classifier.h"
 #include "dualpipe/trace/schedule_extraction.h"
 #include "dualpipe/trace/schedule_json.h"
+#include "dualpipe/trace/step_analysis.h"
 #include "dualpipe/trace/summary_report.h"
-#include "dualpipe/trace/timeline.h"
+#include "dualpipe/trace/timeline_loading.h"
 #include "input_file.h"
-#include "output_file.h"
 #include "schedule_comparison.h"
+#include "staged_outputs.h"
+#include "trace_view_flags.h"
+#include "window_flag.h"
 
 namespace {
 
 using namespace dualpipe;
 
-struct Options {
-  std::vector<std::string> traces;
-  std::string comm_regex = trace::kDefaultCommunicationRegex;
-  std::string summary;  // "", "text" or "json"
-  std::string output = "-";
-  std::string svg;
-  std::string html;
-  std::string perfetto;
-  std::string compare_schedule;
-  std::string window;  // "START_MS:END_MS"
-};
+// Traces larger than this are refused before reading (a day of a busy rank's kernels is less).
+constexpr std::size_t kLargestTrace = std::size_t{8} << 30;
 
-// "START_MS:END_MS" (either side may be empty) to an absolute window after `origin`.
-trace::TimeWindow parse_window(const std::string& text, trace::TimeNs origin) {
-  if (text.empty()) return std::nullopt;
-  const std::size_t colon = text.find(':');
-  const auto bound = [&](const std::string& part, double fallback) {
-    if (part.empty()) return fallback;
-    std::size_t used = 0;
-    double value = 0;
-    try {
-      value = std::stod(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != part.size()) {
-      throw std::invalid_argument("--window: '" + text +
-                                  "' is not START_MS:END_MS (milliseconds, e.g. 10:25.5)");
-    }
-    return value;
-  };
-  if (colon == std::string::npos) bound("x", 0);  // reports the expected form
-  const double start_ms = bound(text.substr(0, colon), -1e12);
-  const double end_ms = bound(text.substr(colon + 1), 1e12);
-  if (end_ms <= start_ms) {
-    throw std::invalid_argument("--window: end must be after start in '" + text + "'");
-  }
-  return trace::Interval{origin + static_cast<trace::TimeNs>(start_ms * 1e6),
-                         origin + static_cast<trace::TimeNs>(end_ms * 1e6)};
-}
+using Options = apps::TraceViewFlags;
 
 // "out.svg" -> "out.compare.svg"
 std::string comparison_svg_path(const std::string& svg_path) {
@@ -77,7 +43,7 @@ std::string comparison_svg_path(const std::string& svg_path) {
 }
 
 void compare_schedule(const std::vector<trace::RankTimeline>& timelines, trace::TimeNs origin,
-                      const Options& options) {
+                      const Options& options, apps::StagedOutputs& outputs) {
   const auto measured = trace::extract_schedule(timelines, origin);
   if (!measured) {
     throw std::invalid_argument(
@@ -91,43 +57,48 @@ void compare_schedule(const std::vector<trace::RankTimeline>& timelines, trace::
   } catch (const std::invalid_argument& error) {
     throw std::invalid_argument(options.compare_schedule + ": " + error.what());
   }
+  const int measured_ranks = measured->schedule.num_ranks;
+  if (planned.num_ranks != measured_ranks) {
+    throw std::invalid_argument(
+        "--compare-schedule: " + options.compare_schedule + " plans " +
+        std::to_string(planned.num_ranks) + " ranks, but the " + std::to_string(timelines.size()) +
+        " traces measured " + std::to_string(measured_ranks) +
+        " (give one trace per planned rank)");
+  }
   const apps::ScheduleComparison comparison =
       apps::compare_schedules(*measured, planned, options.compare_schedule);
-  apps::write_output_file("-", comparison.report);
-  if (!options.svg.empty()) {
-    apps::write_output_file(comparison_svg_path(options.svg), comparison.svg);
-  }
+  outputs.add("-", comparison.report);
+  if (!options.svg.empty()) outputs.add(comparison_svg_path(options.svg), comparison.svg);
 }
 
 int run(const Options& options) {
   const trace::KernelClassifier classifier(options.comm_regex);
-  std::vector<trace::ProfileTrace> traces;
-  for (const std::string& path : options.traces) {
-    traces.push_back(trace::parse_chrome_trace(trace::TraceText::load_file(path), path));
-  }
-  const std::vector<trace::RankTimeline> timelines =
-      trace::build_timelines(std::move(traces), classifier);
+  for (const std::string& path : options.traces) apps::check_input_file(path, kLargestTrace);
+  std::vector<trace::RankTimeline> timelines = trace::load_timelines(options.traces, classifier);
+  trace::StepAnalysis analysis = trace::align_timelines(timelines);
   const trace::TimeNs origin = trace::earliest_gpu_start(timelines);
-  const trace::TimeWindow window = parse_window(options.window, origin);
+  const trace::TimeWindow window = apps::parse_window_flag(options.window, origin);
+  trace::analyse_step(timelines, window, analysis);
 
   const bool draws = !options.svg.empty() || !options.html.empty() || !options.perfetto.empty() ||
                      !options.compare_schedule.empty();
+  apps::StagedOutputs outputs;  // every output is written, or none
   if (options.summary == "json") {
-    apps::write_output_file(options.output, trace::summary_json(timelines, origin, window));
+    outputs.add(options.output, trace::summary_json(timelines, analysis, origin, window));
   } else if (options.summary == "text" || !draws) {
-    apps::write_output_file(options.output, trace::summary_text(timelines, origin, window));
+    outputs.add(options.output, trace::summary_text(timelines, analysis, origin, window));
   }
   if (!options.svg.empty() || !options.html.empty() || !options.perfetto.empty()) {
-    const render::TimelineLayout layout = render::layout_timelines(timelines, origin, window);
-    if (!options.svg.empty()) apps::write_output_file(options.svg, render::timeline_svg(layout));
-    if (!options.html.empty()) {
-      apps::write_output_file(options.html, render::timeline_html(layout));
-    }
+    const render::TimelineLayout layout =
+        render::layout_timelines(timelines, origin, window, &analysis);
+    if (!options.svg.empty()) outputs.add(options.svg, render::timeline_svg(layout));
+    if (!options.html.empty()) outputs.add(options.html, render::timeline_html(layout));
     if (!options.perfetto.empty()) {
-      apps::write_output_file(options.perfetto, render::timeline_perfetto_json(layout));
+      outputs.add(options.perfetto, render::timeline_perfetto_json(layout));
     }
   }
-  if (!options.compare_schedule.empty()) compare_schedule(timelines, origin, options);
+  if (!options.compare_schedule.empty()) compare_schedule(timelines, origin, options, outputs);
+  outputs.commit();
   return 0;
 }
 
@@ -135,23 +106,8 @@ int run(const Options& options) {
 
 int main(int argc, char** argv) {
   Options options;
-  CLI::App app{"overlap statistics and drawings of PyTorch-profiler Chrome traces", "trace-view"};
-  app.add_option("traces", options.traces, "TRACE.json or TRACE.json.gz, one per rank")->required();
-  app.add_option("--comm-regex", options.comm_regex,
-                 "regular expression (ECMAScript, case-insensitive) naming communication kernels")
-      ->capture_default_str();
-  app.add_option("--summary", options.summary, "print the statistics as text or json")
-      ->check(CLI::IsMember({"text", "json"}));
-  app.add_option("-o,--output", options.output, "file for the summary (default: standard output)");
-  app.add_option("--svg", options.svg, "draw the timelines as SVG");
-  app.add_option("--html", options.html,
-                 "draw the timelines as a zoomable, self-contained HTML page");
-  app.add_option("--perfetto", options.perfetto,
-                 "write a cleaned Chrome/Perfetto trace: one track per lane, overlap counter");
-  app.add_option("--compare-schedule", options.compare_schedule,
-                 "schedule JSON to simulate with the measured durations and line up against the "
-                 "measured schedule (report on stdout; with --svg also OUT.compare.svg)");
-  app.add_option("--window", options.window,
-                 "only START_MS:END_MS (ms since the first GPU activity)");
+  CLI::App app{"where a step's time went across ranks, and drawings, of PyTorch-profiler traces",
+               "trace-view"};
+  apps::add_trace_view_flags(app, options);
   return apps::parse_and_run(app, argc, argv, [&] { return run(options); });
 }

@@ -2,10 +2,10 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
-#include <map>
-#include <set>
 #include <stdexcept>
 #include <string>
+
+#include "dualpipe/moe/expert_layers.h"
 
 namespace dualpipe::moe {
 namespace {
@@ -78,64 +78,25 @@ std::vector<ValueId> MoeStage::append_phases(PhaseProgram& program,
   return {x};
 }
 
-void MoeStage::sum_replicated_gradients() {
-  for (MoeTransformerLayer& layer : layers) layer->moe->reduce_replica_gradients();
-}
-
-std::vector<runtime::StageParameter> MoeStage::stage_parameters() {
-  std::set<const void*> expert_tensors;
-  std::map<const void*, bool> first_copy;
-  for (MoeTransformerLayer& layer : layers) {
-    const ExpertPlacement& placement = layer->moe->placement();
-    const int first_slot = placement.first_slot_of_rank(group_rank(layer->moe->group()));
-    const LocalExperts& experts = layer->moe->experts;
-    for (int64_t j = 0; j < experts->num_slots(); ++j) {
-      const int slot = first_slot + static_cast<int>(j);
-      const int expert = placement.phy2log()[static_cast<std::size_t>(slot)];
-      const bool first = placement.log2phy()[static_cast<std::size_t>(expert)].front() == slot;
-      for (const torch::Tensor& p : experts->slot_parameters(j)) {
-        expert_tensors.insert(p.unsafeGetTensorImpl());
-        first_copy[p.unsafeGetTensorImpl()] = first;
-      }
-    }
-  }
-  std::vector<runtime::StageParameter> result;
-  for (const torch::Tensor& p : parameters()) {
-    runtime::StageParameter parameter{p};
-    if (expert_tensors.count(p.unsafeGetTensorImpl()) != 0) {
-      parameter.role = runtime::ParameterRole::kExpert;
-      parameter.counted_in_norm = first_copy[p.unsafeGetTensorImpl()];
-    }
-    result.push_back(parameter);
-  }
+std::vector<MoeLayer> MoeStage::moe_layers() const {
+  std::vector<MoeLayer> result;
+  for (const MoeTransformerLayer& layer : layers) result.push_back(layer->moe);
   return result;
 }
 
+void MoeStage::sum_replicated_gradients() { sum_replicated_expert_gradients(moe_layers()); }
+
+std::vector<runtime::StageParameter> MoeStage::stage_parameters() {
+  return parameters_with_experts(*this, moe_layers());
+}
+
 std::vector<std::pair<std::string, torch::Tensor>> MoeStage::checkpoint_state() {
-  std::vector<std::pair<std::string, torch::Tensor>> state;
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    const std::vector<int>& phy2log = layers[i]->moe->placement().phy2log();
-    state.emplace_back("layer" + std::to_string(i) + ".phy2log",
-                       torch::tensor(std::vector<int64_t>(phy2log.begin(), phy2log.end())));
-  }
-  return state;
+  return expert_layer_state(moe_layers());
 }
 
 void MoeStage::load_checkpoint_state(
     const std::vector<std::pair<std::string, torch::Tensor>>& state) {
-  if (state.size() != layers.size()) {
-    throw std::invalid_argument("MoE stage: the checkpoint holds placements of " +
-                                std::to_string(state.size()) + " layers, the stage has " +
-                                std::to_string(layers.size()));
-  }
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    const torch::Tensor phy2log = state[i].second.to(torch::kLong).contiguous();
-    const ExpertPlacement& now = layers[i]->moe->placement();
-    layers[i]->moe->reset_placement(
-        ExpertPlacement(std::vector<int>(phy2log.data_ptr<int64_t>(),
-                                         phy2log.data_ptr<int64_t>() + phy2log.numel()),
-                        now.num_experts(), now.num_ranks()));
-  }
+  restore_expert_layer_state(moe_layers(), state);
 }
 
 void MoeStage::set_load_recorder(const std::shared_ptr<LoadRecorder>& recorder) {

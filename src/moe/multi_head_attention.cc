@@ -27,9 +27,28 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k,
 #endif
 }
 
+// Rotary position embedding of x [batch, heads, sequence, width] (width even): each pair
+// (x[i], x[i + width/2]) turns by position * 10000^(-2i / width).
+torch::Tensor rotate(const torch::Tensor& x) {
+  const int64_t sequence = x.size(2);
+  const int64_t half = x.size(3) / 2;
+  const auto options = torch::TensorOptions().dtype(torch::kFloat64).device(x.device());
+  const torch::Tensor frequencies =
+      torch::pow(10000.0, -torch::arange(half, options) / static_cast<double>(half));
+  const torch::Tensor angles = torch::outer(torch::arange(sequence, options), frequencies);
+  const torch::Tensor cos = angles.cos().to(x.scalar_type());
+  const torch::Tensor sin = angles.sin().to(x.scalar_type());
+  const torch::Tensor a = x.narrow(3, 0, half);
+  const torch::Tensor b = x.narrow(3, half, half);
+  return torch::cat({a * cos - b * sin, a * sin + b * cos}, 3);
+}
+
 }  // namespace
 
-MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t hidden, int64_t heads) : heads_(heads) {
+MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t hidden, int64_t heads, bool rotary)
+    : heads_(heads), rotary_(rotary) {
+  if (rotary && (hidden / std::max<int64_t>(heads, 1)) % 2 != 0)
+    throw std::invalid_argument("attention: rotary position embedding needs an even head width");
   if (hidden < 1 || heads < 1 || hidden % heads != 0) {
     throw std::invalid_argument("attention: " + std::to_string(heads) +
                                 " heads do not divide hidden size " + std::to_string(hidden));
@@ -50,9 +69,14 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x) {
   // layout (unbinding a permuted view needs one more copy to undo the permutation).
   const std::vector<torch::Tensor> qkv_heads =
       qkv->forward(x).view({batch, sequence, 3, heads_, width}).unbind(2);
+  torch::Tensor q = qkv_heads[0].transpose(1, 2);
+  torch::Tensor k = qkv_heads[1].transpose(1, 2);
+  if (rotary_) {
+    q = rotate(q);
+    k = rotate(k);
+  }
   const torch::Tensor mixed =
-      causal_attention(qkv_heads[0].transpose(1, 2), qkv_heads[1].transpose(1, 2),
-                       qkv_heads[2].transpose(1, 2))  // [batch, heads, seq, width]
+      causal_attention(q, k, qkv_heads[2].transpose(1, 2))  // [batch, heads, seq, width]
           .transpose(1, 2)
           .reshape({batch, sequence, hidden});
   return out->forward(mixed);

@@ -13,9 +13,12 @@ namespace {
 using trace::json_number;
 using trace::json_quote;
 
+// Every bar kind, in enum order (bars name their kind by its position here).
 constexpr BarKind kAllKinds[] = {
     BarKind::kCompute,        BarKind::kCommunication, BarKind::kMemory,     BarKind::kPhase,
-    BarKind::kPipelineAction, BarKind::kAnnotation,    BarKind::kHiddenComm, BarKind::kExposedComm};
+    BarKind::kPipelineAction, BarKind::kAnnotation,    BarKind::kHiddenComm, BarKind::kExposedComm,
+    BarKind::kTransfer,       BarKind::kWait,          BarKind::kHostGap,    BarKind::kOtherTime,
+    BarKind::kCriticalPath};
 
 const char* lane_kind_name(LaneKind kind) {
   switch (kind) {
@@ -24,6 +27,8 @@ const char* lane_kind_name(LaneKind kind) {
     case LaneKind::kAnnotations: return "annotations";
     case LaneKind::kStream: return "stream";
     case LaneKind::kOverlap: return "overlap";
+    case LaneKind::kAttribution: return "attribution";
+    case LaneKind::kCriticalPath: return "critical path";
   }
   return "other";
 }
@@ -103,7 +108,8 @@ constexpr const char* kPageScript = R"JS(;
     }
     ctx.textAlign = 'right'; ctx.fillText('ms', LABEL_W - 8, AXIS_H - 8);
     DATA.lanes.forEach((lane, i) => drawLane(lane, tops[i]));
-    shadeExposed();
+    shadeRank('overlap', 'stream', 'exposed communication', 'rgba(225,87,89,0.13)');
+    shadeRank('critical path', null, 'critical path', 'rgba(214,39,40,0.10)');
   }
   function drawLane(lane, top) {
     ctx.fillStyle = '#222'; ctx.textAlign = 'right';
@@ -131,18 +137,20 @@ constexpr const char* kPageScript = R"JS(;
     }
     ctx.restore();
   }
-  function shadeExposed() {
+  // Bands over a rank's lanes (those of kind `over`, or all) under the bars of kind `barKind` in
+  // its lane of kind `laneKind`: exposed communication, the critical path.
+  function shadeRank(laneKind, over, barKind, fill) {
     ctx.save(); ctx.beginPath(); ctx.rect(LABEL_W, 0, width(), height); ctx.clip();
-    ctx.fillStyle = 'rgba(225,87,89,0.13)';
+    ctx.fillStyle = fill;
     DATA.lanes.forEach((lane, i) => {
-      if (lane.kind !== 'overlap') return;
+      if (lane.kind !== laneKind) return;
       let first = tops[i];
       DATA.lanes.forEach((other, j) => {
-        if (j < i && other.rank === lane.rank && other.kind === 'stream') first = Math.min(first, tops[j]);
+        if (j < i && other.rank === lane.rank && (over === null || other.kind === over)) first = Math.min(first, tops[j]);
       });
       const b = lane.bars;
       for (let k = 0; k < b.length; k += 5) {
-        if (DATA.kinds[b[k + 4]] !== 'exposed communication') continue;
+        if (DATA.kinds[b[k + 4]] !== barKind) continue;
         const x0 = xOf(b[k]), x1 = Math.max(xOf(b[k + 1]), x0 + 0.6);
         ctx.fillRect(x0, first - 2, x1 - x0, tops[i] - first + 2);
       }

@@ -19,11 +19,17 @@ class LayoutBuilder {
   LayoutBuilder(TimeNs origin, const trace::TimeWindow& window, bool several_ranks)
       : origin_(origin), window_(window), several_ranks_(several_ranks) {}
 
-  void add_rank(const RankTimeline& timeline) {
+  void add_rank(const std::vector<RankTimeline>& timelines, std::size_t t,
+                const trace::StepAnalysis* analysis) {
+    const RankTimeline& timeline = timelines[t];
     rank_ = timeline.rank;
     add_annotation_lanes(timeline);
     for (const trace::StreamTimeline& stream : timeline.streams) add_stream_lane(timeline, stream);
     add_overlap_lane(timeline);
+    if (analysis != nullptr) {
+      add_attribution_lane(timelines, t, analysis->ranks[t]);
+      add_critical_path_lane(static_cast<int>(t), analysis->path);
+    }
     const trace::RankStatistics stats = trace::compute_statistics(timeline, window_);
     layout_.captions.push_back(
         {timeline.rank, timeline.source, stats.comm_ms, stats.overlap_pct, stats.exposed_comm_ms});
@@ -140,6 +146,39 @@ class LayoutBuilder {
     pending_.clear();
   }
 
+  void add_attribution_lane(const std::vector<RankTimeline>& timelines, std::size_t t,
+                            const trace::RankAttribution& attribution) {
+    TimelineLane& added = lane("where the time went", LaneKind::kAttribution);
+    for (const trace::TimeSegment& segment : attribution.segments) {
+      add_bar(added, segment.start, segment.end, attribution_kind(segment.category),
+              label(trace::describe_segment(timelines, static_cast<int>(t), segment)));
+    }
+    if (!added.bars.empty()) layout_.lanes.push_back(std::move(added));
+    pending_.clear();
+  }
+
+  void add_critical_path_lane(int t, const trace::CriticalPath& path) {
+    TimelineLane& added = lane("critical path", LaneKind::kCriticalPath);
+    for (const trace::PathStep& step : path.steps) {
+      if (step.timeline == t) {
+        add_bar(added, step.start, step.end, BarKind::kCriticalPath, label(step.what));
+      }
+    }
+    if (!added.bars.empty()) layout_.lanes.push_back(std::move(added));
+    pending_.clear();
+  }
+
+  static BarKind attribution_kind(trace::TimeCategory category) {
+    switch (category) {
+      case trace::TimeCategory::kCompute: return BarKind::kCompute;
+      case trace::TimeCategory::kTransfer: return BarKind::kTransfer;
+      case trace::TimeCategory::kWait: return BarKind::kWait;
+      case trace::TimeCategory::kHostGap: return BarKind::kHostGap;
+      case trace::TimeCategory::kOther: break;
+    }
+    return BarKind::kOtherTime;
+  }
+
   TimeNs origin_;
   trace::TimeWindow window_;
   bool several_ranks_;
@@ -152,12 +191,13 @@ class LayoutBuilder {
 }  // namespace
 
 TimelineLayout layout_timelines(const std::vector<RankTimeline>& timelines, TimeNs origin,
-                                const trace::TimeWindow& window) {
+                                const trace::TimeWindow& window,
+                                const trace::StepAnalysis* analysis) {
   LayoutBuilder builder(origin, window, timelines.size() > 1);
   TimeNs end = origin;
-  for (const RankTimeline& timeline : timelines) {
-    builder.add_rank(timeline);
-    end = std::max(end, timeline.gpu_end());
+  for (std::size_t t = 0; t < timelines.size(); ++t) {
+    builder.add_rank(timelines, t, analysis);
+    end = std::max(end, timelines[t].gpu_end());
   }
   return builder.finish(end);
 }
@@ -172,6 +212,11 @@ const char* bar_kind_name(BarKind kind) {
     case BarKind::kAnnotation: return "annotation";
     case BarKind::kHiddenComm: return "communication under compute";
     case BarKind::kExposedComm: return "exposed communication";
+    case BarKind::kTransfer: return "transfer";
+    case BarKind::kWait: return "waiting for a peer";
+    case BarKind::kHostGap: return "host gap";
+    case BarKind::kOtherTime: return "other";
+    case BarKind::kCriticalPath: return "critical path";
   }
   return "other";
 }
@@ -183,7 +228,11 @@ std::vector<LegendEntry> timeline_legend() {
           {"communication under compute", bar_colour(BarKind::kHiddenComm, "")},
           {"exposed communication (also shaded)", bar_colour(BarKind::kExposedComm, "")},
           {"attn / mlp phase", bar_colour(BarKind::kPhase, "attn")},
-          {"dispatch / combine phase", bar_colour(BarKind::kPhase, "dispatch")}};
+          {"dispatch / combine phase", bar_colour(BarKind::kPhase, "dispatch")},
+          {"transfer", bar_colour(BarKind::kTransfer, "")},
+          {"waiting for a peer", bar_colour(BarKind::kWait, "")},
+          {"host gap", bar_colour(BarKind::kHostGap, "")},
+          {"critical path", bar_colour(BarKind::kCriticalPath, "")}};
 }
 
 std::string bar_colour(BarKind kind, const std::string& label) {
@@ -194,6 +243,11 @@ std::string bar_colour(BarKind kind, const std::string& label) {
     case BarKind::kAnnotation: return "#d9d9d9";
     case BarKind::kHiddenComm: return "#59a14f";
     case BarKind::kExposedComm: return "#e15759";
+    case BarKind::kTransfer: return "#f28e2b";
+    case BarKind::kWait: return "#b07aa1";
+    case BarKind::kHostGap: return "#edc948";
+    case BarKind::kOtherTime: return "#bab0ac";
+    case BarKind::kCriticalPath: return "#d62728";
     case BarKind::kPhase:
       if (label.rfind("attn", 0) == 0) return "#9ecae1";
       if (label.rfind("mlp", 0) == 0) return "#6b9fd1";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "dualpipe/render/svg_document.h"
 
@@ -40,10 +41,7 @@ std::string tooltip(const TimelineLayout& layout, const PixelBar& bar) {
          fixed(bar.end_ms - bar.start_ms, 3) + " ms";
 }
 
-bool labelled(LaneKind kind) {
-  return kind == LaneKind::kPhases || kind == LaneKind::kPipelineActions ||
-         kind == LaneKind::kAnnotations;
-}
+bool labelled(LaneKind kind) { return kind != LaneKind::kStream && kind != LaneKind::kOverlap; }
 
 // Vertical position of every lane, leaving a gap where the rank changes.
 std::vector<double> lane_tops(const TimelineLayout& layout, const TimelineDrawingOptions& o) {
@@ -71,25 +69,27 @@ void draw_axis(SvgDocument& svg, const TimelineLayout& layout, const TimelineDra
   svg.text(o.label_width_px - 8, axis_y - 7, "ms", 10.0, "end", "#555");
 }
 
-// Light red bands over a rank's stream lanes wherever its communication is exposed.
-void shade_exposed(SvgDocument& svg, const TimelineLayout& layout, const std::vector<double>& tops,
-                   const TimelineDrawingOptions& o, double px_per_ms) {
+// Bands over a rank's lanes (those of kind `over`, or all of them when unset) under the bars of
+// kind `bar_kind` in its lane of kind `lane_kind`: exposed communication, the critical path.
+void shade_rank(SvgDocument& svg, const TimelineLayout& layout, const std::vector<double>& tops,
+                const TimelineDrawingOptions& o, double px_per_ms, LaneKind lane_kind,
+                std::optional<LaneKind> over, BarKind bar_kind, const std::string& fill) {
   for (std::size_t i = 0; i < layout.lanes.size(); ++i) {
-    const TimelineLane& overlap = layout.lanes[i];
-    if (overlap.kind != LaneKind::kOverlap) continue;
+    const TimelineLane& shaded = layout.lanes[i];
+    if (shaded.kind != lane_kind) continue;
     double first = tops[i];
     for (std::size_t j = 0; j < i; ++j) {
-      if (layout.lanes[j].rank == overlap.rank && layout.lanes[j].kind == LaneKind::kStream) {
+      if (layout.lanes[j].rank == shaded.rank && (!over || layout.lanes[j].kind == *over)) {
         first = std::min(first, tops[j]);
       }
     }
-    for (const TimelineBar& bar : overlap.bars) {
-      if (bar.kind != BarKind::kExposedComm) continue;
+    for (const TimelineBar& bar : shaded.bars) {
+      if (bar.kind != bar_kind) continue;
       const double x0 = o.label_width_px + (bar.start_ms - layout.start_ms) * px_per_ms;
       const double width = std::max((bar.end_ms - bar.start_ms) * px_per_ms, 0.6);
       svg.raw("<rect x=\"" + fixed(x0, 2) + "\" y=\"" + fixed(first - 2, 2) + "\" width=\"" +
-              fixed(width, 2) + "\" height=\"" + fixed(tops[i] - first + 2, 2) +
-              "\" fill=\"#e15759\" fill-opacity=\"0.13\"/>\n");
+              fixed(width, 2) + "\" height=\"" + fixed(tops[i] - first + 2, 2) + "\" fill=\"" +
+              fill + "\" fill-opacity=\"0.13\"/>\n");
     }
   }
 }
@@ -169,7 +169,10 @@ std::string timeline_svg(const TimelineLayout& layout, const TimelineDrawingOpti
   for (std::size_t i = 0; i < layout.lanes.size(); ++i) {
     draw_lane(svg, layout, layout.lanes[i], tops[i], o, px_per_ms);
   }
-  shade_exposed(svg, layout, tops, o, px_per_ms);
+  shade_rank(svg, layout, tops, o, px_per_ms, LaneKind::kOverlap, LaneKind::kStream,
+             BarKind::kExposedComm, "#e15759");
+  shade_rank(svg, layout, tops, o, px_per_ms, LaneKind::kCriticalPath, std::nullopt,
+             BarKind::kCriticalPath, "#d62728");
   draw_legend(svg, o, bottom + 12);
   return svg.str();
 }

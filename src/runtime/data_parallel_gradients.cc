@@ -120,9 +120,11 @@ void DataParallelGradients::start(ReductionGroup& group) {
     const int64_t shard = group.buckets[b].shard_numel();
     pending->slice = pending->buffer.narrow(0, group.member * shard, shard);
     if (group.comm) {
+      // Gloo has no reduce-scatter: it all-reduces and keeps this member's slice of the sum.
+      const bool scatter = options_.sharded && group.comm->getBackendName() != "gloo";
       pending->work = communicate("reducing the " + describe(group), [&] {
         std::vector<torch::Tensor> whole{pending->buffer};
-        if (!options_.sharded) return group.comm->allreduce(whole);
+        if (!scatter) return group.comm->allreduce(whole);
         pending->slice = torch::empty({shard}, pending->buffer.options());
         std::vector<torch::Tensor> out{pending->slice};
         std::vector<std::vector<torch::Tensor>> in{pending->buffer.split(shard)};

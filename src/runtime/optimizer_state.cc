@@ -4,6 +4,7 @@
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
+#include <sstream>
 #include <stdexcept>
 #include <type_traits>
 
@@ -17,7 +18,9 @@ template <typename Optimizer>
 auto state_key(Optimizer& optimizer, const torch::Tensor& param) {
   using Key = typename std::decay_t<decltype(optimizer.state())>::key_type;
   if constexpr (std::is_same_v<Key, std::string>) {
-    return c10::guts::to_string(param.unsafeGetTensorImpl());
+    std::ostringstream text;  // the address as LibTorch 1.x prints it for its keys
+    text << static_cast<const void*>(param.unsafeGetTensorImpl());
+    return text.str();
   } else {
     return static_cast<Key>(param.unsafeGetTensorImpl());
   }

@@ -12,10 +12,12 @@ namespace dualpipe::runtime {
 namespace {
 
 // Every rank of the world, for exchanges through `store` (agree()).
-PipelineGroup everyone_of(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size) {
+PipelineGroup everyone_of(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
+                          std::chrono::milliseconds timeout) {
   PipelineGroup everyone;
   everyone.rank = rank;
   everyone.size = world_size;
+  everyone.timeout = timeout;
   everyone.store = c10::make_intrusive<c10d::PrefixStore>("dualpipe/mesh", store);
   return everyone;
 }
@@ -32,7 +34,12 @@ MeshLayout agreed_layout(const PipelineGroup& everyone, const MeshShape& shape) 
   }
   report.fingerprint = fingerprint_of(report.description);
   const Agreement agreement = agree(everyone, "shape", report);
-  if (!agreement.error.empty()) throw std::invalid_argument("parallel mesh: " + agreement.error);
+  if (!agreement.error.empty()) {
+    std::string error = agreement.error;
+    const std::string generic = "ranks disagree on the step:";
+    if (error.rfind(generic, 0) == 0) error = "ranks disagree:" + error.substr(generic.size());
+    throw std::invalid_argument("parallel mesh: " + error);
+  }
   return MeshLayout(world_size, shape);
 }
 
@@ -49,7 +56,7 @@ ParallelMesh::ParallelMesh(c10::intrusive_ptr<c10d::Store> store, int rank, int 
                            MessageBackend backend)
     : store_(std::move(store)),
       rank_(rank),
-      everyone_(everyone_of(store_, rank, world_size)),
+      everyone_(everyone_of(store_, rank, world_size, timeout)),
       layout_(agreed_layout(everyone_, shape)),
       coordinates_(layout_.coordinates(rank)),
       device_(device),

@@ -3,9 +3,13 @@
 #include <torch/cuda.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
+#include <exception>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -68,6 +72,117 @@ c10::intrusive_ptr<Communicator> make_nccl(const c10::intrusive_ptr<c10d::Store>
 #endif
 }
 
+// A timeout as messages show it: "10 s", "2.5 s".
+std::string timeout_text(std::chrono::milliseconds timeout) {
+  const auto ms = timeout.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
+                        : std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
+}
+
+// The key every rank adds one to when it has reached the store.
+constexpr const char* kJoinedKey = "dualpipe/rendezvous/joined";
+
+// The first line of an exception's message (c10::Error without its backtrace).
+std::string first_line(const std::exception& error) {
+  const auto* c10_error = dynamic_cast<const c10::Error*>(&error);
+  const std::string text = c10_error ? c10_error->what_without_backtrace() : error.what();
+  return text.substr(0, text.find('\n'));
+}
+
+// How far a rendezvous got, shared between the thread that runs it and the one that waits.
+class RendezvousProgress {
+ public:
+  void opened(const c10::intrusive_ptr<c10d::Store>& store) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    store_ = store;
+  }
+  void joined(int64_t ranks) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    joined_ = ranks;
+  }
+  void fail(std::exception_ptr error) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    error_ = std::move(error);
+  }
+  void finish() {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      finished_ = true;
+    }
+    finished_signal_.notify_all();
+  }
+
+  // Waits until the rendezvous finished or the deadline passed (and a second more for a store
+  // call that the deadline interrupts); returns the store once every rank joined.
+  c10::intrusive_ptr<c10d::Store> wait(const LaunchEnvironment& env,
+                                       std::chrono::steady_clock::time_point deadline,
+                                       std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    finished_signal_.wait_until(lock, deadline + std::chrono::seconds(1),
+                                [&] { return finished_; });
+    const std::string me = "rank " + std::to_string(env.rank) + ": ";
+    const std::string where = "the store at " + env.store_address();
+    if (error_) {
+      try {
+        std::rethrow_exception(error_);
+      } catch (const std::exception& error) {
+        const bool hosts = !env.use_agent_store && env.rank == 0;
+        throw std::runtime_error(me + (hosts ? "cannot host " : "cannot reach ") + where + ": " +
+                                 first_line(error));
+      }
+    }
+    if (!store_ || joined_ == 0) {  // not even this rank's own join was answered
+      throw std::runtime_error(me + "no answer from " + where + " within " + timeout_text(timeout));
+    }
+    if (joined_ < env.world_size) {
+      throw std::runtime_error(me + std::to_string(joined_) + " of " +
+                               std::to_string(env.world_size) + " ranks joined " + where +
+                               " within " + timeout_text(timeout));
+    }
+    return store_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable finished_signal_;
+  bool finished_ = false;
+  c10::intrusive_ptr<c10d::Store> store_;
+  int64_t joined_ = 0;
+  std::exception_ptr error_;
+};
+
+// The store `env` describes: torchrun's agent store when it runs one, otherwise a TCPStore that
+// rank 0 hosts. Does not wait for the other ranks.
+c10::intrusive_ptr<c10d::Store> open_store(const LaunchEnvironment& env,
+                                           std::chrono::milliseconds timeout) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(env.master_port);
+  options.timeout = timeout;
+  options.waitWorkers = false;
+  if (env.use_agent_store) {
+    // torchrun's agent hosts the store; its workers' keys live under this prefix.
+    options.isServer = false;
+    auto store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+    return c10::make_intrusive<c10d::PrefixStore>(
+        "/worker/attempt_" + std::to_string(env.restart_count), store);
+  }
+  options.isServer = env.rank == 0;
+  options.numWorkers = static_cast<std::size_t>(env.world_size);
+  return c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+}
+
+// Counts this rank in and polls until every rank of `env` has, or the deadline passed.
+void join_store(c10d::Store& store, const LaunchEnvironment& env,
+                std::chrono::steady_clock::time_point deadline, RendezvousProgress& progress) {
+  int64_t joined = store.add(kJoinedKey, 1);
+  while (true) {
+    progress.joined(joined);
+    if (joined >= env.world_size || std::chrono::steady_clock::now() >= deadline) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    joined = store.add(kJoinedKey, 0);
+  }
+}
+
 c10::intrusive_ptr<c10d::Store> prefixed(const std::string& prefix,
                                          const c10::intrusive_ptr<c10d::Store>& store) {
   return c10::make_intrusive<c10d::PrefixStore>(prefix, store);
@@ -99,19 +214,21 @@ Communicator& PipelineGroup::receiving_from(int peer) const {
 
 c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
                                               std::chrono::milliseconds timeout) {
-  c10d::TCPStoreOptions options;
-  options.port = static_cast<std::uint16_t>(env.master_port);
-  options.timeout = timeout;
-  if (env.use_agent_store) {
-    // torchrun's agent hosts the store; its workers' keys live under this prefix.
-    options.isServer = false;
-    options.waitWorkers = false;
-    auto store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
-    return prefixed("/worker/attempt_" + std::to_string(env.restart_count), store);
-  }
-  options.isServer = env.rank == 0;
-  options.numWorkers = static_cast<std::size_t>(env.world_size);
-  return c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+  const auto progress = std::make_shared<RendezvousProgress>();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // The store's own calls may block past any timeout (a listener that never answers), so they run
+  // on a thread of their own that this one stops waiting for at the deadline.
+  std::thread([env, timeout, deadline, progress] {
+    try {
+      const c10::intrusive_ptr<c10d::Store> store = open_store(env, timeout);
+      progress->opened(store);
+      join_store(*store, env, deadline, *progress);
+    } catch (...) {
+      progress->fail(std::current_exception());
+    }
+    progress->finish();
+  }).detach();
+  return progress->wait(env, deadline, timeout);
 }
 
 MessageBackend message_backend_named(const std::string& name) {
@@ -130,10 +247,20 @@ c10::intrusive_ptr<Communicator> make_communicator(const c10::intrusive_ptr<c10d
                                                    int rank, int size, torch::Device device,
                                                    std::chrono::milliseconds timeout,
                                                    MessageBackend backend) {
-  if (resolve_backend(backend, device) == MessageBackend::kNccl)
-    return make_nccl(store, rank, size, device, timeout);
-  make_current(device);
-  return make_gloo(store, rank, size, timeout);
+  const bool nccl = resolve_backend(backend, device) == MessageBackend::kNccl;
+  if (!nccl) make_current(device);
+  try {
+    return nccl ? make_nccl(store, rank, size, device, timeout)
+                : make_gloo(store, rank, size, timeout);
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& error) {
+    // Gloo connects to every peer here and NCCL exchanges its id through the store: both wait.
+    throw std::runtime_error("rank " + std::to_string(rank) + ": the " + (nccl ? "NCCL" : "Gloo") +
+                             " communicator of " + std::to_string(size) +
+                             " ranks did not connect within " + timeout_text(timeout) + ": " +
+                             first_line(error));
+  }
 }
 
 PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,

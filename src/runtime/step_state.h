@@ -21,7 +21,7 @@
 
 namespace dualpipe::runtime {
 
-// The parts of a Pipeline that one step uses, lent to it for the step's duration.
+// The parts of a Pipeline that one step works with, referenced for the step's duration.
 struct StepContext {
   const std::vector<LocalStage>& stages;
   const PipelineGroup& group;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -145,9 +146,10 @@ struct Needs {
 // The event-driven run of one schedule.
 class Simulator {
  public:
-  Simulator(const Schedule& schedule, const CostModel& costs)
+  Simulator(const Schedule& schedule, const CostModel& costs, const ActionDurations* durations)
       : schedule_(schedule),
         costs_(costs),
+        durations_(durations),
         events_(schedule),
         with_communication_(has_communication(schedule)),
         transfer_time_(costs.p2p.transfer_time()),
@@ -205,6 +207,8 @@ class Simulator {
     ActionTiming& timing = timing_[r][position_[r]];
     if (action.op == Op::kRecvF || action.op == Op::kRecvB) {
       timing = {clock_[r], inputs_ready - clock_[r]};  // waiting for the message is the RECV
+    } else if (durations_ != nullptr && is_compute(action.op)) {
+      timing = {inputs_ready, (*durations_)[r][position_[r]]};
     } else {
       timing = {inputs_ready, costs_.duration(action, rank)};
     }
@@ -351,6 +355,7 @@ class Simulator {
 
   const Schedule& schedule_;
   const CostModel& costs_;
+  const ActionDurations* durations_;  // measured compute durations, or null: priced by costs_
   EventTable events_;
   bool with_communication_;
   double transfer_time_;
@@ -364,7 +369,43 @@ class Simulator {
   ScheduleTiming timing_;
 };
 
+// Simulates after the checks; `durations` may be null.
+Simulation run_simulation(const Schedule& schedule, const CostModel& costs,
+                          const ActionDurations* durations) {
+  Simulation simulation;
+  simulation.timed.timing = Simulator(schedule, costs, durations).run();
+  simulation.timed.schedule = schedule;
+  simulation.timed.time_unit = costs.time_unit;
+  simulation.summary = summarize(simulation.timed);
+  return simulation;
+}
+
 }  // namespace
+
+Simulation simulate(const Schedule& schedule, const CostModel& costs,
+                    const ActionDurations& durations) {
+  check_header(schedule);
+  check_cost_model(costs);
+  const auto fail = [](const std::string& what) {
+    throw std::invalid_argument("cannot simulate the schedule with the given durations: " + what);
+  };
+  if (durations.size() != schedule.programs.size()) {
+    fail(std::to_string(durations.size()) + " ranks of durations for " +
+         std::to_string(schedule.programs.size()) + " programs");
+  }
+  for (std::size_t r = 0; r < durations.size(); ++r) {
+    if (durations[r].size() != schedule.programs[r].size()) {
+      fail("rank " + std::to_string(r) + " has " + std::to_string(durations[r].size()) +
+           " durations for " + std::to_string(schedule.programs[r].size()) + " actions");
+    }
+    for (double duration : durations[r]) {
+      if (!std::isfinite(duration) || duration < 0) {
+        fail("rank " + std::to_string(r) + " has a negative or non-finite duration");
+      }
+    }
+  }
+  return run_simulation(schedule, costs, &durations);
+}
 
 Simulation simulate(const Schedule& schedule, const CostModel& costs) {
   check_header(schedule);
@@ -380,12 +421,7 @@ Simulation simulate(const Schedule& schedule, const CostModel& costs) {
         "cost model lists a slowdown for " + std::to_string(costs.rank_slowdown.size()) +
         " ranks but the schedule has " + std::to_string(schedule.num_ranks));
   }
-  Simulation simulation;
-  simulation.timed.timing = Simulator(schedule, costs).run();
-  simulation.timed.schedule = schedule;
-  simulation.timed.time_unit = costs.time_unit;
-  simulation.summary = summarize(simulation.timed);
-  return simulation;
+  return run_simulation(schedule, costs, nullptr);
 }
 
 ScheduleSummary summarize(const TimedSchedule& timed) {

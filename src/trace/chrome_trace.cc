@@ -7,11 +7,15 @@
 #include <cmath>
 #include <cstdlib>
 #include <deque>
+#include <map>
+#include <set>
 #include <string_view>
 #include <unordered_map>
 
 #include "dualpipe/trace/json_text.h"
 #include "dualpipe/trace/trace_error.h"
+#include "json_diagnosis.h"
+#include "trace_pieces.h"
 
 namespace dualpipe::trace {
 namespace {
@@ -41,9 +45,16 @@ struct EventFields {
   TimeNs ts = 0;
   TimeNs dur = 0;
   bool has_ts = false;
+  bool has_dur = false;
   std::int64_t correlation = -1;
   RawString arg_name;    // args.name (metadata events)
   RawString arg_labels;  // args.labels (process_labels metadata)
+  // Communication args of NCCL kernels.
+  RawString collective;   // args "Collective name"
+  RawString group_name;   // args "Process Group Name"
+  RawString group_ranks;  // args "Process Group Ranks", e.g. "[0, 1]"
+  std::int64_t peer = -1;
+  std::int64_t elements = -1;
 };
 
 bool equals(const RawString& s, std::string_view text) { return s.present && s.content == text; }
@@ -104,23 +115,34 @@ std::optional<TimeNs> parse_microseconds(std::string_view text) {
   return negative ? -ns : ns;
 }
 
-// Reads one trace with simdjson On-Demand, keeping only what timelines need.
+// Reads one JSON document of a trace with simdjson On-Demand, keeping only what timelines need.
 class Reader {
  public:
-  Reader(const TraceText& text, const std::string& source, ProfileTrace& out)
-      : text_(text), source_(source), out_(out) {}
+  // `text` is followed by at least TraceText::kPadding readable bytes.
+  // With `cpu_operators`, the trace is one recorded without a GPU: its CPU operators (category
+  // cpu_op) and its c10d annotations ("gloo:...") stand for the device activity.
+  Reader(std::string_view text, const std::string& source, od::parser& parser, ProfileTrace& out,
+         std::set<TrackId>* labelled, bool cpu_operators = false)
+      : text_(text),
+        source_(source),
+        parser_(parser),
+        out_(out),
+        labelled_(labelled),
+        cpu_operators_(cpu_operators) {}
 
-  void read() {
+  // Reads the document as `part` says.
+  void read(TracePart part) {
     simdjson::error_code error =
         parser_.iterate(text_.data(), text_.size(), text_.size() + TraceText::kPadding).get(doc_);
     if (error) fail_stage1(error);
     od::json_type root_type;
     if ((error = doc_.type().get(root_type))) fail_current(error, "a JSON object or array");
+    const bool events_only = part == TracePart::kEvents;
     if (root_type == od::json_type::array) {
       od::array events;
       if ((error = doc_.get_array().get(events))) fail_current(error, "an array of events");
       read_events(events, 0);
-    } else if (root_type == od::json_type::object) {
+    } else if (root_type == od::json_type::object && !events_only) {
       read_root_object();
     } else {
       fail(0,
@@ -131,12 +153,10 @@ class Reader {
     if (!doc_.current_location().get(trailing)) {
       fail_at(trailing, "unexpected content after the JSON document");
     }
-    if (out_.gpu_activities.empty()) {
-      fail(events_offset_,
-           "no GPU kernels, memcpys or memsets in this trace (expected \"X\" "
-           "events of category kernel, gpu_memcpy or gpu_memset)");
+    if (part == TracePart::kWhole) {
+      require_gpu_activity(out_, source_, events_offset_);
+      sort_by_start(out_);
     }
-    finish();
   }
 
  private:
@@ -177,17 +197,20 @@ class Reader {
   // Errors found while indexing the whole text, before any value is read.
   [[noreturn]] void fail_stage1(simdjson::error_code error) const {
     if (error == simdjson::UTF8_ERROR) {
-      fail(first_invalid_utf8(), "not valid UTF-8");
+      fail(first_invalid_utf8(text_), "not valid UTF-8");
     }
     if (error == simdjson::UNCLOSED_STRING) {
-      fail(last_opening_quote(), "unterminated string (truncated JSON?)");
+      fail(last_opening_quote(text_), "unterminated string (truncated JSON?)");
     }
     if (error == simdjson::EMPTY) fail(0, "empty input: expected a Chrome trace (JSON)");
     fail(0, std::string("not valid JSON (") + simdjson::error_message(error) + ")");
   }
-  std::size_t first_invalid_utf8() const;
-  std::size_t last_opening_quote() const;
-  void fail_if_unbalanced() const;
+  // Explains brackets and braces that do not pair up; returns when they pair up.
+  void fail_if_unbalanced() const {
+    if (const std::optional<JsonProblem> problem = unbalanced_brackets(text_)) {
+      fail(problem->offset, problem->what);
+    }
+  }
 
   template <typename T>
   T get(simdjson::simdjson_result<T>&& result, const char* expected) {
@@ -222,10 +245,14 @@ class Reader {
     od::object info = get(value.get_object(), "an object for \"distributedInfo\"");
     for (auto field_result : info) {
       od::field field = get(std::move(field_result), "a field of \"distributedInfo\"");
-      if (field.key().unsafe_is_equal("rank")) {
-        const std::int64_t rank = get(field.value().get_int64(), "an integer for \"rank\"");
-        if (rank < 0 || rank > 1'000'000) fail(current_offset(), "rank out of range");
-        out_.rank = static_cast<int>(rank);
+      const bool is_rank = field.key().unsafe_is_equal("rank");
+      if (is_rank || field.key().unsafe_is_equal("world_size")) {
+        const char* what = is_rank ? "an integer for \"rank\"" : "an integer for \"world_size\"";
+        const std::int64_t value = get(field.value().get_int64(), what);
+        if (value < (is_rank ? 0 : 1) || value > 1'000'000) {
+          fail(current_offset(), is_rank ? "rank out of range" : "world_size out of range");
+        }
+        (is_rank ? out_.rank : out_.world_size) = static_cast<int>(value);
       }
     }
   }
@@ -240,7 +267,7 @@ class Reader {
     }
   }
 
-  static EventRole role_of(const EventFields& f) {
+  EventRole role_of(const EventFields& f) const {
     if (!f.ph.present) return EventRole::kUnknown;
     if (equals(f.ph, "M")) return EventRole::kMetadata;
     if (!equals(f.ph, "X")) return EventRole::kIgnored;
@@ -252,6 +279,10 @@ class Reader {
     }
     if (cat == "cuda_runtime" || cat == "cuda_driver" || cat == "Runtime")
       return EventRole::kLaunch;
+    if (cpu_operators_ && (cat == "cpu_op" || (cat == "user_annotation" && f.name.present &&
+                                               f.name.content.substr(0, 5) == "gloo:"))) {
+      return EventRole::kGpuActivity;
+    }
     if (cat == "user_annotation") return EventRole::kAnnotation;
     return EventRole::kIgnored;
   }
@@ -284,6 +315,7 @@ class Reader {
         }
       } else if (first == 'd' && key.unsafe_is_equal("dur")) {
         f.dur = time_of(value, "\"dur\"");
+        f.has_dur = true;
       } else if (first == 'a' && key.unsafe_is_equal("args")) {
         read_args(value, f);
       }
@@ -297,20 +329,52 @@ class Reader {
       od::field field = get(std::move(field_result), "a field of \"args\"");
       const od::raw_json_string key = field.key();
       if (key.unsafe_is_equal("correlation")) {
-        const std::string_view token = token_of(field.value());
-        std::int64_t correlation = 0;
-        const auto [end, error] =
-            std::from_chars(token.data(), token.data() + token.size(), correlation);
-        if (error != std::errc() || end != token.data() + token.size()) {
-          fail_at(token.data(), "wrong type: expected an integer for \"correlation\"");
-        }
-        f.correlation = correlation;
+        f.correlation = integer_of(field.value(), "\"correlation\"");
       } else if (key.unsafe_is_equal("name")) {
         f.arg_name = string_of(field.value(), "args \"name\"");
       } else if (key.unsafe_is_equal("labels")) {
         f.arg_labels = string_of(field.value(), "args \"labels\"");
+      } else {
+        read_communication_arg(key, field.value(), f);
       }
     }
+  }
+
+  // The communication args PyTorch writes for NCCL kernels; other args are skipped.
+  void read_communication_arg(const od::raw_json_string& key, od::value& value, EventFields& f) {
+    switch (*key.raw()) {
+      case 'C':
+        if (key.unsafe_is_equal("Collective name"))
+          f.collective = string_of(value, "\"Collective name\"");
+        break;
+      case 'I':
+        if (key.unsafe_is_equal("In msg nelems"))
+          f.elements = integer_of(value, "\"In msg nelems\"");
+        break;
+      case 'P':
+        if (key.unsafe_is_equal("Process Group Name")) {
+          f.group_name = string_of(value, "\"Process Group Name\"");
+        } else if (key.unsafe_is_equal("Process Group Ranks")) {
+          f.group_ranks = string_of(value, "\"Process Group Ranks\"");
+        }
+        break;
+      case 'S':
+      case 'D':
+        if (key.unsafe_is_equal("Src Rank") || key.unsafe_is_equal("Dst Rank"))
+          f.peer = integer_of(value, "a rank");
+        break;
+      default: break;
+    }
+  }
+
+  std::int64_t integer_of(od::value& value, const char* what) {
+    const std::string_view token = token_of(value);
+    std::int64_t number = 0;
+    const auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), number);
+    if (error != std::errc() || end != token.data() + token.size()) {
+      fail_at(token.data(), std::string("wrong type: expected an integer for ") + what);
+    }
+    return number;
   }
 
   std::string_view token_of(od::value& value) { return trim_right(value.raw_json_token()); }
@@ -386,10 +450,52 @@ class Reader {
     if (f.dur < 0) fail(event_offset, "event has a negative \"dur\"");
   }
 
+  // GPU activities and annotations are spans: without a duration their end is unknown.
+  void require_span(const EventFields& f, std::size_t event_offset) const {
+    require_ts(f, event_offset);
+    if (!f.has_dur) {
+      fail(event_offset, "\"" + std::string(f.cat.content) +
+                             "\" event has no \"dur\" (expected its duration in microseconds)");
+    }
+  }
+
+  // Index of the event's communication args in out_.communication_args, -1 when it has none.
+  std::int32_t communication_args(const EventFields& f) {
+    if (!f.collective.present) return -1;
+    CommunicationArgs args;
+    args.collective = decode(f.collective, f.collective.content.data() - 1);
+    if (f.group_ranks.present) {
+      const std::string ranks = decode(f.group_ranks, f.group_ranks.content.data() - 1);
+      args.group_ranks = ranks_of(ranks);
+      args.group = ranks;
+    }
+    if (f.group_name.present) args.group = decode(f.group_name, f.group_name.content.data() - 1);
+    if (f.peer >= 0 && f.peer <= 1'000'000) args.peer = static_cast<int>(f.peer);
+    args.elements = f.elements;
+    out_.communication_args.push_back(std::move(args));
+    return static_cast<std::int32_t>(out_.communication_args.size() - 1);
+  }
+
+  // "[0, 1, 5]" -> {0, 1, 5}; anything unreadable ends the list.
+  static std::vector<int> ranks_of(const std::string& text) {
+    std::vector<int> ranks;
+    const char* at = text.c_str();
+    const char* const end = at + text.size();
+    while (at < end) {
+      while (at < end && (*at < '0' || *at > '9')) ++at;
+      int rank = 0;
+      const auto [next, error] = std::from_chars(at, end, rank);
+      if (error != std::errc()) break;
+      ranks.push_back(rank);
+      at = next;
+    }
+    return ranks;
+  }
+
   void keep(const EventFields& f, std::size_t event_offset) {
     switch (role_of(f)) {
       case EventRole::kGpuActivity: {
-        require_ts(f, event_offset);
+        require_span(f, event_offset);
         GpuActivity activity;
         activity.start = f.ts;
         activity.duration = f.dur;
@@ -397,6 +503,7 @@ class Reader {
         activity.stream = f.tid;
         activity.correlation = f.correlation;
         activity.name = name_id(f.name);
+        activity.communication = communication_args(f);
         const std::string_view cat = f.cat.content;
         activity.category = cat == "gpu_memcpy" || cat == "Memcpy"   ? ActivityCategory::kMemcpy
                             : cat == "gpu_memset" || cat == "Memset" ? ActivityCategory::kMemset
@@ -410,7 +517,7 @@ class Reader {
         out_.launches.push_back(RuntimeLaunch{f.ts, f.pid, f.tid, f.correlation});
         break;
       case EventRole::kAnnotation:
-        require_ts(f, event_offset);
+        require_span(f, event_offset);
         out_.annotations.push_back(CpuAnnotation{f.ts, f.dur, f.pid, f.tid, name_id(f.name)});
         break;
       case EventRole::kMetadata: keep_metadata(f); break;
@@ -421,6 +528,7 @@ class Reader {
   void keep_metadata(const EventFields& f) {
     if (equals(f.name, "process_labels") && f.arg_labels.present) {
       out_.process_labels[f.pid] = decode(f.arg_labels, f.arg_labels.content.data() - 1);
+      if (labelled_ != nullptr) labelled_->insert(f.pid);
     } else if (equals(f.name, "process_name") && f.arg_name.present) {
       out_.process_labels.emplace(f.pid, decode(f.arg_name, f.arg_name.content.data() - 1));
     } else if (equals(f.name, "thread_name") && f.arg_name.present) {
@@ -428,17 +536,12 @@ class Reader {
     }
   }
 
-  void finish() {
-    const auto by_start = [](const auto& a, const auto& b) { return a.start < b.start; };
-    std::stable_sort(out_.gpu_activities.begin(), out_.gpu_activities.end(), by_start);
-    std::stable_sort(out_.launches.begin(), out_.launches.end(), by_start);
-    std::stable_sort(out_.annotations.begin(), out_.annotations.end(), by_start);
-  }
-
-  const TraceText& text_;
+  std::string_view text_;
   const std::string& source_;
+  od::parser& parser_;
   ProfileTrace& out_;
-  od::parser parser_;
+  std::set<TrackId>* labelled_;  // processes named by process_labels (they win over process_name)
+  bool cpu_operators_;
   od::document doc_;
   std::size_t events_offset_ = 0;
   std::unordered_map<std::string_view, std::uint32_t> name_ids_;  // views into text_ / decoded_
@@ -446,69 +549,29 @@ class Reader {
   std::unordered_map<std::string, TrackId> text_ids_;
 };
 
-std::size_t Reader::first_invalid_utf8() const {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
-  const std::size_t size = text_.size();
-  std::size_t i = 0;
-  while (i < size) {
-    const unsigned char lead = bytes[i];
-    std::size_t length = lead < 0x80           ? 1
-                         : (lead >> 5) == 0x6  ? 2
-                         : (lead >> 4) == 0xE  ? 3
-                         : (lead >> 3) == 0x1E ? 4
-                                               : 0;
-    if (length == 0 || i + length > size) return i;
-    for (std::size_t k = 1; k < length; ++k) {
-      if ((bytes[i + k] & 0xC0) != 0x80) return i;
-    }
-    i += length;
-  }
-  return size;
-}
-
-// Explains brackets and braces that do not pair up: a document cut short, a closing one too many,
-// or content after the document's end. Returns when they pair up.
-void Reader::fail_if_unbalanced() const {
-  int depth = 0;
-  bool in_string = false;
-  bool closed = false;  // the top-level value has ended
-  for (std::size_t i = 0; i < text_.size(); ++i) {
-    const char c = text_.data()[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (closed) fail(i, "unexpected content after the JSON document");
-    if (c == '"') in_string = true;
-    if (c == '{' || c == '[') ++depth;
-    if (c == '}' || c == ']') {
-      if (--depth < 0) fail(i, "unmatched closing bracket");
-      closed = depth == 0;
-    }
-  }
-  if (depth > 0 || in_string) {
-    fail(text_.size(), "unexpected end of input: the JSON is truncated (unclosed { or [)");
-  }
-}
-
-std::size_t Reader::last_opening_quote() const {
-  bool in_string = false;
-  std::size_t opened = 0;
-  for (std::size_t i = 0; i < text_.size(); ++i) {
-    const char c = text_.data()[i];
-    if (in_string && c == '\\') {
-      ++i;
-    } else if (c == '"') {
-      in_string = !in_string;
-      if (in_string) opened = i;
-    }
-  }
-  return opened;
-}
-
 }  // namespace
+
+void require_gpu_activity(const ProfileTrace& trace, const std::string& source,
+                          std::size_t events_offset) {
+  if (trace.gpu_activities.empty()) {
+    throw TraceFormatError(source, events_offset,
+                           "no GPU kernels, memcpys or memsets in this trace (expected \"X\" "
+                           "events of category kernel, gpu_memcpy or gpu_memset)");
+  }
+}
+
+void sort_by_start(ProfileTrace& trace) {
+  const auto by_start = [](const auto& a, const auto& b) { return a.start < b.start; };
+  std::stable_sort(trace.gpu_activities.begin(), trace.gpu_activities.end(), by_start);
+  std::stable_sort(trace.launches.begin(), trace.launches.end(), by_start);
+  std::stable_sort(trace.annotations.begin(), trace.annotations.end(), by_start);
+}
+
+void read_trace_part(std::string_view text, TracePart part, const std::string& source,
+                     simdjson::ondemand::parser& parser, ProfileTrace& out,
+                     std::set<TrackId>* labelled) {
+  Reader(text, source, parser, out, labelled).read(part);
+}
 
 std::string ProfileTrace::id_text(TrackId id) const {
   if (id < 0 && static_cast<std::size_t>(-id) <= text_ids.size()) {
@@ -517,11 +580,49 @@ std::string ProfileTrace::id_text(TrackId id) const {
   return std::to_string(id);
 }
 
-ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source) {
+namespace {
+
+// A trace recorded without a GPU, read with its CPU operators as the activity: each thread's
+// outermost operators only (the ones nested in them are part of their time).
+ProfileTrace read_cpu_trace(const TraceText& text, const std::string& source) {
   ProfileTrace trace;
   trace.source = source;
-  Reader(text, source, trace).read();
+  trace.cpu_only = true;
+  simdjson::ondemand::parser parser;
+  Reader(text.view(), source, parser, trace, nullptr, /*cpu_operators=*/true).read(TracePart::kWhole);
+  std::vector<GpuActivity> outermost;
+  std::map<std::pair<TrackId, TrackId>, TimeNs> open_until;  // per thread: end of its outer op
+  for (const GpuActivity& op : trace.gpu_activities) {
+    TimeNs& until = open_until[{op.device, op.stream}];
+    if (op.start < until) continue;
+    until = op.end();
+    outermost.push_back(op);
+  }
+  trace.gpu_activities = std::move(outermost);
   return trace;
+}
+
+}  // namespace
+
+ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source,
+                                unsigned threads) {
+  try {
+    if (std::optional<ProfileTrace> trace = read_in_pieces(text, source, threads)) {
+      return *std::move(trace);
+    }
+    ProfileTrace trace;
+    trace.source = source;
+    simdjson::ondemand::parser parser;
+    read_trace_part(text.view(), TracePart::kWhole, source, parser, trace, nullptr);
+    return trace;
+  } catch (const TraceFormatError& error) {
+    // No GPU activity, but CPU operators: a trace recorded on the CPU.
+    if (std::string(error.what()).find("no GPU kernels") == std::string::npos ||
+        text.view().find("\"cpu_op\"") == std::string_view::npos) {
+      throw;
+    }
+    return read_cpu_trace(text, source);
+  }
 }
 
 }  // namespace dualpipe::trace

@@ -1,5 +1,6 @@
 #include "dualpipe/trace/json_text.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -88,9 +89,10 @@ std::optional<std::string> json_unescape(std::string_view raw, std::size_t& bad_
 
 std::string json_number(double value, int decimals) {
   if (!std::isfinite(value)) return "0";
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  std::string text(buffer);
+  char buffer[400];  // a double printed in full fixed notation takes at most 310 digits
+  const auto [end, error] =
+      std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed, decimals);
+  std::string text(buffer, error == std::errc() ? end : buffer);
   if (text.find('.') != std::string::npos) {
     while (text.back() == '0') text.pop_back();
     if (text.back() == '.') text.pop_back();

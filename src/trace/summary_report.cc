@@ -1,5 +1,6 @@
 #include "dualpipe/trace/summary_report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -8,6 +9,7 @@
 #include "dualpipe/schedule/action.h"
 #include "dualpipe/trace/json_text.h"
 #include "dualpipe/trace/schedule_extraction.h"
+#include "dualpipe/trace/step_report.h"
 
 namespace dualpipe::trace {
 namespace {
@@ -43,8 +45,10 @@ void annotation_json(std::ostringstream& out, const AnnotationWindow& a, TimeNs 
       << ", \"exposed_comm_ms\": " << ms(communication.exposed_ms) << "}";
 }
 
-void trace_json(std::ostringstream& out, const RankTimeline& timeline, TimeNs origin,
+void trace_json(std::ostringstream& out, const std::vector<RankTimeline>& timelines,
+                const StepAnalysis& analysis, std::size_t t, TimeNs origin,
                 const TimeWindow& window, const std::optional<schedule::TimedSchedule>& measured) {
+  const RankTimeline& timeline = timelines[t];
   const RankStatistics s = compute_statistics(timeline, window);
   out << "{\"file\": " << json_quote(s.source) << ", \"rank\": " << s.rank
       << ", \"gpu_span_ms\": " << ms(s.gpu_span_ms) << ", \"gpu_busy_ms\": " << ms(s.gpu_busy_ms)
@@ -72,12 +76,13 @@ void trace_json(std::ostringstream& out, const RankTimeline& timeline, TimeNs or
   if (measured && rank < measured->schedule.programs.size()) {
     const auto& program = measured->schedule.programs[rank];
     for (std::size_t i = 0; i < program.size(); ++i) {
-      const schedule::ActionTiming& t = measured->timing[rank][i];
+      const schedule::ActionTiming& timing = measured->timing[rank][i];
       out << (i ? ",\n    " : "\n    ") << "{\"action\": " << json_quote(to_string(program[i]))
-          << ", \"start_ms\": " << ms(t.start) << ", \"duration_ms\": " << ms(t.duration) << "}";
+          << ", \"start_ms\": " << ms(timing.start) << ", \"duration_ms\": " << ms(timing.duration)
+          << "}";
     }
   }
-  out << "]}";
+  out << "],\n  " << rank_step_json(timelines, analysis, t) << "}";
 }
 
 std::string fixed(double value, int decimals = 3) {
@@ -86,64 +91,55 @@ std::string fixed(double value, int decimals = 3) {
   return buffer;
 }
 
-// Per annotation name: how often it ran, and its GPU busy, window, communication and exposed
-// communication time in total.
-struct AnnotationTotals {
-  int count = 0;
-  int on_gpu = 0;
-  double gpu_window_ms = 0.0;
-  double gpu_busy_ms = 0.0;
-  double comm_ms = 0.0;
-  double exposed_comm_ms = 0.0;
-};
+// The annotations (summed by name) whose communication ran most exposed, longest first: pipeline
+// actions and phases when they have any (outer ranges such as ProfilerStep#1 would repeat them).
+std::string most_exposed(const RankTimeline& timeline, const RankStatistics& s,
+                         const TimeWindow& window) {
+  constexpr std::size_t kListed = 3;
+  std::map<std::string, double> exposed;
+  std::map<std::string, double> exposed_elsewhere;
+  for (std::size_t i = 0; i < timeline.annotations.size(); ++i) {
+    const AnnotationWindow& a = timeline.annotations[i];
+    if (!inside(a, window) || s.annotations[i].exposed_ms <= 0) continue;
+    (a.kind == AnnotationKind::kOther ? exposed_elsewhere : exposed)[a.name] +=
+        s.annotations[i].exposed_ms;
+  }
+  if (exposed.empty()) exposed = std::move(exposed_elsewhere);
+  std::vector<std::pair<std::string, double>> sorted(exposed.begin(), exposed.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string line;
+  for (std::size_t i = 0; i < sorted.size() && i < kListed; ++i) {
+    line += (i ? ", " : "") + sorted[i].first + " " + fixed(sorted[i].second) + " ms";
+  }
+  return line;
+}
 
-void trace_text(std::ostringstream& out, const RankTimeline& timeline, const TimeWindow& window) {
+void trace_text(std::ostringstream& out, const std::vector<RankTimeline>& timelines,
+                const StepAnalysis& analysis, std::size_t t, const TimeWindow& window) {
+  const RankTimeline& timeline = timelines[t];
   const RankStatistics s = compute_statistics(timeline, window);
+  const RankAttribution& a = analysis.ranks[t];
   const double busy_pct = s.gpu_span_ms > 0 ? 100.0 * s.gpu_busy_ms / s.gpu_span_ms : 0.0;
   out << "rank " << s.rank << "  " << s.source << "\n"
       << "  GPU span " << fixed(s.gpu_span_ms) << " ms, busy " << fixed(s.gpu_busy_ms) << " ms ("
       << fixed(busy_pct, 1) << "%), idle " << fixed(s.gpu_idle_ms) << " ms\n"
       << "  compute " << fixed(s.compute_ms) << " ms, communication " << fixed(s.comm_ms)
-      << " ms, memcpy/memset " << fixed(s.memcpy_memset_ms) << " ms\n"
+      << " ms (waiting " << fixed(to_ms(a.wait_kernels)) << " ms, transfer "
+      << fixed(to_ms(a.transfer_kernels)) << " ms), memcpy/memset " << fixed(s.memcpy_memset_ms)
+      << " ms\n"
       << "  overlap " << fixed(s.overlap_pct, 2) << "% of communication under compute ("
       << fixed(s.overlap_ms) << " ms), exposed communication " << fixed(s.exposed_comm_ms)
-      << " ms\n  streams:\n";
-  for (const StreamStatistics& stream : s.streams) {
-    out << "    " << stream.label << ": " << stream.kernels << " kernels, busy "
-        << fixed(stream.busy_ms) << " ms, communication " << fixed(stream.communication_ms)
-        << " ms\n";
-  }
-  std::map<std::string, AnnotationTotals> totals;
-  for (std::size_t i = 0; i < timeline.annotations.size(); ++i) {
-    const AnnotationWindow& a = timeline.annotations[i];
-    if (!inside(a, window)) continue;
-    AnnotationTotals& t = totals[a.name];
-    ++t.count;
-    if (!a.on_gpu()) continue;
-    ++t.on_gpu;
-    t.gpu_window_ms += to_ms(a.gpu_end - a.gpu_start);
-    t.gpu_busy_ms += to_ms(a.gpu_busy);
-    t.comm_ms += s.annotations[i].comm_ms;
-    t.exposed_comm_ms += s.annotations[i].exposed_ms;
-  }
-  if (totals.empty()) return;
-  out << "  annotations (count, GPU window, GPU busy and communication time in total):\n";
-  for (const auto& [name, t] : totals) {
-    out << "    " << name << ": " << t.count << "x, window " << fixed(t.gpu_window_ms)
-        << " ms, busy " << fixed(t.gpu_busy_ms) << " ms";
-    if (t.comm_ms > 0) {
-      out << ", communication " << fixed(t.comm_ms) << " ms (exposed " << fixed(t.exposed_comm_ms)
-          << " ms)";
-    }
-    if (t.on_gpu < t.count) out << " (" << t.count - t.on_gpu << " without GPU work)";
-    out << "\n";
-  }
+      << " ms\n";
+  const std::string exposed = most_exposed(timeline, s, window);
+  if (!exposed.empty()) out << "  most exposed: " << exposed << "\n";
+  out << rank_step_text(timelines, analysis, t);
 }
 
 }  // namespace
 
-std::string summary_json(const std::vector<RankTimeline>& timelines, TimeNs origin,
-                         const TimeWindow& window) {
+std::string summary_json(const std::vector<RankTimeline>& timelines, const StepAnalysis& analysis,
+                         TimeNs origin, const TimeWindow& window) {
   const auto measured = extract_schedule(timelines, origin);
   std::ostringstream out;
   out << "{\"time_origin_us\": " << json_number(static_cast<double>(origin) / 1e3, 3)
@@ -154,23 +150,25 @@ std::string summary_json(const std::vector<RankTimeline>& timelines, TimeNs orig
   } else {
     out << "null";
   }
-  out << ",\n\"traces\": [";
-  for (std::size_t i = 0; i < timelines.size(); ++i) {
-    out << (i ? ",\n " : "\n ");
-    trace_json(out, timelines[i], origin, window, measured);
+  out << ",\n" << step_json(timelines, analysis, origin) << ",\n\"traces\": [";
+  for (std::size_t t = 0; t < timelines.size(); ++t) {
+    out << (t ? ",\n " : "\n ");
+    trace_json(out, timelines, analysis, t, origin, window, measured);
   }
   out << "\n]}\n";
   return out.str();
 }
 
-std::string summary_text(const std::vector<RankTimeline>& timelines, TimeNs origin,
-                         const TimeWindow& window) {
+std::string summary_text(const std::vector<RankTimeline>& timelines, const StepAnalysis& analysis,
+                         TimeNs origin, const TimeWindow& window) {
   std::ostringstream out;
   if (window) {
     out << "window " << fixed(to_ms(window->start - origin)) << " .. "
         << fixed(to_ms(window->end - origin)) << " ms after the first GPU activity\n";
   }
-  for (const RankTimeline& timeline : timelines) trace_text(out, timeline, window);
+  for (std::size_t t = 0; t < timelines.size(); ++t)
+    trace_text(out, timelines, analysis, t, window);
+  out << step_text(timelines, analysis, origin);
   return out.str();
 }
 

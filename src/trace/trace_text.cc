@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -22,10 +21,15 @@ bool is_gzip(std::string_view bytes) {
          static_cast<unsigned char>(bytes[1]) == 0x8b;
 }
 
-// Closes a FILE* when it goes out of scope.
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
+// "a directory", "a FIFO", ... for a file that is not a regular one.
+const char* file_type_name(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
 
 // Closes a file descriptor when it goes out of scope.
 struct FdCloser {
@@ -126,40 +130,36 @@ TraceText TraceText::decode(std::string_view bytes, const std::string& source) {
 }
 
 TraceText TraceText::load_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd >= 0) {
-    const FdCloser closer{fd};
-    struct stat info {};
-    char magic[2] = {0, 0};
-    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) &&
-        !(::pread(fd, magic, 2, 0) == 2 && is_gzip(std::string_view(magic, 2)))) {
-      return map_file(fd, static_cast<std::size_t>(info.st_size), path);
-    }
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw TraceFormatError(path, 0, std::string("cannot open: ") + std::strerror(errno));
+  const FdCloser closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    throw TraceFormatError(path, 0, std::string("cannot read: ") + std::strerror(errno));
   }
-  // Compressed files, pipes and the like: read through stdio.
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw TraceFormatError(path, 0, std::string("cannot open: ") + std::strerror(errno));
+  if (!S_ISREG(info.st_mode)) {
+    throw TraceFormatError(path, 0,
+                           std::string("is ") + file_type_name(info.st_mode) +
+                               ", not a trace file (give one JSON or .json.gz file per rank)");
+  }
+  const auto size = static_cast<std::size_t>(info.st_size);
+  char magic[2] = {0, 0};
+  if (!(::pread(fd, magic, 2, 0) == 2 && is_gzip(std::string_view(magic, 2)))) {
+    return map_file(fd, size, path);
+  }
   TraceText raw;
-  std::size_t size = 0;
-  if (std::fseek(file.get(), 0, SEEK_END) == 0) {
-    const long end = std::ftell(file.get());
-    // One byte more than the file so that the read reaching end of file needs no growth.
-    if (end >= 0) raw.reserve(static_cast<std::size_t>(end) + 1);
-    std::fseek(file.get(), 0, SEEK_SET);
-  }
-  // Read until end of file (the size above is only a hint: pipes and /proc files have none).
-  for (;;) {
-    raw.size_ = size;  // what reserve() keeps when it grows the buffer
-    if (size == raw.capacity_) raw.reserve(std::max<std::size_t>(raw.capacity_ * 2, 1 << 16));
-    const std::size_t got = std::fread(raw.bytes_.get() + size, 1, raw.capacity_ - size, file.get());
-    size += got;
-    if (got == 0) break;
-  }
-  if (std::ferror(file.get())) {
-    throw TraceFormatError(path, size, std::string("read error: ") + std::strerror(errno));
-  }
   raw.resize(size);
-  if (!is_gzip(raw.view())) return raw;
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t got = ::pread(fd, raw.bytes_.get() + done, size - done, static_cast<off_t>(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0)
+      throw TraceFormatError(path, done, std::string("read error: ") + std::strerror(errno));
+    if (got == 0) break;  // the file shrank while being read
+    done += static_cast<std::size_t>(got);
+  }
+  raw.resize(done);
   return decode(raw.view(), path);
 }
 

@@ -1,5 +1,5 @@
-// Fuzz target: the plan-file reader (--previous) must never crash; any rows it accepts either make a
-// valid placement or are rejected by placement_from_phy2log with std::invalid_argument.
+// Fuzz target: the plan-file reader (--previous) must never crash; any rows it accepts either make
+// a valid placement or are rejected by placement_from_phy2log with std::invalid_argument.
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>

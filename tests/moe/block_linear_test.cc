@@ -11,7 +11,7 @@
 namespace dualpipe::moe {
 namespace {
 
-using testing::relative_difference;
+using dualpipe::testing::relative_difference;
 
 torch::Tensor float64(std::vector<int64_t> shape, bool requires_grad) {
   return torch::randn(shape, torch::kFloat64).requires_grad_(requires_grad);

@@ -11,10 +11,10 @@
 namespace dualpipe::moe {
 namespace {
 
+using dualpipe::testing::max_relative_difference;
+using dualpipe::testing::relative_difference;
 using dualpipe::testing::run_in_processes;
 using dualpipe::testing::Worker;
-using testing::max_relative_difference;
-using testing::relative_difference;
 
 constexpr int kMicrobatches = 8;  // enough for overlapped pairs that start from a loss
 

@@ -11,9 +11,9 @@
 namespace dualpipe::moe {
 namespace {
 
+using dualpipe::testing::relative_difference;
 using dualpipe::testing::run_in_processes;
 using dualpipe::testing::Worker;
-using testing::relative_difference;
 
 TEST(PlanExpertMoves, CopiesOnlySlotsWhoseExpertChanges) {
   const ExpertPlacement from({0, 1, 2, 3}, 4, 2);

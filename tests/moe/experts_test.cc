@@ -12,7 +12,7 @@
 namespace dualpipe::moe {
 namespace {
 
-using testing::relative_difference;
+using dualpipe::testing::relative_difference;
 
 TEST(SwiGluMlp, ComputesDownOfSiluGateTimesUp) {
   SwiGluMlp mlp(4, 6);

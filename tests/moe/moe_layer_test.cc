@@ -10,9 +10,9 @@
 namespace dualpipe::moe {
 namespace {
 
+using dualpipe::testing::relative_difference;
 using dualpipe::testing::run_in_processes;
 using dualpipe::testing::Worker;
-using testing::relative_difference;
 
 MoeLayerOptions small_options(int64_t experts, bool shared_and_groups) {
   MoeLayerOptions o;

@@ -11,9 +11,9 @@
 namespace dualpipe::moe {
 namespace {
 
+using dualpipe::testing::max_relative_difference;
 using dualpipe::testing::run_in_processes;
 using dualpipe::testing::Worker;
-using testing::max_relative_difference;
 
 MoeStageOptions stage_options() { return testing::small_stage_options(3, 17); }
 
@@ -115,6 +115,26 @@ TEST(MoeStage, OnOneProcessMatchesItsLayersAppliedOneByOne) {
   reference.push_back(x2.grad());
   EXPECT_LE(max_relative_difference({y}, {expected}), 1e-13);
   EXPECT_LE(max_relative_difference(phased, reference), 1e-12);
+}
+
+// Recomputation: the second forward takes what the first one's exchanges received. Only rank 0
+// runs it, so an exchange would wait for a peer that never comes.
+TEST(MoeStage, ARecomputedForwardSendsNoTokens) {
+  run_in_processes(2, [](const Worker& worker) {
+    const CommGroup group = worker.group("experts", {0, 1});
+    MoeStage stage(stage_options(), group, placements(2));
+    stage.to(torch::kFloat64);
+    torch::manual_seed(40 + worker.rank);
+    const torch::Tensor x = torch::randn({2, 3, 8}, torch::dtype(torch::kFloat64));
+    runtime::TensorList first;
+    std::unique_ptr<runtime::ForwardReplay> replay = stage.forward_once({x}, first);
+    EXPECT_FALSE(first.at(0).requires_grad());
+    if (worker.rank != 0) return;
+    const runtime::TensorList again =
+        stage.forward_again({x.clone().requires_grad_(true)}, *replay);
+    EXPECT_TRUE(again.at(0).requires_grad());
+    EXPECT_LE(max_relative_difference({again.at(0).detach()}, {first.at(0)}), 1e-15);
+  });
 }
 
 TEST(MoeStage, RejectsAPlacementCountThatDiffersFromTheLayers) {

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "dualpipe/moe/moe_stage.h"
+#include "dualpipe/runtime/sequential_training.h"
 #include "dualpipe/runtime/trainer.h"
 #include "multi_process.h"
 #include "test_stages.h"
@@ -63,53 +64,23 @@ double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>() / scale;
 }
 
-// One process: both stages with every expert, every replica's batch, gradients averaged over the
-// replicas, clipped by the norm of the model's parameters (each expert counted once).
+// One process: both stages with every expert, every replica's batch.
 class Reference {
  public:
-  Reference() {
-    for (int s = 0; s < 2; ++s) {
-      stages_.push_back(make_stage(s, CommGroup(), 1));
-      for (const torch::Tensor& p : stages_.back()->parameters()) params_.push_back(p);
-    }
-    optimizer_ = adamw(params_);
-  }
+  Reference()
+      : training_({make_stage(0, CommGroup(), 1), make_stage(1, CommGroup(), 1)}, adamw,
+                  kClipNorm) {}
 
   torch::Tensor step(int step) {
-    optimizer_->zero_grad();
-    std::vector<torch::Tensor> losses;
-    for (int d = 0; d < kShape.dp; ++d) {
-      const runtime::StepInput input = batch(step, d);
-      for (int g = 0; g < kMicrobatches; ++g) {
-        const torch::Tensor x = input.inputs[0].narrow(0, g, 1);
-        const torch::Tensor out = stages_[1]->forward(stages_[0]->forward({x})).at(0);
-        const torch::Tensor loss = mse({out}, {input.labels[0].narrow(0, g, 1)});
-        loss.backward();
-        losses.push_back(loss.detach());
-      }
-    }
-    double squared = 0;
-    for (const auto& stage : stages_) {
-      stage->sum_replicated_gradients();
-      for (const runtime::StageParameter& p : stage->stage_parameters()) {
-        p.tensor.mutable_grad().div_(kShape.dp);
-        if (p.counted_in_norm) squared += p.tensor.grad().pow(2).sum().item<double>();
-      }
-    }
-    const double coefficient = kClipNorm / (std::sqrt(squared) + 1e-6);
-    if (coefficient < 1) {
-      for (torch::Tensor& p : params_) p.mutable_grad().mul_(coefficient);
-    }
-    optimizer_->step();
-    return torch::stack(losses);
+    std::vector<runtime::StepInput> batches;
+    for (int d = 0; d < kShape.dp; ++d) batches.push_back(batch(step, d));
+    return torch::tensor(training_.step(batches), torch::kFloat64);
   }
 
-  MoeStage& stage(int s) { return *stages_.at(static_cast<std::size_t>(s)); }
+  MoeStage& stage(int s) { return static_cast<MoeStage&>(training_.stage(s)); }
 
  private:
-  std::vector<std::shared_ptr<MoeStage>> stages_;
-  std::vector<torch::Tensor> params_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  runtime::SequentialTraining training_;
 };
 
 // Every parameter of `mine` (holding expert rank `expert_rank`'s slots) against the same parameter

@@ -13,7 +13,7 @@
 namespace dualpipe::moe {
 namespace {
 
-using testing::max_relative_difference;
+using dualpipe::testing::max_relative_difference;
 
 Phase fake_phase(const std::string& name, char pass, bool communication,
                  std::vector<std::string>* log) {

@@ -7,7 +7,7 @@
 namespace dualpipe::moe {
 namespace {
 
-using testing::relative_difference;
+using dualpipe::testing::relative_difference;
 
 TEST(InversePermutation, UndoesThePermutation) {
   const torch::Tensor order = torch::randperm(9, torch::kInt64);

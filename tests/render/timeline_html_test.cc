@@ -1,7 +1,6 @@
 #include "dualpipe/render/timeline_html.h"
 
 #include <gtest/gtest.h>
-
 #include <simdjson.h>
 
 #include "timeline_test_data.h"
@@ -31,6 +30,15 @@ TEST(TimelineHtml, IsOneSelfContainedPageWithZoomAndHover) {
   EXPECT_NE(html.find("addEventListener('wheel'"), std::string::npos);
   EXPECT_NE(html.find("function hover("), std::string::npos);
   EXPECT_NE(html.find("ncclDevKernel_SendRecv"), std::string::npos);
+}
+
+TEST(TimelineHtml, NamesEveryBarKindAndShadesTheCriticalPath) {
+  const std::string html = timeline_html(testing::two_streams_analysed_layout());
+  EXPECT_NE(html.find("shadeRank('critical path'"), std::string::npos);
+  const testing::ParsedJson data(timeline_data_json(testing::two_streams_analysed_layout()));
+  const simdjson::dom::array kinds = data.root["kinds"];
+  EXPECT_EQ(kinds.size(), 13u);
+  EXPECT_EQ(std::string_view(kinds.at(12)), "critical path");
 }
 
 TEST(TimelineHtml, KeepsTheScriptElementClosedOnlyOnce) {

@@ -24,6 +24,23 @@ TEST(LayoutTimelines, HasPhaseAnnotationStreamAndOverlapLanesInThatOrder) {
   EXPECT_DOUBLE_EQ(layout.end_ms, 0.31);
 }
 
+TEST(LayoutTimelines, WithAnAnalysisAddsWhereTheTimeWentAndTheCriticalPath) {
+  const TimelineLayout layout = testing::two_streams_analysed_layout();
+  std::vector<std::string> titles;
+  for (const TimelineLane& l : layout.lanes) titles.push_back(l.title);
+  EXPECT_EQ(titles, (std::vector<std::string>{"phases (F)", "annotations", "stream 7", "stream 13",
+                                              "communication overlap", "where the time went",
+                                              "critical path"}));
+  const TimelineLane& time = lane(layout, "where the time went");
+  EXPECT_EQ(time.bars.front().kind, BarKind::kCompute);
+  EXPECT_EQ(layout.labels[time.bars[1].label], "transfer dispatch(F)");
+  EXPECT_EQ(time.bars[1].kind, BarKind::kTransfer);
+  const TimelineLane& path = lane(layout, "critical path");
+  EXPECT_EQ(path.kind, LaneKind::kCriticalPath);
+  EXPECT_DOUBLE_EQ(path.bars.front().start_ms, 0.0);
+  EXPECT_DOUBLE_EQ(path.bars.back().end_ms, 0.31);
+}
+
 TEST(LayoutTimelines, DrawsAnnotationsInGpuTime) {
   const TimelineLayout layout = testing::two_streams_layout();
   const TimelineLane phases = lane(layout, "phases (F)");

@@ -1,7 +1,6 @@
 #include "dualpipe/render/timeline_perfetto.h"
 
 #include <gtest/gtest.h>
-
 #include <simdjson.h>
 
 #include <map>
@@ -29,6 +28,22 @@ TEST(TimelinePerfettoJson, HasOneNamedTrackPerLaneAndEveryBar) {
     bars += lane.bars.size();
   }
   EXPECT_EQ(complete, bars);
+}
+
+TEST(TimelinePerfettoJson, HasACriticalPathTrack) {
+  const testing::ParsedJson trace(timeline_perfetto_json(testing::two_streams_analysed_layout()));
+  int64_t path_tid = -1;
+  std::size_t path_bars = 0;
+  for (const simdjson::dom::element event : simdjson::dom::array(trace.root["traceEvents"])) {
+    const std::string_view ph = event["ph"];
+    if (ph == "M" && std::string_view(event["name"]) == "thread_name" &&
+        std::string_view(event["args"]["name"]) == "critical path") {
+      path_tid = int64_t(event["tid"]);
+    }
+    if (ph == "X" && std::string_view(event["cat"]) == "critical path") ++path_bars;
+  }
+  EXPECT_GE(path_tid, 0);
+  EXPECT_GE(path_bars, 1u);
 }
 
 TEST(TimelinePerfettoJson, OverlapCounterFollowsHiddenAndExposedCommunication) {

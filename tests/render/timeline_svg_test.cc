@@ -34,6 +34,12 @@ TEST(TimelineSvg, BarsCarryTooltipsWithNameKindAndTimes) {
   EXPECT_TRUE(found);
 }
 
+TEST(TimelineSvg, ShadesTheRanksLanesUnderTheCriticalPath) {
+  const std::string svg = timeline_svg(testing::two_streams_analysed_layout());
+  EXPECT_NE(svg.find("fill=\"#d62728\" fill-opacity=\"0.13\""), std::string::npos);
+  EXPECT_NE(svg.find(">critical path</text>"), std::string::npos);
+}
+
 TEST(PixelBars, MergesThinNeighboursOfOneKindOnly) {
   TimelineLane lane;
   lane.bars = {{0.0, 0.001, BarKind::kCompute, 0},

@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "dualpipe/runtime/mlp_stage.h"
-#include "moe/tensor_compare.h"
+#include "tensor_compare.h"
 
 namespace dualpipe::runtime {
 namespace {
 
 constexpr int64_t kHidden = 32;
 
-using moe::testing::relative_difference;
+using dualpipe::testing::relative_difference;
 
 // A stage of two MLP blocks on the first GPU (float64), and the same stage graphed.
 struct EagerAndGraphed {

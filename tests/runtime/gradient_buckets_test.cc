@@ -10,7 +10,7 @@ namespace {
 TEST(PlanBuckets, FillsBucketsInOrderUpToTheByteBudget) {
   // 8-byte elements, 64-byte buckets: 8 elements each.
   const std::vector<BucketLayout> buckets = plan_buckets({3, 4, 2, 20, 1}, 8, 64, 1);
-  ASSERT_EQ(buckets.size(), 3u);
+  ASSERT_EQ(buckets.size(), 4u);
   EXPECT_EQ(buckets[0].first, 0u);
   EXPECT_EQ(buckets[0].end, 2u);
   EXPECT_EQ(buckets[0].offsets, (std::vector<int64_t>{0, 3}));
@@ -18,8 +18,9 @@ TEST(PlanBuckets, FillsBucketsInOrderUpToTheByteBudget) {
   EXPECT_EQ(buckets[1].first, 2u);  // 2 more would make 9 elements: a new bucket
   EXPECT_EQ(buckets[1].end, 3u);
   EXPECT_EQ(buckets[2].first, 3u);  // a parameter larger than a bucket gets its own
-  EXPECT_EQ(buckets[2].end, 5u);
-  EXPECT_EQ(buckets[2].numel, 21);
+  EXPECT_EQ(buckets[2].end, 4u);
+  EXPECT_EQ(buckets[3].first, 4u);
+  EXPECT_EQ(buckets[3].numel, 1);
 }
 
 TEST(PlanBuckets, PadsEachBucketToAMultipleOfItsMembers) {

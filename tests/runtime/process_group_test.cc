@@ -1,14 +1,63 @@
 #include "dualpipe/runtime/process_group.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <stdexcept>
+#include <string>
 #include <torch/csrc/distributed/c10d/HashStore.hpp>
 
 #include "worker_launcher.h"
 
 namespace dualpipe::runtime {
 namespace {
+
+using testing::SilentListener;
+
+// The message connect_store throws for `env` within `timeout`.
+std::string rendezvous_error(const LaunchEnvironment& env, std::chrono::milliseconds timeout) {
+  try {
+    connect_store(env, timeout);
+  } catch (const std::runtime_error& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(ConnectStore, SaysHowManyRanksJoinedWithinTheTimeout) {
+  LaunchEnvironment env;
+  env.world_size = 100000;
+  { env.master_port = SilentListener().port(); }  // a port that was free a moment ago
+  EXPECT_EQ(rendezvous_error(env, std::chrono::seconds(1)),
+            "rank 0: 1 of 100000 ranks joined the store at " + env.store_address() + " within 1 s");
+}
+
+TEST(ConnectStore, NamesAStoreThatNeverAnswers) {
+  // Never closed while the test process lives: closing it would reset the connection under the
+  // store that connect_store gave up waiting for, and LibTorch's store thread would end the
+  // process.
+  static const SilentListener& listener = *new SilentListener;
+  LaunchEnvironment env;
+  env.rank = 1;
+  env.world_size = 2;
+  env.master_port = listener.port();
+  const std::string error = rendezvous_error(env, std::chrono::seconds(1));
+  EXPECT_EQ(error, "rank 1: no answer from the store at " + env.store_address() + " within 1 s");
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+}
+
+TEST(ConnectStore, NamesAPortThatIsInUse) {
+  const SilentListener listener;
+  LaunchEnvironment env;
+  env.master_port = listener.port();
+  const std::string error = rendezvous_error(env, std::chrono::seconds(5));
+  EXPECT_EQ(error.rfind("rank 0: cannot host the store at " + env.store_address() + ": ", 0), 0u)
+      << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+}
 
 TEST(MakePipelineGroup, RejectsARankOutsideThePipeline) {
   auto store = c10::make_intrusive<c10d::HashStore>();

@@ -26,5 +26,31 @@ TEST(Agree, TellsEveryRankWhichRankDisagreesOrFailed) {
   }
 }
 
+TEST(AgreeOnSettings, NamesTheSettingThatDiffersAndTheRankThatFailedOnEveryRank) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
+  const testing::JobOutcome job = testing::run_workers(3, {"settings"}, std::chrono::seconds(60));
+  ASSERT_TRUE(job.all_succeeded()) << job.report();
+  for (const testing::WorkerOutcome& worker : job.workers) {
+    EXPECT_NE(worker.output.find("CAUGHT: ranks disagree on --steps (ranks 0,2: 2; rank 1: 3)\n"),
+              std::string::npos)
+        << worker.output;
+    EXPECT_NE(worker.output.find("CAUGHT: rank 2: plan.json: cannot open\n"), std::string::npos)
+        << worker.output;
+  }
+}
+
+TEST(AllGatherText, NamesTheRankThatNeverArrivedAndTheExchange) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
+  const testing::JobOutcome job =
+      testing::run_workers(2, {"exchange-lost-peer", "timeout_ms=2000"}, std::chrono::seconds(60));
+  ASSERT_FALSE(job.timed_out) << job.report();
+  EXPECT_EQ(job.workers[0].exit_code, 0) << job.report();
+  EXPECT_NE(job.workers[0].output.find(
+                "CAUGHT: rank 0: rank 1 did not reach 'check/lost' within 2 s (it failed, exited "
+                "or is slower)"),
+            std::string::npos)
+      << job.report();
+}
+
 }  // namespace
 }  // namespace dualpipe::runtime

@@ -379,6 +379,27 @@ void agreement(const PipelineGroup& group, const Args&) {
   std::cout << "CAUGHT: " << agree(group, "check/failed", failed).error << std::endl;
 }
 
+// Settings: one rank's different value, and one rank's failure, reach every rank named.
+void settings(const PipelineGroup& group, const Args&) {
+  const StoreExchange exchange = exchange_of(group);
+  const Settings steps{{"--steps", group.rank == 1 ? "3" : "2"}, {"--seed", "7"}};
+  std::cout << "CAUGHT: " << agree_on_settings(exchange, "check/settings", steps, "") << std::endl;
+  const std::string failure = group.rank == 2 ? "plan.json: cannot open" : "";
+  std::cout << "CAUGHT: " << agree_on_settings(exchange, "check/failure", {}, failure) << std::endl;
+}
+
+// The last rank leaves before an exchange; the others name it and the exchange's key.
+void exchange_lost_peer(const PipelineGroup& group, const Args&) {
+  if (group.rank == group.size - 1) _exit(3);
+  try {
+    all_gather_text(group, "check/lost", "x");
+  } catch (const std::exception& error) {
+    std::cout << "CAUGHT: " << error.what() << std::endl;
+    return;
+  }
+  fail("the exchange with a lost peer succeeded");
+}
+
 // The group a scenario runs on: every rank of the job. On the CPU (the launch environment's
 // default device, as the GPUs are hidden: see main); with device=cuda on the GPUs over Gloo
 // through host memory, ranks sharing GPUs when there are fewer GPUs than ranks.
@@ -416,7 +437,9 @@ int run(int argc, char** argv) {
       {"lost-peer", lost_peer},
       {"silent-peer", silent_peer},
       {"p2p", p2p_messages},
-      {"agreement", agreement}};
+      {"agreement", agreement},
+      {"settings", settings},
+      {"exchange-lost-peer", exchange_lost_peer}};
   auto found = scenarios.find(scenario);
   if (found == scenarios.end()) fail("unknown scenario " + scenario);
   found->second(group, args);

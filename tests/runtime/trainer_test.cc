@@ -20,14 +20,14 @@ using dualpipe::testing::Worker;
 using namespace dualpipe::runtime::testing;
 
 // How one test trains.
-struct Setup {
+struct TrainingSetup {
   std::string schedule;
   bool zero = false;
   bool recompute = false;
   double clip_norm = 0.0;
 };
 
-void train_and_compare(const Worker& worker, const Setup& setup) {
+void train_and_compare(const Worker& worker, const TrainingSetup& setup) {
   const MeshShape shape{2, 2, 1};
   const ParallelMesh mesh(worker.store, worker.rank, worker.world_size, shape, torch::kCPU,
                           std::chrono::seconds(60), MessageBackend::kGloo);
@@ -57,14 +57,14 @@ void train_and_compare(const Worker& worker, const Setup& setup) {
   EXPECT_GT(trainer.memory().optimizer_state, 0);
 }
 
-class TrainerMatchesOneProcess : public ::testing::TestWithParam<Setup> {};
+class TrainerMatchesOneProcess : public ::testing::TestWithParam<TrainingSetup> {};
 
 TEST_P(TrainerMatchesOneProcess, AfterThreeAdamWSteps) {
-  const Setup setup = GetParam();
+  const TrainingSetup setup = GetParam();
   run_in_processes(4, [&setup](const Worker& worker) { train_and_compare(worker, setup); });
 }
 
-std::string name_of(const ::testing::TestParamInfo<Setup>& info) {
+std::string name_of(const ::testing::TestParamInfo<TrainingSetup>& info) {
   std::string name = info.param.schedule + (info.param.zero ? "_zero" : "") +
                      (info.param.recompute ? "_recompute" : "");
   for (char& c : name) {
@@ -73,14 +73,18 @@ std::string name_of(const ::testing::TestParamInfo<Setup>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EverySchedule, TrainerMatchesOneProcess,
-    ::testing::Values(Setup{"dualpipe", false, false, 0.5}, Setup{"dualpipe", true, true, 0.5},
-                      Setup{"dualpipev", false, true, 0.5}, Setup{"dualpipev", true, false, 0.5},
-                      Setup{"1f1b", true, false, 0.5}, Setup{"1f1b", false, true, 0.5},
-                      Setup{"zb1p", true, true, 0.5}, Setup{"zb1p", false, false, 0.5},
-                      Setup{"interleaved-1f1b", true, true, 0.5}, Setup{"gpipe", false, true, 0.5}),
-    name_of);
+INSTANTIATE_TEST_SUITE_P(EverySchedule, TrainerMatchesOneProcess,
+                         ::testing::Values(TrainingSetup{"dualpipe", false, false, 0.5},
+                                           TrainingSetup{"dualpipe", true, true, 0.5},
+                                           TrainingSetup{"dualpipev", false, true, 0.5},
+                                           TrainingSetup{"dualpipev", true, false, 0.5},
+                                           TrainingSetup{"1f1b", true, false, 0.5},
+                                           TrainingSetup{"1f1b", false, true, 0.5},
+                                           TrainingSetup{"zb1p", true, true, 0.5},
+                                           TrainingSetup{"zb1p", false, false, 0.5},
+                                           TrainingSetup{"interleaved-1f1b", true, true, 0.5},
+                                           TrainingSetup{"gpipe", false, true, 0.5}),
+                         name_of);
 
 // A stage that ends its process, as a crash would, in its forward number `dies_at`.
 class DyingStage : public PipelineStage {

@@ -12,7 +12,7 @@
 #include "dualpipe/runtime/mlp_stage.h"
 #include "dualpipe/runtime/parallel_mesh.h"
 #include "dualpipe/runtime/pipeline.h"
-#include "dualpipe/runtime/sequential_step.h"
+#include "dualpipe/runtime/sequential_training.h"
 #include "dualpipe/schedule/generators.h"
 
 namespace dualpipe::runtime::testing {
@@ -56,45 +56,26 @@ inline double relative_difference(const torch::Tensor& a, const torch::Tensor& b
 // One process training the whole model on every replica's batch.
 class Reference {
  public:
-  Reference(int stages, double clip_norm) : clip_norm_(clip_norm) {
-    std::vector<torch::Tensor> params;
-    for (int s = 0; s < stages; ++s) {
-      stages_.push_back(make_mlp_stage(kHidden, stages, stages, s, kSeed, torch::kFloat64));
-      for (const torch::Tensor& p : stages_.back()->parameters()) params.push_back(p);
-    }
-    params_ = params;
-    optimizer_ = adamw(params);
-  }
+  Reference(int stages, double clip_norm) : training_(make_stages(stages), adamw, clip_norm) {}
 
   // Losses of every micro-batch of the step on `dp` replicas, replica after replica.
   torch::Tensor step(int step, int dp) {
-    StepInput whole;
-    TensorList inputs;
-    TensorList labels;
-    for (int d = 0; d < dp; ++d) {
-      const StepInput part = batch(step, d);
-      inputs.push_back(part.inputs[0]);
-      labels.push_back(part.labels[0]);
-    }
-    whole.inputs = {torch::cat(inputs)};
-    whole.labels = {torch::cat(labels)};
-    whole.num_microbatches = kMicrobatches * dp;
-    whole.criterion = mse;
-    optimizer_->zero_grad();
-    const StepResult result = sequential_step(stages_, whole, 0);
-    for (torch::Tensor& p : params_) p.mutable_grad().div_(dp);
-    if (clip_norm_ > 0) torch::nn::utils::clip_grad_norm_(params_, clip_norm_);
-    optimizer_->step();
-    return result.losses;
+    std::vector<StepInput> batches;
+    for (int d = 0; d < dp; ++d) batches.push_back(batch(step, d));
+    return torch::tensor(training_.step(batches), torch::kFloat64);
   }
 
-  PipelineStage& stage(int s) { return *stages_.at(static_cast<std::size_t>(s)); }
+  PipelineStage& stage(int s) { return training_.stage(s); }
 
  private:
-  double clip_norm_;
-  std::vector<std::shared_ptr<PipelineStage>> stages_;
-  std::vector<torch::Tensor> params_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  static std::vector<std::shared_ptr<PipelineStage>> make_stages(int stages) {
+    std::vector<std::shared_ptr<PipelineStage>> model;
+    for (int s = 0; s < stages; ++s)
+      model.push_back(make_mlp_stage(kHidden, stages, stages, s, kSeed, torch::kFloat64));
+    return model;
+  }
+
+  SequentialTraining training_;
 };
 
 // This rank's stages of `schedule` on the mesh's pipeline, all of them recomputing or none.

@@ -1,7 +1,10 @@
 #include "worker_launcher.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,8 +36,10 @@ std::string JobOutcome::report() const {
   return text.str();
 }
 
-JobOutcome run_job(int world_size, const std::vector<std::string>& job_command,
-                   std::chrono::seconds deadline) {
+namespace {
+
+JobOutcome run_ranks(int world_size, const std::vector<std::vector<std::string>>& commands,
+                     std::chrono::seconds deadline) {
   // The job's rendezvous store, hosted here on a free port as torchrun's agent hosts it.
   c10d::TCPStoreOptions options;
   options.port = 0;
@@ -47,7 +52,7 @@ JobOutcome run_job(int world_size, const std::vector<std::string>& job_command,
   const std::string directory = mkdtemp(directory_template);
   std::vector<pid_t> pids;
   for (int rank = 0; rank < world_size; ++rank) {
-    std::vector<std::string> command = job_command;
+    std::vector<std::string> command = commands[static_cast<std::size_t>(rank)];
     const std::string log = directory + "/rank" + std::to_string(rank) + ".log";
     // Everything the child needs is prepared before fork(): it only opens, dups and execs.
     std::vector<std::string> environment = {"RANK=" + std::to_string(rank),
@@ -121,6 +126,35 @@ JobOutcome run_job(int world_size, const std::vector<std::string>& job_command,
   rmdir(directory.c_str());
   return outcome;
 }
+
+}  // namespace
+
+JobOutcome run_job(int world_size, const std::vector<std::string>& job_command,
+                   std::chrono::seconds deadline) {
+  return run_ranks(world_size, std::vector<std::vector<std::string>>(world_size, job_command),
+                   deadline);
+}
+
+JobOutcome run_job_with(int world_size, const std::vector<std::string>& command, int rank,
+                        const std::vector<std::string>& extra, std::chrono::seconds deadline) {
+  std::vector<std::vector<std::string>> commands(world_size, command);
+  commands.at(static_cast<std::size_t>(rank))
+      .insert(commands[rank].end(), extra.begin(), extra.end());
+  return run_ranks(world_size, commands, deadline);
+}
+
+SilentListener::SilentListener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  ::bind(fd_, reinterpret_cast<sockaddr*>(&address), size);
+  ::listen(fd_, 16);
+  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
+  port_ = ntohs(address.sin_port);
+}
+
+SilentListener::~SilentListener() { ::close(fd_); }
 
 JobOutcome run_workers(int world_size, const std::vector<std::string>& args,
                        std::chrono::seconds deadline) {

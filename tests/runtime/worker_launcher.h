@@ -39,6 +39,27 @@ struct JobOutcome {
 JobOutcome run_job(int world_size, const std::vector<std::string>& command,
                    std::chrono::seconds deadline = std::chrono::seconds(120));
 
+// Like run_job, but rank `rank` gets `extra` appended to its command (e.g. a flag the other ranks
+// do not have).
+JobOutcome run_job_with(int world_size, const std::vector<std::string>& command, int rank,
+                        const std::vector<std::string>& extra,
+                        std::chrono::seconds deadline = std::chrono::seconds(120));
+
+// A TCP socket listening on a free port of 127.0.0.1 that never accepts or answers: a store
+// that never answers, or a port in use.
+class SilentListener {
+ public:
+  SilentListener();
+  ~SilentListener();
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // run_job of `runtime_test_worker <args...>`.
 JobOutcome run_workers(int world_size, const std::vector<std::string>& args,
                        std::chrono::seconds deadline = std::chrono::seconds(120));

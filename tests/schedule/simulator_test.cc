@@ -55,6 +55,34 @@ void expect_timing(const ActionTiming& timing, double start, double duration) {
   EXPECT_DOUBLE_EQ(timing.duration, duration);
 }
 
+TEST(Simulate, GivenDurationsReplaceTheStageCostsOfComputeActions) {
+  const Schedule schedule = generate_gpipe(2, 2);
+  ActionDurations durations;
+  for (const auto& program : schedule.programs) {
+    std::vector<double> mine;
+    for (std::size_t i = 0; i < program.size(); ++i) mine.push_back(1.0 + static_cast<double>(i));
+    durations.push_back(mine);
+  }
+  const Simulation simulation =
+      simulate(schedule, uniform_cost_model(1.0, 2.0, 1.0, 3.0, 0.5), durations);
+  for (std::size_t r = 0; r < durations.size(); ++r) {
+    for (std::size_t i = 0; i < durations[r].size(); ++i) {
+      EXPECT_DOUBLE_EQ(simulation.timed.timing[r][i].duration, durations[r][i]);
+    }
+  }
+  // Rank 1's first forward waits for rank 0's (1 unit) and the transfer (0.5).
+  EXPECT_DOUBLE_EQ(simulation.timed.timing[1][0].start, 1.5);
+}
+
+TEST(Simulate, RefusesDurationsThatDoNotFitThePrograms) {
+  const Schedule schedule = generate_gpipe(2, 2);
+  EXPECT_THROW(simulate(schedule, uniform_cost_model(1, 2, 1, 3), ActionDurations{{1.0}}),
+               std::invalid_argument);
+  ActionDurations negative;
+  for (const auto& program : schedule.programs) negative.emplace_back(program.size(), -1.0);
+  EXPECT_THROW(simulate(schedule, uniform_cost_model(1, 2, 1, 3), negative), std::invalid_argument);
+}
+
 TEST(Simulate, StartsEachActionWhenItsInputArrivesAfterTheTransfer) {
   const Simulation run = simulate(two_rank_schedule(), uniform_cost_model(1, 2, 1, 3, 0.5));
   expect_timing(run.timed.timing[0][0], 0.0, 1.0);  // F s0

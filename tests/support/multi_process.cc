@@ -24,11 +24,25 @@ namespace {
 constexpr const char* kRankVariable = "DUALPIPE_TEST_WORKER_RANK";
 constexpr const char* kWorldVariable = "DUALPIPE_TEST_WORKER_WORLD";
 constexpr const char* kPortVariable = "DUALPIPE_TEST_WORKER_PORT";
+constexpr const char* kJobVariable = "DUALPIPE_TEST_WORKER_JOB";
 constexpr auto kGroupTimeout = std::chrono::seconds(60);
 
 std::string current_test_name() {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
   return std::string(info->test_suite_name()) + "." + info->name();
+}
+
+// The number of this run_in_processes call within the current test (a test may launch several
+// jobs one after another; a worker runs only the body of the job it was started for).
+int next_job_of_test() {
+  static std::string test;
+  static int job = 0;
+  const std::string now = current_test_name();
+  if (now != test) {
+    test = now;
+    job = 0;
+  }
+  return job++;
 }
 
 c10::intrusive_ptr<c10d::TCPStore> make_store(bool server, int port, int world_size) {
@@ -41,7 +55,7 @@ c10::intrusive_ptr<c10d::TCPStore> make_store(bool server, int port, int world_s
   return c10::make_intrusive<c10d::TCPStore>("127.0.0.1", options);
 }
 
-pid_t spawn_worker(int rank, int world_size, int port) {
+pid_t spawn_worker(int rank, int world_size, int port, int job) {
   const std::string filter = "--gtest_filter=" + current_test_name();
   std::vector<std::string> env_text;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -51,6 +65,7 @@ pid_t spawn_worker(int rank, int world_size, int port) {
   env_text.push_back(std::string(kRankVariable) + "=" + std::to_string(rank));
   env_text.push_back(std::string(kWorldVariable) + "=" + std::to_string(world_size));
   env_text.push_back(std::string(kPortVariable) + "=" + std::to_string(port));
+  env_text.push_back(std::string(kJobVariable) + "=" + std::to_string(job));
   env_text.push_back("OMP_NUM_THREADS=1");
   std::vector<char*> envp;
   for (std::string& entry : env_text) envp.push_back(entry.data());
@@ -121,7 +136,9 @@ void run_in_processes(int world_size, const std::function<void(const Worker&)>& 
 #ifndef DUALPIPE_WITH_GLOO
   GTEST_SKIP() << "multi-process CPU tests need Gloo, which this LibTorch lacks";
 #endif
+  const int job = next_job_of_test();
   if (const char* rank_text = std::getenv(kRankVariable)) {
+    if (std::atoi(std::getenv(kJobVariable)) != job) return;  // another job of this test
     Worker worker;
     worker.rank = std::atoi(rank_text);
     worker.world_size = std::atoi(std::getenv(kWorldVariable));
@@ -132,7 +149,7 @@ void run_in_processes(int world_size, const std::function<void(const Worker&)>& 
   const auto store = make_store(true, 0, world_size);  // port 0: the system picks a free one
   std::vector<pid_t> pids;
   for (int rank = 0; rank < world_size; ++rank) {
-    const pid_t pid = spawn_worker(rank, world_size, store->getPort());
+    const pid_t pid = spawn_worker(rank, world_size, store->getPort(), job);
     ASSERT_GT(pid, 0) << "could not start worker " << rank;
     pids.push_back(pid);
   }

@@ -28,7 +28,8 @@ struct Worker {
 
 // In the launching test: starts `world_size` workers running this test, waits for them (at most
 // `timeout`) and records a failure for each worker that fails, crashes or times out. In a worker:
-// runs `body` (GoogleTest assertions in it decide the worker's exit code).
+// runs `body` (GoogleTest assertions in it decide the worker's exit code). A test may launch
+// several jobs one after another; each worker runs the body of its own job only.
 void run_in_processes(int world_size, const std::function<void(const Worker&)>& body,
                       std::chrono::seconds timeout = std::chrono::seconds(120));
 

@@ -54,7 +54,7 @@ TEST(ParseChromeTrace, TakesStringPidsAsNumbersOrNamedTracks) {
 TEST(ParseChromeTrace, ToleratesMissingOptionalFields) {
   const ProfileTrace trace = parse_file("float_timestamps.json");
   EXPECT_EQ(trace.gpu_activities[1].correlation, -1);  // no args
-  EXPECT_EQ(trace.gpu_activities[2].duration, 0);      // no dur
+  EXPECT_EQ(trace.launches[0].correlation, 10);        // a runtime call needs no dur
   EXPECT_FALSE(trace.rank.has_value());                // no distributedInfo
 }
 
@@ -137,6 +137,15 @@ TEST(ParseChromeTraceErrors, WrongTypesOfOtherFieldsAreErrors) {
   EXPECT_NE(error_of(R"({"traceEvents": [], "distributedInfo": {"rank": "zero"}})"), "");
 }
 
+TEST(ParseChromeTraceErrors, KernelOrAnnotationWithoutDurationIsAnError) {
+  for (const char* cat : {"kernel", "gpu_memcpy", "user_annotation"}) {
+    const std::string message = error_of(std::string(R"({"traceEvents": [{"ph": "X", "cat": ")") +
+                                         cat + R"(", "name": "k", "ts": 1}]})");
+    EXPECT_NE(message.find("no \"dur\""), std::string::npos) << message;
+    EXPECT_NE(message.find("byte 17"), std::string::npos) << message;  // the event's offset
+  }
+}
+
 TEST(ParseChromeTraceErrors, KernelWithoutStartTimeIsAnError) {
   const std::string message =
       error_of(R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "k", "dur": 2}]})");
@@ -161,7 +170,8 @@ TEST(ParseChromeTraceErrors, BadStringsAreErrors) {
             std::string::npos);
   EXPECT_EQ(offset, 26u);  // the 0xff byte
   EXPECT_NE(
-      error_of(R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "bad \q", "ts": 1}]})")
+      error_of(
+          R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "bad \q", "ts": 1, "dur": 1}]})")
           .find("escape"),
       std::string::npos);
   EXPECT_NE(error_of(R"({"traceEvents": [{"ph": "X, "cat": "kernel"}]})"), "");
@@ -169,7 +179,7 @@ TEST(ParseChromeTraceErrors, BadStringsAreErrors) {
 
 TEST(ParseChromeTraceErrors, TrailingContentIsAnError) {
   const std::string events =
-      R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "k", "ts": 1}]})";
+      R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "k", "ts": 1, "dur": 1}]})";
   for (const std::string& trailing : {std::string(" x"), std::string(" {}")}) {
     std::size_t offset = 0;
     EXPECT_NE(error_of(events + trailing, &offset).find("after the JSON document"),
@@ -179,7 +189,8 @@ TEST(ParseChromeTraceErrors, TrailingContentIsAnError) {
 }
 
 TEST(ParseChromeTraceErrors, TruncationIsReportedAtTheEnd) {
-  const std::string json = R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "k", "ts": 1})";
+  const std::string json =
+      R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "k", "ts": 1, "dur": 1})";
   std::size_t offset = 0;
   EXPECT_NE(error_of(json, &offset).find("truncated"), std::string::npos);
   EXPECT_EQ(offset, json.size());

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace dualpipe::trace {
@@ -37,7 +38,41 @@ TEST(KernelClassifier, UserRegexReplacesTheDefault) {
 }
 
 TEST(KernelClassifier, MalformedRegexIsAClearError) {
-  EXPECT_THROW(KernelClassifier("(unclosed"), std::invalid_argument);
+  try {
+    KernelClassifier classifier("(unclosed");
+    FAIL() << "a malformed pattern was accepted";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("invalid communication regex '(unclosed'"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+TEST(KernelClassifier, MatchesCaseInsensitivelyAnywhereInTheName) {
+  const KernelClassifier classifier("SENDRECV");
+  EXPECT_EQ(classifier.classify("ncclDevKernel_SendRecv(args)"), KernelKind::kCommunication);
+}
+
+// Patterns that make a backtracking engine recurse or run for exponential time, on a name of 40k
+// characters, classify in linear time.
+TEST(KernelClassifier, PathologicalPatternsOnLongNamesNeitherCrashNorHang) {
+  const std::string long_name(40000, 'a');
+  for (const char* pattern : {"(a|aa)*b", "(a*)*b", "(.*)*x", "((a+)+)+$"}) {
+    const KernelClassifier classifier(pattern);
+    const KernelKind expected =
+        std::string(pattern) == "((a+)+)+$" ? KernelKind::kCommunication : KernelKind::kCompute;
+    EXPECT_EQ(classifier.classify(long_name), expected) << pattern;
+  }
+}
+
+TEST(KernelClassifier, PatternsBeyondTheMemoryBudgetAreRefused) {
+  EXPECT_THROW(KernelClassifier("(((a{100}){100}){100})"), std::invalid_argument);
+}
+
+TEST(KernelClassifier, CopiesShareThePattern) {
+  const KernelClassifier original("my_comm");
+  const KernelClassifier copy = original;  // NOLINT(performance-unnecessary-copy-initialization)
+  EXPECT_EQ(copy.classify("my_comm_kernel"), KernelKind::kCommunication);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dualpipe/trace/peer_matching.h"
+#include "synthetic_trace.h"
 #include "trace_test_data.h"
 
 namespace dualpipe::trace {
@@ -138,6 +140,55 @@ TEST(EarliestGpuStart, IsTheFirstKernelOverAllRanks) {
   traces.push_back(parse_file("float_timestamps.json"));
   traces[1].rank = 1;
   EXPECT_EQ(earliest_gpu_start(build_timelines(std::move(traces), KernelClassifier())), 1'000'000);
+}
+
+TEST(BuildTimeline, KeepsEachKernelsLaunchTimeAndOwningAction) {
+  testing::SyntheticTrace trace(0, 1);
+  trace.annotation("ProfilerStep#1", 0, 100)
+      .annotation("dualpipe:B s0 m1 d0", 5, 10)
+      .compute(20, 5, 7)
+      .compute(30, 5, testing::SyntheticTrace::kNoLaunch);
+  const RankTimeline timeline = build_timeline(trace.parse(), 0, KernelClassifier());
+  const std::vector<TimelineKernel>& kernels = timeline.streams.at(0).kernels;
+  EXPECT_EQ(kernels[0].launched, testing::us(7));
+  EXPECT_EQ(timeline.annotations.at(static_cast<std::size_t>(kernels[0].owner)).name,
+            "dualpipe:B s0 m1 d0");  // the action, not the outer step
+  EXPECT_EQ(kernels[1].launched, kUnknownLaunch);
+  EXPECT_EQ(kernels[1].owner, -1);
+}
+
+TEST(BuildTimeline, DescribesCommunicationKernelsFromTheirArgs) {
+  testing::SyntheticTrace trace(1, 4);
+  trace.send(3, 0, 10, -1, 4096).collective("all_to_allv", "[0, 1, 2, 3]", 20, 5, -1);
+  const RankTimeline timeline = build_timeline(trace.parse(), 1, KernelClassifier());
+  ASSERT_EQ(timeline.calls.size(), 2u);
+  EXPECT_EQ(timeline.calls[0].kind, CallKind::kSend);
+  EXPECT_EQ(timeline.calls[0].peer, 3);
+  EXPECT_EQ(timeline.calls[0].elements, 4096);
+  EXPECT_EQ(timeline.calls[1].kind, CallKind::kCollective);
+  EXPECT_EQ(timeline.calls[1].collective, "all_to_allv");
+  EXPECT_EQ(timeline.calls[1].members, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(kernel_of(timeline, timeline.calls[1]).start, testing::us(20));
+}
+
+TEST(BuildTimeline, TakesThePeerOfPlainKernelsFromTheToolkitsActions) {
+  testing::SyntheticTrace trace(0, 2);
+  trace.annotation("dualpipe:RECV_B s0 m0 d0 p1", 0, 10).bare_communication(20, 5, 2);
+  const RankTimeline timeline = build_timeline(trace.parse(), 0, KernelClassifier());
+  ASSERT_EQ(timeline.calls.size(), 1u);
+  EXPECT_EQ(timeline.calls[0].kind, CallKind::kReceive);
+  EXPECT_EQ(timeline.calls[0].peer, 1);
+}
+
+TEST(ShiftTimeline, MovesKernelsLaunchesAndAnnotations) {
+  testing::SyntheticTrace trace(0, 1);
+  trace.annotation("attn(F)", 0, 10).compute(20, 5, 2);
+  RankTimeline timeline = build_timeline(trace.parse(), 0, KernelClassifier());
+  shift_timeline(timeline, testing::us(100));
+  EXPECT_EQ(timeline.streams[0].kernels[0].start, testing::us(120));
+  EXPECT_EQ(timeline.streams[0].kernels[0].launched, testing::us(102));
+  EXPECT_EQ(timeline.annotations[0].cpu_start, testing::us(100));
+  EXPECT_EQ(timeline.annotations[0].gpu_start, testing::us(120));
 }
 
 }  // namespace

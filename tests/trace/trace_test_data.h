@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -18,9 +19,14 @@ inline std::string data_path(const std::string& name) {
   return std::string(DUALPIPE_SOURCE_DIR) + "/tests/data/trace/" + name;
 }
 
-// DeepSeek's published training trace, when the shared data is present (else empty).
+// DeepSeek's published training trace, when present (else empty): $DUALPIPE_TRAIN_TRACE, else
+// ../shared/data/profile-data/train.json beside the source tree.
 inline std::string deepseek_train_trace() {
-  const std::string path = std::string(DUALPIPE_SOURCE_DIR) + "/../shared/data/profile-data/train.json";
+  const char* given = std::getenv("DUALPIPE_TRAIN_TRACE");
+  const std::string path =
+      given != nullptr && *given != '\0'
+          ? std::string(given)
+          : std::string(DUALPIPE_SOURCE_DIR) + "/../shared/data/profile-data/train.json";
   return std::filesystem::exists(path) ? path : std::string();
 }
 
@@ -32,13 +38,27 @@ inline std::vector<std::string> recorded_traces() {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     const auto ends_with = [&name](const std::string& tail) {
-      return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+      return name.size() >= tail.size() &&
+             name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
     };
-    const bool trace = name.find("trace") != std::string::npos &&
-                       (ends_with(".json") || ends_with(".json.gz"));
+    const bool trace =
+        name.find("trace") != std::string::npos && (ends_with(".json") || ends_with(".json.gz"));
     if (entry.is_regular_file() && trace) paths.push_back(entry.path().string());
   }
   std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+// The traces of one recorded run in profiles/ (e.g. "dualpipe_step_h200x2": its _rank<r> files),
+// in rank order; empty when absent.
+inline std::vector<std::string> recorded_run(const std::string& run) {
+  std::vector<std::string> paths;
+  for (int rank = 0;; ++rank) {
+    const std::string path = std::string(DUALPIPE_SOURCE_DIR) + "/profiles/" + run + "_rank" +
+                             std::to_string(rank) + ".json.gz";
+    if (!std::filesystem::exists(path)) break;
+    paths.push_back(path);
+  }
   return paths;
 }
 

@@ -1,8 +1,11 @@
 #include "dualpipe/trace/trace_text.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <filesystem>
 #include <string>
 
 #include "dualpipe/trace/trace_error.h"
@@ -67,6 +70,34 @@ TEST(TraceText, LoadFileTellsGzipByContentNotName) {
 
 TEST(TraceText, MissingFileIsAnError) {
   EXPECT_THROW(TraceText::load_file(testing::data_path("no_such_trace.json")), TraceFormatError);
+}
+
+TEST(TraceText, RefusesADirectoryWithOneLine) {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  try {
+    TraceText::load_file(dir);
+    FAIL() << "a directory was read";
+  } catch (const TraceFormatError& error) {
+    EXPECT_NE(std::string(error.what()).find("is a directory, not a trace file"), std::string::npos)
+        << error.what();
+  }
+}
+
+TEST(TraceText, RefusesAFifoWithoutWaitingForAWriter) {
+  const std::string fifo = std::filesystem::temp_directory_path().string() + "/trace_text_fifo_" +
+                           std::to_string(::getpid());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  try {
+    TraceText::load_file(fifo);
+    ADD_FAILURE() << "a FIFO was read";
+  } catch (const TraceFormatError& error) {
+    EXPECT_NE(std::string(error.what()).find("is a FIFO"), std::string::npos) << error.what();
+  }
+  std::filesystem::remove(fifo);
+}
+
+TEST(TraceText, RefusesACharacterDevice) {
+  EXPECT_THROW(TraceText::load_file("/dev/zero"), TraceFormatError);
 }
 
 }  // namespace

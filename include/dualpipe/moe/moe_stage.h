@@ -64,8 +64,8 @@ class MoeStage : public PhasedStage {
   // norm only when it is its logical expert's first slot (the other copies hold the same sum).
   std::vector<runtime::StageParameter> stage_parameters() override;
 
-  // Checkpoints keep every layer's placement ("layer<i>.phy2log") and restore it before the
-  // experts' weights.
+  // Checkpoints keep every layer's placement and routing bias (expert_layer_state) and restore
+  // them before the experts' weights.
   std::vector<std::pair<std::string, torch::Tensor>> checkpoint_state() override;
   void load_checkpoint_state(
       const std::vector<std::pair<std::string, torch::Tensor>>& state) override;
@@ -74,6 +74,9 @@ class MoeStage : public PhasedStage {
   void set_load_recorder(const std::shared_ptr<LoadRecorder>& recorder);
 
   const MoeStageOptions& options() const { return options_; }
+
+  // The MoE layers of `layers`, in order.
+  std::vector<MoeLayer> moe_layers() const;
 
   std::vector<MoeTransformerLayer> layers;
 

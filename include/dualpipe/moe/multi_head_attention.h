@@ -13,12 +13,13 @@
 namespace dualpipe::moe {
 
 // x [batch, sequence, hidden] -> [batch, sequence, hidden]: softmax(q k^T / sqrt(d) + causal mask)
-// v over `heads` heads of width hidden / heads, then an output projection. No biases; linears are
+// v over `heads` heads of width hidden / heads, then an output projection; with `rotary`, q and k
+// first get rotary position embeddings (RoPE, base 10000). No biases; linears are
 // runtime::DeferrableLinear (zero-bubble capable).
 class MultiHeadAttentionImpl : public torch::nn::Module {
  public:
-  // Throws std::invalid_argument unless heads divides hidden.
-  MultiHeadAttentionImpl(int64_t hidden, int64_t heads);
+  // Throws std::invalid_argument unless heads divides hidden (into an even width with `rotary`).
+  MultiHeadAttentionImpl(int64_t hidden, int64_t heads, bool rotary = false);
 
   torch::Tensor forward(const torch::Tensor& x);
 
@@ -30,6 +31,7 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
 
  private:
   int64_t heads_;
+  bool rotary_;
 };
 
 TORCH_MODULE(MultiHeadAttention);

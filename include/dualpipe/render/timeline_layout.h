@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dualpipe/trace/statistics.h"
+#include "dualpipe/trace/step_analysis.h"
 #include "dualpipe/trace/timeline.h"
 
 namespace dualpipe::render {
@@ -21,10 +22,23 @@ enum class BarKind {
   kAnnotation,      // any other annotation in GPU time
   kHiddenComm,      // communication running under compute
   kExposedComm,     // communication with no compute beside it
+  kTransfer,        // where the time went: a communication kernel moving data
+  kWait,            // where the time went: waiting for a peer
+  kHostGap,         // where the time went: GPU idle, nothing launched
+  kOtherTime,       // where the time went: anything else
+  kCriticalPath,    // a step of the critical path
 };
 
 // What a lane holds.
-enum class LaneKind { kPhases, kPipelineActions, kAnnotations, kStream, kOverlap };
+enum class LaneKind {
+  kPhases,
+  kPipelineActions,
+  kAnnotations,
+  kStream,
+  kOverlap,
+  kAttribution,   // where the rank's time went (compute, transfer, waiting, host gap, other)
+  kCriticalPath,  // the critical path's steps on this rank
+};
 
 // One bar: [start_ms, end_ms) since the layout's origin, a kind and a label.
 struct TimelineBar {
@@ -64,9 +78,12 @@ struct TimelineLayout {
 
 // Lays out `timelines` inside `window` (everything when unset), times in ms since `origin`.
 // Annotations appear in GPU time (those that launched no GPU work are left out); bars are clipped
-// to the window.
+// to the window. With `analysis` (analyse_step's for the same timelines and window) every rank
+// also gets a lane of where its time went and, where the critical path runs on it, a critical
+// path lane.
 TimelineLayout layout_timelines(const std::vector<trace::RankTimeline>& timelines,
-                                trace::TimeNs origin, const trace::TimeWindow& window);
+                                trace::TimeNs origin, const trace::TimeWindow& window,
+                                const trace::StepAnalysis* analysis = nullptr);
 
 // Short name of a bar kind ("compute", "communication", ...), used in legends and exports.
 const char* bar_kind_name(BarKind kind);

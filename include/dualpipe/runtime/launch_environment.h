@@ -20,12 +20,14 @@ struct LaunchEnvironment {
 
   // The global ranks of every process of the launch: 0 .. world_size - 1.
   std::vector<int> all_ranks() const;
+  // Where the rendezvous store listens, for messages: "MASTER_ADDR:MASTER_PORT".
+  std::string store_address() const;
 };
 
 // Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT, TORCHELASTIC_USE_AGENT_STORE and
-// TORCHELASTIC_RESTART_COUNT. Missing variables take the
-// single-process defaults above; malformed ones (non-numbers, rank outside the world) throw
-// std::invalid_argument naming the variable.
+// TORCHELASTIC_RESTART_COUNT. Missing variables take the single-process defaults above; malformed
+// ones (non-numbers, a rank outside the world, a port above 65535) throw std::invalid_argument
+// naming the variable.
 LaunchEnvironment read_launch_environment();
 
 }  // namespace dualpipe::runtime

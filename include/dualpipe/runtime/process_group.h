@@ -69,8 +69,12 @@ struct PipelineGroup {
   bool stages_through_host() const { return device.is_cuda() && backend == MessageBackend::kGloo; }
 };
 
-// Connects to the rendezvous store `env` describes: torchrun's agent store when it runs one,
-// otherwise a TCPStore that rank 0 hosts at MASTER_ADDR:MASTER_PORT. Waits at most `timeout`.
+// Connects to the rendezvous store `env` describes (torchrun's agent store when it runs one,
+// otherwise a TCPStore that rank 0 hosts at MASTER_ADDR:MASTER_PORT) and waits until all
+// WORLD_SIZE ranks have joined it: at most `timeout` in all, even when the store never answers.
+// Throws std::runtime_error with one line saying what was awaited: "rank 0: 1 of 2 ranks joined
+// the store at 127.0.0.1:29500 within 10 s", "rank 1: no answer from the store at ... within
+// 10 s", "rank 0: cannot host the store at ...: <reason>".
 c10::intrusive_ptr<c10d::Store> connect_store(const LaunchEnvironment& env,
                                               std::chrono::milliseconds timeout);
 
@@ -79,7 +83,9 @@ MessageBackend resolve_backend(MessageBackend backend, torch::Device device);
 
 // A communicator of `size` processes over `store`: by default NCCL on a CUDA device and Gloo on
 // the CPU; a CUDA device becomes the current device. Throws std::invalid_argument when this build
-// or LibTorch lacks the backend, and for NCCL on the CPU. Waits at most `timeout` for the peers.
+// or LibTorch lacks the backend, and for NCCL on the CPU. Waits at most `timeout` for the peers,
+// then throws std::runtime_error "rank R: the Gloo communicator of N ranks did not connect within
+// T s: <reason>".
 c10::intrusive_ptr<Communicator> make_communicator(
     const c10::intrusive_ptr<c10d::Store>& store, int rank, int size, torch::Device device,
     std::chrono::milliseconds timeout, MessageBackend backend = MessageBackend::kAutomatic);
@@ -90,8 +96,8 @@ c10::intrusive_ptr<Communicator> make_communicator(
 // By default CUDA devices get NCCL (and become the current device) and the CPU gets Gloo; `backend`
 // picks another (see MessageBackend). Throws std::invalid_argument for bad ranks, for NCCL on the
 // CPU and when this build lacks the backend (the PyTorch wheel ships no Gloo headers; build with
-// Debian's libgloo-dev, see docs/performance.md), and c10::Error when peers do not join within
-// `timeout`.
+// Debian's libgloo-dev, see docs/performance.md), and std::runtime_error when peers do not join
+// within `timeout` (see make_communicator).
 PipelineGroup make_pipeline_group(const c10::intrusive_ptr<c10d::Store>& store,
                                   const std::vector<int>& ranks, int global_rank,
                                   torch::Device device, std::chrono::milliseconds timeout,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,13 @@ class Trainer {
   // and the schedule may differ from the saved ones; pp and the model may not. Collective; a
   // checkpoint that cannot be loaded is one std::runtime_error, the same on every rank.
   void load(const std::string& root);
+
+  // Runs `change`, which may move values between the stages' parameters (e.g. an MoE layer's
+  // MoeLayerImpl::apply_placement migrating experts), with `per_parameter`: an optimizer of the
+  // same kind over the stages' own parameters, holding their current state, so the state moves
+  // with the values; afterwards the state and the optimizer's copies are taken back from it.
+  // Collective over the mesh (every rank runs its `change`); between steps. Adam, AdamW and SGD.
+  void move_parameters(const std::function<void(torch::optim::Optimizer& per_parameter)>& change);
 
   // Steps taken (restored by load()).
   int64_t steps() const { return steps_; }

@@ -38,6 +38,16 @@ struct Simulation {
 // done twice, or a deadlock (the message names the blocked ranks, positions and awaited work).
 Simulation simulate(const Schedule& schedule, const CostModel& costs);
 
+// Duration of every action of a schedule: `[rank][i]` belongs to programs[rank][i], in time units.
+using ActionDurations = std::vector<std::vector<double>>;
+
+// simulate() with the duration of every compute action given (e.g. measured in a trace) instead of
+// priced by the per-stage costs; communication actions and messages are priced by `costs.p2p` as
+// in simulate(). Throws std::invalid_argument as simulate() does, and when `durations` does not
+// have one finite, non-negative entry per action.
+Simulation simulate(const Schedule& schedule, const CostModel& costs,
+                    const ActionDurations& durations);
+
 // Busy, bubble and step time of any timed schedule (e.g. one measured by the runtime), plus the
 // program-order metrics below.
 ScheduleSummary summarize(const TimedSchedule& timed);

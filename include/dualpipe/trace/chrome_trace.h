@@ -23,14 +23,26 @@ using TrackId = std::int64_t;
 // What a GPU activity is, from its Chrome-trace category.
 enum class ActivityCategory { kKernel, kMemcpy, kMemset };
 
+// What the PyTorch profiler records about the communication a kernel performs (kernel args
+// "Collective name", "In msg nelems", "Process Group Name", "Process Group Ranks", "Src Rank" and
+// "Dst Rank"; recent PyTorch versions write them for NCCL kernels).
+struct CommunicationArgs {
+  std::string collective;        // "send", "recv", "all_reduce", "all_to_allv", ...
+  std::string group;             // "Process Group Name", else "Process Group Ranks", else ""
+  std::vector<int> group_ranks;  // the group's global ranks ("Process Group Ranks"), may be empty
+  int peer = -1;                 // "Dst Rank" of a send, "Src Rank" of a receive (group rank)
+  std::int64_t elements = -1;    // "In msg nelems"; -1 when absent
+};
+
 // One GPU activity ("X" event of category kernel, gpu_memcpy or gpu_memset).
 struct GpuActivity {
   TimeNs start = 0;
   TimeNs duration = 0;
-  TrackId device = 0;             // the event's pid: the GPU
-  TrackId stream = 0;             // the event's tid: the CUDA stream
-  std::int64_t correlation = -1;  // args.correlation; -1 when absent
-  std::uint32_t name = 0;         // index into ProfileTrace::names
+  TrackId device = 0;               // the event's pid: the GPU
+  TrackId stream = 0;               // the event's tid: the CUDA stream
+  std::int64_t correlation = -1;    // args.correlation; -1 when absent
+  std::uint32_t name = 0;           // index into ProfileTrace::names
+  std::int32_t communication = -1;  // index into ProfileTrace::communication_args, -1 for none
   ActivityCategory category = ActivityCategory::kKernel;
   TimeNs end() const { return start + duration; }
 };
@@ -58,9 +70,14 @@ struct CpuAnnotation {
 struct ProfileTrace {
   std::string source;                 // file name, for messages
   std::optional<int> rank;            // distributedInfo.rank when present
+  std::optional<int> world_size;      // distributedInfo.world_size when present
+  // Recorded without a GPU (a CPU-only LibTorch): gpu_activities then hold each CPU thread's
+  // outermost operators (device = pid, stream = tid) and its c10d ranges ("gloo:...").
+  bool cpu_only = false;
   std::vector<std::string> names;     // distinct event names
   std::vector<std::string> text_ids;  // text of string pids/tids: id -1 is text_ids[0]
   std::vector<GpuActivity> gpu_activities;
+  std::vector<CommunicationArgs> communication_args;
   std::vector<RuntimeLaunch> launches;
   std::vector<CpuAnnotation> annotations;
   std::map<TrackId, std::string> process_labels;                    // "M" process_labels/_name
@@ -72,9 +89,14 @@ struct ProfileTrace {
 
 // Parses Chrome-trace JSON: an object with "traceEvents" (and optionally "distributedInfo"), or a
 // bare array of events. Timestamps may be integers or floats, pids/tids integers or strings;
-// optional fields (dur, args, correlation, pid, tid) may be missing. `source` names the input in
-// errors. Throws TraceFormatError with the byte offset for text that is not JSON, is truncated,
-// has a wrong type where a field is read, is not a trace, or has no GPU activity.
-ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source);
+// optional fields (args, correlation, pid, tid) may be missing; GPU activities and annotations
+// need "ts" and "dur". `source` names the input in errors. Throws TraceFormatError with the byte
+// offset for text that is not JSON, is truncated, has a wrong type where a field is read, is not a
+// trace, lacks a GPU activity's or annotation's "ts" or "dur", or has no GPU activity (a trace with
+// CPU operators but no GPU activity is read as a CPU trace: ProfileTrace::cpu_only).
+// A large trace is read in pieces on up to `threads` threads (its events array cut at whole
+// events); the result is the same as reading it whole.
+ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source,
+                                unsigned threads = 1);
 
 }  // namespace dualpipe::trace

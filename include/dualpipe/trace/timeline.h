@@ -1,6 +1,7 @@
 // Timelines: one rank's GPU work per stream, and its CPU annotations projected into GPU time.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,12 +14,36 @@
 
 namespace dualpipe::trace {
 
+// Launch time of a GPU activity whose launching runtime call the trace does not have.
+inline constexpr TimeNs kUnknownLaunch = INT64_MAX;
+
 // One GPU activity placed on its stream.
 struct TimelineKernel {
   TimeNs start = 0;
   TimeNs end = 0;
-  std::uint32_t name = 0;  // index into RankTimeline::kernel_names
+  TimeNs launched = kUnknownLaunch;  // start of the CPU runtime call that launched it
+  std::uint32_t name = 0;            // index into RankTimeline::kernel_names
+  std::int32_t owner = -1;  // index into RankTimeline::annotations of the action that launched it
+  std::int32_t call = -1;   // index into RankTimeline::calls for communication kernels
   KernelKind kind = KernelKind::kCompute;
+};
+
+// What a communication kernel does with other ranks.
+enum class CallKind { kSend, kReceive, kCollective };
+
+// One communication kernel and what the trace tells about it: from its kernel args when PyTorch
+// recorded them, else from the annotations that launched it ("nccl:send 0->1" from PyTorch,
+// "dualpipe:SEND_F s0 m0 d0 p1" from the toolkit's runtime). Kernels that tell nothing are
+// collectives of unknown group.
+struct CommunicationCall {
+  std::uint32_t stream = 0;  // index into RankTimeline::streams
+  std::uint32_t kernel = 0;  // index into that stream's kernels
+  CallKind kind = CallKind::kCollective;
+  int peer = -1;               // global rank of the other side of a send or receive; -1 unknown
+  std::string collective;      // "send", "recv", "all_reduce", ...; the kernel name when unknown
+  std::string group;           // the communicator as the trace names it; "" when unknown
+  std::vector<int> members;    // global ranks of the communicator; empty when unknown
+  std::int64_t elements = -1;  // message elements; -1 when unknown
 };
 
 // The activities of one CUDA stream of one GPU, sorted by start.
@@ -56,12 +81,17 @@ struct AnnotationWindow {
 struct RankTimeline {
   std::string source;  // trace file name
   int rank = 0;
+  std::optional<int> world_size;  // from the trace's distributedInfo
   std::vector<std::string> kernel_names;
   std::vector<StreamTimeline> streams;        // sorted by device, then stream
   std::vector<AnnotationWindow> annotations;  // sorted by CPU start
+  std::vector<CommunicationCall> calls;       // sorted by kernel start
   TimeNs gpu_start() const;                   // earliest GPU activity start
   TimeNs gpu_end() const;                     // latest GPU activity end
 };
+
+// Moves every time of `timeline` (kernels, launches, annotations) by `offset`.
+void shift_timeline(RankTimeline& timeline, TimeNs offset);
 
 // Builds the timeline of one trace, classifying kernels with `classifier`.
 RankTimeline build_timeline(ProfileTrace trace, int rank, const KernelClassifier& classifier);
@@ -71,6 +101,9 @@ RankTimeline build_timeline(ProfileTrace trace, int rank, const KernelClassifier
 // traces claim the same rank. The result is sorted by rank.
 std::vector<RankTimeline> build_timelines(std::vector<ProfileTrace> traces,
                                           const KernelClassifier& classifier);
+
+// Sorts timelines by rank; throws std::invalid_argument naming both files when two have one rank.
+std::vector<RankTimeline> sorted_by_rank(std::vector<RankTimeline> timelines);
 
 // The earliest GPU activity start over all timelines: time zero of reports and drawings.
 TimeNs earliest_gpu_start(const std::vector<RankTimeline>& timelines);

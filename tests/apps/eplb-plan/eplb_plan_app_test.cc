@@ -1,12 +1,14 @@
 // Runs the built eplb-plan binary: outputs, formats, and the one-line errors (exit code 2, no
 // output file) for every kind of bad input.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <string>
 
 #include "dualpipe/eplb/plan_formats.h"
+#include "help_text.h"
 #include "tool_test.h"
 
 namespace {
@@ -38,6 +40,17 @@ class EplbPlanApp : public testing_support::ToolTest {
 const char* const kReadmeCsv =
     "90,132,40,61,104,165,39,4,73,56,183,86\n20,107,104,64,19,197,187,157,172,86,16,27\n";
 const char* const kReadmeParameters = "--replicas 16 --groups 4 --nodes 2 --gpus 8";
+
+TEST_F(EplbPlanApp, HelpGroupsTheOptionsAndShowsTheirDefaults) {
+  const ToolOutcome outcome = run("--help");
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  for (const char* expected : {"\nProblem:\n", "\nPolicy:\n", "\nOutput:\n"}) {
+    EXPECT_NE(outcome.out.find(expected), std::string::npos) << expected << "\n" << outcome.out;
+  }
+  for (const char* value : {"balanced", "sum", "json"}) {
+    EXPECT_TRUE(testing_support::shows_default(outcome.out, value)) << value << "\n" << outcome.out;
+  }
+}
 
 TEST_F(EplbPlanApp, ReproducesTheReadmeExampleWithTheDeepseekPolicy) {
   const std::string loads = write("loads.csv", kReadmeCsv);
@@ -168,7 +181,7 @@ TEST_F(EplbPlanApp, RejectsEveryKindOfBadLoadFileWithOneLineNamingIt) {
                   "bad.npy: ");
   expect_rejected(path("missing.csv"), "missing.csv: cannot open");
   fs::create_directories(path("folder.csv"));
-  expect_rejected(path("folder.csv"), "folder.csv: cannot read (Is a directory)");
+  expect_rejected(path("folder.csv"), "folder.csv: not a regular file (a directory)");
 }
 
 TEST_F(EplbPlanApp, NamesTheLineAndColumnOfJsonSyntaxErrors) {
@@ -271,10 +284,12 @@ TEST_F(EplbPlanApp, RejectsImpossibleParametersNamingThem) {
                   "--replicas 8 --groups 4 --nodes 2 --gpus 8");
   expect_rejected(loads, "--replicas must be positive",
                   "--replicas 0 --groups 4 --nodes 2 --gpus 8");
-  expect_rejected(loads, "--groups must be positive",
+  expect_rejected(loads, "--groups must be positive (got 0)",
                   "--replicas 16 --groups 0 --nodes 2 --gpus 8");
-  expect_rejected(loads, "--nodes must be positive", "--replicas 16 --groups 4 --nodes 0 --gpus 8");
-  expect_rejected(loads, "--gpus must be positive", "--replicas 16 --groups 4 --nodes 2 --gpus 0");
+  expect_rejected(loads, "--nodes must be positive (got 0)",
+                  "--replicas 16 --groups 4 --nodes 0 --gpus 8");
+  expect_rejected(loads, "--gpus must be positive (got 0)",
+                  "--replicas 16 --groups 4 --nodes 2 --gpus 0");
   expect_rejected(loads, "--replicas", "--groups 4 --nodes 2 --gpus 8");
   expect_rejected(loads, "--policy 'fast': expected balanced or deepseek",
                   std::string(kReadmeParameters) + " --policy fast");
@@ -285,6 +300,22 @@ TEST_F(EplbPlanApp, RejectsImpossibleParametersNamingThem) {
                   std::string(kReadmeParameters) + " --max-moves 3");
   expect_rejected(loads, "prev.json: cannot open",
                   std::string(kReadmeParameters) + " --previous " + path("prev.json"));
+}
+
+// Run as root (as CI runs), renaming over /dev/null would replace the device with a file.
+TEST_F(EplbPlanApp, WritesADeviceInPlace) {
+  if (fs::status("/dev/null").type() != fs::file_type::character) {
+    GTEST_SKIP() << "/dev/null is not a device on this machine";
+  }
+  const std::string loads = write("loads.csv", kReadmeCsv);
+  const ToolOutcome r = run(loads + " " + kReadmeParameters + " -o /dev/null");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fs::status("/dev/null").type(), fs::file_type::character);
+}
+
+TEST_F(EplbPlanApp, RefusesALoadsFifoWithoutWaitingForAWriter) {
+  ASSERT_EQ(::mkfifo(path("loads.csv").c_str(), 0600), 0);
+  expect_rejected(path("loads.csv"), "loads.csv: not a regular file (a FIFO)");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "check_line.h"
 #include "dualpipe/eplb/load_reader.h"
+#include "help_text.h"
 #include "text_file.h"
 #include "worker_launcher.h"
 
@@ -19,6 +20,7 @@ namespace {
 
 using testing::JobOutcome;
 using testing::run_job;
+using testing::run_job_with;
 using testing_support::max_rel_grad_diff;
 
 std::vector<std::string> bench(const std::vector<std::string>& flags) {
@@ -162,6 +164,19 @@ TEST(MoeBench, RejectsAPlanThatLeavesAnExpertOutWithOneLineAndExitCode2) {
   std::remove(plan.c_str());
 }
 
+TEST(MoeBench, HelpGroupsTheOptionsAndShowsTheirDefaults) {
+  const JobOutcome job = run_job(1, {MOE_BENCH_BINARY, "--help"});
+  ASSERT_TRUE(job.all_succeeded()) << job.report();
+  const std::string& help = job.workers[0].output;
+  for (const char* expected : {"\nModel size:\n", "\nOverlap:\n", "\nDevice:\n", "\nRun:\n",
+                               "\nInput:\n", "\nOutput:\n"}) {
+    EXPECT_NE(help.find(expected), std::string::npos) << expected << "\n" << help;
+  }
+  for (const char* value : {"4096", "float32", "300"}) {
+    EXPECT_TRUE(testing_support::shows_default(help, value)) << value << "\n" << help;
+  }
+}
+
 TEST(MoeBench, RejectsBadFlagsWithOneLineAndExitCode2) {
   for (const std::vector<std::string>& flags : {std::vector<std::string>{"--dtype", "float16"},
                                                 {"--tokens", "10", "--seq", "4"},
@@ -173,6 +188,45 @@ TEST(MoeBench, RejectsBadFlagsWithOneLineAndExitCode2) {
     EXPECT_EQ(std::count(job.workers[0].output.begin(), job.workers[0].output.end(), '\n'), 1)
         << job.workers[0].output;
   }
+}
+
+TEST(MoeBench, RanksThatDisagreeOnAFlagAllStopNamingIt) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
+  const JobOutcome job = run_job_with(2, bench({}), 1, {"--seed", "5"});
+  ASSERT_FALSE(job.timed_out) << job.report();
+  for (const auto& worker : job.workers) {
+    EXPECT_EQ(worker.exit_code, 2) << job.report();
+    EXPECT_EQ(worker.output, "moe-bench: ranks disagree on --seed (rank 0: 0; rank 1: 5)\n");
+  }
+}
+
+// Rank 0 cannot write the loads: no rank writes anything (rank 1's trace neither), and every rank
+// says why.
+TEST(MoeBench, AnOutputThatOneRankCannotWriteFailsOnEveryRank) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
+  const std::string trace = ::testing::TempDir() + "moe_bench_agreed.json";
+  const std::string loads = ::testing::TempDir() + "nodir/loads.json";
+  const JobOutcome job = run_job(2, bench({"--profile", trace, "--record-loads", loads}));
+  ASSERT_FALSE(job.timed_out) << job.report();
+  for (const auto& worker : job.workers) {
+    EXPECT_EQ(worker.exit_code, 2) << job.report();
+    EXPECT_EQ(worker.output,
+              "moe-bench: rank 0: " + loads + ": cannot write: No such file or directory\n");
+  }
+  EXPECT_FALSE(std::ifstream(trace).good());
+  EXPECT_FALSE(std::ifstream(::testing::TempDir() + "moe_bench_agreed.rank1.json").good());
+}
+
+TEST(MoeBench, RefusesTokensBeyondMemoryWithAnEstimate) {
+  std::vector<std::string> command = bench({});
+  *(std::find(command.begin(), command.end(), "--tokens") + 1) = "1000000000";
+  const JobOutcome job = run_job(1, command);
+  ASSERT_FALSE(job.timed_out);
+  const std::string& output = job.workers[0].output;
+  EXPECT_EQ(job.workers[0].exit_code, 2);
+  EXPECT_EQ(output.rfind("moe-bench: the stage's size (--tokens 1000000000, --hidden 16, ", 0), 0u)
+      << output;
+  EXPECT_NE(output.find("(estimate), more than the "), std::string::npos) << output;
 }
 
 }  // namespace

@@ -1,13 +1,16 @@
 // pipeline-bench end to end: JSON line, --check, --profile, and one-line errors with exit code 2.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <torch/cuda.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "check_line.h"
+#include "help_text.h"
 #include "text_file.h"
 #include "worker_launcher.h"
 
@@ -16,6 +19,9 @@ namespace {
 
 using testing::JobOutcome;
 using testing::run_job;
+using testing::run_job_with;
+using testing::SilentListener;
+using testing::WorkerOutcome;
 using testing_support::max_rel_grad_diff;
 
 std::vector<std::string> bench(const std::vector<std::string>& flags) {
@@ -74,6 +80,19 @@ TEST(PipelineBench, RunsEveryScheduleOnTwoRanks) {
     ASSERT_TRUE(job.all_succeeded()) << job.report();
     EXPECT_NE(job.workers[0].output.find("\"losses_equal\": true"), std::string::npos)
         << job.workers[0].output;
+  }
+}
+
+TEST(PipelineBench, HelpGroupsTheOptionsAndShowsTheirDefaults) {
+  const JobOutcome job = run_job(1, {PIPELINE_BENCH_BINARY, "--help"});
+  ASSERT_TRUE(job.all_succeeded()) << job.report();
+  const std::string& help = job.workers[0].output;
+  for (const char* expected :
+       {"\nModel size:\n", "\nSchedule:\n", "\nDevice:\n", "\nRun:\n", "\nOutput:\n", "--hidden"}) {
+    EXPECT_NE(help.find(expected), std::string::npos) << expected << "\n" << help;
+  }
+  for (const char* value : {"512", "dualpipe", "233", "300"}) {
+    EXPECT_TRUE(testing_support::shows_default(help, value)) << value << "\n" << help;
   }
 }
 
@@ -186,6 +205,88 @@ TEST(PipelineBench, ReportsAModelThatDoesNotSplitOverTheStagesOnEveryRank) {
     EXPECT_EQ(worker.exit_code, 2);
     EXPECT_EQ(worker.output, "pipeline-bench: 2 blocks do not split evenly over 4 stages\n");
   }
+}
+
+// One pipeline-bench process started by hand with `environment` ("NAME=value ..."): its exit code
+// and what it printed (stdout and stderr).
+WorkerOutcome run_alone(const std::string& environment, const std::string& flags) {
+  const std::string log = ::testing::TempDir() + "pipeline_bench_alone.log";
+  const std::string command = "env -u TORCHELASTIC_USE_AGENT_STORE MASTER_ADDR=127.0.0.1 " +
+                              environment + " '" + PIPELINE_BENCH_BINARY + "' " + flags + " >'" +
+                              log + "' 2>&1";
+  const int status = std::system(command.c_str());
+  WorkerOutcome outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                        testing_support::read_text_file(log)};
+  std::remove(log.c_str());
+  return outcome;
+}
+
+TEST(PipelineBench, RanksThatDisagreeOnAFlagAllStopNamingIt) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
+  const JobOutcome job = run_job_with(2, bench({"--schedule", "gpipe"}), 1, {"--check"});
+  ASSERT_FALSE(job.timed_out) << job.report();
+  for (const auto& worker : job.workers) {
+    EXPECT_EQ(worker.exit_code, 2) << job.report();
+    EXPECT_EQ(worker.output, "pipeline-bench: ranks disagree on --check (rank 0: 0; rank 1: 1)\n");
+  }
+}
+
+TEST(PipelineBench, RefusesVirtualStagesForAScheduleWithoutThem) {
+  const JobOutcome job = run_job(1, bench({"--schedule", "1f1b", "--virtual-stages", "3"}));
+  ASSERT_FALSE(job.timed_out);
+  EXPECT_EQ(job.workers[0].exit_code, 2);
+  EXPECT_EQ(job.workers[0].output,
+            "pipeline-bench: --virtual-stages applies to interleaved-1f1b only; --schedule 1f1b "
+            "has no virtual stages\n");
+}
+
+TEST(PipelineBench, RefusesAModelBeyondMemoryWithAnEstimate) {
+  std::vector<std::string> command = bench({"--schedule", "gpipe"});
+  *(std::find(command.begin(), command.end(), "--hidden") + 1) = "1000000000";
+  const JobOutcome job = run_job(1, command);
+  ASSERT_FALSE(job.timed_out);
+  const std::string& output = job.workers[0].output;
+  EXPECT_EQ(job.workers[0].exit_code, 2);
+  EXPECT_EQ(output.rfind("pipeline-bench: the model size (--hidden 1000000000, --seq 4", 0), 0u)
+      << output;
+  EXPECT_NE(output.find("(estimate), more than the "), std::string::npos) << output;
+  EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
+}
+
+TEST(PipelineBench, RefusesNumbersOutsideTheFlagsDomains) {
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--seed", "-1"}, {"--steps", "nan"}, {"--timeout", "0"}}) {
+    const JobOutcome job = run_job(1, bench(flags));
+    ASSERT_FALSE(job.timed_out);
+    EXPECT_EQ(job.workers[0].exit_code, 2);
+    EXPECT_EQ(job.workers[0].output.rfind("pipeline-bench: " + flags[0] + ": expected ", 0), 0u)
+        << job.workers[0].output;
+  }
+}
+
+TEST(PipelineBench, NamesAStorePortThatIsHeldInOneLine) {
+  const SilentListener listener;
+  const std::string port = std::to_string(listener.port());
+  const WorkerOutcome held =
+      run_alone("RANK=0 WORLD_SIZE=1 MASTER_PORT=" + port, "--schedule gpipe --timeout 5");
+  EXPECT_EQ(held.exit_code, 2);
+  EXPECT_EQ(held.output.rfind(
+                "pipeline-bench: rank 0: cannot host the store at 127.0.0.1:" + port + ": ", 0),
+            0u)
+      << held.output;
+  EXPECT_EQ(std::count(held.output.begin(), held.output.end(), '\n'), 1) << held.output;
+}
+
+TEST(PipelineBench, WaitsForMissingRanksOnlyUntilItsTimeout) {
+  int port = 0;
+  { port = SilentListener().port(); }  // free a moment ago
+  const WorkerOutcome alone =
+      run_alone("RANK=0 WORLD_SIZE=100000 MASTER_PORT=" + std::to_string(port),
+                "--schedule gpipe --timeout 1");
+  EXPECT_EQ(alone.exit_code, 2);
+  EXPECT_EQ(alone.output,
+            "pipeline-bench: rank 0: 1 of 100000 ranks joined the store at 127.0.0.1:" +
+                std::to_string(port) + " within 1 s\n");
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-namespace dualpipe::moe::testing {
+namespace dualpipe::testing {
 
 // max |a - b| / max |b| (0 when both are zero; infinite when either is undefined, e.g. a
 // gradient that never arrived).
@@ -27,4 +27,4 @@ inline double max_relative_difference(const std::vector<torch::Tensor>& a,
   return worst;
 }
 
-}  // namespace dualpipe::moe::testing
+}  // namespace dualpipe::testing

@@ -1,0 +1,11 @@
+// Fuzz target: pipeline-bench's flags, the rules between them and its memory estimate.
+#include "fuzzed_command_line.h"
+#include "pipeline_bench_flags.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  CLI::App app{"fuzz", "pipeline-bench"};
+  dualpipe::apps::PipelineBenchFlags flags;
+  dualpipe::apps::add_pipeline_bench_flags(app, flags);
+  return dualpipe::apps::testing::parse_fuzzed_command_line(
+      app, data, size, [&] { dualpipe::apps::check_pipeline_bench_flags(app, flags, 2); });
+}
