@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What CI runs: checks the repository's wording (scripts/check_wording.sh), installs dependencies,
-# builds Debug with -Wall -Wextra -Werror and runs every test;
+# builds Debug with -Wall -Wextra -Werror, checks the enum naming (scripts/check_enum_names.sh) and
+# runs every test;
 # then builds the libraries that do not need LibTorch under AddressSanitizer + UndefinedBehavior-
 # Sanitizer and runs their tests (and the fuzz corpus replays); then clang-tidy on changed files.
 set -euo pipefail
@@ -16,6 +17,7 @@ export CTEST_OUTPUT_ON_FAILURE=1
 echo "== Debug build (-Werror), all tests"
 cmake -S . -B build/debug -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDUALPIPE_WARNINGS_AS_ERRORS=ON >/dev/null
 cmake --build build/debug -j "$jobs"
+bash scripts/check_enum_names.sh build/debug
 ctest --test-dir build/debug --output-on-failure -j "$jobs"
 
 echo "== ASan + UBSan build without LibTorch"

@@ -569,8 +569,8 @@ void sort_by_start(ProfileTrace& trace) {
 
 void read_trace_part(std::string_view text, TracePart part, const std::string& source,
                      simdjson::ondemand::parser& parser, ProfileTrace& out,
-                     std::set<TrackId>* labelled) {
-  Reader(text, source, parser, out, labelled).read(part);
+                     std::set<TrackId>* labelled, bool cpu_operators) {
+  Reader(text, source, parser, out, labelled, cpu_operators).read(part);
 }
 
 std::string ProfileTrace::id_text(TrackId id) const {
@@ -578,51 +578,6 @@ std::string ProfileTrace::id_text(TrackId id) const {
     return text_ids[static_cast<std::size_t>(-id - 1)];
   }
   return std::to_string(id);
-}
-
-namespace {
-
-// A trace recorded without a GPU, read with its CPU operators as the activity: each thread's
-// outermost operators only (the ones nested in them are part of their time).
-ProfileTrace read_cpu_trace(const TraceText& text, const std::string& source) {
-  ProfileTrace trace;
-  trace.source = source;
-  trace.cpu_only = true;
-  simdjson::ondemand::parser parser;
-  Reader(text.view(), source, parser, trace, nullptr, /*cpu_operators=*/true).read(TracePart::kWhole);
-  std::vector<GpuActivity> outermost;
-  std::map<std::pair<TrackId, TrackId>, TimeNs> open_until;  // per thread: end of its outer op
-  for (const GpuActivity& op : trace.gpu_activities) {
-    TimeNs& until = open_until[{op.device, op.stream}];
-    if (op.start < until) continue;
-    until = op.end();
-    outermost.push_back(op);
-  }
-  trace.gpu_activities = std::move(outermost);
-  return trace;
-}
-
-}  // namespace
-
-ProfileTrace parse_chrome_trace(const TraceText& text, const std::string& source,
-                                unsigned threads) {
-  try {
-    if (std::optional<ProfileTrace> trace = read_in_pieces(text, source, threads)) {
-      return *std::move(trace);
-    }
-    ProfileTrace trace;
-    trace.source = source;
-    simdjson::ondemand::parser parser;
-    read_trace_part(text.view(), TracePart::kWhole, source, parser, trace, nullptr);
-    return trace;
-  } catch (const TraceFormatError& error) {
-    // No GPU activity, but CPU operators: a trace recorded on the CPU.
-    if (std::string(error.what()).find("no GPU kernels") == std::string::npos ||
-        text.view().find("\"cpu_op\"") == std::string_view::npos) {
-      throw;
-    }
-    return read_cpu_trace(text, source);
-  }
 }
 
 }  // namespace dualpipe::trace

@@ -25,9 +25,11 @@ enum class TracePart {
 // Reads `text` (followed by at least TraceText::kPadding readable bytes) as `part` into `out`,
 // with `parser`. Records in `labelled` (when given) the processes that a process_labels record
 // named. Throws TraceFormatError.
+// With `cpu_operators`, CPU operators (category cpu_op) and c10d ranges ("gloo:...") are read as
+// the activity of a trace recorded without a GPU.
 void read_trace_part(std::string_view text, TracePart part, const std::string& source,
                      simdjson::ondemand::parser& parser, ProfileTrace& out,
-                     std::set<TrackId>* labelled);
+                     std::set<TrackId>* labelled, bool cpu_operators = false);
 
 // Throws TraceFormatError at `events_offset` when `trace` has no GPU activity.
 void require_gpu_activity(const ProfileTrace& trace, const std::string& source,

@@ -152,10 +152,27 @@ TEST(ParseChromeTraceErrors, KernelWithoutStartTimeIsAnError) {
   EXPECT_NE(message.find("no \"ts\""), std::string::npos) << message;
 }
 
-TEST(ParseChromeTraceErrors, TraceWithoutKernelsIsAnError) {
+TEST(ParseChromeTraceErrors, TraceWithoutKernelsOrCpuOperatorsIsAnError) {
   const std::string message = error_of(
-      R"({"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "aten::mm", "ts": 1, "dur": 2}]})");
+      R"({"traceEvents": [{"ph": "X", "cat": "user_annotation", "name": "a", "ts": 1, "dur": 2}]})");
   EXPECT_NE(message.find("no GPU kernels"), std::string::npos) << message;
+}
+
+TEST(ParseChromeTrace, ReadsATraceRecordedWithoutAGpuAsItsOutermostCpuOperators) {
+  const ProfileTrace trace = testing::parse(R"({"traceEvents": [
+        {"ph": "X", "cat": "cpu_op", "name": "aten::linear", "ts": 10, "dur": 8, "pid": 1, "tid": 2},
+        {"ph": "X", "cat": "cpu_op", "name": "aten::mm", "ts": 11, "dur": 5, "pid": 1, "tid": 2},
+        {"ph": "X", "cat": "cpu_op", "name": "aten::add", "ts": 12, "dur": 3, "pid": 1, "tid": 3},
+        {"ph": "X", "cat": "user_annotation", "name": "gloo:all_reduce", "ts": 20, "dur": 4,
+         "pid": 1, "tid": 2},
+        {"ph": "X", "cat": "user_annotation", "name": "dualpipe:F s0 m0 d0", "ts": 9, "dur": 11,
+         "pid": 1, "tid": 2}]})");
+  EXPECT_TRUE(trace.cpu_only);
+  ASSERT_EQ(trace.gpu_activities.size(), 3u);  // linear, add on another thread, the gloo range
+  EXPECT_EQ(trace.names[trace.gpu_activities[0].name], "aten::linear");
+  EXPECT_EQ(trace.gpu_activities[1].stream, 3);
+  EXPECT_EQ(trace.names[trace.gpu_activities[2].name], "gloo:all_reduce");
+  ASSERT_EQ(trace.annotations.size(), 1u);
 }
 
 TEST(ParseChromeTraceErrors, UnknownFormatsAreErrors) {

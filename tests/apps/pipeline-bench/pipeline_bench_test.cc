@@ -24,6 +24,13 @@ using testing::SilentListener;
 using testing::WorkerOutcome;
 using testing_support::max_rel_grad_diff;
 
+// "max_rel_param_diff" of a --check in training mode, or 1 when absent.
+double max_rel_param_diff(const std::string& line) {
+  const std::string key = "\"max_rel_param_diff\": ";
+  const std::size_t at = line.find(key);
+  return at == std::string::npos ? 1.0 : std::stod(line.substr(at + key.size()));
+}
+
 std::vector<std::string> bench(const std::vector<std::string>& flags) {
   std::vector<std::string> command{PIPELINE_BENCH_BINARY,
                                    "--hidden",
@@ -81,6 +88,29 @@ TEST(PipelineBench, RunsEveryScheduleOnTwoRanks) {
     EXPECT_NE(job.workers[0].output.find("\"losses_equal\": true"), std::string::npos)
         << job.workers[0].output;
   }
+}
+
+TEST(PipelineBench, TrainsOnAMeshAsOneProcessDoesAndReportsMemory) {
+  if (!testing::kHaveGloo) GTEST_SKIP() << "needs Gloo for CPU process groups";
+  const JobOutcome job =
+      run_job(4, bench({"--schedule", "dualpipe", "--dp", "2", "--zero", "on", "--recompute", "on",
+                        "--clip-norm", "0.5", "--check"}),
+              std::chrono::seconds(300));
+  ASSERT_TRUE(job.all_succeeded()) << job.report();
+  const std::string& out = job.workers[0].output;
+  EXPECT_NE(out.find("\"pp\": 2, \"dp\": 2, \"zero\": true, \"recompute\": true"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\"losses_equal\": true"), std::string::npos) << out;
+  EXPECT_LE(max_rel_param_diff(out), 1e-12) << out;
+  EXPECT_NE(out.find("\"optimizer_state_bytes\": "), std::string::npos) << out;
+}
+
+TEST(PipelineBench, RefusesADataParallelDegreeThatDoesNotDivideTheRanks) {
+  const JobOutcome job = run_job(2, bench({"--schedule", "gpipe", "--dp", "3"}));
+  ASSERT_FALSE(job.timed_out);
+  EXPECT_EQ(job.workers[0].exit_code, 2) << job.report();
+  EXPECT_NE(job.workers[0].output.find("--dp 3 does not divide the 2 ranks"), std::string::npos)
+      << job.workers[0].output;
 }
 
 TEST(PipelineBench, HelpGroupsTheOptionsAndShowsTheirDefaults) {
