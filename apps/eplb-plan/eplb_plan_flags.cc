@@ -39,11 +39,15 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
   app.add_option("--policy", common.policy, "balanced or deepseek")->group("Policy");
   app.add_option("--aggregate", common.aggregate, "sum, mean, window:K or ema:ALPHA")
       ->group("Policy");
-  app.add_option("--max-moves", common.max_moves, "most replicas moved from the previous plan")
+  app.add_option("--max-moves", common.max_moves,
+                 "most replicas moved from the previous plan, >= 0")
+      ->check(kAnyInt)
+      ->default_str("unlimited")
       ->group("Policy");
-  app.add_option(
-         "--min-gain", common.min_gain,
-         "least relative drop of a layer's max GPU load worth moving replicas for (e.g. 0.02)")
+  app.add_option("--min-gain", common.min_gain,
+                 "least relative drop of a layer's max GPU load worth moving replicas for, in "
+                 "[0, 1) (e.g. 0.02)")
+      ->default_str("0")
       ->group("Policy");
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 
 #include "dualpipe/eplb/plan_parameters.h"
@@ -15,8 +16,8 @@ struct CommonOptions {
   eplb::PlanParameters parameters;
   std::string policy = "balanced";
   std::string aggregate = "sum";
-  int max_moves = -1;
-  double min_gain = 0.0;
+  std::optional<int> max_moves;  // unlimited when absent
+  std::optional<double> min_gain;
 };
 
 // Flags of the plan command only.

@@ -66,15 +66,13 @@ eplb::SlotTable read_previous(const std::string& path, int num_experts) {
   }
 }
 
+// Re-planning limits when --max-moves or --min-gain is given (checked as the library checks them).
 std::optional<eplb::MigrationOptions> migration_options(const CommonOptions& common) {
-  if (common.max_moves < 0 && common.min_gain == 0.0) return std::nullopt;
-  if (common.min_gain < 0.0 || common.min_gain >= 1.0) {
-    throw std::invalid_argument("--min-gain must be in [0, 1) (got " +
-                                std::to_string(common.min_gain) + ")");
-  }
+  if (!common.max_moves && !common.min_gain) return std::nullopt;
   eplb::MigrationOptions options;
-  if (common.max_moves >= 0) options.max_moves = common.max_moves;
-  options.min_gain = common.min_gain;
+  if (common.max_moves) options.max_moves = *common.max_moves;
+  options.min_gain = common.min_gain.value_or(0.0);
+  eplb::check_migration_options(options);
   return options;
 }
 

@@ -102,6 +102,8 @@ CsvShape csv_shape(std::string_view text) {
 }  // namespace
 
 LoadSeries parse_csv_loads(std::string_view text) {
+  text = without_utf8_bom(text);
+  check_no_nul_bytes(text);
   // A first pass sizes each step's matrix, so that the numbers are parsed straight into it.
   const CsvShape shape = csv_shape(text);
   LoadSeries series;

@@ -10,9 +10,24 @@
 #include <utility>
 
 namespace dualpipe::eplb::detail {
+namespace {
 
-GpuAssignment::GpuAssignment(std::vector<double> loads, int num_gpus, std::vector<int> slots)
+// work_budget: a fixed part that covers every search of today's layer sizes, and a part per
+// element and doubling of the elements.
+constexpr double kFixedWork = 1e7;
+constexpr double kWorkPerElement = 20.0;
+
+}  // namespace
+
+long long work_budget(std::size_t elements) {
+  const double n = static_cast<double>(elements);
+  return static_cast<long long>(kFixedWork + kWorkPerElement * n * std::log2(n + 2.0));
+}
+
+GpuAssignment::GpuAssignment(std::vector<double> loads, int num_gpus, std::vector<int> slots,
+                             long long work_budget)
     : loads_(std::move(loads)),
+      work_left_(work_budget),
       num_gpus_(num_gpus),
       slots_per_gpu_(static_cast<int>(slots.size()) / num_gpus),
       slots_(std::move(slots)),
@@ -37,6 +52,7 @@ GpuAssignment::GpuAssignment(std::vector<double> loads, int num_gpus, std::vecto
 }
 
 void GpuAssignment::recompute_loads() {
+  work_left_ -= static_cast<long long>(slots_.size());
   std::fill(gpu_load_.begin(), gpu_load_.end(), 0.0);
   for (std::size_t s = 0; s < slots_.size(); ++s) {
     slot_load_[s] = per_copy(slots_[s]);
@@ -48,13 +64,6 @@ double GpuAssignment::max_load() const { return gpu_load_[heaviest_gpu()]; }
 
 int GpuAssignment::heaviest_gpu() const {
   return static_cast<int>(std::max_element(gpu_load_.begin(), gpu_load_.end()) - gpu_load_.begin());
-}
-
-bool GpuAssignment::gpu_holds(int gpu, int expert) const {
-  for (int s = gpu * slots_per_gpu_; s < (gpu + 1) * slots_per_gpu_; ++s) {
-    if (slots_[s] == expert) return true;
-  }
-  return false;
 }
 
 namespace {
@@ -73,10 +82,12 @@ void GpuAssignment::consider_swaps(int gpu, double limit, Change& best) {
     // Swapping x out lowers this GPU by less than px.
     if (clearly_not_below(gpu_load_[gpu] - px, best.value)) continue;
     for (int s : slots_of_[x]) gpu_has_x_[gpu_of(s)] = 1;
+    work_left_ -= num_gpus_;
     for (int h = 0; h < num_gpus_; ++h) {
       // A useful swap moves load (delta > 0) onto h, so h must be lighter than the best value so
       // far.
       if (h == gpu || gpu_load_[h] >= best.value || gpu_has_x_[h]) continue;
+      work_left_ -= slots_per_gpu_;
       for (int b = h * slots_per_gpu_; b < (h + 1) * slots_per_gpu_; ++b) {
         const double delta = px - slot_load_[b];
         if (delta <= 0.0) continue;
@@ -94,6 +105,7 @@ double GpuAssignment::value_of_replace(int slot, int expert) {
   const double old_gain = loads_[old_expert] / (copies_[old_expert] - 1) - per_copy(old_expert);
   const double new_gain = loads_[expert] / (copies_[expert] + 1) - per_copy(expert);
   touched_.clear();
+  work_left_ -= static_cast<long long>(slots_of_[old_expert].size() + slots_of_[expert].size());
   auto add = [&](int gpu, double delta) {
     if (!scratch_touched_[gpu]) touched_.push_back(gpu);
     scratch_touched_[gpu] = 1;
@@ -113,6 +125,7 @@ double GpuAssignment::value_of_replace(int slot, int expert) {
 
 void GpuAssignment::consider_replacements(int gpu, double limit, Change& best) {
   const int num_experts = static_cast<int>(loads_.size());
+  work_left_ -= 2LL * num_experts;
   // Per expert: its load per copy with one copy more.
   for (int e = 0; e < num_experts; ++e) per_copy_with_one_more_[e] = loads_[e] / (copies_[e] + 1);
   // Experts that can spare a copy without reaching the limit.
@@ -145,6 +158,7 @@ void GpuAssignment::consider_extra_copy(int a, double limit, Change& best) {
     return;
   for (const Donor& donor : donors_) {
     if (donor.expert == x) continue;
+    work_left_ -= static_cast<long long>(slots_of_[donor.expert].size());
     for (int b : slots_of_[donor.expert]) {
       // The GPU of slot b trades the donor's copy for x's; the donor's other GPUs gain donor.gain.
       const double here = gpu_load_[gpu_of(b)];
@@ -181,6 +195,7 @@ void GpuAssignment::consider_dropping_copy(int a, double limit, Change& best) {
     }
   };
   mark_other(1);
+  work_left_ -= static_cast<long long>(loads_.size());
   for (int y = 0; y < static_cast<int>(loads_.size()); ++y) {
     // This GPU ends at its load minus x's copy plus y's new one.
     if (y == x || on_gpu_[y] ||
@@ -221,6 +236,7 @@ void GpuAssignment::apply(const Change& change) {
 }
 
 bool GpuAssignment::improve_once() {
+  if (out_of_work()) return false;
   const int gpu = heaviest_gpu();
   const double current = gpu_load_[gpu];
   const double limit = current - 1e-12 * std::max(1.0, current);
@@ -242,27 +258,37 @@ int GpuAssignment::refine(int max_steps) {
 }
 
 bool GpuAssignment::remove_duplicates() {
+  std::fill(on_gpu_.begin(), on_gpu_.end(), 0);
   for (int gpu = 0; gpu < num_gpus_; ++gpu) {
     for (int a = gpu * slots_per_gpu_; a < (gpu + 1) * slots_per_gpu_; ++a) {
       const int x = slots_[a];
       bool duplicate = false;
       for (int s = gpu * slots_per_gpu_; s < a; ++s) duplicate = duplicate || slots_[s] == x;
       if (!duplicate) continue;
+      if (out_of_work()) return false;
+      work_left_ -= static_cast<long long>(slots_.size() + loads_.size());
+      // gpu_has_x_: the GPUs holding x; on_gpu_: the experts on this GPU.
+      for (int s : slots_of_[x]) gpu_has_x_[gpu_of(s)] = 1;
+      for (int s = gpu * slots_per_gpu_; s < (gpu + 1) * slots_per_gpu_; ++s)
+        on_gpu_[slots_[s]] = 1;
       Change best;
       best.value = std::numeric_limits<double>::infinity();
       for (int b = 0; b < static_cast<int>(slots_.size()); ++b) {
         const int h = gpu_of(b);
         const int y = slots_[b];
-        if (h == gpu || gpu_holds(h, x) || gpu_holds(gpu, y)) continue;
+        if (h == gpu || gpu_has_x_[h] || on_gpu_[y]) continue;
         const double delta = per_copy(x) - per_copy(y);
         const double value = std::max(gpu_load_[gpu] - delta, gpu_load_[h] + delta);
         if (value < best.value) best = {Change::kSwap, a, b, -1, value};
       }
       for (int y = 0; y < static_cast<int>(loads_.size()); ++y) {
-        if (gpu_holds(gpu, y)) continue;
+        if (on_gpu_[y]) continue;
         const double value = value_of_replace(a, y);
         if (value < best.value) best = {Change::kReplace, a, -1, y, value};
       }
+      for (int s : slots_of_[x]) gpu_has_x_[gpu_of(s)] = 0;
+      for (int s = gpu * slots_per_gpu_; s < (gpu + 1) * slots_per_gpu_; ++s)
+        on_gpu_[slots_[s]] = 0;
       if (best.kind == Change::kNone) return false;
       apply(best);
     }
@@ -336,7 +362,9 @@ PartitionAssignment assign_partition(const int* first, int num_slots,
   }
   std::vector<double> local;
   for (int e : experts) local.push_back(loads[e]);
-  GpuAssignment assignment(std::move(local), num_gpus, std::move(local_slots));
+  const std::size_t elements = local_slots.size() + local.size();
+  GpuAssignment assignment(std::move(local), num_gpus, std::move(local_slots),
+                           work_budget(elements));
   return PartitionAssignment{std::move(experts), std::move(assignment)};
 }
 

@@ -3,16 +3,19 @@
 // Internal header.
 #pragma once
 
+#include <cstddef>
 #include <vector>
 
 namespace dualpipe::eplb::detail {
 
 // Experts 0..n-1 with `loads` on `num_gpus` GPUs of `slots.size() / num_gpus` slots each; slot s
 // holds expert slots[s] and lies on GPU s / slots_per_gpu. Every expert must hold at least one
-// slot.
+// slot. Its searches spend a work budget, counted in candidate changes looked at: improve_once and
+// remove_duplicates stop when it is spent.
 class GpuAssignment {
  public:
-  GpuAssignment(std::vector<double> loads, int num_gpus, std::vector<int> slots);
+  GpuAssignment(std::vector<double> loads, int num_gpus, std::vector<int> slots,
+                long long work_budget);
 
   const std::vector<int>& slots() const { return slots_; }
   // The largest GPU load (each copy carries its expert's load / copies).
@@ -26,6 +29,10 @@ class GpuAssignment {
 
   // improve_once() until it returns false or `max_steps` changes were made. Returns the steps made.
   int refine(int max_steps);
+
+  // The work budget left; spent when <= 0.
+  long long work_left() const { return work_left_; }
+  bool out_of_work() const { return work_left_ <= 0; }
 
   // Swaps or replaces copies until no GPU holds two copies of one expert, choosing each change to
   // keep the affected GPUs lightest. Returns false if some duplicate could not be removed.
@@ -42,7 +49,6 @@ class GpuAssignment {
 
   double per_copy(int expert) const { return loads_[expert] / copies_[expert]; }
   int gpu_of(int slot) const { return slot / slots_per_gpu_; }
-  bool gpu_holds(int gpu, int expert) const;
   int heaviest_gpu() const;
   // Largest load among touched GPUs if slot `slot` switched to `expert` (counts change).
   double value_of_replace(int slot, int expert);
@@ -58,6 +64,7 @@ class GpuAssignment {
   void recompute_loads();
 
   std::vector<double> loads_;
+  long long work_left_;  // candidate changes that may still be looked at
   int num_gpus_;
   int slots_per_gpu_;
   std::vector<int> slots_;
@@ -82,6 +89,11 @@ class GpuAssignment {
   std::vector<Donor> donors_;
 };
 
+// The work budget of the searches on `elements` slots and experts together: ample for the layers
+// of today's models (a few hundred experts and slots per partition, where a search ends by itself
+// long before), and O(elements log elements), which keeps layers of 10^5 experts within seconds.
+long long work_budget(std::size_t elements);
+
 // One node partition of a plan (a run of slots) as a GpuAssignment over its own experts.
 struct PartitionAssignment {
   std::vector<int> experts;  // the logical experts in the partition, ascending
@@ -89,7 +101,7 @@ struct PartitionAssignment {
 };
 
 // The `num_slots` slots from `first` (logical expert per slot; `loads` per logical expert) on
-// `num_gpus` GPUs.
+// `num_gpus` GPUs, with the work budget of its slots and experts.
 PartitionAssignment assign_partition(const int* first, int num_slots,
                                      const std::vector<float>& loads, int num_gpus);
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dualpipe/eplb/parse_error.h"
+#include "json_errors.h"
 #include "nested_rows.h"
 
 namespace dualpipe::eplb {
@@ -26,7 +27,8 @@ const char* type_name(element_type type) {
 
 bool is_number(element value) {
   const element_type type = value.type();
-  return type == element_type::INT64 || type == element_type::UINT64 || type == element_type::DOUBLE;
+  return type == element_type::INT64 || type == element_type::UINT64 ||
+         type == element_type::DOUBLE;
 }
 
 // The load at row_path[index]; the path text is built only for an error.
@@ -65,7 +67,9 @@ LoadMatrix matrix_at(element value, const std::string& path, std::size_t expecte
     for (element entry : array_at(row_value, row_path, "an array of loads")) {
       row.push_back(load_at(entry, row_path, row.size()));
     }
-    const std::size_t columns = expected_columns ? expected_columns : rows.empty() ? 0 : rows[0].size();
+    const std::size_t columns = expected_columns ? expected_columns
+                                : rows.empty()   ? 0
+                                                 : rows[0].size();
     if (columns && row.size() != columns) {
       throw ParseError(row_path + ": " + std::to_string(row.size()) + " loads; expected " +
                        std::to_string(columns));
@@ -82,12 +86,14 @@ LoadMatrix matrix_at(element value, const std::string& path, std::size_t expecte
 }  // namespace
 
 LoadSeries parse_json_loads(std::string_view text) {
+  text = without_utf8_bom(text);
+  check_no_nul_bytes(text);
   simdjson::dom::parser parser;
   const simdjson::padded_string padded(text.data(), text.size());
   element root;
-  if (const auto error = parser.parse(padded).get(root)) {
-    throw ParseError(std::string("invalid JSON: ") + simdjson::error_message(error));
-  }
+  if (const auto error = parser.parse(padded).get(root))
+    detail::throw_json_syntax_error(text, error);
+  detail::check_unique_keys(root);
   std::string path = "$";
   element data = root;
   if (root.type() == element_type::OBJECT) {

@@ -22,6 +22,7 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 }  // namespace
 
 LoadFormat detect_load_format(std::string_view content, const std::string& file_name) {
+  content = without_utf8_bom(content);
   if (content.substr(0, 6) == std::string_view("\x93NUMPY", 6)) return LoadFormat::kNpy;
   if (ends_with(file_name, ".npy")) return LoadFormat::kNpy;
   if (ends_with(file_name, ".csv")) return LoadFormat::kCsv;

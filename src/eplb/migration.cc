@@ -1,6 +1,7 @@
 #include "dualpipe/eplb/migration.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -163,7 +164,24 @@ void check_previous(const SlotTable& previous, const PlanProblem& problem) {
   }
 }
 
+std::string number_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
 }  // namespace
+
+void check_migration_options(const MigrationOptions& options) {
+  if (options.max_moves < 0) {
+    throw std::invalid_argument("--max-moves must be at least 0 (got " +
+                                std::to_string(options.max_moves) + ")");
+  }
+  if (!(options.min_gain >= 0.0 && options.min_gain < 1.0)) {
+    throw std::invalid_argument("--min-gain must be in [0, 1) (got " +
+                                number_text(options.min_gain) + ")");
+  }
+}
 
 std::vector<int> align_to_previous(const std::vector<int>& fresh, const std::vector<int>& previous,
                                    const PlanParameters& p) {
@@ -187,6 +205,7 @@ std::vector<int> align_to_previous(const std::vector<int>& fresh, const std::vec
 
 Replan replan(const PlanProblem& problem, Policy policy, const SlotTable& previous,
               const MigrationOptions& options) {
+  check_migration_options(options);
   check_previous(previous, problem);
   if (policy == Policy::kBalanced) check_balanced_feasible(problem);
 

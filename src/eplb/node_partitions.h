@@ -13,8 +13,8 @@ namespace dualpipe::eplb::detail {
 int num_node_partitions(const PlanParameters& parameters);
 
 // Spreads groups over nodes, groups-per-node each: heaviest group first into the lightest node with
-// room, then pairwise swaps between the heaviest node and others while that lowers it. Returns the
-// node of each group.
+// room, then the swap of two groups between the heaviest node and another that lowers it most,
+// while one does (within work_budget of the groups). Returns the node of each group.
 std::vector<int> assign_groups_to_nodes(const std::vector<double>& group_loads, int num_nodes);
 
 // The experts of each partition, ascending: all experts for one partition, else the experts of the

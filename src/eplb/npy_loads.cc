@@ -15,8 +15,8 @@ constexpr std::size_t kMagicSize = 6;
 
 // The parts of the header dictionary the reader needs.
 struct NpyHeader {
-  char kind = 0;       // 'f' or 'i'
-  int item_size = 0;   // bytes
+  char kind = 0;      // 'f' or 'i'
+  int item_size = 0;  // bytes
   bool big_endian = false;
   bool fortran_order = false;
   std::vector<std::int64_t> shape;
@@ -26,15 +26,21 @@ struct NpyHeader {
 std::string_view value_of(std::string_view header, std::string_view key) {
   const std::string quoted = "'" + std::string(key) + "'";
   std::size_t at = header.find(quoted);
-  if (at == std::string_view::npos) throw ParseError("npy header: missing '" + std::string(key) + "'");
+  if (at == std::string_view::npos)
+    throw ParseError("npy header: missing '" + std::string(key) + "'");
   at = header.find(':', at + quoted.size());
-  if (at == std::string_view::npos) throw ParseError("npy header: no value for '" + std::string(key) + "'");
+  if (at == std::string_view::npos)
+    throw ParseError("npy header: no value for '" + std::string(key) + "'");
   ++at;
   while (at < header.size() && header[at] == ' ') ++at;
   return header.substr(at);
 }
 
 NpyHeader parse_header(std::string_view header) {
+  const std::size_t last = header.find_last_not_of(" \n");
+  if (header.empty() || header[0] != '{' || last == std::string_view::npos || header[last] != '}') {
+    throw ParseError("npy header: not a dictionary closed by '}'");
+  }
   NpyHeader result;
   const std::string_view descr = value_of(header, "descr");
   const std::size_t close = descr.find('\'', 1);
@@ -46,7 +52,8 @@ NpyHeader parse_header(std::string_view header) {
                      type == ">f4" || type == ">f8" || type == ">i4" || type == ">i8" ||
                      type == "=f4" || type == "=f8" || type == "=i4" || type == "=i8";
   if (!known) {
-    throw ParseError("npy header: dtype '" + type + "' is not supported; expected float32, float64, int32 or int64");
+    throw ParseError("npy header: dtype '" + type +
+                     "' is not supported; expected float32, float64, int32 or int64");
   }
   result.big_endian = type[0] == '>';
   result.kind = type[1];
@@ -80,7 +87,8 @@ NpyHeader parse_header(std::string_view header) {
                      " dimensions; expected 2 (layers, experts) or 3 (steps, layers, experts)");
   }
   for (std::int64_t dim : result.shape) {
-    if (dim <= 0 || dim > (1 << 24)) throw ParseError("npy header: shape has an empty or huge dimension");
+    if (dim <= 0 || dim > (1 << 24))
+      throw ParseError("npy header: shape has an empty or huge dimension");
   }
   return result;
 }
@@ -117,9 +125,12 @@ LoadSeries parse_npy_loads(std::string_view bytes) {
   if (bytes.size() < 10 || bytes.substr(0, kMagicSize) != std::string_view(kMagic, kMagicSize)) {
     throw ParseError("byte 0: not a NumPy .npy file (missing the \\x93NUMPY magic)");
   }
-  const auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])); };
+  const auto byte = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i]));
+  };
   const unsigned major = byte(6);
-  if (major < 1 || major > 3) throw ParseError("byte 6: unsupported .npy version " + std::to_string(major));
+  if (major < 1 || major > 3)
+    throw ParseError("byte 6: unsupported .npy version " + std::to_string(major));
   const std::size_t length_size = major == 1 ? 2 : 4;
   if (bytes.size() < 8 + length_size) throw ParseError("byte 8: truncated .npy header");
   std::size_t header_length = byte(8) | (byte(9) << 8);
@@ -132,11 +143,14 @@ LoadSeries parse_npy_loads(std::string_view bytes) {
   const std::int64_t steps = three_d ? header.shape[0] : 1;
   const std::int64_t layers = header.shape[three_d ? 1 : 0];
   const std::int64_t experts = header.shape[three_d ? 2 : 1];
-  const std::size_t expected = static_cast<std::size_t>(steps * layers * experts) * header.item_size;
-  if (bytes.size() - data_start != expected) {
+  // In double: three dimensions of up to 2^24 may overflow an int64.
+  const double needed = static_cast<double>(steps) * static_cast<double>(layers) *
+                        static_cast<double>(experts) * header.item_size;
+  if (needed != static_cast<double>(bytes.size() - data_start)) {
     throw ParseError("byte " + std::to_string(data_start) + ": " +
                      std::to_string(bytes.size() - data_start) + " data bytes; the shape needs " +
-                     std::to_string(expected));
+                     (needed < 9e18 ? std::to_string(static_cast<long long>(needed))
+                                    : std::string("more than 9e18")));
   }
   LoadSeries series;
   const char* data = bytes.data() + data_start;
@@ -144,8 +158,8 @@ LoadSeries parse_npy_loads(std::string_view bytes) {
     LoadMatrix loads(layers, experts);
     for (std::int64_t l = 0; l < layers; ++l) {
       for (std::int64_t e = 0; e < experts; ++e) {
-        const std::int64_t index = header.fortran_order ? s + steps * (l + layers * e)
-                                                        : (s * layers + l) * experts + e;
+        const std::int64_t index =
+            header.fortran_order ? s + steps * (l + layers * e) : (s * layers + l) * experts + e;
         const double value = read_item(data + index * header.item_size, header);
         if (is_valid_load(value)) {
           loads(l, e) = static_cast<float>(value);
@@ -162,7 +176,8 @@ LoadSeries parse_npy_loads(std::string_view bytes) {
 
 std::string format_npy_loads(const LoadSeries& series) {
   const LoadMatrix& first = series.at(0);
-  std::string shape = "(" + (series.size() > 1 ? std::to_string(series.size()) + ", " : std::string()) +
+  std::string shape = "(" +
+                      (series.size() > 1 ? std::to_string(series.size()) + ", " : std::string()) +
                       std::to_string(first.rows()) + ", " + std::to_string(first.cols()) + ")";
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
   const std::size_t total = kMagicSize + 4 + header.size() + 1;

@@ -4,6 +4,8 @@
 #include <numeric>
 #include <utility>
 
+#include "gpu_assignment.h"
+
 namespace dualpipe::eplb::detail {
 namespace {
 
@@ -129,9 +131,11 @@ std::vector<int> improve_paired_copies(const std::vector<double>& loads, std::ve
   std::vector<CopyGroup> groups = sorted_groups(loads, copies);
   std::vector<CopyGroup> moved;
   PairedValue current = value_of(groups);
-  const long long max_moves = kMovesPerCopy * std::accumulate(copies.begin(), copies.end(), 0LL);
+  const long long total_copies = std::accumulate(copies.begin(), copies.end(), 0LL);
+  const long long max_moves = kMovesPerCopy * total_copies;
+  long long work = work_budget(static_cast<std::size_t>(total_copies) + loads.size());
   std::vector<int> donors;
-  for (long long move = 0; move < max_moves; ++move) {
+  for (long long move = 0; move < max_moves && work > 0; ++move) {
     donors.clear();
     for (int e = 0; e < static_cast<int>(copies.size()); ++e) {
       if (copies[e] >= 2) donors.push_back(e);
@@ -140,7 +144,8 @@ std::vector<int> improve_paired_copies(const std::vector<double>& loads, std::ve
     std::pair<int, int> best_move{-1, -1};
     for (int to : receivers(groups, loads, copies, max_copies, current.max_load)) {
       for (int from : donors) {
-        if (from == to) continue;
+        if (from == to || work <= 0) continue;
+        work -= static_cast<long long>(groups.size());
         with_move(groups, loads, copies, from, to, moved);
         const PairedValue value = value_of(moved);
         if (value < best) {

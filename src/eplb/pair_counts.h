@@ -14,7 +14,9 @@ double paired_max_load(const std::vector<double>& loads, const std::vector<int>&
 // Moves single copies from one expert to another (each expert keeps 1..max_copies) while a move
 // lowers paired_max_load, or keeps it and lowers the number of pairs that reach it; takes the best
 // move each time, trying as receivers the experts of the pairs at the maximum, those with heavier
-// copies, and the experts whose next copy would be lightest. Returns the counts it ends with.
+// copies, and the experts whose next copy would be lightest; stops when work_budget of the copies
+// and experts is spent (each pairing looked at costs one unit per expert). Returns the counts it
+// ends with.
 std::vector<int> improve_paired_copies(const std::vector<double>& loads, std::vector<int> copies,
                                        int max_copies);
 

@@ -31,7 +31,10 @@ std::vector<int> copy_counts(const std::vector<int>& slots, std::size_t num_expe
 
 PartitionPlan::PartitionPlan(const std::vector<float>& loads, std::vector<int> experts,
                              int num_slots, int num_gpus)
-    : experts_(std::move(experts)), num_slots_(num_slots), num_gpus_(num_gpus) {
+    : experts_(std::move(experts)),
+      num_slots_(num_slots),
+      num_gpus_(num_gpus),
+      work_left_(work_budget(static_cast<std::size_t>(num_slots) + experts_.size())) {
   for (int e : experts_) loads_.push_back(loads[e]);
   loads_double_.assign(loads_.begin(), loads_.end());
   copies_ = replicate(loads_, num_slots_, num_gpus_);
@@ -39,6 +42,7 @@ PartitionPlan::PartitionPlan(const std::vector<float>& loads, std::vector<int> e
 }
 
 void PartitionPlan::try_more_copy_counts() {
+  if (work_left_ <= 0) return;
   if (num_slots_ == 2 * num_gpus_) {
     offer_counts(improve_paired_copies(loads_double_, copies_, num_gpus_));
     const std::vector<int> refined = copy_counts(best_->slots(), loads_.size());
@@ -53,13 +57,14 @@ void PartitionPlan::try_more_copy_counts() {
   std::vector<int> stacked =
       pack_copies_like_reference(loads_, replicate(loads_, num_slots_), num_gpus_);
   if (fold_stacked_copies(stacked.data(), num_slots_, num_gpus_, loads_)) {
-    offer(GpuAssignment(loads_double_, num_gpus_, std::move(stacked)));
+    offer(GpuAssignment(loads_double_, num_gpus_, std::move(stacked), work_left_));
   }
 }
 
 void PartitionPlan::offer_counts(const std::vector<int>& copies) {
   offer(GpuAssignment(loads_double_, num_gpus_,
-                      pack_copies_without_duplicates(loads_double_, copies, num_gpus_)));
+                      pack_copies_without_duplicates(loads_double_, copies, num_gpus_),
+                      work_left_));
 }
 
 std::vector<int> PartitionPlan::slots() const {
@@ -70,6 +75,7 @@ std::vector<int> PartitionPlan::slots() const {
 
 void PartitionPlan::offer(GpuAssignment assignment) {
   const bool clean = clean_and_refine(assignment, num_slots_);
+  work_left_ = assignment.work_left();
   if (!best_ || (clean && !clean_) ||
       (clean == clean_ && assignment.max_load() < best_->max_load())) {
     best_ = std::move(assignment);

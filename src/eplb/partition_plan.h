@@ -10,6 +10,7 @@
 namespace dualpipe::eplb::detail {
 
 // Plans `experts` (logical ids, load loads[e]) onto `num_gpus` GPUs of num_slots / num_gpus slots.
+// All its searches share one work budget (work_budget of its slots and experts).
 class PartitionPlan {
  public:
   // The first plan: copy counts that minimise the largest load per copy with at most one copy per
@@ -39,6 +40,7 @@ class PartitionPlan {
   std::vector<float> loads_;  // [local expert]
   std::vector<double> loads_double_;
   int num_slots_, num_gpus_;
+  long long work_left_;
   std::vector<int> copies_;  // the first plan's copy counts
   std::optional<GpuAssignment> best_;
   bool clean_ = false;

@@ -11,6 +11,8 @@
 
 #include "chunked_text.h"
 #include "dualpipe/eplb/parse_error.h"
+#include "json_errors.h"
+#include "yaml_keys.h"
 
 namespace dualpipe::eplb {
 namespace {
@@ -167,8 +169,9 @@ std::vector<std::vector<int>> json_phy2log(std::string_view content) {
   const simdjson::padded_string padded(content.data(), content.size());
   simdjson::dom::element root;
   if (const auto error = parser.parse(padded).get(root)) {
-    throw ParseError(std::string("invalid JSON: ") + simdjson::error_message(error));
+    detail::throw_json_syntax_error(content, error);
   }
+  detail::check_unique_keys(root);
   simdjson::dom::element rows_value;
   std::string key = "phy2log";
   if (root["phy2log"].get(rows_value)) {
@@ -223,6 +226,7 @@ std::vector<int> yaml_row(const YAML::Node& node) {
 std::vector<std::vector<int>> yaml_phy2log(std::string_view content) {
   try {
     const YAML::Node root = YAML::Load(std::string(content));
+    detail::check_unique_map_keys(root);
     std::vector<std::vector<int>> result;
     if (root.IsMap() && root["phy2log"]) {
       for (const YAML::Node& row : root["phy2log"]) result.push_back(yaml_row(row));
@@ -320,6 +324,8 @@ std::string format_plan(const PlanDocument& document, PlanFormat format) {
 }
 
 std::vector<std::vector<int>> parse_plan_phy2log(std::string_view content) {
+  content = without_utf8_bom(content);
+  check_no_nul_bytes(content);
   const std::size_t first = content.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) throw ParseError("line 1, column 1: empty plan file");
   std::vector<std::vector<int>> rows;

@@ -1,8 +1,8 @@
 #include "stacked_copies.h"
 
 #include <algorithm>
-#include <limits>
-#include <map>
+#include <set>
+#include <utility>
 
 #include "dualpipe/eplb/packing.h"
 
@@ -29,10 +29,10 @@ std::vector<int> pack_copies_like_reference(const std::vector<float>& loads,
 
 bool fold_stacked_copies(int* slots, int num_slots, int num_gpus, const std::vector<float>& loads) {
   const int per_gpu = num_slots / num_gpus;
-  std::map<int, int> copies;  // expert -> copies in the range, after folding
+  std::vector<int> copies(loads.size(), 0);  // copies in the range, after folding
   std::vector<int> freed;
   for (int gpu = 0; gpu < num_gpus; ++gpu) {
-    int* first = slots + gpu * per_gpu;
+    const int* first = slots + gpu * per_gpu;
     for (int s = 0; s < per_gpu; ++s) {
       if (std::find(first, first + s, first[s]) != first + s) {
         freed.push_back(gpu * per_gpu + s);
@@ -42,21 +42,25 @@ bool fold_stacked_copies(int* slots, int num_slots, int num_gpus, const std::vec
     }
   }
   for (int slot : freed) slots[slot] = -1;
+  // The range's experts by the load their next copy adds, lightest first (ties: the lower id).
+  using Candidate = std::pair<double, int>;
+  std::set<Candidate> lightest;
+  for (std::size_t e = 0; e < copies.size(); ++e) {
+    if (copies[e] > 0) lightest.emplace(static_cast<double>(loads[e]) / (copies[e] + 1), e);
+  }
   for (int slot : freed) {
     const int* first = slots + slot / per_gpu * per_gpu;
-    int chosen = -1;
-    double least = std::numeric_limits<double>::infinity();
-    for (const auto& [expert, count] : copies) {
-      if (std::find(first, first + per_gpu, expert) != first + per_gpu) continue;
-      const double added = static_cast<double>(loads[expert]) / (count + 1);
-      if (added < least) {
-        least = added;
-        chosen = expert;
-      }
+    auto chosen = lightest.begin();
+    while (chosen != lightest.end() &&
+           std::find(first, first + per_gpu, chosen->second) != first + per_gpu) {
+      ++chosen;
     }
-    if (chosen < 0) return false;
-    slots[slot] = chosen;
-    ++copies[chosen];
+    if (chosen == lightest.end()) return false;
+    const int expert = chosen->second;
+    lightest.erase(chosen);
+    slots[slot] = expert;
+    ++copies[expert];
+    lightest.emplace(static_cast<double>(loads[expert]) / (copies[expert] + 1), expert);
   }
   return true;
 }

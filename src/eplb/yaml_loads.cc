@@ -7,6 +7,7 @@
 
 #include "dualpipe/eplb/parse_error.h"
 #include "nested_rows.h"
+#include "yaml_keys.h"
 
 namespace dualpipe::eplb {
 namespace {
@@ -33,7 +34,8 @@ float load_at(const YAML::Node& node) {
   double value = 0.0;
   const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
   if (result.ec == std::errc::result_out_of_range) {
-    throw ParseError(where(node.Mark()) + ": '" + text + "' is out of range; expected a load within float32");
+    throw ParseError(where(node.Mark()) + ": '" + text +
+                     "' is out of range; expected a load within float32");
   }
   if (result.ec != std::errc() || result.ptr != text.data() + text.size()) {
     const std::string shown = text.size() > 20 ? text.substr(0, 20) + "..." : text;
@@ -49,14 +51,17 @@ void require_sequence(const YAML::Node& node, const char* what) {
   }
 }
 
-LoadMatrix matrix_at(const YAML::Node& node, std::size_t expected_rows, std::size_t expected_columns) {
+LoadMatrix matrix_at(const YAML::Node& node, std::size_t expected_rows,
+                     std::size_t expected_columns) {
   require_sequence(node, "a sequence of layer rows");
   std::vector<std::vector<float>> rows;
   for (const YAML::Node& row_node : node) {
     require_sequence(row_node, "a sequence of loads");
     std::vector<float> row;
     for (const YAML::Node& entry : row_node) row.push_back(load_at(entry));
-    const std::size_t columns = expected_columns ? expected_columns : rows.empty() ? 0 : rows[0].size();
+    const std::size_t columns = expected_columns ? expected_columns
+                                : rows.empty()   ? 0
+                                                 : rows[0].size();
     if (columns && row.size() != columns) {
       throw ParseError(where(row_node.Mark()) + ": " + std::to_string(row.size()) +
                        " loads; expected " + std::to_string(columns));
@@ -64,8 +69,8 @@ LoadMatrix matrix_at(const YAML::Node& node, std::size_t expected_rows, std::siz
     rows.push_back(std::move(row));
   }
   if (expected_rows && rows.size() != expected_rows) {
-    throw ParseError(where(node.Mark()) + ": " + std::to_string(rows.size()) + " layers; expected " +
-                     std::to_string(expected_rows));
+    throw ParseError(where(node.Mark()) + ": " + std::to_string(rows.size()) +
+                     " layers; expected " + std::to_string(expected_rows));
   }
   return detail::matrix_from_rows(rows);
 }
@@ -89,15 +94,19 @@ LoadSeries series_at(const YAML::Node& data) {
 }  // namespace
 
 LoadSeries parse_yaml_loads(std::string_view text) {
+  text = without_utf8_bom(text);
+  check_no_nul_bytes(text);
   try {
     const YAML::Node root = YAML::Load(std::string(text));
+    detail::check_unique_map_keys(root);
     if (root.IsMap()) {
       for (const char* key : {"loads", "logical_count"}) {
         if (root[key]) return series_at(root[key]);
       }
       throw ParseError(where(root.Mark()) + ": expected a \"loads\" key");
     }
-    if (root.IsNull()) throw ParseError("line 1, column 1: no loads found; expected rows of numbers");
+    if (root.IsNull())
+      throw ParseError("line 1, column 1: no loads found; expected rows of numbers");
     return series_at(root);
   } catch (const YAML::Exception& error) {
     throw ParseError(where(error.mark) + ": invalid YAML: " + error.msg);

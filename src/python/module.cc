@@ -27,18 +27,9 @@ using namespace pybind11::literals;
 // Re-planning limits from the keyword arguments, checked as eplb-plan checks its flags.
 eplb::MigrationOptions migration_options(const std::optional<int>& max_moves, double min_gain) {
   eplb::MigrationOptions options;
-  if (max_moves) {
-    if (*max_moves < 0) {
-      throw std::invalid_argument("--max-moves must be at least 0 (got " +
-                                  std::to_string(*max_moves) + ")");
-    }
-    options.max_moves = *max_moves;
-  }
-  if (!(min_gain >= 0.0 && min_gain < 1.0)) {
-    throw std::invalid_argument("--min-gain must be in [0, 1) (got " + std::to_string(min_gain) +
-                                ")");
-  }
+  if (max_moves) options.max_moves = *max_moves;
   options.min_gain = min_gain;
+  eplb::check_migration_options(options);
   return options;
 }
 

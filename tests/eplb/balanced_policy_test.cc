@@ -93,6 +93,10 @@ TEST(PlanBalanced, KeepsEachGroupsExpertsOnOneNode) {
   }
 }
 
+TEST(PlanBalanced, KeepsItsPromisesOnALayerOfThousandsOfExperts) {
+  expect_balanced_promises(lognormal_loads(1, 4096, 1.0, 4), {4608, 8, 4, 512});
+}
+
 TEST(PlanBalanced, RejectsMoreSlotsPerGpuThanExpertsPerNode) {
   const PlanProblem problem = make_plan_problem(lognormal_loads(1, 4, 1.0, 1), {16, 1, 1, 2});
   EXPECT_THROW(plan_balanced(problem), std::invalid_argument);

@@ -39,9 +39,24 @@ TEST(ParseCsvLoads, NamesLineAndColumnOfBadValues) {
 
 TEST(ParseCsvLoads, RejectsRaggedRowsAndStepsAndEmptyInput) {
   EXPECT_EQ(error_of("1,2,3\n4,5\n"), "line 2, column 1: 2 values; expected 3 like line 1");
-  EXPECT_NE(error_of("1,2\n3,4\n\n5,6\n").find("step 2 has 1 layers; expected 2"), std::string::npos);
+  EXPECT_NE(error_of("1,2\n3,4\n\n5,6\n").find("step 2 has 1 layers; expected 2"),
+            std::string::npos);
   EXPECT_NE(error_of("").find("no loads found"), std::string::npos);
   EXPECT_NE(error_of("\n# only a comment\n").find("no loads found"), std::string::npos);
+}
+
+TEST(ParseCsvLoads, SkipsALeadingByteOrderMark) {
+  EXPECT_EQ(parse_csv_loads("\xEF\xBB\xBF"
+                            "1,2\n")[0](0, 0),
+            1.0f);
+}
+
+TEST(ParseCsvLoads, FailsAtTheFirstNulByteAndShowsControlBytesEscaped) {
+  EXPECT_EQ(error_of(std::string_view("1,2\n3,\0"
+                                      "4\n",
+                                      8)),
+            "line 2, column 3: a NUL byte; expected text");
+  EXPECT_EQ(error_of("1,\x01x\n"), "line 1, column 3: expected a number, found '\\x01x'");
 }
 
 }  // namespace

@@ -41,5 +41,25 @@ TEST(ParseJsonLoads, ReportsTruncatedAndMalformedJson) {
   EXPECT_NE(error_of("[[1e999]]").find("invalid JSON"), std::string::npos);
 }
 
+TEST(ParseJsonLoads, NamesTheLineAndColumnOfASyntaxError) {
+  EXPECT_EQ(error_of("[[1, 2],\n [3 4]]").substr(0, 36), "line 2, column 5: invalid JSON: The ");
+  EXPECT_EQ(error_of("{\"loads\": [[1, 2], [3").substr(0, 33), "line 1, column 21: invalid JSON: ");
+  EXPECT_EQ(error_of("[[1, \"ab]]").substr(0, 31), "line 1, column 6: invalid JSON:");
+  EXPECT_EQ(error_of("[[1, 2]]\n\n\xff").substr(0, 31), "line 3, column 1: invalid JSON:");
+  EXPECT_EQ(error_of("").substr(0, 31), "line 1, column 1: invalid JSON:");
+}
+
+TEST(ParseJsonLoads, RefusesAKeyGivenTwice) {
+  EXPECT_EQ(error_of("{\"loads\": [[1]], \"loads\": [[2]]}"), "$: the key \"loads\" appears twice");
+  EXPECT_EQ(error_of("{\"meta\": {\"a\": 1, \"a\": 2}, \"loads\": [[1]]}"),
+            "$.meta: the key \"a\" appears twice");
+}
+
+TEST(ParseJsonLoads, SkipsALeadingByteOrderMarkAndRefusesNulBytes) {
+  EXPECT_EQ(parse_json_loads("\xEF\xBB\xBF[[1, 2]]")[0](0, 1), 2.0f);
+  EXPECT_EQ(error_of(std::string_view("[[1, 2]]\n\0", 10)),
+            "line 2, column 1: a NUL byte; expected text");
+}
+
 }  // namespace
 }  // namespace dualpipe::eplb

@@ -2,11 +2,33 @@
 
 #include <gtest/gtest.h>
 
+#include <numeric>
+#include <random>
+
 namespace dualpipe::eplb::detail {
 namespace {
 
 TEST(AssignGroupsToNodes, PairsHeavyGroupsWithLightOnes) {
   EXPECT_EQ(assign_groups_to_nodes({10, 9, 1, 1}, 2), (std::vector<int>{0, 1, 1, 0}));
+}
+
+TEST(AssignGroupsToNodes, SpreadsThousandsOfGroupsEvenly) {
+  std::mt19937 rng(3);
+  std::lognormal_distribution<double> draw(0.0, 1.0);
+  std::vector<double> loads(20000);
+  for (double& load : loads) load = draw(rng);
+  const std::vector<int> node_of = assign_groups_to_nodes(loads, 16);
+  std::vector<int> count(16, 0);
+  std::vector<double> node_load(16, 0.0);
+  for (std::size_t g = 0; g < loads.size(); ++g) {
+    ++count[node_of[g]];
+    node_load[node_of[g]] += loads[g];
+  }
+  const double mean = std::accumulate(loads.begin(), loads.end(), 0.0) / 16;
+  for (int n = 0; n < 16; ++n) {
+    EXPECT_EQ(count[n], 1250);
+    EXPECT_LT(node_load[n], mean * 1.001);
+  }
 }
 
 TEST(ExpertsPerPartition, GivesEachNodeTheExpertsOfItsGroups) {

@@ -35,14 +35,15 @@ TEST(ParseNpyLoads, RoundTripsATimeSeriesThroughItsWriter) {
 }
 
 TEST(ParseNpyLoads, ReadsInt64AndFloat64AndFortranOrder) {
-  const auto ints = parse_npy_loads(npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }",
-                                        raw<std::int64_t>({1, 2, 3, 4})));
+  const auto ints =
+      parse_npy_loads(npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }",
+                          raw<std::int64_t>({1, 2, 3, 4})));
   EXPECT_EQ(ints[0](1, 0), 3.0f);
-  const auto fortran = parse_npy_loads(npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }",
-                                           raw<double>({1, 2, 3, 4})));
+  const auto fortran = parse_npy_loads(
+      npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", raw<double>({1, 2, 3, 4})));
   EXPECT_EQ(fortran[0](1, 0), 2.0f);
-  const auto int32 = parse_npy_loads(npy("{'descr': '<i4', 'fortran_order': False, 'shape': (1, 3), }",
-                                         raw<std::int32_t>({5, 6, 7})));
+  const auto int32 = parse_npy_loads(npy(
+      "{'descr': '<i4', 'fortran_order': False, 'shape': (1, 3), }", raw<std::int32_t>({5, 6, 7})));
   EXPECT_EQ(int32[0](0, 2), 7.0f);
 }
 
@@ -50,21 +51,45 @@ TEST(ParseNpyLoads, ReadsBigEndianFloat32) {
   std::string data = raw<float>({1.5f});
   std::swap(data[0], data[3]);
   std::swap(data[1], data[2]);
-  EXPECT_EQ(parse_npy_loads(npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1, 1), }", data))[0](0, 0), 1.5f);
+  EXPECT_EQ(parse_npy_loads(
+                npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1, 1), }", data))[0](0, 0),
+            1.5f);
 }
 
 TEST(ParseNpyLoads, RejectsBadHeadersTruncationAndBadValues) {
   EXPECT_NE(error_of("garbage").find("not a NumPy .npy file"), std::string::npos);
-  EXPECT_NE(error_of(npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1, 1), }", raw<float>({1, 2})))
-                .find("dtype '<c8' is not supported"), std::string::npos);
-  EXPECT_NE(error_of(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", raw<float>({1, 2, 3, 4})))
-                .find("expected 2"), std::string::npos);
-  EXPECT_NE(error_of(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", raw<float>({1, 2, 3})))
-                .find("data bytes; the shape needs 16"), std::string::npos);
-  EXPECT_EQ(error_of(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }", raw<float>({1, -2}))),
+  EXPECT_NE(error_of(npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1, 1), }",
+                         raw<float>({1, 2})))
+                .find("dtype '<c8' is not supported"),
+            std::string::npos);
+  EXPECT_NE(error_of(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }",
+                         raw<float>({1, 2, 3, 4})))
+                .find("expected 2"),
+            std::string::npos);
+  EXPECT_NE(error_of(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }",
+                         raw<float>({1, 2, 3})))
+                .find("data bytes; the shape needs 16"),
+            std::string::npos);
+  EXPECT_EQ(error_of(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }",
+                         raw<float>({1, -2}))),
             "element [0, 1]: negative load; expected a number >= 0");
-  EXPECT_NE(error_of(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1), }", raw<double>({1e300})))
-                .find("float32"), std::string::npos);
+  EXPECT_NE(error_of(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1), }",
+                         raw<double>({1e300})))
+                .find("float32"),
+            std::string::npos);
+}
+
+TEST(ParseNpyLoads, RefusesAHeaderWithoutItsClosingBrace) {
+  EXPECT_EQ(error_of(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), ",
+                         raw<float>({1, 2}))),
+            "npy header: not a dictionary closed by '}'");
+}
+
+TEST(ParseNpyLoads, RefusesAShapeLargerThanAnyFileWithoutOverflowing) {
+  const std::string huge =
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (16777216, 16777216, 16777216), }";
+  EXPECT_NE(error_of(npy(huge, raw<double>({1}))).find("the shape needs more than 9e18"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -21,5 +21,28 @@ TEST(FormatNumber, PrintsTheShortestTextThatReadsBack) {
   EXPECT_EQ(std::stof(format_number(1.0f / 3.0f)), 1.0f / 3.0f);
 }
 
+TEST(PrintableText, EscapesEveryByteOutsidePrintableAscii) {
+  EXPECT_EQ(printable_text(std::string_view("a\0b\n\x7f\xc3\xa9\\", 8)),
+            "a\\x00b\\x0a\\x7f\\xc3\\xa9\\\\");
+  EXPECT_EQ(std::string(ParseError(std::string("found '\0'", 9)).what()), "found '\\x00'");
+}
+
+TEST(WithoutUtf8Bom, DropsOnlyALeadingMark) {
+  EXPECT_EQ(without_utf8_bom("\xEF\xBB\xBF"
+                             "1,2"),
+            "1,2");
+  EXPECT_EQ(without_utf8_bom("1,\xEF\xBB\xBF"), "1,\xEF\xBB\xBF");
+}
+
+TEST(CheckNoNulBytes, NamesTheLineAndColumnOfTheFirst) {
+  EXPECT_NO_THROW(check_no_nul_bytes("1,2\n"));
+  try {
+    check_no_nul_bytes(std::string_view("ab\ncd\0", 6));
+    FAIL() << "no error";
+  } catch (const ParseError& error) {
+    EXPECT_EQ(std::string(error.what()), "line 2, column 3: a NUL byte; expected text");
+  }
+}
+
 }  // namespace
 }  // namespace dualpipe::eplb

@@ -163,5 +163,28 @@ TEST(ParsePlanPhy2log, NamesThePositionOfBadIds) {
   EXPECT_THROW(parse_plan_format("xml"), std::invalid_argument);
 }
 
+std::string plan_error_of(std::string_view content) {
+  try {
+    parse_plan_phy2log(content);
+  } catch (const ParseError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(ParsePlanPhy2log, RefusesKeysGivenTwiceNamesJsonErrorsAndSkipsAByteOrderMark) {
+  EXPECT_EQ(plan_error_of("{\"phy2log\": [[0]], \"phy2log\": [[1]]}"),
+            "$: the key \"phy2log\" appears twice");
+  EXPECT_EQ(plan_error_of("phy2log: [[0]]\nphy2log: [[1]]\n"),
+            "line 2, column 1: the key \"phy2log\" appears twice");
+  EXPECT_EQ(plan_error_of("{\"phy2log\": [[0, 1]\n ]]}").substr(0, 32),
+            "line 2, column 3: invalid JSON: ");
+  EXPECT_EQ(plan_error_of(std::string_view("0,1\n\0", 5)),
+            "line 2, column 1: a NUL byte; expected text");
+  EXPECT_EQ(parse_plan_phy2log("\xEF\xBB\xBF"
+                               "0,1\n"),
+            (std::vector<std::vector<int>>{{0, 1}}));
+}
+
 }  // namespace
 }  // namespace dualpipe::eplb

@@ -23,13 +23,23 @@ TEST(ParseYamlLoads, RoundTripsATimeSeriesThroughItsWriter) {
 }
 
 TEST(ParseYamlLoads, NamesLineAndColumnOfProblems) {
-  EXPECT_EQ(error_of("loads:\n  - [1, 2]\n  - [3, x]\n"), "line 3, column 9: expected a number, found 'x'");
+  EXPECT_EQ(error_of("loads:\n  - [1, 2]\n  - [3, x]\n"),
+            "line 3, column 9: expected a number, found 'x'");
   EXPECT_EQ(error_of("loads:\n  - [1, 2]\n  - [3]\n"), "line 3, column 5: 1 loads; expected 2");
-  EXPECT_NE(error_of("- [1, .nan]\n").find("line 1, column 7: expected a number"), std::string::npos);
+  EXPECT_NE(error_of("- [1, .nan]\n").find("line 1, column 7: expected a number"),
+            std::string::npos);
   EXPECT_NE(error_of("- [1, -1]\n").find("negative"), std::string::npos);
   EXPECT_NE(error_of("- [1, 2\n").find("invalid YAML"), std::string::npos);
   EXPECT_NE(error_of("").find("no loads found"), std::string::npos);
   EXPECT_NE(error_of("other: 1\n").find("expected a \"loads\" key"), std::string::npos);
+}
+
+TEST(ParseYamlLoads, RefusesAKeyGivenTwiceAndSkipsAByteOrderMark) {
+  EXPECT_EQ(error_of("loads: [[1, 2]]\nloads: [[3, 4]]\n"),
+            "line 2, column 1: the key \"loads\" appears twice");
+  EXPECT_EQ(parse_yaml_loads("\xEF\xBB\xBF"
+                             "loads: [[1, 2]]\n")[0](0, 1),
+            2.0f);
 }
 
 }  // namespace

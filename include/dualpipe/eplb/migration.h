@@ -19,6 +19,10 @@ struct MigrationOptions {
   double min_gain = 0.0;
 };
 
+// Throws std::invalid_argument naming the flag unless max_moves >= 0 and min_gain is a number in
+// [0, 1): "--max-moves must be at least 0 (got -1)", "--min-gain must be in [0, 1) (got nan)".
+void check_migration_options(const MigrationOptions& options);
+
 // A re-plan and what it costs.
 struct Replan {
   SlotTable placement;  // each expert's copies numbered in ascending slot order
@@ -30,8 +34,8 @@ struct Replan {
 // slot by slot), or switch to the fresh `policy` plan with its GPUs and slots matched to the
 // previous ones so that as many copies as possible stay put. Within `options.max_moves`, the
 // changes that lower the layers' largest GPU loads most per moved replica are taken first; a layer
-// never gets worse. Throws std::invalid_argument when `previous` does not fit the problem, or as
-// check_balanced_feasible does for the balanced policy.
+// never gets worse. Throws std::invalid_argument as check_migration_options does, when `previous`
+// does not fit the problem, or as check_balanced_feasible does for the balanced policy.
 Replan replan(const PlanProblem& problem, Policy policy, const SlotTable& previous,
               const MigrationOptions& options);
 

@@ -3,15 +3,29 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace dualpipe::eplb {
 
-// Thrown by the readers; what() is one line such as "line 3, column 7: expected a number, found 'x'"
-// (positions 1-based). Apps prefix the file name.
+// Thrown by the readers; what() is one line such as "line 3, column 7: expected a number, found
+// 'x'" (positions 1-based). Apps prefix the file name.
 class ParseError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // what() is `message` with every byte outside printable ASCII shown as \xNN (printable_text), so
+  // that input quoted in it stays one visible line.
+  explicit ParseError(const std::string& message);
 };
+
+// `text` with every byte outside printable ASCII (control bytes, NUL, DEL, bytes >= 0x80) written
+// as \xNN and backslashes as \\.
+std::string printable_text(std::string_view text);
+
+// `text` without a leading UTF-8 byte order mark (EF BB BF), which text editors may write.
+std::string_view without_utf8_bom(std::string_view text);
+
+// Throws ParseError "line L, column C: a NUL byte; expected text" at the first NUL byte of `text`
+// (a text format never holds one), before anything else is read.
+void check_no_nul_bytes(std::string_view text);
 
 // A checked load value: throws ParseError "<where>: ..." unless `value` is finite, non-negative and
 // within the float32 range.

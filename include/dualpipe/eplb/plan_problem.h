@@ -1,6 +1,7 @@
 // PlanProblem: the loads and parameters of a plan, checked once where a caller enters the library.
 #pragma once
 
+#include <cstdint>
 #include <utility>
 
 #include "dualpipe/eplb/load_matrix.h"
@@ -29,7 +30,13 @@ class PlanProblem {
 };
 
 // Checks `loads` (validate_loads), then `parameters` for its number of experts
-// (validate_parameters). Throws std::invalid_argument with their one-line messages.
+// (validate_parameters), then that planning fits this machine's memory (plan_memory_bytes against
+// the physical memory). Throws std::invalid_argument with a one-line message naming the flag.
 PlanProblem make_plan_problem(LoadMatrix loads, const PlanParameters& parameters);
+
+// About how many bytes planning `num_layers` layers of `num_experts` experts takes at its peak:
+// the plan's tables and their copies on the way out (16 bytes per slot and layer) and one layer's
+// working state (about 128 bytes per slot and expert).
+std::uint64_t plan_memory_bytes(int num_layers, int num_experts, const PlanParameters& parameters);
 
 }  // namespace dualpipe::eplb

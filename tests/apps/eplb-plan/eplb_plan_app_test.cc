@@ -172,7 +172,7 @@ TEST_F(EplbPlanApp, RejectsEveryKindOfBadLoadFileWithOneLineNamingIt) {
   expect_rejected(write("garbage.bin", std::string("\x7f\x45\x4c\x46\x02\x01\x00\xff\xfe", 9)),
                   "garbage.bin: ");
   expect_rejected(write("truncated.json", "{\"loads\": [[1, 2], [3"),
-                  "truncated.json: invalid JSON");
+                  "truncated.json: line 1, column 21: invalid JSON");
   expect_rejected(write("types.json", "[[1, true]]"),
                   "types.json: $[0][1]: expected a number, found a boolean");
   expect_rejected(write("types.yaml", "loads:\n  - [1, {a: 1}]\n"),
@@ -182,6 +182,69 @@ TEST_F(EplbPlanApp, RejectsEveryKindOfBadLoadFileWithOneLineNamingIt) {
   expect_rejected(path("missing.csv"), "missing.csv: cannot open");
   fs::create_directories(path("folder.csv"));
   expect_rejected(path("folder.csv"), "folder.csv: not a regular file (a directory)");
+}
+
+TEST_F(EplbPlanApp, NamesTheLineAndColumnOfJsonSyntaxErrors) {
+  expect_rejected(write("comma.json", "[[1, 2],\n [3 4]]"),
+                  "comma.json: line 2, column 5: invalid JSON");
+  expect_rejected(
+      write("plan.csv", kReadmeCsv), "plan.json: line 1, column 11: invalid JSON",
+      std::string(kReadmeParameters) + " --previous " + write("plan.json", "{\"phy2log\"]"));
+}
+
+TEST_F(EplbPlanApp, SkipsALeadingUtf8ByteOrderMark) {
+  const std::string plain = write("plain.csv", kReadmeCsv);
+  const std::string marked = write("marked.csv", std::string("\xEF\xBB\xBF") + kReadmeCsv);
+  const std::string parameters = std::string(" ") + kReadmeParameters + " --format csv";
+  const ToolOutcome a = run(plain + parameters), b = run(marked + parameters);
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(a.out, b.out);
+}
+
+TEST_F(EplbPlanApp, ShowsNonPrintableBytesEscapedAndStopsAtTheFirstNulByte) {
+  expect_rejected(write("control.csv", "1,\x01\x7fx\n"),
+                  "control.csv: line 1, column 3: expected a number, found '\\x01\\x7fx'");
+  expect_rejected(write("nul.csv", std::string("1,2\n3,\0"
+                                               "4\n",
+                                               8)),
+                  "nul.csv: line 2, column 3: a NUL byte; expected text");
+}
+
+TEST_F(EplbPlanApp, RefusesKeysGivenTwice) {
+  expect_rejected(write("twice.json", "{\"loads\": [[1, 2]], \"loads\": [[3, 4]]}"),
+                  "twice.json: $: the key \"loads\" appears twice");
+  expect_rejected(write("twice.yaml", "loads: [[1, 2]]\nloads: [[3, 4]]\n"),
+                  "twice.yaml: line 2, column 1: the key \"loads\" appears twice");
+}
+
+TEST_F(EplbPlanApp, RefusesAnNpyHeaderWithoutItsClosingBrace) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), ";
+  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+  header += '\n';
+  const std::string bytes = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size()) +
+                            std::string(1, '\0') + header + std::string(8, '\0');
+  expect_rejected(write("open.npy", bytes), "open.npy: npy header: not a dictionary closed by '}'");
+}
+
+TEST_F(EplbPlanApp, RefusesFlagValuesOutsideTheirDomainNamingTheFlag) {
+  const std::string loads = write("loads.csv", kReadmeCsv);
+  const std::string previous = write("previous.csv",
+                                     "5,6,5,7,8,4,3,4,10,9,10,2,0,1,11,1\n"
+                                     "7,10,6,8,6,11,8,9,2,4,5,1,5,0,3,1\n");
+  const std::string replan = std::string(kReadmeParameters) + " --previous " + previous;
+  expect_rejected(loads, "--min-gain must be in [0, 1) (got nan)", replan + " --min-gain nan");
+  expect_rejected(loads, "--max-moves must be at least 0 (got -1)", replan + " --max-moves -1");
+  expect_rejected(loads, "--first-layer must be between 0 and 2147483646 for 2 layers (got -1)",
+                  std::string(kReadmeParameters) + " --format trtllm --first-layer -1");
+  expect_rejected(loads,
+                  "--first-layer must be between 0 and 2147483646 for 2 layers (got 2147483647)",
+                  std::string(kReadmeParameters) + " --format trtllm --first-layer 2147483647");
+}
+
+TEST_F(EplbPlanApp, RefusesReplicasThatCannotFitInMemoryBeforePlanning) {
+  expect_rejected(write("loads.csv", kReadmeCsv),
+                  "--replicas (2000000000) for 2 layers needs about 320.0 GB of memory to plan",
+                  "--replicas 2000000000 --groups 4 --nodes 2 --gpus 8");
 }
 
 TEST_F(EplbPlanApp, ReadsLoadsFromAPipe) {
