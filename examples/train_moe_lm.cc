@@ -535,6 +535,12 @@ int main(int argc, char** argv) {
   train->add_option("--replan-every", s.replan_every, "steps between EPLB re-plans (0: never)");
   train->add_option("--seed", s.seed, "data seed");
   train->add_flag("--check", s.check, "compare the first 3 steps with one process (float64)");
+  train->add_flag("--plain", s.plain, "time the same model in a plain LibTorch loop (one process)");
+  train
+      ->add_option_function<std::string>(
+          "--overlap", [&](const std::string& v) { s.overlap = v == "on"; },
+          "MoE stages overlap a pair's all-to-all with compute: on or off")
+      ->check(CLI::IsMember({"on", "off"}));
   auto* io = app.add_option_group("Data, checkpoints and output");
   io->add_option("--corpus", s.corpus, "text file or folder");
   io->add_option("--save-every", s.save_every, "steps between checkpoints (0: none)");
@@ -550,6 +556,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"float32", "float64", "bfloat16"}));
   dev->add_option("--comm-backend", s.backend, "auto, nccl or gloo")
       ->check(CLI::IsMember({"auto", "nccl", "gloo"}));
+  dev->add_option("--peak-tflops", s.peak_tflops,
+                  "the device's peak TFLOP/s, for model FLOPs utilization (0: not printed)")
+      ->check(CLI::NonNegativeNumber);
   dev->add_option("--timeout", s.timeout_s, "seconds any wait may take")
       ->check(CLI::PositiveNumber);
   try {
