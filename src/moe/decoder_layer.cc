@@ -2,6 +2,8 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "residual_moe_phases.h"
+
 namespace dualpipe::moe {
 
 DecoderLayerImpl::DecoderLayerImpl(int64_t heads, int64_t dense_ffn_hidden,
@@ -22,9 +24,8 @@ DecoderLayerImpl::DecoderLayerImpl(int64_t heads, int64_t dense_ffn_hidden,
 }
 
 ValueId DecoderLayerImpl::append_phases(PhaseProgram& program, ValueId x) {
-  PhaseTape& tape = program.tape();
-  const ValueId output = tape.new_value();
   if (!moe) {  // all compute: one phase with the attention before it
+    const ValueId output = program.tape().new_value();
     program.add_compute("mlp", [this, x, output](PhaseTape& t) {
       const torch::Tensor input = t.read(x);
       const torch::Tensor h = input + attention->forward(norm1->forward(input));
@@ -33,20 +34,9 @@ ValueId DecoderLayerImpl::append_phases(PhaseProgram& program, ValueId x) {
     });
     return output;
   }
-  const ValueId residual = tape.new_value();
-  const ValueId normed = tape.new_value();
-  program.add_compute("attn", [this, x, residual, normed](PhaseTape& t) {
-    const torch::Tensor input = t.read(x);
-    const torch::Tensor h = input + attention->forward(norm1->forward(input));
-    t.write(residual, h);
-    t.write(normed, norm2->forward(h).reshape({-1, h.size(-1)}));
-  });
-  const ValueId moe_output = moe->append_phases(program, normed);
-  program.add_compute("combine", [residual, moe_output, output](PhaseTape& t) {
-    const torch::Tensor h = t.read(residual);
-    t.write(output, h + t.read(moe_output).view(h.sizes()));
-  });
-  return output;
+  return append_residual_moe_phases(
+      program, x, [this](const torch::Tensor& h) { return attention->forward(norm1->forward(h)); },
+      [this](const torch::Tensor& h) { return norm2->forward(h); }, *moe);
 }
 
 }  // namespace dualpipe::moe
