@@ -469,6 +469,7 @@ int run(RunSettings s) {
     write_file(s.out + "/sample.txt", sample + "\n");
     print_summary(points, replans, balance_changes, s.out, sample);
   }
+  mesh.leave_store();
   return 0;
 }
 

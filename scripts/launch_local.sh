@@ -16,9 +16,8 @@ for ((rank = 0; rank < n; rank++)); do
 done
 status=0
 for pid in "${pids[@]}"; do
-  if ! wait "$pid"; then
-    code=$?
-    [[ $status -eq 0 ]] && status=$code
-  fi
+  code=0
+  wait "$pid" || code=$?
+  [[ $status -eq 0 ]] && status=$code
 done
 exit "$status"

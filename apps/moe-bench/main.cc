@@ -313,6 +313,7 @@ int run(CLI::App& app, const MoeBenchFlags& flags) {
                          "\n");
   }
   dualpipe::apps::commit_on_every_rank(outputs, exchange, "moe-bench/outputs");
+  dualpipe::runtime::leave_store(exchange);  // the last use of the store
   return 0;
 }
 

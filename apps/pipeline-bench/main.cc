@@ -171,6 +171,7 @@ int run(CLI::App& app, const Options& o) {
                            "\", \"ranks\": " + std::to_string(env.world_size) + fields + "}\n");
     }
     dualpipe::apps::commit_on_every_rank(outputs, exchange, "pipeline-bench/outputs");
+    dualpipe::runtime::leave_store(exchange);  // the last use of the store
     return 0;
   }
   PipelineGroup group = dualpipe::apps::with_stderr_held([&] {
@@ -239,6 +240,7 @@ int run(CLI::App& app, const Options& o) {
     outputs.add("-", line.str());
   }
   dualpipe::apps::commit_on_every_rank(outputs, exchange, "pipeline-bench/outputs");
+  dualpipe::runtime::leave_store(exchange);  // the last use of the store
   return 0;
 }
 

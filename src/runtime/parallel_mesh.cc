@@ -89,6 +89,8 @@ std::vector<std::string> ParallelMesh::all_gather_text(const std::string& key,
   return runtime::all_gather_text(everyone_, key, text);
 }
 
+void ParallelMesh::leave_store() const noexcept { runtime::leave_store(exchange_of(everyone_)); }
+
 GroupHandle ParallelMesh::make_group(const std::string& name, const std::vector<int>& ranks) const {
   const auto me = std::find(ranks.begin(), ranks.end(), rank_);
   if (me == ranks.end()) {

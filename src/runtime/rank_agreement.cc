@@ -153,6 +153,20 @@ std::vector<std::string> all_gather_text(const PipelineGroup& group, const std::
   return all_gather_text(exchange_of(group), key, text);
 }
 
+void leave_store(const StoreExchange& exchange) noexcept {
+  try {
+    if (exchange.rank != 0) {
+      exchange.store->set("left/" + std::to_string(exchange.rank), std::vector<uint8_t>{});
+      return;
+    }
+    std::vector<std::string> keys;
+    for (int r = 1; r < exchange.size; ++r) keys.push_back("left/" + std::to_string(r));
+    if (!keys.empty()) exchange.store->wait(keys, exchange.timeout);
+  } catch (const std::exception&) {
+    // A rank that failed or exited early: its own error is what the user reads.
+  }
+}
+
 uint64_t fingerprint_of(const std::string& text) {
   uint64_t hash = 1469598103934665603ULL;
   for (unsigned char c : text) {

@@ -58,6 +58,8 @@ class ParallelMesh {
   Agreement agree_all(const std::string& key, const RankReport& report) const;
   // Every rank's `text` under `key` (unique per exchange), by rank; through the store only.
   std::vector<std::string> all_gather_text(const std::string& key, const std::string& text) const;
+  // This rank's last use of the store (see leave_store in rank_agreement.h). Never throws.
+  void leave_store() const noexcept;
 
   // A communicator over the global ranks `ranks` (this rank must be one of them), named `name`
   // (unique per group). Collective over the members: they create their groups in one order.

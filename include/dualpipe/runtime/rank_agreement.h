@@ -41,6 +41,11 @@ std::vector<std::string> all_gather_text(const StoreExchange& exchange, const st
 std::vector<std::string> all_gather_text(const PipelineGroup& group, const std::string& key,
                                          const std::string& text);
 
+// A rank's last use of the store, after its last exchange: every rank but rank 0 (which hosts the
+// store when torchrun's agent does not) marks itself done, and rank 0 waits until all have, at
+// most the timeout, so that no rank loses the store in the middle of its last read. Never throws.
+void leave_store(const StoreExchange& exchange) noexcept;
+
 // What one rank brings to a check.
 struct RankReport {
   uint64_t fingerprint = 0;  // hash of what must be equal on every rank (schedule, options, ...)
