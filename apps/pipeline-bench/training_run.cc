@@ -109,7 +109,8 @@ std::string check_against_one_process(const PipelineBenchFlags& o, const Paralle
   }
   SequentialTraining reference(model, adamw, o.clip_norm);
   const int replica = mesh.coordinates().data;
-  double worst_loss = 0;  // the replicas' gradients are summed in another order: not bit-equal
+  bool equal = true;       // bit for bit (dp > 1 sums the replicas' gradients in another order)
+  double worst_loss = 0;
   for (int step = 0; step < kCheckSteps; ++step) {
     const TrainStepResult got = trainer->step(replica_input(o, step, replica, mesh.device()));
     std::vector<StepInput> batches;
@@ -120,6 +121,7 @@ std::string check_against_one_process(const PipelineBenchFlags& o, const Paralle
       const double want =
           expected[static_cast<std::size_t>(replica * o.microbatches + got.step.microbatches[i])];
       const double loss = got.step.losses[static_cast<int64_t>(i)].item<double>();
+      equal = equal && loss == want;
       worst_loss = std::max(worst_loss, std::abs(loss - want) / std::abs(want));
     }
   }
@@ -133,10 +135,12 @@ std::string check_against_one_process(const PipelineBenchFlags& o, const Paralle
       worst = std::max(worst, (a - b).abs().max().item<double>() / b.abs().max().item<double>());
     }
   }
+  const bool all_equal = max_over_ranks(mesh, "check/losses_equal", equal ? 0 : 1) == 0;
   worst_loss = max_over_ranks(mesh, "check/losses", worst_loss);
   worst = max_over_ranks(mesh, "check/parameters", worst);
   std::ostringstream json;
-  json << "{\"max_rel_loss_diff\": " << worst_loss << ", \"max_rel_param_diff\": " << worst << "}";
+  json << "{\"losses_equal\": " << (all_equal ? "true" : "false")
+       << ", \"max_rel_loss_diff\": " << worst_loss << ", \"max_rel_param_diff\": " << worst << "}";
   return json.str();
 }
 
