@@ -10,7 +10,8 @@
 # Builds with scripts/gpu/build.sh (needs .deps/, docs/performance.md "Building for the GPU
 # measurements"). Writes every output to OUT_DIR and a summary to OUT_DIR/summary.txt.
 # Usage: scripts/gpu/bench_training.sh [OUT_DIR]   (default: $OUT, else out/bench-training)
-# RUN_LIMIT_S: seconds any one run may take (default 600).
+# RUN_LIMIT_S: seconds any one run may take (default 600); LM_STEPS: steps of the one-rank runs
+# (default 10, even).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-${OUT:-out/bench-training}}
@@ -19,6 +20,7 @@ DUALPIPE_GPU_TESTS=${DUALPIPE_GPU_TESTS:-OFF} bash scripts/gpu/build.sh train_mo
 set +e  # a run that fails leaves its log and the next runs still go
 mkdir -p "$out"
 limit=${RUN_LIMIT_S:-600}  # seconds any one run may take
+steps=${LM_STEPS:-10}      # steps of each one-rank run (even: the log shows every second step)
 nvidia-smi --query-gpu=name --format=csv,noheader | tee "$out/device.txt"
 git rev-parse --short HEAD > "$out/commit.txt" 2>/dev/null || true
 lm=build/gpu/examples/train_moe_lm
@@ -27,7 +29,7 @@ peak=${PEAK_TFLOPS:-989}  # H100 SXM dense bf16
 model=(--hidden 2048 --heads 16 --layers 8 --dense-layers 1 --dense-ffn-hidden 8192
        --experts 32 --topk 4 --groups 4 --top-groups 2 --expert-hidden 1024 --shared-hidden 2048
        --seq 1024 --microbatches 8 --microbatch-size 8 --dtype bfloat16 --device cuda
-       --peak-tflops "$peak" --sample-bytes 0 --log-every 5)
+       --peak-tflops "$peak" --sample-bytes 0 --log-every 2)
 
 # Sections 2 and 3 move gradients and tokens through the host (Gloo): a model of about 0.2 B.
 small=(--hidden 1024 --heads 8 --layers 4 --dense-layers 1 --dense-ffn-hidden 4096
@@ -38,12 +40,12 @@ small=(--hidden 1024 --heads 8 --layers 4 --dense-layers 1 --dense-ffn-hidden 40
 summary() { tee -a "$out/summary.txt"; }
 
 echo "== 1. one rank: toolkit against a plain LibTorch loop" | summary
-timeout "$limit" "$lm" --plain --steps 10 "${model[@]}" 2>&1 | grep '^plain' | summary
+timeout "$limit" "$lm" --plain --steps "$steps" "${model[@]}" 2>&1 | grep '^plain' | summary
 for recompute in off on; do
-  timeout "$limit" torchrun --nproc-per-node 1 --no-python "$lm" --pp 1 --dp 1 --ep 1 --schedule 1f1b --steps 10 \
+  timeout "$limit" torchrun --nproc-per-node 1 --no-python "$lm" --pp 1 --dp 1 --ep 1 --schedule 1f1b --steps "$steps" \
     --recompute "$recompute" --out "$out/pp1-recompute-$recompute" "${model[@]}" \
     > "$out/pp1-recompute-$recompute.txt" 2>&1
-  echo "recompute $recompute: $(grep '^step 10 ' "$out/pp1-recompute-$recompute.txt") | $(grep '^memory' "$out/pp1-recompute-$recompute.txt")" | summary
+  echo "recompute $recompute: $(grep "^step $steps " "$out/pp1-recompute-$recompute.txt") | $(grep '^memory' "$out/pp1-recompute-$recompute.txt")" | summary
 done
 
 echo "== 2. two ranks sharing the GPU over Gloo, pp 1 x dp 2 x ep 2: memory per rank" | summary
