@@ -1,6 +1,10 @@
 #include "dualpipe/runtime/rank_agreement.h"
 
 #include <gtest/gtest.h>
+#include <torch/csrc/distributed/c10d/HashStore.hpp>
+
+#include <atomic>
+#include <thread>
 
 #include "worker_launcher.h"
 
@@ -50,6 +54,27 @@ TEST(AllGatherText, NamesTheRankThatNeverArrivedAndTheExchange) {
                 "or is slower)"),
             std::string::npos)
       << job.report();
+}
+
+TEST(LeaveStore, RankZeroReturnsOnlyAfterEveryOtherRankHasLeft) {
+  const auto store = c10::make_intrusive<c10d::HashStore>();
+  const std::chrono::milliseconds timeout = std::chrono::seconds(60);
+  std::atomic<int> left{0};
+  std::thread others([&] {
+    for (int rank = 1; rank < 3; ++rank) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // rank 0 is waiting by now
+      ++left;
+      leave_store(StoreExchange{store, rank, 3, timeout});
+    }
+  });
+  leave_store(StoreExchange{store, 0, 3, timeout});
+  EXPECT_EQ(left.load(), 2);
+  others.join();
+}
+
+TEST(LeaveStore, GivesUpOnAMissingRankAfterTheTimeoutWithoutThrowing) {
+  const auto store = c10::make_intrusive<c10d::HashStore>();
+  EXPECT_NO_THROW(leave_store(StoreExchange{store, 0, 2, std::chrono::milliseconds(100)}));
 }
 
 }  // namespace
