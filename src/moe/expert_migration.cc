@@ -1,119 +1,63 @@
 #include "dualpipe/moe/expert_migration.h"
 
-#include <torch/optim/adam.h>
-#include <torch/optim/adamw.h>
 #include <torch/optim/optimizer.h>
-#include <torch/optim/sgd.h>
 
 #include <algorithm>
 #include <map>
-#include <sstream>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <tuple>
-#include <type_traits>
+
+#include "dualpipe/runtime/optimizer_state.h"
 
 namespace dualpipe::moe {
 namespace {
 
-// The key torch::optim uses for a parameter's state: its TensorImpl address, as a string in
-// LibTorch 1.x and as a pointer in 2.x.
-template <typename StateMap>
-typename StateMap::key_type state_key(const torch::Tensor& parameter) {
-  using Key = typename StateMap::key_type;
-  if constexpr (std::is_same_v<Key, std::string>) {
-    std::ostringstream text;
-    text << static_cast<const void*>(parameter.unsafeGetTensorImpl());
-    return text.str();
-  } else {
-    return static_cast<Key>(parameter.unsafeGetTensorImpl());
-  }
-}
-
-enum class OptimizerKind { kNone, kAdam, kAdamW, kSgd };
-
-OptimizerKind kind_of(torch::optim::Optimizer* optimizer) {
-  if (optimizer == nullptr) return OptimizerKind::kNone;
-  if (dynamic_cast<torch::optim::Adam*>(optimizer) != nullptr) return OptimizerKind::kAdam;
-  if (dynamic_cast<torch::optim::AdamW*>(optimizer) != nullptr) return OptimizerKind::kAdamW;
-  if (dynamic_cast<torch::optim::SGD*>(optimizer) != nullptr) return OptimizerKind::kSgd;
-  throw std::invalid_argument("expert migration: only Adam, AdamW and SGD state can be moved");
+// The names of the state tensors an optimizer of `kind` keeps, in the order they travel.
+std::vector<std::string> state_names(const std::string& kind) {
+  if (kind == "SGD") return {"momentum_buffer"};
+  return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
 }
 
 // One parameter's value and optimizer state as plain tensors: what travels between slots.
 struct ParameterCargo {
   torch::Tensor value;
   torch::Tensor meta;                // int64 [3]: has state, step, number of state tensors
-  std::vector<torch::Tensor> state;  // shaped like the value
+  std::vector<torch::Tensor> state;  // shaped like the value, in state_names order
 };
 
-template <typename State>
-void read_moments(const State& s, std::vector<torch::Tensor>& out, int64_t& step) {
-  out = {s.exp_avg(), s.exp_avg_sq()};
-  if (s.max_exp_avg_sq().defined()) out.push_back(s.max_exp_avg_sq());
-  step = s.step();
-}
-
-template <typename State>
-std::unique_ptr<torch::optim::OptimizerParamState> make_moments(const ParameterCargo& cargo) {
-  auto s = std::make_unique<State>();
-  s->step(cargo.meta[1].item<int64_t>());
-  s->exp_avg(cargo.state.at(0).clone());
-  s->exp_avg_sq(cargo.state.at(1).clone());
-  if (cargo.state.size() > 2) s->max_exp_avg_sq(cargo.state[2].clone());
-  return s;
-}
-
-ParameterCargo snapshot(const torch::Tensor& parameter, torch::optim::Optimizer* optimizer,
-                        OptimizerKind kind) {
+ParameterCargo snapshot(const torch::Tensor& parameter, torch::optim::Optimizer* optimizer) {
   ParameterCargo cargo;
   cargo.value = parameter.detach().clone();
-  int64_t step = 0;
-  std::vector<torch::Tensor> state;
-  if (optimizer != nullptr) {
-    auto& states = optimizer->state();
-    auto found = states.find(state_key<std::decay_t<decltype(states)>>(parameter));
-    if (found != states.end()) {
-      torch::optim::OptimizerParamState& s = *found->second;
-      if (kind == OptimizerKind::kAdam)
-        read_moments(static_cast<torch::optim::AdamParamState&>(s), state, step);
-      if (kind == OptimizerKind::kAdamW)
-        read_moments(static_cast<torch::optim::AdamWParamState&>(s), state, step);
-      if (kind == OptimizerKind::kSgd) {
-        const torch::Tensor& momentum =
-            static_cast<torch::optim::SGDParamState&>(s).momentum_buffer();
-        if (momentum.defined()) state = {momentum};
-      }
-      for (torch::Tensor& t : state) t = t.detach().clone();
-      cargo.meta = torch::tensor({int64_t{1}, step, static_cast<int64_t>(state.size())});
-    }
+  std::optional<runtime::ElementwiseState> state;
+  if (optimizer != nullptr) state = runtime::elementwise_state(*optimizer, parameter);
+  if (state) {
+    for (const auto& [name, tensor] : state->tensors) cargo.state.push_back(tensor.detach().clone());
   }
-  if (!cargo.meta.defined()) cargo.meta = torch::tensor({int64_t{0}, int64_t{0}, int64_t{0}});
-  cargo.state = std::move(state);
+  cargo.meta = torch::tensor({int64_t{state ? 1 : 0}, state ? state->step : int64_t{0},
+                              static_cast<int64_t>(cargo.state.size())});
   return cargo;
 }
 
 void install(const torch::Tensor& parameter, const ParameterCargo& cargo,
-             torch::optim::Optimizer* optimizer, OptimizerKind kind) {
+             torch::optim::Optimizer* optimizer, const std::string& kind) {
   {
     torch::NoGradGuard no_grad;
     parameter.copy_(cargo.value);
   }
   parameter.mutable_grad() = torch::Tensor();
   if (optimizer == nullptr) return;
-  auto& states = optimizer->state();
-  const auto key = state_key<std::decay_t<decltype(states)>>(parameter);
   if (cargo.meta[0].item<int64_t>() == 0) {
-    states.erase(key);
+    runtime::clear_elementwise_state(*optimizer, parameter);
     return;
   }
-  if (kind == OptimizerKind::kAdam) states[key] = make_moments<torch::optim::AdamParamState>(cargo);
-  if (kind == OptimizerKind::kAdamW)
-    states[key] = make_moments<torch::optim::AdamWParamState>(cargo);
-  if (kind == OptimizerKind::kSgd) {
-    auto s = std::make_unique<torch::optim::SGDParamState>();
-    if (!cargo.state.empty()) s->momentum_buffer(cargo.state[0].clone());
-    states[key] = std::move(s);
-  }
+  runtime::ElementwiseState state;
+  state.step = cargo.meta[1].item<int64_t>();
+  const std::vector<std::string> names = state_names(kind);
+  for (std::size_t i = 0; i < cargo.state.size(); ++i)
+    state.tensors.emplace_back(names.at(i), cargo.state[i].clone());
+  runtime::set_elementwise_state(*optimizer, parameter, state);
 }
 
 // Gloo sends and receives host memory only: a CUDA tensor travels through a host copy.
@@ -194,7 +138,9 @@ std::vector<SlotCopy> plan_expert_moves(const ExpertPlacement& from, const Exper
 void migrate_experts(const CommGroup& group, const ExpertPlacement& from, const ExpertPlacement& to,
                      const std::vector<std::vector<torch::Tensor>>& slot_parameters,
                      torch::optim::Optimizer* optimizer) {
-  const OptimizerKind kind = kind_of(optimizer);
+  const std::string kind = optimizer == nullptr ? "" : runtime::optimizer_kind(*optimizer);
+  if (optimizer != nullptr && kind.empty())
+    throw std::invalid_argument("expert migration: only Adam, AdamW and SGD state can be moved");
   const int rank = group_rank(group);
   const int first = from.first_slot_of_rank(rank);
   if (static_cast<int>(slot_parameters.size()) != from.slots_per_rank()) {
@@ -209,7 +155,7 @@ void migrate_experts(const CommGroup& group, const ExpertPlacement& from, const 
     std::vector<ParameterCargo>& cargo = sources[copy.from_slot];
     for (const torch::Tensor& p :
          slot_parameters[static_cast<std::size_t>(copy.from_slot - first)]) {
-      cargo.push_back(snapshot(p, optimizer, kind));
+      cargo.push_back(snapshot(p, optimizer));
     }
   }
   for (const SlotCopy& copy : copies) {

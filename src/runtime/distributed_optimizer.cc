@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "communication_error.h"
-#include "optimizer_state.h"
+#include "dualpipe/runtime/optimizer_state.h"
 
 namespace dualpipe::runtime {
 

@@ -1,4 +1,4 @@
-#include "optimizer_state.h"
+#include "dualpipe/runtime/optimizer_state.h"
 
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
@@ -102,6 +102,10 @@ void set_elementwise_state(torch::optim::Optimizer& optimizer, const torch::Tens
         "the state of this optimizer cannot be written (Adam, AdamW or SGD)");
   }
   optimizer.state()[state_key(optimizer, param)] = std::move(s);
+}
+
+void clear_elementwise_state(torch::optim::Optimizer& optimizer, const torch::Tensor& param) {
+  optimizer.state().erase(state_key(optimizer, param));
 }
 
 }  // namespace dualpipe::runtime

@@ -23,7 +23,7 @@
 #include <stdexcept>
 
 #include "dualpipe/runtime/trainer.h"
-#include "optimizer_state.h"
+#include "dualpipe/runtime/optimizer_state.h"
 
 namespace dualpipe::runtime {
 

@@ -8,7 +8,7 @@
 
 #include "communication_error.h"
 #include "dualpipe/runtime/trainer.h"
-#include "optimizer_state.h"
+#include "dualpipe/runtime/optimizer_state.h"
 
 namespace dualpipe::runtime {
 

@@ -30,4 +30,7 @@ std::optional<ElementwiseState> elementwise_state(torch::optim::Optimizer& optim
 void set_elementwise_state(torch::optim::Optimizer& optimizer, const torch::Tensor& param,
                            const ElementwiseState& state);
 
+// Removes the state `optimizer` keeps for `param` (as if it had never stepped it).
+void clear_elementwise_state(torch::optim::Optimizer& optimizer, const torch::Tensor& param);
+
 }  // namespace dualpipe::runtime
