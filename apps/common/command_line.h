@@ -21,7 +21,7 @@ struct InternalError : std::runtime_error {
 // a full disk). run() may throw CLI::ParseError for flag rules CLI11 cannot express.
 int parse_and_run(CLI::App& app, int argc, char** argv, const std::function<int()>& run);
 
-// Makes --help show the default of every option added to `app` after this call.
+// Makes --help show the default of every option added to `app` from then on.
 void show_defaults_in_help(CLI::App& app);
 
 }  // namespace dualpipe::apps
