@@ -5,8 +5,8 @@
 
 namespace dualpipe::moe {
 
-std::vector<runtime::StageParameter> parameters_with_experts(torch::nn::Module& stage,
-                                                             const std::vector<MoeLayer>& layers) {
+std::vector<runtime::StageParameter> ExpertLayerStage::stage_parameters() {
+  const std::vector<MoeLayer> layers = moe_layers();
   std::map<const void*, bool> first_copy;  // expert slot parameters: first slot of their expert?
   for (const MoeLayer& layer : layers) {
     const ExpertPlacement& placement = layer->placement();
@@ -20,7 +20,7 @@ std::vector<runtime::StageParameter> parameters_with_experts(torch::nn::Module& 
     }
   }
   std::vector<runtime::StageParameter> result;
-  for (const torch::Tensor& p : stage.parameters()) {
+  for (const torch::Tensor& p : parameters()) {
     runtime::StageParameter parameter{p};
     auto found = first_copy.find(p.unsafeGetTensorImpl());
     if (found != first_copy.end()) {
@@ -32,12 +32,12 @@ std::vector<runtime::StageParameter> parameters_with_experts(torch::nn::Module& 
   return result;
 }
 
-void sum_replicated_expert_gradients(const std::vector<MoeLayer>& layers) {
-  for (MoeLayer layer : layers) layer->reduce_replica_gradients();
+void ExpertLayerStage::sum_replicated_gradients() {
+  for (MoeLayer layer : moe_layers()) layer->reduce_replica_gradients();
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> expert_layer_state(
-    const std::vector<MoeLayer>& layers) {
+std::vector<std::pair<std::string, torch::Tensor>> ExpertLayerStage::checkpoint_state() {
+  const std::vector<MoeLayer> layers = moe_layers();
   std::vector<std::pair<std::string, torch::Tensor>> state;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::vector<int>& phy2log = layers[i]->placement().phy2log();
@@ -49,8 +49,9 @@ std::vector<std::pair<std::string, torch::Tensor>> expert_layer_state(
   return state;
 }
 
-void restore_expert_layer_state(const std::vector<MoeLayer>& layers,
-                                const std::vector<std::pair<std::string, torch::Tensor>>& state) {
+void ExpertLayerStage::load_checkpoint_state(
+    const std::vector<std::pair<std::string, torch::Tensor>>& state) {
+  const std::vector<MoeLayer> layers = moe_layers();
   if (state.size() != 2 * layers.size()) {
     throw std::invalid_argument("the checkpoint holds the state of " +
                                 std::to_string(state.size() / 2) + " MoE layers, the stage has " +

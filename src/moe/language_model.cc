@@ -6,7 +6,6 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "dualpipe/moe/expert_layers.h"
 
 namespace dualpipe::moe {
 namespace {
@@ -154,23 +153,6 @@ std::vector<int> LanguageModelStage::moe_layer_indices() const {
   std::vector<int> result;
   for (const MoeLayer& layer : moe_layers()) result.push_back(layer->options().layer);
   return result;
-}
-
-void LanguageModelStage::sum_replicated_gradients() {
-  sum_replicated_expert_gradients(moe_layers());
-}
-
-std::vector<runtime::StageParameter> LanguageModelStage::stage_parameters() {
-  return parameters_with_experts(*this, moe_layers());
-}
-
-std::vector<std::pair<std::string, torch::Tensor>> LanguageModelStage::checkpoint_state() {
-  return expert_layer_state(moe_layers());
-}
-
-void LanguageModelStage::load_checkpoint_state(
-    const std::vector<std::pair<std::string, torch::Tensor>>& state) {
-  restore_expert_layer_state(moe_layers(), state);
 }
 
 torch::Tensor next_byte_loss(const runtime::TensorList& outputs,

@@ -5,7 +5,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "dualpipe/moe/expert_layers.h"
 #include "residual_moe_phases.h"
 
 namespace dualpipe::moe {
@@ -70,21 +69,6 @@ std::vector<MoeLayer> MoeStage::moe_layers() const {
   std::vector<MoeLayer> result;
   for (const MoeTransformerLayer& layer : layers) result.push_back(layer->moe);
   return result;
-}
-
-void MoeStage::sum_replicated_gradients() { sum_replicated_expert_gradients(moe_layers()); }
-
-std::vector<runtime::StageParameter> MoeStage::stage_parameters() {
-  return parameters_with_experts(*this, moe_layers());
-}
-
-std::vector<std::pair<std::string, torch::Tensor>> MoeStage::checkpoint_state() {
-  return expert_layer_state(moe_layers());
-}
-
-void MoeStage::load_checkpoint_state(
-    const std::vector<std::pair<std::string, torch::Tensor>>& state) {
-  restore_expert_layer_state(moe_layers(), state);
 }
 
 void MoeStage::set_load_recorder(const std::shared_ptr<LoadRecorder>& recorder) {

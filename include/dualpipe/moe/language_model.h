@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "dualpipe/moe/decoder_layer.h"
-#include "dualpipe/moe/phased_stage.h"
+#include "dualpipe/moe/expert_layers.h"
 #include "dualpipe/runtime/deferrable_linear.h"
 
 namespace dualpipe::moe {
@@ -53,7 +53,7 @@ std::vector<StageUnits> partition_units(int layers, int num_stages,
 // [batch, sequence, hidden]; outputs: hidden states, or logits [batch, sequence, vocab] from the
 // last stage. Parameters come from generators seeded by the options and the unit, so every copy
 // of a stage (DualPipe's two, the data-parallel replicas) starts equal.
-class LanguageModelStage : public PhasedStage {
+class LanguageModelStage : public ExpertLayerStage {
  public:
   // The stage of `units`; its MoE layers exchange tokens over `experts` and hold `placements`
   // (one per MoE layer among the units, in order; each num_ranks = the group's size).
@@ -63,14 +63,8 @@ class LanguageModelStage : public PhasedStage {
   std::vector<ValueId> append_phases(PhaseProgram& program,
                                      const std::vector<ValueId>& inputs) override;
 
-  void sum_replicated_gradients() override;
-  std::vector<runtime::StageParameter> stage_parameters() override;
-  std::vector<std::pair<std::string, torch::Tensor>> checkpoint_state() override;
-  void load_checkpoint_state(
-      const std::vector<std::pair<std::string, torch::Tensor>>& state) override;
-
   // The MoE layers this stage holds, in model order, and their model layer indices.
-  std::vector<MoeLayer> moe_layers() const;
+  std::vector<MoeLayer> moe_layers() const override;
   std::vector<int> moe_layer_indices() const;
 
   const StageUnits& units() const { return units_; }

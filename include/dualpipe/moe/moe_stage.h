@@ -12,7 +12,7 @@
 
 #include "dualpipe/moe/moe_layer.h"
 #include "dualpipe/moe/multi_head_attention.h"
-#include "dualpipe/moe/phased_stage.h"
+#include "dualpipe/moe/expert_layers.h"
 
 namespace dualpipe::moe {
 
@@ -45,7 +45,7 @@ class MoeTransformerLayerImpl : public torch::nn::Module {
 
 TORCH_MODULE(MoeTransformerLayer);
 
-class MoeStage : public PhasedStage {
+class MoeStage : public ExpertLayerStage {
  public:
   // `placements[i]`: the expert placement of the stage's layer i (one per layer). Throws
   // std::invalid_argument when the counts disagree.
@@ -56,27 +56,13 @@ class MoeStage : public PhasedStage {
   std::vector<ValueId> append_phases(PhaseProgram& program,
                                      const std::vector<ValueId>& inputs) override;
 
-  // MoeLayer::reduce_replica_gradients for every layer. Collective over the expert-parallel group;
-  // a Pipeline calls it when the stage's gradients of a step are final.
-  void sum_replicated_gradients() override;
-
-  // Every parameter, the experts' slots as ParameterRole::kExpert; a slot counts in the gradient
-  // norm only when it is its logical expert's first slot (the other copies hold the same sum).
-  std::vector<runtime::StageParameter> stage_parameters() override;
-
-  // Checkpoints keep every layer's placement and routing bias (expert_layer_state) and restore
-  // them before the experts' weights.
-  std::vector<std::pair<std::string, torch::Tensor>> checkpoint_state() override;
-  void load_checkpoint_state(
-      const std::vector<std::pair<std::string, torch::Tensor>>& state) override;
-
   // Counts every layer's routed tokens into `recorder` (rows: model layers).
   void set_load_recorder(const std::shared_ptr<LoadRecorder>& recorder);
 
   const MoeStageOptions& options() const { return options_; }
 
   // The MoE layers of `layers`, in order.
-  std::vector<MoeLayer> moe_layers() const;
+  std::vector<MoeLayer> moe_layers() const override;
 
   std::vector<MoeTransformerLayer> layers;
 
