@@ -44,7 +44,9 @@ void expect_consistent(const Loaded& loaded) {
 
 TEST(AnalyseStep, CategoriesAddUpToTheSpanOnEveryRecordedRun) {
   int runs = 0;
-  for (const char* name : {"dualpipe_step_h200x2", "moe_pair_h200x2", "nccl_overlap_trace"}) {
+  for (const char* name : {"dualpipe_step_h200x2", "moe_pair_h200x2", "nccl_overlap_trace",
+                           "dualpipe_gloo_1gpu_eager", "dualpipe_gloo_1gpu_graphs",
+                           "dualpipev_1gpu_eager", "dualpipev_1gpu_graphs"}) {
     const std::vector<std::string> paths = testing::recorded_run(name);
     if (paths.empty()) continue;
     ++runs;
@@ -74,6 +76,23 @@ TEST(AnalyseStep, RankZeroOfTheRecordedDualPipeStepWaitsForRankOnesHost) {
   const StepPrediction& p = *loaded.analysis.prediction.prediction;
   EXPECT_LT(p.simulated_ms, p.measured_ms * 0.8);  // the GPU work alone leaves out the host
   EXPECT_NEAR(p.simulated_with_host_ms, p.measured_ms, p.measured_ms * 0.05);
+}
+
+TEST(AnalyseStep, CudaGraphsShortenTheRecordedDualPipeVStepByItsHostGaps) {
+  const std::vector<std::string> eager_paths = testing::recorded_run("dualpipev_1gpu_eager");
+  const std::vector<std::string> graph_paths = testing::recorded_run("dualpipev_1gpu_graphs");
+  if (eager_paths.empty() || graph_paths.empty())
+    GTEST_SKIP() << "profiles/dualpipev_1gpu_{eager,graphs}_rank0.json.gz not present";
+  const RankAttribution eager = load_and_analyse(eager_paths).analysis.ranks[0];
+  const RankAttribution graphs = load_and_analyse(graph_paths).analysis.ranks[0];
+  // The same kernels run (compute within 2%); the step is shorter by what the host gaps lost.
+  const double compute_ratio = static_cast<double>(graphs.of(TimeCategory::kCompute)) /
+                               static_cast<double>(eager.of(TimeCategory::kCompute));
+  EXPECT_NEAR(compute_ratio, 1.0, 0.02);
+  const TimeNs shorter = eager.span.length() - graphs.span.length();
+  const TimeNs fewer_gaps = eager.of(TimeCategory::kHostGap) - graphs.of(TimeCategory::kHostGap);
+  EXPECT_GT(fewer_gaps, shorter * 3 / 4);
+  EXPECT_GT(shorter, eager.span.length() / 5);
 }
 
 TEST(AnalyseStep, AttributesDeepSeeksSingleRankTrainingTrace) {
