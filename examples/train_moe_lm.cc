@@ -343,11 +343,12 @@ int run(RunSettings s) {
   double interval_loss = 0.0;
   double interval_count = 0.0;
   double interval_seconds = 0.0;
+  int interval_steps = 0;  // timed steps of the interval (the profiled step is not timed)
   double worst_check = 0.0;
   bool check_losses_equal = true;
   std::string trace;
   int64_t held_before = 0;
-  std::vector<double> step_ms;  // this rank's training steps of the second half
+  std::vector<double> step_ms;  // ms of this rank's second-half steps, the profiled one left out
   for (int step = static_cast<int>(trainer.steps()); step < s.steps; ++step) {
     const lm::TokenBatch batch = corpus.training_batch(step, replica, rows, s.seed);
     const StepInput input{{batch.inputs.to(device)},
@@ -365,8 +366,13 @@ int run(RunSettings s) {
     }
     const TrainStepResult result = trainer.step(input);
     if (device.is_cuda()) torch::cuda::synchronize(device.index());
-    interval_seconds +=
+    const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!profile || interval_steps == 0) {  // the profiler slows its step: time it only when alone
+      interval_seconds += seconds;
+      ++interval_steps;
+    }
+    if (!profile && step >= s.steps / 2) step_ms.push_back(seconds * 1e3);
     if (capture) trace = capture->finish(mesh.rank(), mesh.layout().world_size());
     recorder->end_step(everyone);
     const lm::ExpertTokens& tokens = recorder->steps().back();
@@ -404,8 +410,7 @@ int run(RunSettings s) {
                            world_sum(mesh, key + "/count", interval_count);
       const double held_out = held_out_loss(trainer, corpus, s, local_moe, recorder, step, device);
       const double tokens_per_s = static_cast<double>(s.mesh.dp * rows * s.sequence) *
-                                  (step + 1 - (points.empty() ? 0 : points.back().step)) /
-                                  std::max(interval_seconds, 1e-9);
+                                  interval_steps / std::max(interval_seconds, 1e-9);
       if (leader) {
         std::printf("step %d train_loss %.3f val_loss %.3f tokens_per_s %.0f expert_balance %.3f",
                     step + 1, train, held_out, tokens_per_s, plans.balance(tokens));
@@ -417,6 +422,7 @@ int run(RunSettings s) {
       }
       points.push_back({step + 1, train, held_out});
       interval_loss = interval_count = interval_seconds = 0.0;
+      interval_steps = 0;
     }
     if (s.replan_every > 0 && (step + 1) % s.replan_every == 0 && step + 1 < s.steps &&
         moe_layers > 0) {

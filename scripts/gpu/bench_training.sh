@@ -37,10 +37,9 @@ one_rank=(--layers "${LM_LAYERS:-12}" --microbatch-size "${LM_ROWS:-12}" --peak-
 two_ranks=(--layers 8)
 
 summary() { tee -a "$out/summary.txt"; }
-# The mean tokens/s and MFU of the logged intervals but the first (warm-up) and the last (its
-# final step runs under the profiler).
+# The mean tokens/s and MFU of the logged intervals but the first (warm-up).
 steady() {
-  grep '^step' "$1" | sed '1d;$d' | awk '{ for (i = 1; i < NF; ++i) {
+  grep '^step' "$1" | sed '1d' | awk '{ for (i = 1; i < NF; ++i) {
       if ($i == "tokens_per_s") t += $(i + 1); if ($i == "mfu") m += $(i + 1) } ++n }
     END { if (n) printf "tokens_per_s %.0f mfu %.3f (mean of %d intervals)", t / n, m / n, n }'
 }

@@ -86,6 +86,9 @@ TEST(TrainMoeLm, TheLossFallsAndTheFirstStepsEqualOneProcess) {
   EXPECT_LT(train_loss(output, 6), train_loss(output, 3)) << output;
   for (const char* file : {"loss.svg", "sample.txt", "trace.rank0.json", "trace.rank3.json"})
     EXPECT_TRUE(fs::exists(out / file)) << file;
+  // Steps 4 and 5 are timed; step 6, profiled, is not.
+  EXPECT_NE(output.find("timing: step_ms_median "), std::string::npos) << output;
+  EXPECT_NE(output.find(" over the last 2 steps"), std::string::npos) << output;
 }
 
 TEST(TrainMoeLm, AResumedRunContinuesExactly) {
