@@ -6,7 +6,6 @@
 #include <cmath>
 #include <stdexcept>
 
-
 namespace dualpipe::moe {
 namespace {
 

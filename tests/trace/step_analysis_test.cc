@@ -44,9 +44,9 @@ void expect_consistent(const Loaded& loaded) {
 
 TEST(AnalyseStep, CategoriesAddUpToTheSpanOnEveryRecordedRun) {
   int runs = 0;
-  for (const char* name : {"dualpipe_step_h200x2", "moe_pair_h200x2", "nccl_overlap_trace",
-                           "dualpipe_gloo_1gpu_eager", "dualpipe_gloo_1gpu_graphs",
-                           "dualpipev_1gpu_eager", "dualpipev_1gpu_graphs"}) {
+  for (const char* name :
+       {"dualpipe_step_h200x2", "moe_pair_h200x2", "nccl_overlap_trace", "dualpipe_gloo_1gpu_eager",
+        "dualpipe_gloo_1gpu_graphs", "dualpipev_1gpu_eager", "dualpipev_1gpu_graphs"}) {
     const std::vector<std::string> paths = testing::recorded_run(name);
     if (paths.empty()) continue;
     ++runs;
