@@ -348,6 +348,7 @@ int run(RunSettings s) {
   bool check_losses_equal = true;
   std::string trace;
   int64_t held_before = 0;
+  const int second_half = s.steps / 2;  // warm by then: its peak memory and step times are reported
   std::vector<double> step_ms;  // ms of this rank's second-half steps, the profiled one left out
   for (int step = static_cast<int>(trainer.steps()); step < s.steps; ++step) {
     const lm::TokenBatch batch = corpus.training_batch(step, replica, rows, s.seed);
@@ -360,7 +361,7 @@ int run(RunSettings s) {
     std::unique_ptr<ProfileCapture> capture;
     if (profile) capture = std::make_unique<ProfileCapture>(device.is_cuda());
     const auto start = std::chrono::steady_clock::now();
-    if (step == static_cast<int>(s.steps) / 2) {  // warm by now: measure the second half's peak
+    if (step == second_half) {
       held_before = device_memory(device) ? device_memory(device)->allocated : 0;
       reset_peak_memory(device);
     }
@@ -372,7 +373,7 @@ int run(RunSettings s) {
       interval_seconds += seconds;
       ++interval_steps;
     }
-    if (!profile && step >= s.steps / 2) step_ms.push_back(seconds * 1e3);
+    if (!profile && step >= second_half) step_ms.push_back(seconds * 1e3);
     if (capture) trace = capture->finish(mesh.rank(), mesh.layout().world_size());
     recorder->end_step(everyone);
     const lm::ExpertTokens& tokens = recorder->steps().back();
