@@ -13,7 +13,8 @@
 # measurements"). Writes every output to OUT_DIR and a summary to OUT_DIR/summary.txt.
 # Usage: scripts/gpu/bench_training.sh [OUT_DIR]   (default: $OUT, else out/bench-training)
 # RUN_LIMIT_S: seconds any one run may take (default 600); LM_STEPS: steps of the one-rank runs
-# (default 12, even); LM_LAYERS, LM_ROWS: section 1's layers and rows per micro-batch.
+# (default 12, even); LM_LAYERS, LM_ROWS: section 1's layers and rows per micro-batch;
+# SECTIONS: the sections to run (default "1 2 3 4").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-${OUT:-out/bench-training}}
@@ -37,6 +38,7 @@ one_rank=(--layers "${LM_LAYERS:-12}" --microbatch-size "${LM_ROWS:-12}" --peak-
 two_ranks=(--layers 8)
 
 summary() { tee -a "$out/summary.txt"; }
+wanted() { [[ " ${SECTIONS:-1 2 3 4} " == *" $1 "* ]]; }
 # The mean tokens/s and MFU of the logged intervals but the first (warm-up).
 steady() {
   grep '^step' "$1" | sed '1d' | awk '{ for (i = 1; i < NF; ++i) {
@@ -51,31 +53,39 @@ launch() {  # launch RANKS NAME FLAGS...: train_moe_lm on RANKS processes, log i
     > "$out/$name.txt" 2>&1
 }
 
-echo "== 1. one rank: toolkit against a plain LibTorch loop" | summary
-timeout "$limit" "$lm" --plain --steps "$steps" "${shape[@]}" "${one_rank[@]}" 2>&1 | grep '^plain' | summary
-for recompute in off on; do
-  launch 1 "pp1-recompute-$recompute" --pp 1 --dp 1 --ep 1 --schedule 1f1b --steps "$steps" \
-    --recompute "$recompute" "${shape[@]}" "${one_rank[@]}"
-  echo "recompute $recompute: $(steady "$out/pp1-recompute-$recompute.txt") | $(memory "$out/pp1-recompute-$recompute.txt")" | summary
-done
+if wanted 1; then
+  echo "== 1. one rank: toolkit against a plain LibTorch loop" | summary
+  timeout "$limit" "$lm" --plain --steps "$steps" "${shape[@]}" "${one_rank[@]}" 2>&1 | grep '^plain' | summary
+  for recompute in off on; do
+    launch 1 "pp1-recompute-$recompute" --pp 1 --dp 1 --ep 1 --schedule 1f1b --steps "$steps" \
+      --recompute "$recompute" "${shape[@]}" "${one_rank[@]}"
+    echo "recompute $recompute: $(steady "$out/pp1-recompute-$recompute.txt") | $(memory "$out/pp1-recompute-$recompute.txt")" | summary
+  done
+fi
 
-echo "== 2. ZeRO-1: two ranks sharing the GPU over Gloo, pp 1 x dp 2 x ep 2" | summary
-for zero in off on; do
-  launch 2 "dp2-zero-$zero" --pp 1 --dp 2 --ep 2 --schedule 1f1b --steps 4 --comm-backend gloo \
-    --zero "$zero" --recompute off --microbatch-size 8 "${shape[@]}" "${two_ranks[@]}"
-  echo "zero $zero: $(memory "$out/dp2-zero-$zero.txt")" | summary
-done
+if wanted 2; then
+  echo "== 2. ZeRO-1: two ranks sharing the GPU over Gloo, pp 1 x dp 2 x ep 2" | summary
+  for zero in off on; do
+    launch 2 "dp2-zero-$zero" --pp 1 --dp 2 --ep 2 --schedule 1f1b --steps 4 --comm-backend gloo \
+      --zero "$zero" --recompute off --microbatch-size 8 "${shape[@]}" "${two_ranks[@]}"
+    echo "zero $zero: $(memory "$out/dp2-zero-$zero.txt")" | summary
+  done
+fi
 
-echo "== 3. recomputation: two ranks sharing the GPU over Gloo, DualPipe pp 2" | summary
-for recompute in off on; do
-  launch 2 "pp2-recompute-$recompute" --pp 2 --dp 1 --ep 1 --schedule dualpipe --steps 4 \
-    --comm-backend gloo --zero off --recompute "$recompute" --microbatch-size 2 \
-    "${shape[@]}" "${two_ranks[@]}"
-  echo "recompute $recompute: $(grep '^step 4 ' "$out/pp2-recompute-$recompute.txt") | $(memory "$out/pp2-recompute-$recompute.txt")" | summary
-done
+if wanted 3; then
+  echo "== 3. recomputation: two ranks sharing the GPU over Gloo, DualPipe pp 2" | summary
+  for recompute in off on; do
+    launch 2 "pp2-recompute-$recompute" --pp 2 --dp 1 --ep 1 --schedule dualpipe --steps 4 \
+      --comm-backend gloo --zero off --recompute "$recompute" --microbatch-size 2 \
+      "${shape[@]}" "${two_ranks[@]}"
+    echo "recompute $recompute: $(grep '^step 4 ' "$out/pp2-recompute-$recompute.txt") | $(memory "$out/pp2-recompute-$recompute.txt")" | summary
+  done
+fi
 
-echo "== 4. pipeline-bench training --check, pp 2 x dp 2 on 4 ranks sharing the GPU" | summary
-timeout "$limit" torchrun --nproc-per-node 4 --no-python build/gpu/apps/pipeline-bench/pipeline-bench \
-  --device cuda --comm-backend gloo --dp 2 --zero on --recompute on --clip-norm 1 \
-  --schedule dualpipe --hidden 512 --seq 128 --microbatches 8 --dtype float64 --steps 3 --warmup 1 \
-  --check 2>&1 | grep '^{' | summary
+if wanted 4; then
+  echo "== 4. pipeline-bench training --check, pp 2 x dp 2 on 4 ranks sharing the GPU" | summary
+  timeout "$limit" torchrun --nproc-per-node 4 --no-python build/gpu/apps/pipeline-bench/pipeline-bench \
+    --device cuda --comm-backend gloo --dp 2 --zero on --recompute on --clip-norm 1 \
+    --schedule dualpipe --hidden 512 --seq 128 --microbatches 8 --dtype float64 --steps 3 --warmup 1 \
+    --check 2>&1 | grep '^{' | summary
+fi
