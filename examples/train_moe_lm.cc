@@ -180,18 +180,19 @@ std::vector<std::vector<int>> gather_placements(const ParallelMesh& mesh,
   return phy2log;
 }
 
-// The largest peak, activation, parameter and optimizer-state bytes of any rank (rank 0 prints).
-void report_memory(const ParallelMesh& mesh, const Trainer& trainer, torch::Device device,
-                   int64_t held_before, bool leader) {
+// The largest peak, activation, parameter and optimizer-state bytes of any rank (rank 0 prints):
+// on a CUDA device those of the measured training steps (`steps`), else the process's resident
+// peak and no activations (-1).
+void report_memory(const ParallelMesh& mesh, const Trainer& trainer,
+                   const std::optional<LargestStepMemory>& steps, bool leader) {
   const MemoryUsage usage = trainer.memory();
-  const std::optional<DeviceMemory> held = device_memory(device);
-  const double values[] = {static_cast<double>(held ? held->peak : peak_resident_bytes()),
-                           held ? static_cast<double>(held->peak - held_before) : -1.0,
+  const double values[] = {static_cast<double>(steps ? steps->step_peak : peak_resident_bytes()),
+                           steps ? static_cast<double>(steps->activations) : -1.0,
                            static_cast<double>(usage.parameters),
                            static_cast<double>(usage.optimizer_state)};
   const char* names[] = {"peak_bytes", "activation_bytes", "parameter_bytes",
                          "optimizer_state_bytes"};
-  std::string line = std::string("memory: ") + (held ? "device" : "resident");
+  std::string line = std::string("memory: ") + (steps ? "device" : "resident");
   for (int i = 0; i < 4; ++i) {
     double largest = values[i];
     for (const std::string& v :
@@ -306,6 +307,7 @@ int run(RunSettings s) {
   options.num_microbatches = s.microbatches;
   options.zero = s.zero;
   options.clip_norm = s.clip_norm;
+  options.measure_memory = device.is_cuda();
   const double lr = s.lr;
   const double weight_decay = s.weight_decay;
   PipelineOptions pipeline;
@@ -347,7 +349,7 @@ int run(RunSettings s) {
   double worst_check = 0.0;
   bool check_losses_equal = true;
   std::string trace;
-  int64_t held_before = 0;
+  std::optional<LargestStepMemory> memory;  // of the second-half steps, on a CUDA device
   const int second_half = s.steps / 2;  // warm by then: its peak memory and step times are reported
   std::vector<double> step_ms;  // ms of this rank's second-half steps, the profiled one left out
   for (int step = static_cast<int>(trainer.steps()); step < s.steps; ++step) {
@@ -361,10 +363,6 @@ int run(RunSettings s) {
     std::unique_ptr<ProfileCapture> capture;
     if (profile) capture = std::make_unique<ProfileCapture>(device.is_cuda());
     const auto start = std::chrono::steady_clock::now();
-    if (step == second_half) {
-      held_before = device_memory(device) ? device_memory(device)->allocated : 0;
-      reset_peak_memory(device);
-    }
     const TrainStepResult result = trainer.step(input);
     if (device.is_cuda()) torch::cuda::synchronize(device.index());
     const double seconds =
@@ -374,6 +372,10 @@ int run(RunSettings s) {
       ++interval_steps;
     }
     if (!profile && step >= second_half) step_ms.push_back(seconds * 1e3);
+    if (result.memory && step >= second_half) {
+      if (!memory) memory.emplace();
+      memory->add(*result.memory);
+    }
     if (capture) trace = capture->finish(mesh.rank(), mesh.layout().world_size());
     recorder->end_step(everyone);
     const lm::ExpertTokens& tokens = recorder->steps().back();
@@ -460,7 +462,7 @@ int run(RunSettings s) {
       std::printf("check: losses %s, max_rel_param_diff %.3g\n", equal ? "equal" : "differ",
                   largest);
   }
-  report_memory(mesh, trainer, device, held_before, leader);
+  report_memory(mesh, trainer, memory, leader);
   if (!step_ms.empty()) {
     std::sort(step_ms.begin(), step_ms.end());
     const double median =

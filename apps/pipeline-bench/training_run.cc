@@ -77,6 +77,7 @@ std::unique_ptr<Trainer> make_trainer(const PipelineBenchFlags& o, const Paralle
   options.num_microbatches = o.microbatches;
   options.zero = o.zero == "on";
   options.clip_norm = o.clip_norm;
+  options.measure_memory = mesh.device().is_cuda();
   return std::make_unique<Trainer>(mesh, stages, pipeline, adamw, options);
 }
 
@@ -161,23 +162,25 @@ std::string run_training(const PipelineBenchFlags& o, const LaunchEnvironment& e
 
   for (int i = 0; i < o.bench.warmup; ++i) trainer->step(input);
   synchronize(device);
-  const int64_t held_before = device_memory(device) ? device_memory(device)->allocated : 0;
-  reset_peak_memory(device);
+  std::optional<LargestStepMemory> memory;  // of the timed steps, on a CUDA device
   std::vector<double> times;
   for (int i = 0; i < o.bench.steps; ++i) {
     synchronize(device);
     max_over_ranks(mesh, "step" + std::to_string(i) + "/start", 0);
     const auto start = std::chrono::steady_clock::now();
-    trainer->step(input);
+    const TrainStepResult result = trainer->step(input);
     synchronize(device);
+    if (result.memory) {
+      if (!memory) memory.emplace();
+      memory->add(*result.memory);
+    }
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     times.push_back(max_over_ranks(mesh, "step" + std::to_string(i) + "/time", ms));
   }
   const MemoryUsage usage = trainer->memory();
-  const std::optional<DeviceMemory> held = device_memory(device);
-  const int64_t peak = held ? held->peak : peak_resident_bytes();
-  const int64_t activations = held ? held->peak - held_before : -1;
+  const int64_t peak = memory ? memory->step_peak : peak_resident_bytes();
+  const int64_t activations = memory ? memory->activations : -1;
   if (!o.bench.profile.empty()) {
     synchronize(device);
     ProfileCapture capture(device.is_cuda());
@@ -196,7 +199,7 @@ std::string run_training(const PipelineBenchFlags& o, const LaunchEnvironment& e
        << ", \"clip_norm\": " << o.clip_norm << ", \"step_ms_median\": " << median(times)
        << ", \"step_ms_min\": " << *std::min_element(times.begin(), times.end())
        << ", \"memory\": {\"peak_bytes\": " << max_over_ranks(mesh, "memory/peak", double(peak))
-       << ", \"peak_kind\": \"" << (held ? "device" : "resident") << "\", \"activation_bytes\": "
+       << ", \"peak_kind\": \"" << (memory ? "device" : "resident") << "\", \"activation_bytes\": "
        << max_over_ranks(mesh, "memory/activations", double(activations))
        << ", \"parameter_bytes\": "
        << max_over_ranks(mesh, "memory/parameters", double(usage.parameters))

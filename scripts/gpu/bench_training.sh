@@ -3,8 +3,10 @@
 #  1. one rank (pp 1) at a size that fills most of the GPU: tokens/s and model FLOPs utilization
 #     of the toolkit's training step against the same model in a plain LibTorch loop (--plain),
 #     recomputation off and on;
-#  2. ZeRO-1: two ranks sharing the GPU over Gloo, pp 1 x dp 2 x ep 2, peak memory per rank with
-#     the optimizer state sharded and not (ZeRO-1 shards over data-parallel ranks: dp >= 2);
+#  2. ZeRO-1: two ranks sharing the GPU over Gloo, pp 1 x dp 2, peak memory per rank with the
+#     optimizer state sharded and not (ZeRO-1 shards over data-parallel ranks: dp >= 2), the
+#     experts split over the two ranks (ep 2: only the other parameters have a copy to shard
+#     with) and replicated on both (ep 1);
 #  3. recomputation: two ranks sharing the GPU over Gloo as a DualPipe pipeline (pp 2), peak memory
 #     per rank with and without (at pp 1 one micro-batch is in flight, so recomputation has nothing
 #     to save there; a pipeline holds several);
@@ -14,7 +16,8 @@
 # Usage: scripts/gpu/bench_training.sh [OUT_DIR]   (default: $OUT, else out/bench-training)
 # RUN_LIMIT_S: seconds any one run may take (default 600); LM_STEPS: steps of the one-rank runs
 # (default 12, even); LM_LAYERS, LM_ROWS: section 1's layers and rows per micro-batch;
-# SECTIONS: the sections to run (default "1 2 3 4").
+# SECTIONS: the sections to run (default "1 2 3 4"); ZERO_EP: section 2's expert-parallel degrees
+# (default "2 1").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-${OUT:-out/bench-training}}
@@ -64,11 +67,14 @@ if wanted 1; then
 fi
 
 if wanted 2; then
-  echo "== 2. ZeRO-1: two ranks sharing the GPU over Gloo, pp 1 x dp 2 x ep 2" | summary
-  for zero in off on; do
-    launch 2 "dp2-zero-$zero" --pp 1 --dp 2 --ep 2 --schedule 1f1b --steps 4 --comm-backend gloo \
-      --zero "$zero" --recompute off --microbatch-size 8 "${shape[@]}" "${two_ranks[@]}"
-    echo "zero $zero: $(memory "$out/dp2-zero-$zero.txt")" | summary
+  echo "== 2. ZeRO-1: two ranks sharing the GPU over Gloo, pp 1 x dp 2" | summary
+  for ep in ${ZERO_EP:-2 1}; do  # experts split over the two ranks (2) or on both (1)
+    for zero in off on; do
+      launch 2 "dp2-ep$ep-zero-$zero" --pp 1 --dp 2 --ep "$ep" --schedule 1f1b --steps 4 \
+        --comm-backend gloo --zero "$zero" --recompute off --microbatch-size 8 "${shape[@]}" \
+        "${two_ranks[@]}"
+      echo "ep $ep, zero $zero: $(memory "$out/dp2-ep$ep-zero-$zero.txt")" | summary
+    done
   done
 fi
 

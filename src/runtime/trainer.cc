@@ -70,6 +70,11 @@ TrainStepResult Trainer::step(const StepInput& input) {
                                 std::to_string(input.num_microbatches));
   }
   TrainStepResult result;
+  std::optional<DeviceMemory> at_start;
+  if (options_.measure_memory) {
+    reset_peak_memory(mesh_.device());
+    at_start = device_memory(mesh_.device());
+  }
   result.loss_scale = scaler_ ? scaler_->scale() : 1.0;
   gradients_->set_scale(1.0 / mesh_.shape().dp / result.loss_scale);
   StepInput scaled = input;
@@ -81,6 +86,9 @@ TrainStepResult Trainer::step(const StepInput& input) {
     };
   }
   result.step = pipeline_->step(scaled);
+  if (at_start) {
+    result.memory = StepMemory{at_start->allocated, device_memory(mesh_.device())->peak, 0};
+  }
   if (scaler_ && result.step.losses.defined())
     result.step.losses = result.step.losses / result.loss_scale;
 
@@ -89,7 +97,7 @@ TrainStepResult Trainer::step(const StepInput& input) {
   if (scaler_ && !scaler_->update(!std::isfinite(squared))) {
     result.skipped = true;
     optimizer_->zero_grad();
-    ++steps_;
+    finish_step(result);
     return result;
   }
   double factor = 1.0;
@@ -98,8 +106,13 @@ TrainStepResult Trainer::step(const StepInput& input) {
     if (clip < 1.0) factor = clip;
   }
   optimizer_->step(factor);
-  ++steps_;
+  finish_step(result);
   return result;
+}
+
+void Trainer::finish_step(TrainStepResult& result) {
+  ++steps_;
+  if (result.memory) result.memory->step_peak = device_memory(mesh_.device())->peak;
 }
 
 MemoryUsage Trainer::memory() const {

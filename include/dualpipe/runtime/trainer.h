@@ -4,6 +4,7 @@
 // it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "dualpipe/runtime/data_parallel_gradients.h"
 #include "dualpipe/runtime/distributed_optimizer.h"
 #include "dualpipe/runtime/loss_scaler.h"
+#include "dualpipe/runtime/memory_probe.h"
 #include "dualpipe/runtime/parallel_mesh.h"
 #include "dualpipe/runtime/pipeline.h"
 
@@ -27,6 +29,27 @@ struct TrainerOptions {
   std::optional<LossScalerOptions> loss_scaling;  // dynamic loss scaling (mixed precision)
   int64_t bucket_bytes = int64_t{25} << 20;       // gradient reduction buckets
   int keep_checkpoints = 2;  // save() keeps this many newest checkpoints; 0: all
+  bool measure_memory = false;  // fill TrainStepResult::memory (resets the device's peak counter)
+};
+
+// Device memory during one training step, in bytes (the CUDA caching allocator's counters).
+struct StepMemory {
+  int64_t at_start = 0;       // held when the step began (parameters, gradients, optimizer state)
+  int64_t schedule_peak = 0;  // the most held while the pipeline schedule ran
+  int64_t step_peak = 0;      // the most held during the whole step, the optimizer's included
+  // What the schedule held above the start at its peak: activations of the micro-batches in
+  // flight, their recomputation, the messages and the gradient buckets.
+  int64_t activations() const { return schedule_peak - at_start; }
+};
+
+// The largest activations and step peak over several steps' StepMemory.
+struct LargestStepMemory {
+  int64_t activations = 0;
+  int64_t step_peak = 0;
+  void add(const StepMemory& step) {
+    activations = std::max(activations, step.activations());
+    step_peak = std::max(step_peak, step.step_peak);
+  }
 };
 
 // What one training step did on this rank.
@@ -35,6 +58,7 @@ struct TrainStepResult {
   double grad_norm = 0.0;   // global gradient norm before clipping (every parameter once)
   bool skipped = false;     // the gradients overflowed: no optimizer step (loss scaling)
   double loss_scale = 1.0;  // the scale the step's loss was multiplied by
+  std::optional<StepMemory> memory;  // with TrainerOptions::measure_memory, on a CUDA device
 };
 
 // Bytes this rank holds, by kind.
@@ -89,6 +113,7 @@ class Trainer {
 
  private:
   void ensure_ready();
+  void finish_step(TrainStepResult& result);
   double global_squared_norm() const;
   std::string write_checkpoint_files(const std::string& directory);
   std::string manifest_json(const std::vector<std::string>& group_entries);
