@@ -180,20 +180,21 @@ std::vector<std::vector<int>> gather_placements(const ParallelMesh& mesh,
   return phy2log;
 }
 
-// The largest peak, activation, parameter and optimizer-state bytes of any rank (rank 0 prints):
-// on a CUDA device those of the measured training steps (`steps`), else the process's resident
-// peak and no activations (-1).
+// The largest peak, held-at-step-start, activation, parameter and optimizer-state bytes of any
+// rank (rank 0 prints): on a CUDA device those of the measured training steps (`steps`), else the
+// process's resident peak and no step-start or activation figures (-1).
 void report_memory(const ParallelMesh& mesh, const Trainer& trainer,
                    const std::optional<LargestStepMemory>& steps, bool leader) {
   const MemoryUsage usage = trainer.memory();
   const double values[] = {static_cast<double>(steps ? steps->step_peak : peak_resident_bytes()),
+                           steps ? static_cast<double>(steps->at_start) : -1.0,
                            steps ? static_cast<double>(steps->activations) : -1.0,
                            static_cast<double>(usage.parameters),
                            static_cast<double>(usage.optimizer_state)};
-  const char* names[] = {"peak_bytes", "activation_bytes", "parameter_bytes",
+  const char* names[] = {"peak_bytes", "step_start_bytes", "activation_bytes", "parameter_bytes",
                          "optimizer_state_bytes"};
   std::string line = std::string("memory: ") + (steps ? "device" : "resident");
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     double largest = values[i];
     for (const std::string& v :
          mesh.all_gather_text(std::string("memory/") + names[i], std::to_string(values[i])))

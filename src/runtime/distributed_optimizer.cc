@@ -90,8 +90,10 @@ void DistributedOptimizer::step(double gradient_factor) {
       if (!reduced.defined())
         throw std::logic_error("stage " + std::to_string(slice.group->stage) +
                                " has no reduced gradients: no step ran since the last update");
+      // The reduced buffer is not read again this step: scaled in place (no copy of every
+      // gradient) where it already has the master's type.
       torch::Tensor grad = reduced.to(slice.master.scalar_type());
-      if (gradient_factor != 1.0) grad = grad * gradient_factor;
+      if (gradient_factor != 1.0) grad.mul_(gradient_factor);
       slice.master.mutable_grad() = grad;
     }
   }

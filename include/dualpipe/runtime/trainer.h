@@ -42,11 +42,13 @@ struct StepMemory {
   int64_t activations() const { return schedule_peak - at_start; }
 };
 
-// The largest activations and step peak over several steps' StepMemory.
+// The largest held-at-start, activations and step peak over several steps' StepMemory.
 struct LargestStepMemory {
+  int64_t at_start = 0;
   int64_t activations = 0;
   int64_t step_peak = 0;
   void add(const StepMemory& step) {
+    at_start = std::max(at_start, step.at_start);
     activations = std::max(activations, step.activations());
     step_peak = std::max(step_peak, step.step_peak);
   }
