@@ -1,6 +1,7 @@
 #include "dualpipe/runtime/weight_grad_store.h"
 
 #include <torch/nn/module.h>
+#include <torch/utils.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -63,6 +64,9 @@ void WeightGradStore::replay(const schedule::Chunk& chunk) {
     tasks = std::move(group->tasks);
     groups_.erase(group);
   }
+  // As inside the autograd engine's backward, where they were recorded: without a graph, or each
+  // gradient would carry the history of its activations (and hold them) from step to step.
+  torch::NoGradGuard no_grad;
   for (Task& task : tasks) task();
 }
 

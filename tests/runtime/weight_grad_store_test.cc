@@ -101,6 +101,24 @@ TEST(WeightGradStore, ClearDropsEverythingAndStopsDeferring) {
   EXPECT_EQ(store.pending_groups(), 0u);
 }
 
+TEST(WeightGradStore, ReplaysWithoutRecordingAGraph) {
+  // The second layer's input (the first's output) requires grad: a weight gradient computed from
+  // it with grad mode on would carry its history, and keep its activations, from step to step.
+  torch::nn::Sequential model(DeferrableLinear(4, 4), torch::nn::ReLU(), DeferrableLinear(4, 2));
+  auto store = std::make_shared<WeightGradStore>();
+  attach_weight_grad_store(*model, store);
+  for (int step = 0; step < 2; ++step) {
+    const torch::Tensor loss = model->forward(torch::randn({3, 4})).pow(2).sum();
+    store->run_deferring(Chunk{0, step, 0}, [&] { loss.backward(); });
+    store->replay(Chunk{0, step, 0});
+  }
+  for (const torch::Tensor& p : model->parameters()) {
+    ASSERT_TRUE(p.grad().defined());
+    EXPECT_FALSE(p.grad().requires_grad());
+    EXPECT_EQ(p.grad().grad_fn(), nullptr);
+  }
+}
+
 TEST(AttachWeightGradStore, ReachesEveryDeferrableModuleOfATree) {
   torch::nn::Sequential model(DeferrableLinear(4, 4), torch::nn::ReLU(), DeferrableLinear(4, 2),
                               torch::nn::Linear(2, 2));
