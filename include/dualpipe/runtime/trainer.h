@@ -28,7 +28,7 @@ struct TrainerOptions {
   double clip_norm = 0.0;    // clip gradients to this global norm; 0: no clipping
   std::optional<LossScalerOptions> loss_scaling;  // dynamic loss scaling (mixed precision)
   int64_t bucket_bytes = int64_t{25} << 20;       // gradient reduction buckets
-  int keep_checkpoints = 2;  // save() keeps this many newest checkpoints; 0: all
+  int keep_checkpoints = 2;     // save() keeps this many newest checkpoints; 0: all
   bool measure_memory = false;  // fill TrainStepResult::memory (resets the device's peak counter)
 };
 
