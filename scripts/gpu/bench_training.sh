@@ -35,7 +35,7 @@ peak=${PEAK_TFLOPS:-989}  # H100 SXM dense bf16
 shape=(--hidden 2048 --heads 16 --dense-layers 1 --dense-ffn-hidden 8192 --experts 32 --topk 4
        --groups 4 --top-groups 2 --expert-hidden 1024 --shared-hidden 2048 --seq 1024
        --microbatches 8 --dtype bfloat16 --device cuda --sample-bytes 0 --log-every 2)
-# Section 1: 12 layers (about 2.5 B parameters), 8 x 12 sequences a step: about 60 GB at the peak.
+# Section 1: 12 layers (2.68 B parameters), 8 x 12 sequences a step: 54 GB at the peak.
 one_rank=(--layers "${LM_LAYERS:-12}" --microbatch-size "${LM_ROWS:-12}" --peak-tflops "$peak")
 # Sections 2 and 3: 8 layers (about 1.7 B parameters), each of two ranks about a third of the GPU.
 two_ranks=(--layers 8)
