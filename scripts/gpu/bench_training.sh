@@ -37,7 +37,7 @@ shape=(--hidden 2048 --heads 16 --dense-layers 1 --dense-ffn-hidden 8192 --exper
        --microbatches 8 --dtype bfloat16 --device cuda --sample-bytes 0 --log-every 2)
 # Section 1: 12 layers (2.68 B parameters), 8 x 12 sequences a step: 54 GB at the peak.
 one_rank=(--layers "${LM_LAYERS:-12}" --microbatch-size "${LM_ROWS:-12}" --peak-tflops "$peak")
-# Sections 2 and 3: 8 layers (about 1.7 B parameters), each of two ranks about a third of the GPU.
+# Sections 2 and 3: 8 layers (1.73 B parameters), 25-40 GB for each of the two ranks.
 two_ranks=(--layers 8)
 
 summary() { tee -a "$out/summary.txt"; }
