@@ -257,9 +257,10 @@ int run(RunSettings s) {
   const torch::Device device =
       s.device == "cuda" ? cuda_device_of(env, backend) : torch::Device(torch::kCPU);
   if (s.check) s.dtype = "float64";
+  // Read before the mesh connects: a rank that fails here then leaves no other mid-connection.
+  const lm::ByteCorpus corpus(s.corpus, s.sequence);
   const ParallelMesh mesh = ParallelMesh::from_environment(
       env, s.mesh, device, std::chrono::seconds(s.timeout_s), backend);
-  const lm::ByteCorpus corpus(s.corpus, s.sequence);
   moe::check_options(s.model);
   const double flops_per_token = moe::training_flops_per_token(s.model, s.sequence);
   if (s.plain) return run_plain(s, corpus, device, flops_per_token);
