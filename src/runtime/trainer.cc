@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "communication_error.h"
+#include "dualpipe/runtime/memory_probe.h"
 
 namespace dualpipe::runtime {
 

@@ -15,7 +15,6 @@
 #include "dualpipe/runtime/data_parallel_gradients.h"
 #include "dualpipe/runtime/distributed_optimizer.h"
 #include "dualpipe/runtime/loss_scaler.h"
-#include "dualpipe/runtime/memory_probe.h"
 #include "dualpipe/runtime/parallel_mesh.h"
 #include "dualpipe/runtime/pipeline.h"
 
